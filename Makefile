@@ -1,0 +1,53 @@
+# ecoops — `make demo` runs the app on demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+VENDOR := src/ecoops/web/static/vendor
+ASSETS := $(VENDOR)/htmx.min.js
+
+.PHONY: install demo serve test lint typecheck lock bench-import clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+
+install: $(STAMP) $(ASSETS)
+
+## Seed the demo workspace (once) into var/ecoops.db and serve it on http://127.0.0.1:8000
+demo: install
+	$(BIN)/ecoops demo --if-empty
+	$(BIN)/ecoops serve
+
+serve: install
+	$(BIN)/ecoops serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Lint, type-check, then every test (PostgreSQL and Chromium included)
+test: install lint typecheck
+	$(BIN)/pytest
+
+## Refresh requirements.lock from pyproject.toml (needs the registry)
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml build-requirements.in --extra dev --generate-hashes \
+		--python-version 3.11 --quiet -o requirements.lock
+
+bench-import: install
+	$(BIN)/python bench/import/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,186 @@
+"""Users, partner users and API tokens: creation, sign-in and token checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ecoops import audit
+from ecoops.accounts.models import ApiToken, PartnerUser, User
+from ecoops.actors import Actor, ActorKind, Role
+from ecoops.audit import utcnow
+from ecoops.permissions import Forbidden, NotFound, Permission, require
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the e-mail is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "eco_"  # noqa: S105 - a public marker, not a secret
+
+
+class InvalidInput(ValueError):
+    """A value the user gave is not acceptable; the message says which and why."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _normal_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(f"not an e-mail address: {email!r}")
+    return email
+
+
+def user_actor(user: User) -> Actor:
+    return Actor(kind=ActorKind.USER, id=user.id, label=user.email, role=Role(user.role))
+
+
+def partner_user_actor(user: PartnerUser) -> Actor:
+    return Actor(kind=ActorKind.PARTNER_USER, id=user.id, label=user.email, partner_id=user.partner_id)
+
+
+def create_user(session: Session, actor: Actor, *, email: str, name: str, role: Role, password: str) -> User:
+    """Create an internal user; only admins (or the CLI) may."""
+    require(actor, Permission.MANAGE_USERS)
+    email = _normal_email(email)
+    if session.scalar(select(func.count()).where(User.email == email)):
+        raise InvalidInput(f"a user with e-mail {email} already exists")
+    user = User(email=email, name=name.strip() or email, role=Role(role).value)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.created", "user", user.id, email=email, role=user.role)
+    return user
+
+
+def create_partner_user(
+    session: Session,
+    actor: Actor,
+    *,
+    partner_id: int,
+    email: str,
+    name: str,
+    password: str,
+    is_partner_admin: bool = False,
+) -> PartnerUser:
+    """Create a user bound to one partner (internal admins; partner admins for their own partner)."""
+    if actor.kind == ActorKind.PARTNER_USER:
+        is_admin = session.scalar(select(PartnerUser.is_partner_admin).where(PartnerUser.id == actor.id))
+        if actor.partner_id != partner_id or not is_admin:
+            raise Forbidden("only a partner admin may invite colleagues of the same partner")
+    else:
+        require(actor, Permission.MANAGE_USERS)
+    email = _normal_email(email)
+    if session.scalar(select(func.count()).where(PartnerUser.email == email)):
+        raise InvalidInput(f"a partner user with e-mail {email} already exists")
+    user = PartnerUser(
+        partner_id=partner_id,
+        email=email,
+        name=name.strip() or email,
+        is_partner_admin=is_partner_admin,
+    )
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "partner_user.created",
+        "partner_user",
+        user.id,
+        email=email,
+        partner_id=partner_id,
+    )
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | PartnerUser | None:
+    """The active internal or partner user with these credentials, else None (in constant-ish time)."""
+    email = email.strip().lower()
+    user: User | PartnerUser | None = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = session.scalar(select(PartnerUser).where(PartnerUser.email == email))
+    if user is None or not user.is_active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session, actor: Actor, *, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token acting as the calling user; the secret is returned once and never stored."""
+    require(actor, Permission.USE_API_TOKENS)
+    if actor.kind != ActorKind.USER or actor.id is None:
+        raise Forbidden("API tokens belong to an internal user")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a token needs a name of 1 to 100 characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=actor.id,
+        name=name,
+        prefix=secret[:12],
+        token_hash=_token_hash(secret),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "api_token.created", "api_token", token.id, name=name)
+    return token, secret
+
+
+def revoke_api_token(session: Session, actor: Actor, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
+        raise NotFound("no such token")
+    token.revoked_at = utcnow()
+    audit.record(session, actor, "api_token.revoked", "api_token", token.id)
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user behind a valid, unexpired, unrevoked token."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at.replace(tzinfo=now.tzinfo) <= now:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    token.last_used_at = now
+    return user
+
+
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    statement = select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
+    return list(session.scalars(statement))

@@ -1,0 +1,61 @@
+"""The `ecoops` command: set-up, users, the web server, and each domain's commands."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from ecoops.accounts import service as accounts
+from ecoops.actors import Role, cli_actor
+from ecoops.config import get_settings
+from ecoops.db import make_engine, migrate, session_factory, transaction
+
+app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or migrate the database schema (runs Alembic migrations)."""
+    settings = get_settings()
+    migrate(make_engine(settings.effective_database_url), revision)
+    console.print(f"[green]Schema at {revision}[/] ({settings.effective_database_url.split('@')[-1]})")
+
+
+@app.command("create-user")
+def create_user(
+    email: str,
+    role: Role = typer.Option(Role.ADMIN, help="admin, ops, partner_manager, sales or viewer"),
+    name: str = typer.Option("", help="Display name (defaults to the e-mail)"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create an internal user."""
+    engine = make_engine(get_settings().effective_database_url)
+    migrate(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            accounts.create_user(session, cli_actor(), email=email, name=name, role=role, password=password)
+    except accounts.InvalidInput as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]Created[/] {email} ({role.value})")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000),
+    reload: bool = typer.Option(False, help="Restart on code changes (development)"),
+) -> None:
+    """Run the web app (pages, partner portal and /api/v1)."""
+    import uvicorn
+
+    settings = get_settings()
+    migrate(make_engine(settings.effective_database_url))
+    uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,71 @@
+"""Settings read from the environment (ECOOPS_*), with defaults that run on a laptop."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production below
+
+
+class Settings(BaseSettings):
+    """Workspace and deployment settings; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ECOOPS_", env_file=None, extra="ignore")
+
+    env: str = "development"  # development | production | test
+    var_dir: Path = Path("var")
+    database_url: str = ""  # empty: sqlite file under var_dir
+    secret_key: str = DEV_SECRET
+    timezone: str = "UTC"
+    currency: str = "USD"
+    https: bool = False  # marks cookies Secure and sends HSTS
+    session_max_age: int = 8 * 3600
+    page_size: int = 50
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("currency must be a three-letter ISO 4217 code, e.g. USD")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> Settings:
+        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("ECOOPS_SECRET_KEY must be set to a random value of 32+ characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'ecoops.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.var_dir / "uploads"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the workspace's time zone (METRICS.md: dates are workspace dates)."""
+        return datetime.now(self.tz).date()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

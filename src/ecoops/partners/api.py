@@ -1,0 +1,115 @@
+"""REST routes for partners and programs under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.partners import service
+from ecoops.partners.models import Partner, Tier
+from ecoops.partners.schemas import (
+    PartnerDetailOut,
+    PartnerIn,
+    PartnerOut,
+    PartnerPageOut,
+    ProgramOut,
+    StageChangeIn,
+    StageChangeOut,
+)
+from ecoops.permissions import Permission
+from ecoops.web.deps import api_permission, app_settings, db
+
+router = APIRouter(tags=["partners"])
+reader = api_permission(Permission.READ_PROGRAM)
+editor = api_permission(Permission.EDIT_PROGRAM)
+
+
+def _detail(partner: Partner) -> PartnerDetailOut:
+    base = PartnerOut.model_validate(partner).model_dump()
+    return PartnerDetailOut(
+        **base,
+        description=partner.description,
+        domains=[d.domain for d in partner.domains],
+        stage_changes=[StageChangeOut.model_validate(c) for c in partner.stage_changes],
+    )
+
+
+@router.get("/partners", response_model=PartnerPageOut)
+def list_partners(
+    q: str = Query("", max_length=200),
+    partner_type: str = "",
+    program_id: int | None = None,
+    tier_id: int | None = None,
+    stage: str = "",
+    owner_id: int | None = None,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(50, ge=1, le=500),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> PartnerPageOut:
+    """Search and filter the partner directory."""
+    filters = service.PartnerFilters(q, partner_type, program_id, tier_id, stage, owner_id)
+    result = service.search_partners(session, actor, filters, page=page, per_page=per_page)
+    return PartnerPageOut(
+        items=[PartnerOut.model_validate(p) for p in result.items],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+@router.post("/partners", response_model=PartnerDetailOut, status_code=201)
+def create_partner(
+    body: PartnerIn, actor: Actor = Depends(editor), session: Session = Depends(db)
+) -> PartnerDetailOut:
+    """Create a partner; its first stage becomes the start of its life-cycle history."""
+    tiers = list(session.scalars(select(Tier).where(Tier.id.in_(body.tier_ids)))) if body.tier_ids else []
+    partner = service.create_partner(
+        session,
+        actor,
+        name=body.name,
+        partner_type=body.partner_type,
+        stage=body.stage,
+        stage_since=body.stage_since,
+        website=body.website,
+        domains=body.domains,
+        country=body.country,
+        owner_id=body.owner_id,
+        crm_id=body.crm_id,
+        description=body.description,
+        tiers=tiers,
+    )
+    return _detail(service.get_partner(session, actor, partner.id))
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerDetailOut)
+def get_partner(
+    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> PartnerDetailOut:
+    """One partner with its domains, programs and dated life-cycle history."""
+    return _detail(service.get_partner(session, actor, partner_id))
+
+
+@router.post("/partners/{partner_id}/stage-changes", response_model=StageChangeOut, status_code=201)
+def change_stage(
+    partner_id: int,
+    body: StageChangeIn,
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> StageChangeOut:
+    """Move a partner to another life-cycle stage as of a date."""
+    partner = service.get_partner(session, actor, partner_id)
+    change = service.change_stage(
+        session, actor, partner, to=body.to_stage, on=body.changed_on, today=settings.today(), note=body.note
+    )
+    return StageChangeOut.model_validate(change)
+
+
+@router.get("/programs", response_model=list[ProgramOut])
+def list_programs(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[ProgramOut]:
+    """Programs and their tiers."""
+    return [ProgramOut.model_validate(p) for p in service.list_programs(session, actor)]

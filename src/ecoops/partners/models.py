@@ -1,0 +1,124 @@
+"""Tables of the partner program: programs, tiers, partners, memberships and the dated life cycle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ecoops.audit import utcnow
+from ecoops.db import Base
+
+
+class PartnerType(StrEnum):
+    TECHNOLOGY = "technology"
+    RESELLER = "reseller"
+    REFERRAL = "referral"
+    AGENCY = "agency"
+    MARKETPLACE = "marketplace"
+    SYSTEMS_INTEGRATOR = "systems_integrator"
+    AFFILIATE = "affiliate"
+
+
+class Stage(StrEnum):
+    """Life-cycle stages in order (METRICS.md); `churned` is reachable from any stage after signed."""
+
+    PROSPECT = "prospect"
+    RECRUITING = "recruiting"
+    SIGNED = "signed"
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    PRODUCING = "producing"
+    CHURNED = "churned"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tiers: Mapped[list[Tier]] = relationship(
+        back_populates="program", order_by="Tier.rank", cascade="all, delete-orphan"
+    )
+
+
+class Tier(Base):
+    __tablename__ = "tiers"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # 0 is the entry level
+    program: Mapped[Program] = relationship(back_populates="tiers")
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    crm_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    partner_type: Mapped[str] = mapped_column(String(30), index=True)
+    country: Mapped[str] = mapped_column(String(2), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Current stage and since when; the full dated history is in partner_stage_changes.
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    stage_since: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    domains: Mapped[list[PartnerDomain]] = relationship(
+        cascade="all, delete-orphan", order_by="PartnerDomain.domain"
+    )
+    memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
+    stage_changes: Mapped[list[PartnerStageChange]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(PartnerStageChange.changed_on, PartnerStageChange.id)",
+    )
+
+
+class PartnerDomain(Base):
+    __tablename__ = "partner_domains"
+    __table_args__ = (UniqueConstraint("partner_id", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+
+
+class Membership(Base):
+    """A partner's place in one program, at one of that program's tiers."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("partner_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id", ondelete="SET NULL"), index=True)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    program: Mapped[Program] = relationship()
+    tier: Mapped[Tier | None] = relationship()
+
+
+class PartnerStageChange(Base):
+    """One move in a partner's life cycle, dated (the date it happened, not when it was typed)."""
+
+    __tablename__ = "partner_stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")

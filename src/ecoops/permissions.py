@@ -1,0 +1,54 @@
+"""What each role may do. Routes and services ask `allowed(actor, permission)`; nothing else decides."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ecoops.actors import Actor, ActorKind, Role
+
+
+class Permission(StrEnum):
+    READ_PROGRAM = "read_program"  # partners, programs, tiers, life cycle
+    EDIT_PROGRAM = "edit_program"  # create/edit partners, move stages, programs and tiers
+    READ_CRM = "read_crm"  # accounts, opportunities, contacts
+    IMPORT_DATA = "import_data"  # CRM and partner-list imports
+    MANAGE_USERS = "manage_users"  # users, roles, API tokens of others
+    READ_AUDIT = "read_audit"
+    USE_API_TOKENS = "use_api_tokens"  # create and revoke one's own API tokens
+
+
+_ALL = frozenset(Permission)
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: _ALL,
+    Role.OPS: _ALL - {Permission.MANAGE_USERS},
+    Role.PARTNER_MANAGER: frozenset(
+        {
+            Permission.READ_PROGRAM,
+            Permission.EDIT_PROGRAM,
+            Permission.READ_CRM,
+            Permission.USE_API_TOKENS,
+        }
+    ),
+    Role.SALES: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM, Permission.USE_API_TOKENS}),
+    Role.VIEWER: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM}),
+}
+
+
+def allowed(actor: Actor, permission: Permission) -> bool:
+    """Partner users hold no internal permission: the portal has its own, narrower, checks."""
+    if actor.kind == ActorKind.PARTNER_USER or actor.role is None:
+        return False
+    return permission in ROLE_PERMISSIONS[actor.role]
+
+
+class Forbidden(Exception):
+    """The actor may not do this. Interfaces answer 403 (or 404 where existence must not leak)."""
+
+
+class NotFound(Exception):
+    """No such record, or not one this actor may see."""
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if not allowed(actor, permission):
+        raise Forbidden(f"{actor.label} may not {permission.value.replace('_', ' ')}")

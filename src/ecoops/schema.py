@@ -1,0 +1,19 @@
+"""Imports every domain's models so the metadata (Alembic, tests) sees all tables."""
+
+from ecoops.accounts import models as accounts_models
+from ecoops.attribution import models as attribution_models
+from ecoops.audit import AuditEvent
+from ecoops.crm import models as crm_models
+from ecoops.db import Base
+from ecoops.partners import models as partners_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEvent",
+    "accounts_models",
+    "attribution_models",
+    "crm_models",
+    "metadata",
+    "partners_models",
+]

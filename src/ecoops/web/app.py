@@ -1,0 +1,102 @@
+"""The FastAPI application: middleware, error pages, and every domain's page and API routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from ecoops import __version__
+from ecoops.accounts.service import InvalidInput
+from ecoops.config import Settings, get_settings
+from ecoops.db import make_engine, session_factory
+from ecoops.permissions import Forbidden, NotFound
+from ecoops.web.deps import LoginRequired
+from ecoops.web.routes import api_routers, page_routers
+from ecoops.web.security import SecurityHeaders
+from ecoops.web.templating import render
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status_code: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    return render(request, "error.html", status_code=status_code, status=status_code, message=message)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, str(exc) or "not found")
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(request: Request, exc: InvalidInput) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(p) for p in error["loc"][1:]), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return _error(request, 422, f"invalid input: {text}")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.effective_database_url)
+    app = FastAPI(
+        title="ecoops",
+        version=__version__,
+        description="Partner ecosystem operations. Authenticate with `Authorization: Bearer <API token>`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="ecoops_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.https)
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in page_routers():
+        app.include_router(router, include_in_schema=False)
+    for router in api_routers():
+        app.include_router(router, prefix="/api/v1")
+    return app

@@ -1,0 +1,86 @@
+"""Request dependencies shared by pages and the API: the database session and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.models import PartnerUser, User
+from ecoops.accounts.service import partner_user_actor, user_actor, user_for_token
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.permissions import Permission, allowed
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back if it raises."""
+    with request.app.state.sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+class LoginRequired(Exception):
+    """Raised for anonymous page requests; answered with a redirect to the login page."""
+
+
+def session_actor(request: Request, session: Session) -> Actor | None:
+    """The signed-in user of this browser session, if any and still active."""
+    uid, kind = request.session.get("uid"), request.session.get("kind")
+    if uid is None:
+        return None
+    if kind == "partner_user":
+        partner_user = session.get(PartnerUser, uid)
+        return partner_user_actor(partner_user) if partner_user and partner_user.is_active else None
+    user = session.get(User, uid)
+    return user_actor(user) if user and user.is_active else None
+
+
+def page_actor(request: Request, session: Session = Depends(db)) -> Actor:
+    actor = session_actor(request, session)
+    if actor is None:
+        raise LoginRequired()
+    request.state.actor = actor
+    return actor
+
+
+def api_actor(request: Request, session: Session = Depends(db)) -> Actor:
+    """API calls authenticate with `Authorization: Bearer <token>` only (no cookies, so no CSRF)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    user = user_for_token(session, secret.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid API token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user_actor(user)
+
+
+def _permission_dependency(source: Callable[..., Actor], permission: Permission) -> Callable[..., Actor]:
+    def dependency(actor: Actor = Depends(source)) -> Actor:
+        if not allowed(actor, permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the {permission.value} permission")
+        return actor
+
+    return dependency
+
+
+def page_permission(permission: Permission) -> Callable[..., Actor]:
+    """A page dependency: the signed-in actor, if it holds `permission` (else 403)."""
+    return _permission_dependency(page_actor, permission)
+
+
+def api_permission(permission: Permission) -> Callable[..., Actor]:
+    """An API dependency: the token's actor, if it holds `permission` (else 403)."""
+    return _permission_dependency(api_actor, permission)

@@ -1,0 +1,45 @@
+"""Jinja2 templates with what every page needs: the actor, the CSRF token, flash messages, the pager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ecoops.permissions import Permission, allowed
+from ecoops.web.security import csrf_token
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once on the next page rendered for this session."""
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+def _pop_flashes(request: Request) -> list[dict[str, str]]:
+    return list(request.session.pop("flash", []))
+
+
+def page_url(request: Request, **changes: Any) -> str:
+    """The current URL with some query parameters changed (for pagers and filter links)."""
+    params = dict(request.query_params)
+    params.update({key: str(value) for key, value in changes.items()})
+    return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v != ''})}"
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    actor = getattr(request.state, "actor", None)
+    context.update(
+        request=request,
+        actor=actor,
+        can=lambda permission: actor is not None and allowed(actor, Permission(permission)),
+        csrf_token=csrf_token(request),
+        flashes=_pop_flashes(request),
+        page_url=lambda **changes: page_url(request, **changes),
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

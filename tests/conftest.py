@@ -1,0 +1,134 @@
+"""Shared fixtures: a migrated database per backend, and one rolled-back transaction per test.
+
+Tests marked `all_backends` run on SQLite and on PostgreSQL; the others on SQLite only.
+PostgreSQL is ECOOPS_TEST_DATABASE_URL when set, else a throwaway server the suite starts.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoops.config import Settings
+from ecoops.db import make_engine, migrate
+from ecoops.web.app import create_app
+from tests.pg_server import start_postgres
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "all_backends: run the test on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("all_backends") is not None
+        params = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if both else ["sqlite"]
+        metafunc.parametrize("backend", params, scope="session")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    given = os.environ.get("ECOOPS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = start_postgres()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def fresh_postgres_database(admin_url: str) -> str:
+    """A new, empty database on the test server; its URL."""
+    name = f"ecoops_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def engines(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Engine]]:
+    """Migrated engines, created on first use per backend and shared by the session."""
+    created: dict[str, Engine] = {}
+
+    class Lazy(dict[str, Engine]):
+        def __missing__(self, backend: str) -> Engine:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+            else:
+                url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
+            engine = make_engine(url)
+            migrate(engine)
+            created[backend] = self[backend] = engine
+            return engine
+
+    yield Lazy()
+    for engine in created.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def backend() -> str:  # replaced by pytest_generate_tests; here for tests that do not ask
+    return "sqlite"
+
+
+@pytest.fixture
+def engine(engines: dict[str, Engine], backend: str) -> Engine:
+    return engines[backend]
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test: nothing leaks between tests."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        if transaction.is_active:
+            transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits become SAVEPOINT releases inside the test's transaction."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(env="test", var_dir=tmp_path / "var", secret_key="t" * 40)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session], session: Session) -> FastAPI:
+    """The web app on the test's transaction; `session` is flushed so the app sees what tests added."""
+    application = create_app(settings, engine)
+    application.state.sessions = sessions
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
+    session.flush()
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
