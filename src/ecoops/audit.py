@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ecoops.actors import Actor
 from ecoops.db import Base
+from ecoops.pagination import Page, paginate
+from ecoops.permissions import Permission, require
 
 
 def utcnow() -> datetime:
@@ -56,3 +58,22 @@ def record(
 def recent(session: Session, *, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
     statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(statement))
+
+
+def search(
+    session: Session, actor: Actor, *, action: str = "", by: str = "", page: int = 1, per_page: int = 50
+) -> Page[AuditEvent]:
+    """The trail, newest first: `action` matches exactly, `by` any part of the actor's label."""
+    require(actor, Permission.READ_AUDIT)
+    statement = select(AuditEvent)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    if by.strip():
+        statement = statement.where(func.lower(AuditEvent.actor_label).like(f"%{by.strip().lower()}%"))
+    return paginate(session, statement.order_by(AuditEvent.id.desc()), page=page, per_page=per_page)
+
+
+def actions(session: Session, actor: Actor) -> list[str]:
+    """Every action the trail holds, for the action filter."""
+    require(actor, Permission.READ_AUDIT)
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -15,6 +15,8 @@ from ecoops import audit
 from ecoops.accounts.models import ApiToken, PartnerUser, User
 from ecoops.actors import Actor, ActorKind, Role
 from ecoops.audit import utcnow
+from ecoops.pagination import Page, paginate
+from ecoops.partners.models import Partner
 from ecoops.permissions import Forbidden, NotFound, Permission, require
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -48,6 +50,13 @@ def _normal_email(email: str) -> str:
     return email
 
 
+def _refuse_taken_email(session: Session, email: str) -> None:
+    """One e-mail, one sign-in: internal and partner users share the login form."""
+    for model in (User, PartnerUser):
+        if session.scalar(select(func.count()).where(model.email == email)):
+            raise InvalidInput(f"a user with e-mail {email} already exists")
+
+
 def user_actor(user: User) -> Actor:
     return Actor(kind=ActorKind.USER, id=user.id, label=user.email, role=Role(user.role))
 
@@ -56,12 +65,15 @@ def partner_user_actor(user: PartnerUser) -> Actor:
     return Actor(kind=ActorKind.PARTNER_USER, id=user.id, label=user.email, partner_id=user.partner_id)
 
 
-def create_user(session: Session, actor: Actor, *, email: str, name: str, role: Role, password: str) -> User:
+def create_user(
+    session: Session, actor: Actor, *, email: str, name: str, role: Role | str, password: str
+) -> User:
     """Create an internal user; only admins (or the CLI) may."""
     require(actor, Permission.MANAGE_USERS)
     email = _normal_email(email)
-    if session.scalar(select(func.count()).where(User.email == email)):
-        raise InvalidInput(f"a user with e-mail {email} already exists")
+    _refuse_taken_email(session, email)
+    if role not in Role.__members__.values():
+        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(Role)}")
     user = User(email=email, name=name.strip() or email, role=Role(role).value)
     user.password_hash = hash_password(password)
     session.add(user)
@@ -87,9 +99,10 @@ def create_partner_user(
             raise Forbidden("only a partner admin may invite colleagues of the same partner")
     else:
         require(actor, Permission.MANAGE_USERS)
+    if session.get(Partner, partner_id) is None:
+        raise NotFound(f"no partner {partner_id}")
     email = _normal_email(email)
-    if session.scalar(select(func.count()).where(PartnerUser.email == email)):
-        raise InvalidInput(f"a partner user with e-mail {email} already exists")
+    _refuse_taken_email(session, email)
     user = PartnerUser(
         partner_id=partner_id,
         email=email,
@@ -156,12 +169,25 @@ def create_api_token(
     return token, secret
 
 
-def revoke_api_token(session: Session, actor: Actor, token_id: int) -> None:
+def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens (admins: anyone's); revoking twice keeps the first date."""
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound("no such token")
-    token.revoked_at = utcnow()
-    audit.record(session, actor, "api_token.revoked", "api_token", token.id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "api_token.revoked", "api_token", token.id, name=token.name)
+    return token
+
+
+def token_status(token: ApiToken, now: datetime) -> str:
+    """ "revoked", "expired" or "active" at `now` (an aware UTC time)."""
+    if token.revoked_at is not None:
+        return "revoked"
+    # SQLite hands datetimes back without their zone; they were stored in UTC.
+    if token.expires_at is not None and token.expires_at.replace(tzinfo=now.tzinfo) <= now:
+        return "expired"
+    return "active"
 
 
 def user_for_token(session: Session, secret: str) -> User | None:
@@ -170,9 +196,7 @@ def user_for_token(session: Session, secret: str) -> User | None:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
     now = utcnow()
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and token.expires_at.replace(tzinfo=now.tzinfo) <= now:
+    if token is None or token_status(token, now) != "active":
         return None
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
@@ -182,5 +206,54 @@ def user_for_token(session: Session, secret: str) -> User | None:
 
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The actor's own tokens, newest first, revoked and expired ones included."""
+    require(actor, Permission.USE_API_TOKENS)
     statement = select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
     return list(session.scalars(statement))
+
+
+def own_user(session: Session, actor: Actor) -> User:
+    """The internal user the actor is (not the CLI or a partner user)."""
+    user = session.get(User, actor.id) if actor.kind == ActorKind.USER and actor.id is not None else None
+    if user is None:
+        raise NotFound("the caller is not an internal user")
+    return user
+
+
+def list_users(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50) -> Page[User]:
+    require(actor, Permission.MANAGE_USERS)
+    statement = select(User).order_by(User.is_active.desc(), func.lower(User.name), User.id)
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def list_partner_users(
+    session: Session, actor: Actor, *, partner_id: int | None = None, page: int = 1, per_page: int = 50
+) -> Page[PartnerUser]:
+    """Partner users of every partner, or of one, for a user manager."""
+    require(actor, Permission.MANAGE_USERS)
+    statement = select(PartnerUser)
+    if partner_id is not None:
+        statement = statement.where(PartnerUser.partner_id == partner_id)
+    statement = statement.order_by(PartnerUser.is_active.desc(), func.lower(PartnerUser.name), PartnerUser.id)
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+_TARGET_TYPE: dict[type[User | PartnerUser], str] = {User: "user", PartnerUser: "partner_user"}
+
+
+def set_active(
+    session: Session, actor: Actor, model: type[User | PartnerUser], record_id: int, *, active: bool
+) -> User | PartnerUser:
+    """Deactivate a user (its sign-ins, sessions and API tokens stop working at once) or reactivate it."""
+    require(actor, Permission.MANAGE_USERS)
+    record = session.get(model, record_id)
+    target_type = _TARGET_TYPE[model]
+    if not isinstance(record, User | PartnerUser):
+        raise NotFound(f"no {target_type.replace('_', ' ')} {record_id}")
+    if model is User and actor.kind == ActorKind.USER and record.id == actor.id and not active:
+        raise InvalidInput("you cannot deactivate your own account; ask another admin")
+    if record.is_active != active:
+        record.is_active = active
+        action = f"{target_type}.{'reactivated' if active else 'deactivated'}"
+        audit.record(session, actor, action, target_type, record.id, email=record.email)
+    return record

@@ -1,8 +1,10 @@
-"""Pages of the partner program: the directory, a partner's page, and life-cycle moves."""
+"""Pages of the partner program: the directory, new partners, a partner's page, and life-cycle moves."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -10,15 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
+from ecoops.accounts.service import MIN_PASSWORD_LENGTH, InvalidInput, list_partner_users
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.service import partner_opportunities
 from ecoops.partners import service
-from ecoops.partners.models import PartnerType, Stage
+from ecoops.partners.models import PartnerType, Stage, Tier
 from ecoops.permissions import Permission, allowed
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
-from ecoops.web.templating import flash, render
+from ecoops.web.templating import flash, render, render_list
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_PROGRAM)
@@ -49,10 +52,10 @@ def directory(
     result = service.search_partners(session, actor, filters, page=page, per_page=settings.page_size)
     owners = session.scalars(select(User).where(User.is_active).order_by(User.name)).all()
     owner_names = {user.id: user.name for user in owners}
-    template = "partners/_rows.html" if request.headers.get("hx-request") else "partners/list.html"
-    return render(
+    return render_list(
         request,
-        template,
+        "partners/list.html",
+        "partners/_rows.html",
         page=result,
         filters=filters,
         programs=service.list_programs(session, actor),
@@ -61,6 +64,101 @@ def directory(
         partner_types=list(PartnerType),
         stages=list(Stage),
     )
+
+
+def _new_partner_form(
+    request: Request, session: Session, actor: Actor, today: date, status_code: int = 200, **context: Any
+) -> Response:
+    defaults = {"form": {"stage": Stage.PROSPECT.value, "stage_since": today.isoformat()}, "error": None}
+    return render(
+        request,
+        "partners/new.html",
+        status_code=status_code,
+        programs=service.list_programs(session, actor),
+        owners=session.scalars(select(User).where(User.is_active).order_by(User.name)).all(),
+        partner_types=list(PartnerType),
+        stages=list(Stage),
+        today=today,
+        **(defaults | context),
+    )
+
+
+@router.get("/partners/new")
+def new_partner(
+    request: Request,
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    return _new_partner_form(request, session, actor, settings.today())
+
+
+@router.post("/partners")
+def create_partner(
+    request: Request,
+    name: str = Form("", max_length=200),
+    partner_type: str = Form(""),
+    stage: str = Form(Stage.PROSPECT.value),
+    stage_since: str = Form(""),
+    website: str = Form("", max_length=300),
+    domains: str = Form("", max_length=5000),
+    country: str = Form("", max_length=2),
+    owner_id: str = Form(""),
+    crm_id: str = Form("", max_length=64),
+    description: str = Form("", max_length=5000),
+    tier_ids: list[int] = Form([]),
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    owner = _optional_int(owner_id)
+    form: dict[str, object] = {
+        "name": name,
+        "partner_type": partner_type,
+        "stage": stage,
+        "stage_since": stage_since,
+        "website": website,
+        "domains": domains,
+        "country": country,
+        "owner_id": owner,
+        "crm_id": crm_id,
+        "description": description,
+        "tier_ids": tier_ids,
+    }
+    today = settings.today()
+    try:
+        since = _form_date(stage_since, "the stage start date")
+        if since > today:
+            raise InvalidInput(f"the stage start date {since} is in the future")
+        tiers = list(session.scalars(select(Tier).where(Tier.id.in_(tier_ids)))) if tier_ids else []
+        partner = service.create_partner(
+            session,
+            actor,
+            name=name,
+            partner_type=partner_type,
+            stage=stage,
+            stage_since=since,
+            website=website.strip(),
+            domains=[d for d in re.split(r"[\s,;]+", domains.strip().lower()) if d],
+            country=country.strip(),
+            owner_id=owner,
+            crm_id=crm_id.strip() or None,
+            description=description.strip(),
+            tiers=tiers,
+        )
+    except InvalidInput as exc:
+        return _new_partner_form(request, session, actor, today, 400, form=form, error=str(exc))
+    flash(
+        request, f"{partner.name} is in the directory, {partner.stage} since {since.isoformat()}.", "success"
+    )
+    return RedirectResponse(f"/partners/{partner.id}", status_code=303)
+
+
+def _form_date(value: str, label: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label} must be a date like 2025-01-31") from None
 
 
 @router.get("/partners/{partner_id}")
@@ -79,12 +177,19 @@ def partner_page(
         else None
     )
     owner = session.get(User, partner.owner_id) if partner.owner_id else None
+    partner_users = (
+        list_partner_users(session, actor, partner_id=partner.id, per_page=200)
+        if allowed(actor, Permission.MANAGE_USERS)
+        else None
+    )
     return render(
         request,
         "partners/detail.html",
         partner=partner,
         owner=owner,
         opportunities=opportunities,
+        partner_users=partner_users,
+        min_password_length=MIN_PASSWORD_LENGTH,
         stages=[s for s in Stage if s.value != partner.stage],
         today=settings.today(),
     )
@@ -102,8 +207,12 @@ def move_stage(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     partner = service.get_partner(session, actor, partner_id)
-    service.change_stage(
-        session, actor, partner, to=to_stage, on=changed_on, today=settings.today(), note=note
-    )
-    flash(request, f"{partner.name} is now {to_stage} (since {changed_on.isoformat()}).", "success")
+    try:
+        service.change_stage(
+            session, actor, partner, to=to_stage, on=changed_on, today=settings.today(), note=note
+        )
+    except InvalidInput as exc:
+        flash(request, f"The move was not recorded: {exc}.", "error")
+    else:
+        flash(request, f"{partner.name} is now {to_stage} (since {changed_on.isoformat()}).", "success")
     return RedirectResponse(f"/partners/{partner_id}", status_code=303)

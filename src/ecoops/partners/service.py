@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ecoops import audit
+from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind
 from ecoops.pagination import Page, paginate
@@ -138,13 +139,14 @@ def create_partner(
     if partner_type not in PartnerType.__members__.values():
         raise InvalidInput(f"unknown partner type {partner_type!r}; one of {', '.join(PartnerType)}")
     stage = _stage(stage)
+    _check_new_partner_references(session, country=country, owner_id=owner_id, crm_id=crm_id, tiers=tiers)
     partner = Partner(
         name=name,
         partner_type=partner_type,
         stage=stage,
         stage_since=stage_since,
         website=website,
-        country=country.upper()[:2],
+        country=country.upper(),
         owner_id=owner_id,
         crm_id=crm_id or None,
         description=description,
@@ -160,6 +162,23 @@ def create_partner(
     session.flush()
     audit.record(session, actor, "partner.created", "partner", partner.id, name=name, stage=stage)
     return partner
+
+
+def _check_new_partner_references(
+    session: Session, *, country: str, owner_id: int | None, crm_id: str | None, tiers: list[Tier] | None
+) -> None:
+    """Refuse, with a message, what the database would otherwise refuse with an integrity error."""
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise InvalidInput(f"country must be a two-letter ISO code such as DE or US, not {country!r}")
+    if owner_id is not None:
+        owner = session.get(User, owner_id)
+        if owner is None or not owner.is_active:
+            raise InvalidInput(f"no active user {owner_id} to own the partner")
+    if crm_id and session.scalar(select(func.count()).where(Partner.crm_id == crm_id)):
+        raise InvalidInput(f"another partner already has CRM id {crm_id}")
+    programs = [tier.program_id for tier in tiers or []]
+    if len(set(programs)) != len(programs):
+        raise InvalidInput("a partner holds one tier per program")
 
 
 def _stage(value: str) -> Stage:

@@ -76,8 +76,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(
         title="ecoops",
         version=__version__,
-        description="Partner ecosystem operations. Authenticate with `Authorization: Bearer <API token>`.",
-        docs_url="/api/docs",
+        description=(
+            "Partner ecosystem operations. Authenticate with `Authorization: Bearer <API token>`; "
+            "create tokens on the API tokens page. Lists are paginated with `page` and `per_page`."
+        ),
+        docs_url=None,  # served by web/api_docs.py from our own copy of Swagger UI
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

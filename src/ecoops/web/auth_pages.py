@@ -13,7 +13,7 @@ from ecoops import audit
 from ecoops.accounts.models import PartnerUser
 from ecoops.accounts.service import authenticate, partner_user_actor, user_actor
 from ecoops.web.deps import db, session_actor
-from ecoops.web.security import csrf_protect
+from ecoops.web.security import csrf_protect, safe_path
 from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -30,16 +30,11 @@ def _throttled(email: str) -> bool:
     return len(recent) >= MAX_FAILURES
 
 
-def _safe_next(target: str) -> str:
-    """Only same-site paths, so the login form cannot be used to redirect elsewhere."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
-
-
 @router.get("/login")
 def login_form(request: Request, next: str = "/", session: Session = Depends(db)) -> Response:
     if session_actor(request, session) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", next=_safe_next(next), email="")
+        return RedirectResponse(safe_path(next), status_code=303)
+    return render(request, "login.html", next=safe_path(next), email="")
 
 
 @router.post("/login")
@@ -56,7 +51,7 @@ def login(
             request,
             "login.html",
             status_code=429,
-            next=_safe_next(next),
+            next=safe_path(next),
             email=email,
             error="Too many failed attempts. Wait 15 minutes and try again.",
         )
@@ -67,7 +62,7 @@ def login(
             request,
             "login.html",
             status_code=401,
-            next=_safe_next(next),
+            next=safe_path(next),
             email=email,
             error="Wrong e-mail or password.",
         )
@@ -77,11 +72,14 @@ def login(
     request.session.update({"uid": user.id, "kind": "partner_user" if is_partner else "user"})
     actor = partner_user_actor(user) if isinstance(user, PartnerUser) else user_actor(user)
     audit.record(session, actor, "session.signed_in", actor.kind.value, user.id)
-    landing = "/portal" if is_partner else _safe_next(next)
+    landing = "/portal" if is_partner else safe_path(next)
     return RedirectResponse(landing, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: Session = Depends(db)) -> Response:
+    actor = session_actor(request, session)
+    if actor is not None:
+        audit.record(session, actor, "session.signed_out", actor.kind.value, actor.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

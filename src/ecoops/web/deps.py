@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import PartnerUser, User
@@ -54,17 +55,28 @@ def page_actor(request: Request, session: Session = Depends(db)) -> Actor:
     return actor
 
 
-def api_actor(request: Request, session: Session = Depends(db)) -> Actor:
+# Declared as a security scheme so the OpenAPI description (and Swagger's "Authorize") knows it.
+bearer_token = HTTPBearer(
+    auto_error=False, scheme_name="apiToken", description="An API token created on the API tokens page."
+)
+
+
+def api_actor(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token), session: Session = Depends(db)
+) -> Actor:
     """API calls authenticate with `Authorization: Bearer <token>` only (no cookies, so no CSRF)."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    user = user_for_token(session, secret.strip()) if scheme.lower() == "bearer" else None
+    user = user_for_token(session, credentials.credentials.strip()) if credentials else None
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "a valid API token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return user_actor(user)
+    actor = user_actor(user)
+    # A token outlives role changes: a user whose role lost API access cannot keep using old tokens.
+    if not allowed(actor, Permission.USE_API_TOKENS):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not use API tokens")
+    return actor
 
 
 def _permission_dependency(source: Callable[..., Actor], permission: Permission) -> Callable[..., Actor]:

@@ -13,6 +13,12 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def safe_path(target: str) -> str:
+    """`target` if it is a path on this site, else "/": redirects taken from forms never leave the site."""
+    same_site = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if same_site else "/"
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token, created on first use."""
     token = request.session.get("csrf")

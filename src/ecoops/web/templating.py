@@ -43,3 +43,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         page_url=lambda **changes: page_url(request, **changes),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def render_list(request: Request, template: str, rows_template: str, **context: Any) -> HTMLResponse:
+    """A filterable list page, or only its rows for htmx's partial updates of the same URL."""
+    partial = request.headers.get("hx-request") == "true" and not request.headers.get(
+        "hx-history-restore-request"
+    )
+    response = render(request, rows_template if partial else template, **context)
+    # The same URL answers two shapes: caches (and the back button) must keep them apart.
+    response.headers["vary"] = "HX-Request"
+    return response

@@ -1,0 +1,57 @@
+"""Pages of our CRM data: the accounts list and an account's page (READ_CRM)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.crm import service
+from ecoops.permissions import Permission
+from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import render, render_list
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+reader = page_permission(Permission.READ_CRM)
+
+
+@router.get("/accounts")
+def accounts_list(
+    request: Request,
+    q: str = Query("", max_length=200),
+    owner: str = Query("", max_length=200),
+    page: int = Query(1, ge=1),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    result = service.search_accounts(session, actor, q=q, owner=owner, page=page, per_page=settings.page_size)
+    return render_list(
+        request,
+        "crm/accounts.html",
+        "crm/_account_rows.html",
+        page=result,
+        q=q,
+        owner=owner,
+        owners=service.account_owners(session, actor),
+    )
+
+
+@router.get("/accounts/{account_id}")
+def account_page(
+    request: Request, account_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    account = service.get_account(session, actor, account_id)
+    opportunities = service.account_opportunities(session, actor, account)
+    return render(
+        request,
+        "crm/account.html",
+        account=account,
+        opportunities=opportunities,
+        histories=service.stage_histories(session, actor, opportunities),
+        contacts=service.search_contacts(session, actor, account_id=account.id, per_page=200),
+        partners=service.account_partners(session, actor, account, opportunities),
+    )

@@ -1,0 +1,189 @@
+"""Who may call which route: the one table the access-matrix test checks every route of the app against.
+
+Adding a route? Add a row to ROUTES (the test fails until you do). Pick the helper that says who may
+use it, e.g. `page(Permission.READ_CRM)` or `api(Permission.IMPORT_DATA, ok=201)`, and give unsafe
+routes a body that succeeds for the roles allowed. Path parameters such as `{partner_id}` are filled
+from PATH_VALUES (records the test creates); add a maker there for a new parameter name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.orm import Session
+
+from ecoops.accounts import service as accounts
+from ecoops.actors import Role
+from ecoops.permissions import ROLE_PERMISSIONS, Permission
+from tests.factories import (
+    make_account,
+    make_opportunity,
+    make_partner,
+    make_partner_user,
+    make_user,
+)
+
+ANONYMOUS, PARTNER_USER = "anonymous", "partner_user"
+ROLES: tuple[str, ...] = (ANONYMOUS, *(role.value for role in Role), PARTNER_USER)
+# An expected outcome: an HTTP status, or LOGIN for "303 to the login page".
+LOGIN = "login"
+Outcome = int | str
+Expectation = dict[str, Outcome]
+
+
+def _by_role(allowed: Callable[[Role], bool], ok: int, denied: int) -> dict[str, Outcome]:
+    return {role.value: ok if allowed(role) else denied for role in Role}
+
+
+def page(permission: Permission, ok: int = 200) -> Expectation:
+    """A page for internal users holding `permission`: anonymous go to login, partner users get 403."""
+    holds = _by_role(lambda role: permission in ROLE_PERMISSIONS[role], ok, 403)
+    return {ANONYMOUS: LOGIN, **holds, PARTNER_USER: 403}
+
+
+def api(permission: Permission, ok: int = 200) -> Expectation:
+    """An API route needing `permission`; the caller's role must also hold USE_API_TOKENS.
+
+    Partner users have no API tokens: their session cookie does not authenticate the API (401).
+    """
+
+    def holds(role: Role) -> bool:
+        return {permission, Permission.USE_API_TOKENS} <= ROLE_PERMISSIONS[role]
+
+    return {ANONYMOUS: 401, **_by_role(holds, ok, 403), PARTNER_USER: 401}
+
+
+def everyone(outcome: Outcome) -> Expectation:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def signed_in(internal: Outcome, partner_user: Outcome) -> Expectation:
+    """A page for anyone signed in, internal users and partner users answered differently."""
+    return {ANONYMOUS: LOGIN, **dict.fromkeys((r.value for r in Role), internal), PARTNER_USER: partner_user}
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: Expectation
+    form: dict[str, Any] | None = None  # sent form-encoded, with the CSRF token added
+    json: dict[str, Any] | None = None
+    note: str = ""
+
+
+ROUTES: dict[tuple[str, str], Row] = {
+    # Sign-in, start page, portal, API reference
+    ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
+    ("POST", "/login"): Row(everyone(303), form={"email": "{viewer_email}", "password": "{password}"}),
+    ("POST", "/logout"): Row(everyone(LOGIN)),
+    ("GET", "/"): Row(signed_in(303, 303)),
+    ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
+    ("GET", "/api/docs"): Row(everyone(200)),
+    ("GET", "/api/v1/openapi.json"): Row(everyone(200)),
+    # Partner program
+    ("GET", "/partners"): Row(page(Permission.READ_PROGRAM)),
+    ("GET", "/partners/new"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/partners"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"name": "Matrix Partner", "partner_type": "reseller", "stage_since": "2025-01-01"},
+    ),
+    ("GET", "/partners/{partner_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/partners/{partner_id}/stage"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"to_stage": "producing", "changed_on": "2025-02-01"}
+    ),
+    ("GET", "/api/v1/partners"): Row(api(Permission.READ_PROGRAM)),
+    ("POST", "/api/v1/partners"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201),
+        json={"name": "Matrix API Partner", "partner_type": "agency", "stage_since": "2025-01-01"},
+    ),
+    ("GET", "/api/v1/partners/{partner_id}"): Row(api(Permission.READ_PROGRAM)),
+    ("POST", "/api/v1/partners/{partner_id}/stage-changes"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201), json={"to_stage": "producing", "changed_on": "2025-02-01"}
+    ),
+    ("GET", "/api/v1/programs"): Row(api(Permission.READ_PROGRAM)),
+    # CRM data
+    ("GET", "/accounts"): Row(page(Permission.READ_CRM)),
+    ("GET", "/accounts/{account_id}"): Row(page(Permission.READ_CRM)),
+    ("GET", "/api/v1/accounts"): Row(api(Permission.READ_CRM)),
+    ("GET", "/api/v1/accounts/{account_id}"): Row(api(Permission.READ_CRM)),
+    ("GET", "/api/v1/opportunities"): Row(api(Permission.READ_CRM)),
+    ("GET", "/api/v1/opportunities/{opportunity_id}"): Row(api(Permission.READ_CRM)),
+    ("GET", "/api/v1/contacts"): Row(api(Permission.READ_CRM)),
+    # API tokens and users
+    ("GET", "/tokens"): Row(page(Permission.USE_API_TOKENS)),
+    ("POST", "/tokens"): Row(
+        page(Permission.USE_API_TOKENS, ok=201), form={"name": "matrix", "lifetime": "30"}
+    ),
+    ("POST", "/tokens/{token_id}/revoke"): Row(
+        page(Permission.USE_API_TOKENS, ok=303), note="{token_id} is the caller's own token"
+    ),
+    ("GET", "/api/v1/me"): Row(api(Permission.USE_API_TOKENS)),
+    ("GET", "/users"): Row(page(Permission.MANAGE_USERS)),
+    ("POST", "/users"): Row(
+        page(Permission.MANAGE_USERS, ok=303),
+        form={"email": "matrix-new@example.com", "role": "sales", "password": "{password}"},
+    ),
+    ("POST", "/users/{user_id}/status"): Row(page(Permission.MANAGE_USERS, ok=303), form={"active": "false"}),
+    ("POST", "/partner-users"): Row(
+        page(Permission.MANAGE_USERS, ok=303),
+        form={"partner_id": "{partner_id}", "email": "matrix-new@partner.example", "password": "{password}"},
+    ),
+    ("POST", "/partner-users/{partner_user_id}/status"): Row(
+        page(Permission.MANAGE_USERS, ok=303), form={"active": "false"}
+    ),
+    # Audit trail
+    ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
+    ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
+}
+
+
+def _partner_id(session: Session) -> str:
+    return str(make_partner(session, stage="signed", stage_since=date(2025, 1, 1)).id)
+
+
+def _partner_user_id(session: Session) -> str:
+    partner = make_partner(session, name="Someone else's partner")
+    return str(make_partner_user(session, partner).id)
+
+
+def _account_id(session: Session) -> str:
+    return str(make_account(session, crm_id="001MATRIX").id)
+
+
+def _opportunity_id(session: Session) -> str:
+    return str(make_opportunity(session, account_crm_id="001MATRIX").id)
+
+
+def _user_id(session: Session) -> str:
+    return str(make_user(session, Role.SALES, email="matrix-target@example.com").id)
+
+
+def _token_id(session: Session) -> str:
+    """Someone else's token: the matrix swaps in the caller's own where it has one."""
+    owner = make_user(session, Role.SALES, email="token-owner@example.com")
+    token, _secret = accounts.create_api_token(session, accounts.user_actor(owner), name="not yours")
+    return str(token.id)
+
+
+# Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
+PATH_VALUES: dict[str, Callable[[Session], str]] = {
+    "partner_id": _partner_id,
+    "partner_user_id": _partner_user_id,
+    "account_id": _account_id,
+    "opportunity_id": _opportunity_id,
+    "user_id": _user_id,
+    "token_id": _token_id,
+}
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """Every (method, path template) the app answers, HEAD aside (it follows GET); static files aside."""
+    for route in iter_route_contexts(app.routes):
+        if route.methods is None or route.path is None:  # mounts (static files)
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            yield method, route.path
