@@ -1,0 +1,231 @@
+"""Bulk paths: parsed records and refused rows go to temporary tables, then set-based SQL does the rest.
+
+Loading uses each database's fast path on the caller's own connection (so it stays inside the
+caller's transaction): `executemany` on SQLite, `COPY` on PostgreSQL. Duplicates, counts (new /
+updated / unchanged) and the upsert are then single statements, the same on both backends, and
+memory stays bounded however long the file is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ecoops.crm.imports.records import Problem, Record, RecordBuilder
+from ecoops.crm.models import ImportRejection
+
+BATCH = 10_000
+MAX_VALUE_KEPT = 1000  # characters of a refused cell kept for the report
+
+
+class _BulkTable:
+    """A temporary table filled in batches through the driver's fastest path."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+        self.pending: list[Sequence[object]] = []
+        self.dbapi: Any = connection.connection.dbapi_connection
+        self.postgres = connection.dialect.name == "postgresql"
+        names = ", ".join(c.name for c in table.columns)
+        if self.postgres:
+            self.load_sql = f"COPY {table.name} ({names}) FROM STDIN"
+        else:
+            marks = ", ".join("?" for _ in table.columns)
+            self.load_sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our names
+        table.drop(connection, checkfirst=True)
+        table.create(connection)
+
+    def add(self, row: Sequence[object]) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        cursor = self.dbapi.cursor()
+        try:
+            if self.postgres:
+                with cursor.copy(self.load_sql) as copy:
+                    for row in self.pending:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.load_sql, self.pending)
+        finally:
+            cursor.close()
+        self.pending = []
+
+    def drop(self) -> None:
+        self.table.drop(self.connection, checkfirst=True)
+
+
+class ProblemLog:
+    """Every refused row's problems, kept in a temporary table so a million of them cost no memory."""
+
+    def __init__(self, connection: Connection) -> None:
+        table = Table(
+            "import_stage_problems",
+            MetaData(),
+            Column("line", Integer),
+            Column("field", String(120)),
+            Column("value", Text),
+            Column("message", Text),
+            prefixes=["TEMPORARY"],
+        )
+        self._bulk = _BulkTable(connection, table)
+        self.table = table
+
+    def add(self, problems: list[Problem]) -> None:
+        for p in problems:
+            self._bulk.add((p.line, p.field[:120], p.value[:MAX_VALUE_KEPT], p.message))
+
+    def rejected_rows(self) -> int:
+        self._bulk.flush()
+        return int(self._bulk.connection.scalar(select(func.count(self.table.c.line.distinct()))) or 0)
+
+    def ordered(self, limit: int | None = None) -> Iterator[Problem]:
+        self._bulk.flush()
+        t = self.table
+        statement = select(t.c.line, t.c.field, t.c.value, t.c.message).order_by(t.c.line, t.c.field)
+        if limit is not None:
+            statement = statement.limit(limit)
+        for row in self._bulk.connection.execute(statement):
+            yield Problem(row.line, row.field, row.value, row.message)
+
+    def keep_for_run(self, run_id: int) -> None:
+        """Copy the problems into `import_rejections` for the run's downloadable report."""
+        self._bulk.flush()
+        t = self.table
+        columns = ["import_run_id", "line", "field", "value", "message"]
+        rows = select(literal(run_id), t.c.line, t.c.field, t.c.value, t.c.message)
+        self._bulk.connection.execute(insert(ImportRejection).from_select(columns, rows))
+
+    def drop(self) -> None:
+        self._bulk.drop()
+
+
+class RecordStage:
+    """The file's parsed records beside the stored table, compared and upserted by its key."""
+
+    def __init__(self, connection: Connection, builder: RecordBuilder, problems: ProblemLog) -> None:
+        self.connection = connection
+        self.builder = builder
+        self.problems = problems
+        self.target: Table = builder.table
+        self.key = builder.key
+        self.columns = builder.columns
+        self.compared = builder.compared
+        self.stage = Table(
+            "import_stage",
+            MetaData(),
+            Column("seq", Integer),
+            Column("line", Integer),
+            *[Column(c, self.target.c[c].type) for c in self.columns],
+            prefixes=["TEMPORARY"],
+        )
+        self._bulk = _BulkTable(connection, self.stage)
+        self._seq = 0
+
+    def add(self, line: int, record: Record) -> None:
+        self._seq += 1
+        self._bulk.add((self._seq, line, *record))
+
+    def finish_loading(self) -> None:
+        self._bulk.flush()
+        s = self.stage
+        self.connection.exec_driver_sql(
+            f"CREATE INDEX import_stage_key ON {s.name} ({', '.join(self.key)}, seq)"
+        )
+
+    def _match(self) -> Any:
+        return and_(*[self.target.c[k] == self.stage.c[k] for k in self.key])
+
+    def remove_duplicate_ids(self, id_header: str) -> None:
+        """Two rows with the same CRM id cannot both be right: refuse every one of them, naming the others."""
+        s = self.stage
+        repeated = select(s.c.crm_id).group_by(s.c.crm_id).having(func.count() > 1)
+        rows = self.connection.execute(
+            select(s.c.crm_id, s.c.line).where(s.c.crm_id.in_(repeated)).order_by(s.c.crm_id, s.c.line)
+        )
+        for crm_id, group in groupby(rows, key=lambda row: row.crm_id):
+            lines = [row.line for row in group]
+            for line in lines:
+                others = ", ".join(str(other) for other in lines if other != line)
+                self.problems.add(
+                    [Problem(line, id_header, crm_id, f"the id {crm_id} is also on line {others}")]
+                )
+        self.connection.execute(delete(s).where(s.c.crm_id.in_(repeated)))
+
+    def collapse_history(self) -> int:
+        """Drop entries that repeat the opportunity's previous stage or an earlier identical entry.
+
+        Salesforce's OpportunityHistory writes a row for every amount or close-date edit, all in the
+        same stage; they are not stage changes. Returns how many entries were dropped.
+        """
+        s = self.stage
+        before = self.staged()
+        previous = func.lag(s.c.stage).over(
+            partition_by=s.c.opportunity_crm_id, order_by=(s.c.changed_on, s.c.seq)
+        )
+        ordered = select(s.c.seq, s.c.stage, previous.label("previous")).subquery()
+        repeats = select(ordered.c.seq).where(ordered.c.previous == ordered.c.stage)
+        self.connection.execute(delete(s).where(s.c.seq.in_(repeats)))
+        first = select(func.min(s.c.seq)).group_by(*[s.c[k] for k in self.key])
+        self.connection.execute(delete(s).where(s.c.seq.not_in(first)))
+        return before - self.staged()
+
+    def staged(self) -> int:
+        return int(self.connection.scalar(select(func.count()).select_from(self.stage)) or 0)
+
+    def count_new_and_updated(self) -> tuple[int, int]:
+        s, t = self.stage, self.target
+        stored = select(literal(1)).select_from(t).where(self._match()).exists()
+        new = self.connection.scalar(select(func.count()).select_from(s).where(~stored))
+        updated: int | None = 0
+        if self.compared:
+            changed = or_(*[t.c[c].is_distinct_from(s.c[c]) for c in self.compared])
+            updated = self.connection.scalar(
+                select(func.count()).select_from(s.join(t, self._match())).where(changed)
+            )
+        return int(new or 0), int(updated or 0)
+
+    def write(self) -> None:
+        """Insert the new records and update the changed ones; unchanged rows are not touched."""
+        s, t = self.stage, self.target
+        dialect_insert = postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert
+        # The WHERE keeps SQLite from reading ON CONFLICT as a join constraint.
+        rows = select(*[s.c[c] for c in self.columns]).where(s.c.seq.is_not(None))
+        statement = dialect_insert(t).from_select(list(self.columns), rows)
+        if self.compared:
+            excluded = statement.excluded
+            statement = statement.on_conflict_do_update(
+                index_elements=list(self.key),
+                set_={c: excluded[c] for c in self.compared},
+                where=or_(*[t.c[c].is_distinct_from(excluded[c]) for c in self.compared]),
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(self.key))
+        self.connection.execute(statement)
+
+    def drop(self) -> None:
+        self._bulk.drop()
