@@ -8,11 +8,13 @@ from rich.console import Console
 from ecoops.accounts import service as accounts
 from ecoops.actors import Role, cli_actor
 from ecoops.config import get_settings
+from ecoops.crm.imports.cli import import_file
 from ecoops.db import make_engine, migrate, session_factory, transaction
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("import")(import_file)
 console = Console()
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
     from ecoops.crm import pages as crm_pages
+    from ecoops.crm.imports import pages as import_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.portal import pages as portal_pages
     from ecoops.web import api_docs, audit_pages, auth_pages, home_pages
@@ -17,6 +18,7 @@ def page_routers() -> list[APIRouter]:
         home_pages.router,
         partner_pages.router,
         crm_pages.router,
+        import_pages.router,
         account_pages.router,
         audit_pages.router,
         portal_pages.router,
@@ -27,7 +29,8 @@ def page_routers() -> list[APIRouter]:
 def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.crm import api as crm_api
+    from ecoops.crm.imports import api as import_api
     from ecoops.partners import api as partner_api
     from ecoops.web import audit_api
 
-    return [account_api.router, partner_api.router, crm_api.router, audit_api.router]
+    return [account_api.router, partner_api.router, crm_api.router, import_api.router, audit_api.router]

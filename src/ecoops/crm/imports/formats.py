@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecoops.accounts.service import InvalidInput
 from ecoops.crm.imports.fields import KIND_FIELDS, Kind, field_names, required_fields
 from ecoops.crm.imports.values import DateOrder
 
@@ -26,7 +27,7 @@ SALESFORCE_FORMATS = frozenset({SALESFORCE_API, SALESFORCE_REPORT})
 HUBSPOT_DATE_ENTERED = re.compile(r'date entered\s*"(?P<stage>.+?)(?:\s*\((?P<pipeline>[^()]*)\))?"')
 
 
-class ImportFileError(ValueError):
+class ImportFileError(InvalidInput):
     """The file as a whole cannot be imported; the message names the file and, where known, the line."""
 
 

@@ -144,6 +144,14 @@ def inspect_file(
     return Inspection(facts, rows.header, mapping, order, source, builder.columns, preview)
 
 
+def file_headers(actor: Actor, path: Path, *, filename: str) -> tuple[FileFacts, list[str]]:
+    """The file's facts and header row, for mapping a file no profile recognises."""
+    require(actor, Permission.IMPORT_DATA)
+    facts = examine(path, filename)
+    with CsvRows(facts) as rows:
+        return facts, rows.header
+
+
 @dataclass
 class _Tally:
     rows: int = 0
