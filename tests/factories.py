@@ -91,3 +91,10 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def bearer(session: Session, user: User) -> dict[str, str]:
+    """Headers carrying a fresh API token of `user`, for calls to /api/v1."""
+    _token, secret = accounts.create_api_token(session, accounts.user_actor(user), name="test")
+    session.flush()
+    return {"authorization": f"Bearer {secret}"}

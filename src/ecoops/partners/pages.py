@@ -96,13 +96,14 @@ def new_partner(
 @router.post("/partners")
 def create_partner(
     request: Request,
-    name: str = Form("", max_length=200),
+    # Generous limits here: the service's own checks explain what is wrong on the form.
+    name: str = Form("", max_length=1000),
     partner_type: str = Form(""),
     stage: str = Form(Stage.PROSPECT.value),
     stage_since: str = Form(""),
     website: str = Form("", max_length=300),
     domains: str = Form("", max_length=5000),
-    country: str = Form("", max_length=2),
+    country: str = Form("", max_length=100),
     owner_id: str = Form(""),
     crm_id: str = Form("", max_length=64),
     description: str = Form("", max_length=5000),

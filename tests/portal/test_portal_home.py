@@ -1,0 +1,46 @@
+"""The portal landing page shows a partner user its own partner only; internal users are sent home."""
+
+from datetime import date
+
+import pytest
+
+from ecoops.accounts.service import partner_user_actor, user_actor
+from ecoops.actors import Role
+from ecoops.partners import service as partners
+from ecoops.permissions import NotFound
+from tests.factories import make_partner, make_partner_user, make_user, sign_in
+
+
+def test_partner_user_sees_its_partner_and_manager(client, session):
+    manager = make_user(session, Role.PARTNER_MANAGER, name="Maria Manager", email="maria@example.com")
+    program = partners.create_program(session, user_actor(manager), name="Resell", tiers=["Silver", "Gold"])
+    own = make_partner(session, name="Own Partner", owner_id=manager.id, tiers=[program.tiers[1]])
+    make_partner(session, name="Other Partner")
+    sign_in(client, make_partner_user(session, own).email)
+
+    page = client.get("/portal").text
+    assert "Own Partner" in page and "Resell · Gold" in page and "active since 2025-01-01" in page
+    assert "Maria Manager" in page and "mailto:maria@example.com" in page
+    assert "Other Partner" not in page
+    assert client.get("/partners").status_code == 403
+
+
+def test_without_a_manager_the_page_says_so(client, session):
+    sign_in(client, make_partner_user(session, make_partner(session)).email)
+    assert "No partner manager is assigned yet" in client.get("/portal").text
+
+
+def test_internal_users_are_sent_to_their_start_page(client, session):
+    sign_in(client, make_user(session, Role.SALES).email)
+    response = client.get("/portal")
+    assert (response.status_code, response.headers["location"]) == (303, "/")
+
+
+def test_another_partners_record_is_not_found_for_a_partner_user(session):
+    own, other = make_partner(session), make_partner(session, stage_since=date(2025, 2, 1))
+    actor = partner_user_actor(make_partner_user(session, own))
+    assert partners.get_partner(session, actor, own.id).id == own.id
+    with pytest.raises(NotFound):
+        partners.get_partner(session, actor, other.id)
+    found = partners.search_partners(session, actor, partners.PartnerFilters())
+    assert [p.id for p in found.items] == [own.id]
