@@ -8,6 +8,7 @@ from PATH_VALUES (records the test creates); add a maker there for a new paramet
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import Role
+from ecoops.config import Settings
+from ecoops.crm.imports import uploads
+from ecoops.crm.models import ImportRun
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from tests.factories import (
     make_account,
@@ -70,9 +74,19 @@ def signed_in(internal: Outcome, partner_user: Outcome) -> Expectation:
 @dataclass(frozen=True)
 class Row:
     expect: Expectation
-    form: dict[str, Any] | None = None  # sent form-encoded, with the CSRF token added
+    form: dict[str, Any] | None = None  # sent form-encoded, with the CSRF token added on pages
     json: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None  # sent multipart, with `form` beside them
+    changes_state: bool = True  # False for unsafe routes that only compute (a dry run): nothing to audit
     note: str = ""
+
+
+ACCOUNTS_CSV = (
+    "accounts.csv",
+    b"Account Owner,Account Name,Type,Industry,Billing Country,Website,Employees,Created Date,Account ID\r\n"
+    b"Ana Owner,Matrix Imported,Customer,Software,Germany,https://imported.example,12,2024-05-01,001MATRIXIMP\r\n",
+    "text/csv",
+)
 
 
 ROUTES: dict[tuple[str, str], Row] = {
@@ -135,48 +149,81 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/partner-users/{partner_user_id}/status"): Row(
         page(Permission.MANAGE_USERS, ok=303), form={"active": "false"}
     ),
+    # CRM imports
+    ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
+    ("POST", "/imports"): Row(
+        page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
+    ),
+    ("GET", "/imports/uploads/{token}"): Row(page(Permission.IMPORT_DATA)),
+    ("POST", "/imports/uploads/{token}"): Row(
+        page(Permission.IMPORT_DATA),
+        form={"action": "dry_run", "mapping": '{{"kind": "accounts"}}'},
+        changes_state=False,
+        note="a dry run writes nothing (a commit would use the upload up for the next role)",
+    ),
+    ("GET", "/imports/uploads/{token}/errors.csv"): Row(
+        page(Permission.IMPORT_DATA, ok=303), note="no dry-run report for a clean file: back to the review"
+    ),
+    ("GET", "/imports/{run_id}"): Row(page(Permission.IMPORT_DATA)),
+    ("GET", "/imports/{run_id}/errors.csv"): Row(page(Permission.IMPORT_DATA)),
+    ("POST", "/api/v1/imports"): Row(api(Permission.IMPORT_DATA, ok=201), files={"file": ACCOUNTS_CSV}),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
 }
 
 
-def _partner_id(session: Session) -> str:
+def _partner_id(session: Session, settings: Settings) -> str:
     return str(make_partner(session, stage="signed", stage_since=date(2025, 1, 1)).id)
 
 
-def _partner_user_id(session: Session) -> str:
+def _partner_user_id(session: Session, settings: Settings) -> str:
     partner = make_partner(session, name="Someone else's partner")
     return str(make_partner_user(session, partner).id)
 
 
-def _account_id(session: Session) -> str:
+def _account_id(session: Session, settings: Settings) -> str:
     return str(make_account(session, crm_id="001MATRIX").id)
 
 
-def _opportunity_id(session: Session) -> str:
+def _opportunity_id(session: Session, settings: Settings) -> str:
     return str(make_opportunity(session, account_crm_id="001MATRIX").id)
 
 
-def _user_id(session: Session) -> str:
+def _user_id(session: Session, settings: Settings) -> str:
     return str(make_user(session, Role.SALES, email="matrix-target@example.com").id)
 
 
-def _token_id(session: Session) -> str:
+def _token_id(session: Session, settings: Settings) -> str:
     """Someone else's token: the matrix swaps in the caller's own where it has one."""
     owner = make_user(session, Role.SALES, email="token-owner@example.com")
     token, _secret = accounts.create_api_token(session, accounts.user_actor(owner), name="not yours")
     return str(token.id)
 
 
+def _run_id(session: Session, settings: Settings) -> str:
+    run = ImportRun(
+        kind="accounts", source_format="salesforce", filename="old.csv", sha256="0" * 64, status="committed"
+    )
+    session.add(run)
+    session.flush()
+    return str(run.id)
+
+
+def _upload_token(session: Session, settings: Settings) -> str:
+    return uploads.save_upload(settings.uploads_dir, io.BytesIO(ACCOUNTS_CSV[1]), ACCOUNTS_CSV[0])
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
-PATH_VALUES: dict[str, Callable[[Session], str]] = {
+PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,
     "opportunity_id": _opportunity_id,
     "user_id": _user_id,
     "token_id": _token_id,
+    "run_id": _run_id,
+    "token": _upload_token,
 }
 
 
