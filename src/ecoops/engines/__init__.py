@@ -1,0 +1,1 @@
+"""Pure, columnar engines (DuckDB over Arrow): no ORM, no HTTP, testable against plain computations."""

@@ -1,0 +1,67 @@
+"""Company legal forms across languages, written as name normalisation leaves them (see `names`).
+
+Kept here rather than taken from `cleanco`: its list mixes in ordinary words ("private", "pt" as a
+suffix), misses the Japanese, Korean and Chinese forms, and only its data would be of use, since its
+per-name Python cleaning is too slow for a million names.
+"""
+
+from __future__ import annotations
+
+# Stripped when they end a name, repeatedly ("co ltd", "gmbh and co kg"). Dots and apostrophes are
+# already gone and other punctuation is a space, so "S.A." is "sa" and "A/S" is "a s".
+# fmt: off
+TRAILING_LEGAL_FORMS: tuple[str, ...] = (
+    # English-speaking countries
+    "inc", "incorporated", "corp", "corporation", "co", "company", "and co", "and company", "cos",
+    "llc", "l l c", "llp", "lllp", "lp", "ltd", "limited", "plc", "pllc", "pc", "pty", "pty ltd",
+    "proprietary limited", "pte", "pte ltd", "pvt", "pvt ltd", "private limited", "unlimited", "ulc",
+    "nl", "lc",
+    # German-speaking countries
+    "gmbh", "ggmbh", "mbh", "ag", "kg", "kgaa", "ohg", "gbr", "ug", "ug haftungsbeschrankt", "ev", "eg",
+    "se", "gesmbh", "gmbh and co kg", "ag and co kg", "og",
+    # French, Belgian, Swiss, Luxembourgish
+    "sa", "sas", "sasu", "sarl", "eurl", "sca", "scs", "snc", "sci", "scop", "sprl", "srl", "sc",
+    # Dutch and Flemish
+    "bv", "nv", "vof", "cv", "bvba", "cvba",
+    # Italian, Spanish, Portuguese, Latin American
+    "spa", "sapa", "sl", "slu", "sll", "sau", "ltda", "lda", "sa de cv", "s de rl", "s de rl de cv",
+    "sab de cv", "de cv", "sacv", "saic", "eireli", "me", "epp", "sas de cv",
+    # Nordic
+    "ab", "ab publ", "publ", "as", "asa", "a s", "aps", "a p s", "amba", "oy", "oyj", "hf", "ehf", "ky",
+    # Central and Eastern Europe, Baltics, Balkans
+    "sp z oo", "spolka z oo", "sp j", "sp k", "sro", "spol sro", "spol s ro", "kft", "zrt", "nyrt", "bt",
+    "doo", "dd", "ad", "ood", "eood", "ead", "uab", "ou", "sia", "jsc", "ojsc", "cjsc", "pjsc", "ooo",
+    "zao", "oao", "pao", "tov", "pp",
+    # Greek, Turkish, Middle East, Africa
+    "ae", "epe", "ike", "sti", "ltd sti", "wll", "fze", "fzco", "fzc", "fz llc", "sae", "saog", "saoc",
+    "psc", "bsc",
+    # Asia-Pacific (romanised)
+    "kk", "kabushiki kaisha", "kabushikigaisha", "gk", "godo kaisha", "yk", "yugen kaisha", "bhd",
+    "sdn bhd", "tbk", "pt tbk", "co ltd", "coltd",
+)
+
+# Stripped when they start a name: Indonesian "PT", Russian and Ukrainian forms written first.
+LEADING_LEGAL_FORMS: tuple[str, ...] = (
+    "pt", "ooo", "oao", "zao", "pao", "tov", "\u043e\u043e\u043e", "\u043e\u0430\u043e", "\u0437\u0430\u043e",
+    "\u043f\u0430\u043e", "\u0442\u043e\u0432",  # the same five in Cyrillic, and Ukrainian TOV
+)
+
+# Written without spaces in Chinese, Japanese and Korean, so stripped wherever they stand.
+CJK_LEGAL_FORMS: tuple[str, ...] = (
+    "株式会社", "有限会社", "合同会社", "合名会社", "合資会社", "(株)", "\uff08株\uff09", "㈱", "(有)",
+    "\uff08有\uff09", "股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "주식회사", "(주)",
+    "\uff08주\uff09", "유한회사",
+)
+# fmt: on
+
+# Words that describe rather than name a company; dropped from the blocking key only, never from the
+# compared name, because "Acme Holdings" is often not "Acme".
+GENERIC_WORDS: tuple[str, ...] = (
+    "group",
+    "holding",
+    "holdings",
+    "international",
+    "intl",
+    "global",
+    "worldwide",
+)

@@ -1,0 +1,270 @@
+"""Matching our accounts with a partner's: the stages, the one-to-one resolution and the manual overrides.
+
+Stages, in order: (1) same registrable domain; (2) name candidates — exact name + country and sorted
+neighbours — scored and kept above a precision-first threshold, each record keeping at most its one
+unambiguous best; (3) declared parent/subsidiary links; (4) a person's confirmations, and rejections,
+which win over everything the stages found.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ecoops.engines.matching.accounts import keyed_accounts, unkeyed
+from ecoops.engines.matching.candidates import name_candidates
+from ecoops.engines.matching.domains import registrable_domains
+from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.scoring import DOMAIN_ADJUSTMENT, match_score, pair_features
+
+METHODS = ("domain", "name_country", "fuzzy_name", "hierarchy", "manual")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """The knobs of a matching run; the defaults are the ones documented in docs/mapping.md."""
+
+    threshold: float = 0.90  # a name match needs at least this score
+    window: int = 3  # partner neighbours taken before and after each record, per sort order
+    max_records_per_key: int = 25  # a domain or name + country on more records of one side is no key
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """A workspace's own knowledge, as Arrow tables (each optional).
+
+    `confirmed` and `rejected`: `our_id`, `their_id` — always matched / never matched.
+    `domain_aliases`: `alias`, `domain` — the alias is the same company as the domain (acme.de → acme.com).
+    `parent_links`: `child`, `parent` domains — related companies that are never the same account; a
+    pair across a link is reported with method `hierarchy` instead.
+    """
+
+    confirmed: pa.Table | None = None
+    rejected: pa.Table | None = None
+    domain_aliases: pa.Table | None = None
+    parent_links: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The matched pairs, the records that could not be matched on anything, and how the run went."""
+
+    pairs: pa.Table
+    unkeyed_ours: pa.Table
+    unkeyed_theirs: pa.Table
+    candidate_pairs: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+_PAIR_SCHEMA = pa.schema([("our_row", pa.int64()), ("their_row", pa.int64())])
+
+_DOMAIN_PAIRS_SQL = """
+WITH usable AS (
+  SELECT domain FROM ours WHERE domain IS NOT NULL GROUP BY domain HAVING count(*) <= {cap}
+  INTERSECT
+  SELECT domain FROM theirs WHERE domain IS NOT NULL GROUP BY domain HAVING count(*) <= {cap}
+)
+SELECT o.row AS our_row, t.row AS their_row
+FROM ours AS o JOIN usable USING (domain) JOIN theirs AS t USING (domain)
+"""
+
+_OVERRIDE_ROWS_SQL = """
+SELECT DISTINCT o.row AS our_row, t.row AS their_row
+FROM overrides AS x
+JOIN ours AS o ON o.id = CAST(x.our_id AS VARCHAR)
+JOIN theirs AS t ON t.id = CAST(x.their_id AS VARCHAR)
+"""
+
+_HIERARCHY_SQL = """
+SELECT o.row AS our_row, t.row AS their_row, 'ours_is_subsidiary' AS relation
+FROM links AS l JOIN ours AS o ON o.domain = l.child JOIN theirs AS t ON t.domain = l.parent
+UNION
+SELECT o.row, t.row, 'ours_is_parent'
+FROM links AS l JOIN ours AS o ON o.domain = l.parent JOIN theirs AS t ON t.domain = l.child
+"""
+
+# Mutual best: a pair stays if it is the single best-scoring pair of both its records.
+_RESOLVE_SQL = """
+WITH best AS (
+  SELECT *, max(score) OVER (PARTITION BY our_row) AS our_best,
+         max(score) OVER (PARTITION BY their_row) AS their_best
+  FROM scored
+), tops AS (
+  SELECT * FROM best WHERE score = our_best AND score = their_best
+), counted AS (
+  SELECT *, count(*) OVER (PARTITION BY our_row) AS our_ties,
+         count(*) OVER (PARTITION BY their_row) AS their_ties
+  FROM tops
+)
+SELECT * EXCLUDE (our_best, their_best, our_ties, their_ties)
+FROM counted WHERE our_ties = 1 AND their_ties = 1
+"""
+
+_OUTPUT_SQL = """
+SELECT o.id AS our_id, t.id AS their_id, p.method, p.score, p.relation,
+       f.name_similarity, f.domain_agreement, f.country_agreement,
+       f.our_name_key, f.their_name_key, f.our_domain, f.their_domain, f.our_country, f.their_country,
+       CASE p.method
+         WHEN 'manual' THEN 'confirmed by a user'
+         WHEN 'domain' THEN CASE f.domain_agreement
+           WHEN 'alias' THEN printf('same company: %s and %s are aliases', f.our_domain, f.their_domain)
+           ELSE printf('same company domain %s', f.our_domain) END
+         WHEN 'hierarchy' THEN CASE p.relation
+           WHEN 'ours_is_subsidiary' THEN printf('%s is a subsidiary of %s', f.our_domain, f.their_domain)
+           ELSE printf('%s is the parent of %s', f.our_domain, f.their_domain) END
+         WHEN 'name_country' THEN printf('same name "%s" in %s', f.our_name_key, f.our_country)
+         ELSE printf('names %d%% alike ("%s" ~ "%s"); country %s; domain %s',
+                     CAST(round(f.name_similarity * 100) AS INTEGER), f.our_name_key, f.their_name_key,
+                     f.country_agreement, f.domain_agreement) END AS explanation
+       {populations}
+FROM pairs AS p
+JOIN features AS f USING (our_row, their_row)
+JOIN ours AS o ON o.row = p.our_row
+JOIN theirs AS t ON t.row = p.their_row
+ORDER BY our_id, their_id, method
+"""
+
+
+class _Stages:
+    """Wall-clock seconds per stage, for the benchmark and for logs."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def _override_rows(overrides: pa.Table | None, ours: pa.Table, theirs: pa.Table) -> pa.Table:
+    if overrides is None or overrides.num_rows == 0:
+        return _PAIR_SCHEMA.empty_table()
+    return query(_OVERRIDE_ROWS_SQL, overrides=overrides, ours=ours, theirs=theirs)
+
+
+def _without(pairs: pa.Table, excluded: pa.Table) -> pa.Table:
+    if excluded.num_rows == 0 or pairs.num_rows == 0:
+        return pairs
+    sql = "SELECT * FROM pairs ANTI JOIN excluded USING (our_row, their_row)"
+    return query(sql, pairs=pairs, excluded=excluded)
+
+
+def _rows_outside(accounts: pa.Table, *row_sets: pa.Array) -> pa.Table:
+    taken = pa.chunked_array([pc.cast(rows, pa.int64()) for rows in row_sets], pa.int64())
+    return accounts.filter(pc.invert(pc.is_in(accounts.column("row"), value_set=taken.combine_chunks())))
+
+
+def _parent_links(links: pa.Table | None) -> pa.Table:
+    if links is None or links.num_rows == 0:
+        return pa.table({"child": pa.array([], pa.string()), "parent": pa.array([], pa.string())})
+    return pa.table({end: registrable_domains(links.column(end)) for end in ("child", "parent")})
+
+
+def _labelled(pairs: pa.Table, method: str, score: float = 1.0, relation: str = "same") -> pa.Table:
+    n = pairs.num_rows
+    return pa.table(
+        {
+            "our_row": pc.cast(pairs.column("our_row"), pa.int64()),
+            "their_row": pc.cast(pairs.column("their_row"), pa.int64()),
+            "method": pa.array([method] * n, pa.string()),
+            "score": pa.array([score] * n, pa.float64()),
+            "relation": (
+                pairs.column("relation") if "relation" in pairs.column_names else pa.array([relation] * n)
+            ),
+        }
+    )
+
+
+def _name_pairs(candidates: pa.Table, ours: pa.Table, theirs: pa.Table, settings: MatchSettings) -> pa.Table:
+    """Scored, thresholded and resolved name candidates, labelled `name_country` or `fuzzy_name`."""
+    best_bonus = max(DOMAIN_ADJUSTMENT.values())
+    features = pair_features(candidates, ours, theirs, similarity_floor=settings.threshold - best_bonus)
+    scored = features.append_column("score", match_score(features))
+    scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
+    resolved = query(_RESOLVE_SQL, scored=scored)
+    exact = pc.and_(
+        pc.equal(resolved.column("our_name_key"), resolved.column("their_name_key")),
+        pc.equal(resolved.column("country_agreement"), "same"),
+    )
+    method = pc.if_else(exact, "name_country", "fuzzy_name")
+    return pa.table(
+        {
+            "our_row": resolved.column("our_row"),
+            "their_row": resolved.column("their_row"),
+            "method": method,
+            "score": resolved.column("score"),
+            "relation": pa.array(["same"] * resolved.num_rows, pa.string()),
+        }
+    )
+
+
+def match_accounts(
+    ours: pa.Table,
+    theirs: pa.Table,
+    *,
+    overrides: Overrides | None = None,
+    settings: MatchSettings | None = None,
+) -> MatchResult:
+    """Match our accounts with a partner's: one output row per matched pair, with how and why.
+
+    Each table needs an `id` column and at least one of `name`, `domain`, `website`, `email`; `country`
+    and `population` are used when present. Raises `MissingColumns` otherwise. See docs/mapping.md.
+    """
+    overrides = overrides or Overrides()
+    settings = settings or MatchSettings()
+    stages = _Stages()
+    with stages.stage("normalise"):
+        our_keys = keyed_accounts(ours, side="ours", domain_aliases=overrides.domain_aliases)
+        their_keys = keyed_accounts(theirs, side="theirs", domain_aliases=overrides.domain_aliases)
+        confirmed = _override_rows(overrides.confirmed, our_keys, their_keys)
+        rejected = _override_rows(overrides.rejected, our_keys, their_keys)
+        links = _parent_links(overrides.parent_links)
+    with stages.stage("domain"):
+        cap = settings.max_records_per_key
+        same_domain = query(_DOMAIN_PAIRS_SQL.format(cap=cap), ours=our_keys, theirs=their_keys)
+        domain_pairs = _without(same_domain, rejected)
+        hierarchy = query(_HIERARCHY_SQL, links=links, ours=our_keys, theirs=their_keys)
+    with stages.stage("candidates"):
+        # Records settled by a domain or by a person are not offered to name matching.
+        our_pool, their_pool = (
+            _rows_outside(keys, domain_pairs.column(row), confirmed.column(row))
+            for keys, row in ((our_keys, "our_row"), (their_keys, "their_row"))
+        )
+        candidates = name_candidates(
+            our_pool, their_pool, window=settings.window, max_records_per_key=settings.max_records_per_key
+        )
+        candidates = _without(_without(candidates, rejected), hierarchy.select(["our_row", "their_row"]))
+    with stages.stage("score"):
+        name_pairs = _name_pairs(candidates, our_keys, their_keys, settings)
+    with stages.stage("explain"):
+        hierarchy_pairs = _labelled(_without(hierarchy, rejected), "hierarchy")
+        engine_pairs = pa.concat_tables([_labelled(domain_pairs, "domain"), name_pairs, hierarchy_pairs])
+        pairs = pa.concat_tables([_labelled(confirmed, "manual"), _without(engine_pairs, confirmed)])
+        features = pair_features(pairs.select(["our_row", "their_row"]), our_keys, their_keys)
+        has_population = "population" in our_keys.column_names, "population" in their_keys.column_names
+        populations = "".join(
+            f", {alias}.population AS {side}_population"
+            for (alias, side), present in zip((("o", "our"), ("t", "their")), has_population, strict=True)
+            if present
+        )
+        output = query(
+            _OUTPUT_SQL.format(populations=populations),
+            pairs=pairs,
+            features=features,
+            ours=our_keys,
+            theirs=their_keys,
+        )
+    return MatchResult(
+        pairs=output,
+        unkeyed_ours=unkeyed(our_keys),
+        unkeyed_theirs=unkeyed(their_keys),
+        candidate_pairs=candidates.num_rows,
+        stage_seconds=stages.seconds,
+    )

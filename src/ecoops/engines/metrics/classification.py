@@ -1,0 +1,157 @@
+"""Which touches count for an opportunity, and its class: partner-sourced, partner-influenced or direct.
+
+METRICS.md "Opportunities and their partner classification"; the verdict on every touch is kept, so an
+opportunity can show why a touch did or did not count.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from ecoops.engines.metrics.inputs import DELIVERY_KINDS, INFLUENCE_KINDS, SOURCING_KINDS
+from ecoops.engines.metrics.results import Explained
+from ecoops.engines.metrics.settings import NO_FILTERS, Filters
+
+if TYPE_CHECKING:
+    from ecoops.engines.metrics.snapshot import Snapshot
+
+CLASSES = ("sourced", "influenced", "direct")
+
+# METRICS.md "A partner touch links a partner to an opportunity (or to its account)": a touch that
+# names an opportunity links to it alone; one that names only an account links to each of the
+# account's opportunities.
+LINKED_TOUCHES = """
+CREATE TEMP VIEW linked_touch AS
+SELECT t.*, 'opportunity' AS linked_via, t.opportunity_crm_id AS linked_opportunity_crm_id
+FROM input_touches t
+WHERE coalesce(t.opportunity_crm_id, '') <> ''
+UNION ALL
+SELECT t.*, 'account' AS linked_via, o.opportunity_crm_id AS linked_opportunity_crm_id
+FROM input_touches t
+JOIN opportunity_state o ON o.account_crm_id = t.account_crm_id
+WHERE coalesce(t.opportunity_crm_id, '') = ''
+"""
+
+# METRICS.md "Classification": the first failing rule names why a touch does not count.
+# - sourcing touches count up to the created date plus the grace;
+# - influence touches count from the created date minus the look-back;
+# - nothing after the close date (the as-of date for open ones) counts; delivery never earns credit.
+# An account-level touch also needs the look-back, or one old referral would source every later
+# opportunity of its account.
+TOUCH_VERDICTS = """
+CREATE TEMP VIEW touch_verdict AS
+SELECT
+    l.touch_id,
+    l.linked_opportunity_crm_id AS opportunity_crm_id,
+    l.partner_id,
+    l.kind,
+    k.touch_class,
+    l.touched_on,
+    l.evidence_type,
+    l.evidence_ref,
+    l.status,
+    l.linked_via,
+    CASE
+        WHEN l.status NOT IN (FROM counted_touch_status) THEN 'status_not_counted'
+        WHEN l.touched_on > as_of() THEN 'after_as_of'
+        WHEN l.touched_on > coalesce(o.close_date, as_of()) THEN 'after_close'
+        WHEN k.touch_class = 'delivery' THEN 'delivery_no_credit'
+        WHEN k.touch_class = 'sourcing' AND l.touched_on > o.created_on + sourcing_grace_days()
+            THEN 'after_grace'
+        WHEN (k.touch_class = 'influence' OR l.linked_via = 'account')
+            AND l.touched_on < o.created_on - influence_look_back_days() THEN 'before_look_back'
+        ELSE 'counts'
+    END AS verdict
+FROM linked_touch l
+JOIN opportunity_state o ON o.opportunity_crm_id = l.linked_opportunity_crm_id
+JOIN touch_kind k ON k.kind = l.kind
+"""
+
+COUNTING_TOUCHES = """
+CREATE TEMP TABLE counting_touch AS
+SELECT * EXCLUDE (verdict) FROM touch_verdict WHERE verdict = 'counts'
+"""
+
+# METRICS.md "Classification": sourced when a sourcing touch counts, the source partner being the
+# earliest one's (ties: the lower partner id); influenced when not sourced and an influence touch
+# counts; direct otherwise.
+OPPORTUNITY_CLASSES = """
+CREATE TEMP TABLE opportunity_as_of AS
+WITH sourcing AS (
+    SELECT
+        opportunity_crm_id,
+        (min({touched_on: touched_on, partner_id: partner_id})).partner_id AS source_partner_id
+    FROM counting_touch
+    WHERE touch_class = 'sourcing'
+    GROUP BY opportunity_crm_id
+), influence AS (
+    SELECT DISTINCT opportunity_crm_id FROM counting_touch WHERE touch_class = 'influence'
+)
+SELECT
+    o.*,
+    CASE
+        WHEN s.opportunity_crm_id IS NOT NULL THEN 'sourced'
+        WHEN i.opportunity_crm_id IS NOT NULL THEN 'influenced'
+        ELSE 'direct'
+    END AS classification,
+    s.source_partner_id
+FROM opportunity_state o
+LEFT JOIN sourcing s USING (opportunity_crm_id)
+LEFT JOIN influence i USING (opportunity_crm_id)
+"""
+
+# Whom the class credits: the source partner of a sourced opportunity, each partner with a counting
+# influence touch on an influenced one. Partner filters and partner KPIs go by this credit.
+CREDITED_PARTNERS = """
+CREATE TEMP TABLE credited_partner AS
+SELECT opportunity_crm_id, source_partner_id AS partner_id, 'source' AS credit
+FROM opportunity_as_of
+WHERE classification = 'sourced'
+UNION ALL
+SELECT DISTINCT t.opportunity_crm_id, t.partner_id, 'influence' AS credit
+FROM counting_touch t
+JOIN opportunity_as_of o USING (opportunity_crm_id)
+WHERE o.classification = 'influenced'
+"""
+
+# The three classes in display order, so every class gets a row even when no opportunity has it.
+CLASS_LIST = """
+CREATE TEMP TABLE opportunity_class AS
+SELECT unnest($classes) AS classification, generate_subscripts($classes, 1) AS position
+"""
+
+CLASS_COUNTS = """
+SELECT c.classification, count(r.opportunity_crm_id) AS opportunities
+FROM opportunity_class c
+LEFT JOIN records r USING (classification)
+GROUP BY c.classification, c.position
+ORDER BY c.position
+"""
+
+
+def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the touch verdicts, `counting_touch`, `opportunity_as_of` and `credited_partner`."""
+    kinds = [(k, "sourcing") for k in SOURCING_KINDS]
+    kinds += [(k, "influence") for k in INFLUENCE_KINDS] + [(k, "delivery") for k in DELIVERY_KINDS]
+    connection.register(
+        "touch_kind", pa.table({"kind": [k for k, _ in kinds], "touch_class": [c for _, c in kinds]})
+    )
+    connection.execute(CLASS_LIST, {"classes": list(CLASSES)})
+    for statement in (
+        LINKED_TOUCHES,
+        TOUCH_VERDICTS,
+        COUNTING_TOUCHES,
+        OPPORTUNITY_CLASSES,
+        CREDITED_PARTNERS,
+    ):
+        connection.execute(statement)
+
+
+def classify_opportunities(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
+    """Each opportunity existing on the snapshot date with its class; figures count each class."""
+    snapshot.use(filters)
+    records = snapshot.fetch("FROM scoped_opportunity")
+    return Explained(snapshot.summarise(records, CLASS_COUNTS), records)
