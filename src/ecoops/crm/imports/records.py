@@ -21,6 +21,7 @@ from ecoops.crm.imports.values import (
     CellReader,
     DateOrder,
     DateReader,
+    is_currency,
     parse_amount,
     parse_count,
     parse_email,
@@ -91,8 +92,8 @@ def id_reader(salesforce: bool, *, first_of_list: bool = False) -> CellReader:
 
 def currency_reader(cell: str) -> str:
     value = cell.strip().upper()
-    if value and (len(value) != 3 or not value.isalpha()):
-        raise ValueError(f"not a three-letter currency code: {cell!r}")
+    if value and not is_currency(value):
+        raise ValueError(f"not an ISO currency code: {cell!r}")
     return value
 
 

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import pycountry
 
 CellReader = Callable[[str], object]
 
@@ -55,7 +58,15 @@ def parse_amount(text: str) -> tuple[Decimal | None, str]:
         raise ValueError(f"amount {text!r} is too large")
     symbol = pre or post
     currency = _SYMBOLS.get(symbol, DOLLAR if symbol.endswith("$") else symbol.upper())
+    if len(currency) == 3 and not is_currency(currency):
+        raise ValueError(f"not an amount: {text!r} ({currency} is no currency)")
     return (-value if negative else value), currency
+
+
+@lru_cache(maxsize=512)
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code (USD, EUR, …)."""
+    return pycountry.currencies.get(alpha_3=code.upper()) is not None
 
 
 def _plain_number(number: str, original: str) -> str:
