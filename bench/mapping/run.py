@@ -1,0 +1,267 @@
+"""Account-matching benchmark: ecoops against a domain-only join, Splink and a bare hash join, in one run.
+
+Each method runs in its own process (so its peak memory is its own) on the same generated data, and
+the parent scores its pairs against the truth: precision, recall, F1 (overall and on the hard tier),
+recall per noise type, false positives on look-alikes, candidate pairs per record, seconds per stage.
+
+    python bench/mapping/run.py --sizes 10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import NOISE_TYPES, write  # noqa: E402
+
+METHODS = ("ecoops", "domain_join", "splink", "hash_join")
+INPUT_COLUMNS = ["id", "name", "website", "country"]
+
+
+def _read(data: Path) -> tuple[pa.Table, pa.Table]:
+    return (pq.read_table(data / f"{side}.parquet", columns=INPUT_COLUMNS) for side in ("ours", "theirs"))  # type: ignore[return-value]
+
+
+def _ecoops(data: Path) -> tuple[pa.Table, dict[str, float], int]:
+    from ecoops.engines.matching import match_accounts
+
+    started = time.perf_counter()
+    ours, theirs = _read(data)
+    read = time.perf_counter() - started
+    result = match_accounts(ours, theirs)
+    return result.pairs.select(["our_id", "their_id"]), {"read": read, **result.stage_seconds}, result.candidate_pairs
+
+
+def _domain_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
+    from ecoops.engines.matching import registrable_domains
+
+    started = time.perf_counter()
+    ours, theirs = _read(data)
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    keyed = [pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))}) for t in (ours, theirs)]
+    normalise = time.perf_counter() - started
+    started = time.perf_counter()
+    pairs = _join(keyed[0], keyed[1], "domain")
+    join = time.perf_counter() - started
+    return pairs, {"read": read, "normalise": normalise, "join": join}, pairs.num_rows
+
+
+def _join(ours: pa.Table, theirs: pa.Table, key: str) -> pa.Table:
+    con = duckdb.connect()
+    con.register("o", ours)
+    con.register("t", theirs)
+    return con.sql(f"SELECT o.id AS our_id, t.id AS their_id FROM o JOIN t USING ({key})").to_arrow_table()
+
+
+def _hash_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
+    from ecoops.engines.matching import registrable_domains
+
+    ours, theirs = _read(data)
+    # The keys are made outside the clock: this is the floor of what any join of two 1M tables costs.
+    con = duckdb.connect()
+    keyed = []
+    for t in (ours, theirs):
+        con.register("d", pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))}))
+        keyed.append(con.sql("SELECT id, hash(domain) AS key FROM d WHERE domain IS NOT NULL").to_arrow_table())
+        con.unregister("d")
+    started = time.perf_counter()
+    pairs = _join(keyed[0], keyed[1], "key")
+    return pairs, {"join": time.perf_counter() - started}, pairs.num_rows
+
+
+def _splink(data: Path) -> tuple[pa.Table, dict[str, float], int]:
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from ecoops.engines.matching import keyed_accounts
+
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
+    ours, theirs = _read(data)
+    stages["read"] = time.perf_counter() - started
+    # Splink compares the columns it is given: it gets ecoops's normalised keys, the fairest start.
+    started = time.perf_counter()
+    keyed = [
+        keyed_accounts(t, side=side).select(["id", "name_key", "name_core", "domain", "country"])
+        for t, side in ((ours, "ours"), (theirs, "theirs"))
+    ]
+    stages["normalise"] = time.perf_counter() - started
+    started = time.perf_counter()
+    db_api = DuckDBAPI()
+    frames = [db_api.register(t, table_name=side) for t, side in zip(keyed, ("ours", "theirs"), strict=True)]
+    name_block = block_on("substr(name_core, 1, 4)", "country")
+    settings = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_key", [0.95, 0.88, 0.7]),
+            cl.ExactMatch("domain"),
+            cl.ExactMatch("country"),
+        ],
+        blocking_rules_to_generate_predictions=[block_on("domain"), name_block],
+    )
+    linker = Linker(frames, settings, log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match([block_on("domain")], recall=0.6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("domain"))
+    linker.training.estimate_parameters_using_expectation_maximisation(name_block)
+    stages["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=0.9).as_pyarrow_table()
+    stages["predict"] = time.perf_counter() - started
+    left_is_ours = pa.compute.equal(predictions.column("source_dataset_l"), "ours")
+    pairs = pa.table({
+        "our_id": pa.compute.if_else(left_is_ours, predictions.column("id_l"), predictions.column("id_r")),
+        "their_id": pa.compute.if_else(left_is_ours, predictions.column("id_r"), predictions.column("id_l")),
+    })
+    return pairs, stages, -1  # Splink does not say how many pairs its blocking produced
+
+
+def worker(method: str, data: Path, out: Path) -> None:
+    """Run one method in this process; write its pairs and print its figures as JSON."""
+    started = time.perf_counter()
+    pairs, stages, candidates = {"ecoops": _ecoops, "domain_join": _domain_join, "splink": _splink,
+                                 "hash_join": _hash_join}[method](data)
+    seconds = time.perf_counter() - started
+    pq.write_table(pairs, out)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "stages": stages, "candidates": candidates, "peak_mb": peak_mb}))
+
+
+def evaluate(data: Path, predicted: Path) -> dict[str, float]:
+    """Precision, recall, F1 overall and per tier, recall per noise type, false positives on look-alikes."""
+    con = duckdb.connect()
+    for name in ("ours", "theirs", "truth", "lookalikes"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{data / name}.parquet')")
+    con.execute(f"CREATE TABLE pred AS SELECT DISTINCT our_id, their_id FROM read_parquet('{predicted}')")
+    row = con.execute("""
+        SELECT (SELECT count(*) FROM pred) AS predicted,
+               (SELECT count(*) FROM pred JOIN truth USING (our_id, their_id)) AS correct,
+               (SELECT count(*) FROM truth) AS relevant
+    """).fetchone()
+    assert row is not None
+    figures = _prf(*row)
+    for tier in ("easy", "hard"):
+        row = con.execute(f"""
+            SELECT (SELECT count(*) FROM pred JOIN ours ON ours.id = pred.our_id WHERE ours.tier = '{tier}'),
+                   (SELECT count(*) FROM pred JOIN truth USING (our_id, their_id) WHERE truth.tier = '{tier}'),
+                   (SELECT count(*) FROM truth WHERE tier = '{tier}')
+        """).fetchone()
+        assert row is not None
+        figures.update({f"{k}_{tier}": v for k, v in _prf(*row).items()})
+    for noise in NOISE_TYPES:
+        row = con.execute(f"""
+            SELECT count(*) FILTER (WHERE pred.our_id IS NOT NULL), count(*)
+            FROM truth JOIN theirs ON theirs.id = truth.their_id
+            LEFT JOIN pred USING (our_id, their_id)
+            WHERE list_contains(string_split(theirs.noise, '|'), '{noise}')
+        """).fetchone()
+        assert row is not None
+        figures[f"recall_{noise}"] = row[0] / row[1] if row[1] else float("nan")
+    for kind, fp, total in con.execute("""
+        SELECT kind, count(*) FILTER (WHERE pred.our_id IS NOT NULL), count(*)
+        FROM lookalikes LEFT JOIN pred USING (our_id, their_id) GROUP BY kind UNION ALL
+        SELECT 'all', count(*) FILTER (WHERE pred.our_id IS NOT NULL), count(*)
+        FROM lookalikes LEFT JOIN pred USING (our_id, their_id)
+    """).fetchall():
+        figures[f"lookalike_fp_{kind}"] = fp / total if total else float("nan")
+    return figures
+
+
+def _prf(predicted: int, correct: int, relevant: int) -> dict[str, float]:
+    precision = correct / predicted if predicted else 1.0
+    recall = correct / relevant if relevant else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def _run_method(method: str, data: Path, timeout: float) -> dict[str, object]:
+    out = data / f"pred-{method}.parquet"
+    command = [sys.executable, __file__, "--worker", method, "--data", str(data), "--out", str(out)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"status": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"status": "failed: " + done.stderr.strip().splitlines()[-1]}
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result.update(evaluate(data, out), status="ok")
+    return result
+
+
+def _table(size: int, results: dict[str, dict[str, object]]) -> str:
+    def f(value: object, digits: int = 3) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+    lines = [
+        f"### {size:,} × {size:,} accounts",
+        "",
+        "| method | precision | recall | F1 | F1 hard | precision hard | look-alike FP | candidates/record "
+        "| seconds | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for method, r in results.items():
+        if r["status"] != "ok":
+            lines.append(f"| {method} | {r['status']} |  |  |  |  |  |  |  |  |")
+            continue
+        candidates = r["candidates"]
+        per_record = f"{candidates / size:.1f}" if isinstance(candidates, int) and candidates >= 0 else "n/a"
+        lines.append(
+            f"| {method} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} | {f(r['f1_hard'])} "
+            f"| {f(r['precision_hard'])} | {f(r['lookalike_fp_all'])} | {per_record} | {f(r['seconds'], 1)} "
+            f"| {f(r['peak_mb'], 0)} |"
+        )
+    lines += ["", "Recall per noise type (partner side):", "",
+              "| method | " + " | ".join(NOISE_TYPES) + " |", "|---|" + "---|" * len(NOISE_TYPES)]
+    lines += [f"| {m} | " + " | ".join(f(r[f"recall_{n}"], 2) for n in NOISE_TYPES) + " |"
+              for m, r in results.items() if r["status"] == "ok"]
+    kinds = ("sibling", "same_name_other_country", "parent_subsidiary")
+    lines += ["", "False-positive rate on look-alikes:", "", "| method | " + " | ".join(kinds) + " |",
+              "|---|" + "---|" * len(kinds)]
+    lines += [f"| {m} | " + " | ".join(f(r[f"lookalike_fp_{k}"]) for k in kinds) + " |"
+              for m, r in results.items() if r["status"] == "ok"]
+    lines += ["", "Seconds per stage:", ""]
+    lines += [f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())  # type: ignore[union-attr]
+              for m, r in results.items() if r["status"] == "ok"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data-dir", type=Path, default=Path("var/bench-mapping"))
+    parser.add_argument("--splink-timeout", type=float, default=1200.0, help="seconds before Splink is stopped")
+    parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.data, args.out)
+        return
+    for size in (int(s) for s in args.sizes.split(",")):
+        data = write(size, args.data_dir / f"{size}-{args.seed}", args.seed)
+        results = {}
+        for method in args.methods.split(","):
+            timeout = args.splink_timeout if method == "splink" else 3600.0
+            results[method] = _run_method(method, data, timeout)
+        print(_table(size, results), flush=True)
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
