@@ -20,10 +20,11 @@ DOMAIN_ADJUSTMENT: dict[str, float] = {
     "same": 0.10,  # one registrable domain
     "alias": 0.10,  # one domain once the workspace's aliases are applied
     "same_label": 0.05,  # one brand on two suffixes: acme.com and acme.de
+    "label_contains": 0.05,  # one label inside the other: acme.com and getacme.com, acme-de.com
     "missing": 0.0,  # either side has none (or only a free-mail one)
     "different": -0.10,
 }
-COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.05, "different": -0.20}
+COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
 
 _FEATURES_SQL = """
 SELECT p.our_row, p.their_row,
@@ -33,6 +34,9 @@ SELECT p.our_row, p.their_row,
        CASE WHEN o.domain IS NULL OR t.domain IS NULL THEN 'missing'
             WHEN o.domain = t.domain THEN CASE WHEN o.domain_raw = t.domain_raw THEN 'same' ELSE 'alias' END
             WHEN o.domain_label = t.domain_label THEN 'same_label'
+            WHEN least(length(o.domain_label), length(t.domain_label)) >= 4
+                 AND (contains(o.domain_label, t.domain_label) OR contains(t.domain_label, o.domain_label))
+            THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o.country IS NULL OR t.country IS NULL THEN 'missing'
             WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement,
