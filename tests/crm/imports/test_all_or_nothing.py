@@ -1,4 +1,4 @@
-"""A file with a bad row writes nothing but its refused run; --accept-valid keeps the good rows, never silently."""
+"""A file with a bad row writes nothing but its refused run; --accept-valid is never silent."""
 
 import pytest
 from sqlalchemy import select

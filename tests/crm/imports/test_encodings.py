@@ -1,4 +1,4 @@
-"""UTF-8 with or without a BOM, UTF-16, Windows-1252 and `;`-separated files read alike; others are refused."""
+"""UTF-8 with or without a BOM, UTF-16, Windows-1252, `;` read alike; other bytes are refused."""
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +20,10 @@ def test_encodings_are_detected(session, tmp_path, encoding, name):
     assert examine(path, path.name).encoding_name == name
     outcome = run(session, path)
     assert (outcome.new, outcome.rejected) == (1, 0)
-    assert session.execute(select(Account.name, Account.industry)).one() == ("Société Générale", "Banque & €uro")
+    assert session.execute(select(Account.name, Account.industry)).one() == (
+        "Société Générale",
+        "Banque & €uro",
+    )
 
 
 def test_excel_semicolon_files(session, tmp_path):

@@ -1,18 +1,18 @@
-"""The error report names each refused row's physical line and column, and is safe to open in a spreadsheet."""
+"""The error report names each refused row's physical line and column, and is safe in a spreadsheet."""
 
 import csv
 import io
 
 from sqlalchemy import select
 
+from ecoops.actors import SYSTEM
 from ecoops.crm.imports import service
 from ecoops.crm.imports.report import neutralise, write_report
 from ecoops.crm.models import Account
-from ecoops.actors import SYSTEM
 from tests.crm.imports.files import TODAY, WORKSPACE, run, write_csv
 
 # Quoted line breaks before the bad rows: line numbers are the file's own, as an editor shows them.
-WITH_LINE_BREAKS = '''Id,Name,Website,NumberOfEmployees
+WITH_LINE_BREAKS = """Id,Name,Website,NumberOfEmployees
 001A0000001aaaaAAA,"Acme
 Corp, the
 original",acme.com,10
@@ -20,7 +20,7 @@ original",acme.com,10
 001A0000001ccccAAA,"Initech
 Ltd",initech.com,=1+2
 001A0000001ddddAAA,"=HYPERLINK(""http://evil.example"")",evil.example,-5
-'''
+"""
 
 
 def test_lines_are_physical_even_after_quoted_line_breaks(session, tmp_path):
@@ -64,4 +64,14 @@ def test_the_stored_report_is_the_same_as_the_one_written_during_the_run(session
 
 def test_neutralise():
     cells = ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx", "plain", "", "a=b"]
-    assert [neutralise(c) for c in cells] == ["'=SUM(A1)", "'+1", "'-1", "'@cmd", "'\tx", "'\rx", "plain", "", "a=b"]
+    assert [neutralise(c) for c in cells] == [
+        "'=SUM(A1)",
+        "'+1",
+        "'-1",
+        "'@cmd",
+        "'\tx",
+        "'\rx",
+        "plain",
+        "",
+        "a=b",
+    ]

@@ -39,7 +39,11 @@ def test_an_unclosed_quote_is_caught(session, tmp_path):
 
 
 def test_long_cells_and_short_rows_are_row_errors(session, tmp_path):
-    text = "Id,Name,Website\n001A0000001aaaaAAA," + "N" * 301 + ",x.com\n001A0000001bbbbAAA,Short\nmore,text,x.com,extra\n"
+    text = (
+        "Id,Name,Website\n001A0000001aaaaAAA,"
+        + "N" * 301
+        + ",x.com\n001A0000001bbbbAAA,Short\nmore,text,x.com,extra\n"
+    )
     outcome = run(session, write_csv(tmp_path, text))
     assert [(p.line, p.field, p.message) for p in outcome.problems] == [
         (2, "Name", "301 characters; at most 300"),

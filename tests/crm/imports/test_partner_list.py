@@ -13,7 +13,8 @@ from tests.factories import make_partner, make_user
 
 pytestmark = pytest.mark.all_backends
 
-PARTNERS = """Partner ID,Partner Name,Partner Type,Program,Tier,Partner Manager,Stage,Partner Since,Website,Country
+PARTNERS = """Partner ID,Partner Name,Partner Type,Program,Tier,Partner Manager,Stage,Partner Since,\
+Website,Country
 P-1,Acme Integrations,Systems Integrator,Resell,Gold,pm@example.com,active,2025-03-01,https://acme-int.com,Germany
 P-2,Beta Apps,Technology Partner,Tech Alliance,,Pat Manager,signed,2025-05-10,beta.io,US
 P-3,Gamma Agency,Agency,Resell,Silver,,prospect,,,
@@ -27,7 +28,10 @@ def _partner(session, crm_id):
 def test_new_partners_with_programs_tiers_and_first_life_cycle_entry(session, tmp_path):
     manager = make_user(session, Role.PARTNER_MANAGER, email="pm@example.com", name="Pat Manager")
     dry = run(session, write_csv(tmp_path, PARTNERS), dry_run=True)
-    assert (dry.new, dry.created) == (3, ["program Resell", "tier Resell · Gold", "program Tech Alliance", "tier Resell · Silver"])
+    assert (dry.new, dry.created) == (
+        3,
+        ["program Resell", "tier Resell · Gold", "program Tech Alliance", "tier Resell · Silver"],
+    )
     assert session.scalars(select(Program)).all() == []
 
     outcome = run(session, write_csv(tmp_path, PARTNERS))
@@ -43,12 +47,20 @@ def test_new_partners_with_programs_tiers_and_first_life_cycle_entry(session, tm
     assert [d.domain for d in acme.domains] == ["acme-int.com"]
     assert [(m.program.name, m.tier.name) for m in acme.memberships] == [("Resell", "Gold")]
     beta = _partner(session, "P-2")
-    assert ([(m.program.name, m.tier) for m in beta.memberships], beta.owner_id) == ([("Tech Alliance", None)], manager.id)
+    assert ([(m.program.name, m.tier) for m in beta.memberships], beta.owner_id) == (
+        [("Tech Alliance", None)],
+        manager.id,
+    )
     gamma = _partner(session, "P-3")
     assert (gamma.stage, gamma.stage_since) == ("prospect", TODAY)
-    history = session.scalars(select(PartnerStageChange).where(PartnerStageChange.partner_id == acme.id)).all()
+    history = session.scalars(
+        select(PartnerStageChange).where(PartnerStageChange.partner_id == acme.id)
+    ).all()
     assert [(c.from_stage, c.to_stage, c.changed_on) for c in history] == [(None, "active", date(2025, 3, 1))]
-    assert [t.name for t in session.scalar(select(Program).where(Program.name == "Resell")).tiers] == ["Gold", "Silver"]
+    assert [t.name for t in session.scalar(select(Program).where(Program.name == "Resell")).tiers] == [
+        "Gold",
+        "Silver",
+    ]
 
     again = run(session, write_csv(tmp_path, PARTNERS))
     assert (again.new, again.updated, again.unchanged, again.created) == (0, 0, 3, [])
@@ -60,7 +72,9 @@ def test_a_stage_change_goes_through_the_life_cycle_rules(session, tmp_path):
     outcome = run(session, write_csv(tmp_path, text))
     assert (outcome.updated, outcome.rejected) == (1, 0)
     changes = session.scalars(
-        select(PartnerStageChange).where(PartnerStageChange.partner_id == partner.id).order_by(PartnerStageChange.id)
+        select(PartnerStageChange)
+        .where(PartnerStageChange.partner_id == partner.id)
+        .order_by(PartnerStageChange.id)
     ).all()
     assert [(c.from_stage, c.to_stage, c.changed_on) for c in changes] == [
         (None, "signed", date(2025, 1, 1)),

@@ -27,7 +27,10 @@ def _history(session):
     statement = select(OpportunityStageChange).order_by(
         OpportunityStageChange.opportunity_crm_id, OpportunityStageChange.changed_on
     )
-    return [(c.opportunity_crm_id[-4:], c.stage, c.changed_on, c.amount, c.is_won) for c in session.scalars(statement)]
+    return [
+        (c.opportunity_crm_id[-4:], c.stage, c.changed_on, c.amount, c.is_won)
+        for c in session.scalars(statement)
+    ]
 
 
 def test_opportunity_history_keeps_only_stage_changes(session, tmp_path):
@@ -58,7 +61,10 @@ def test_field_history_reads_only_stage_changes(session, tmp_path):
 
 
 def test_hubspot_date_entered_columns(session, tmp_path):
-    text = '''Record ID,Deal Name,Deal Stage,"Date entered ""Appointment Scheduled (Sales Pipeline)""","Date entered ""Closed Won (Sales Pipeline)""","Date exited ""Appointment Scheduled (Sales Pipeline)"""
+    text = '''Record ID,Deal Name,Deal Stage,\
+"Date entered ""Appointment Scheduled (Sales Pipeline)""",\
+"Date entered ""Closed Won (Sales Pipeline)""",\
+"Date exited ""Appointment Scheduled (Sales Pipeline)"""
 9001,Big deal,Closed Won,2025-01-10 09:00,2025-02-20 16:30,2025-02-20 16:30
 9002,Small deal,Appointment Scheduled,2025-03-01 10:00,,
 9003,No dates,Appointment Scheduled,,,
@@ -73,8 +79,15 @@ def test_hubspot_date_entered_columns(session, tmp_path):
 
 
 def test_an_amount_added_later_updates_the_entry(session, tmp_path):
-    run(session, write_csv(tmp_path, "OpportunityId,StageName,CreatedDate\n006A0000001aaaaAAA,Prospecting,2025-01-02\n"))
-    with_amount = "OpportunityId,StageName,CreatedDate,Amount\n006A0000001aaaaAAA,Prospecting,2025-01-02,900\n"
+    run(
+        session,
+        write_csv(
+            tmp_path, "OpportunityId,StageName,CreatedDate\n006A0000001aaaaAAA,Prospecting,2025-01-02\n"
+        ),
+    )
+    with_amount = (
+        "OpportunityId,StageName,CreatedDate,Amount\n006A0000001aaaaAAA,Prospecting,2025-01-02,900\n"
+    )
     outcome = run(session, write_csv(tmp_path, with_amount))
     assert (outcome.new, outcome.updated) == (0, 1)
     assert _history(session)[0][3] == Decimal("900.00")

@@ -12,17 +12,24 @@ from tests.factories import make_account
 
 pytestmark = pytest.mark.all_backends
 
-ACCOUNTS = """Id,Name,Website,BillingCountry,Industry,Type,Owner.Name,NumberOfEmployees,CreatedDate
-001A0000001aaaaAAA,Acme Corp,https://www.acme.com/,United States,Software,Customer,Dana Lee,"1,200",2024-01-15T09:30:00.000Z
-001A0000001bbbbAAA,Globex,globex.co.uk,United Kingdom,Energy,Prospect,Sam Roe,,2024-02-01T12:00:00.000Z
-001A0000001ccccAAA,Initech,,Germany,,Prospect,,85,2024-03-10T00:00:00.000Z
-"""
+ACCOUNTS = (
+    "Id,Name,Website,BillingCountry,Industry,Type,Owner.Name,NumberOfEmployees,CreatedDate\n"
+    "001A0000001aaaaAAA,Acme Corp,https://www.acme.com/,United States,Software,Customer,"
+    'Dana Lee,"1,200",2024-01-15T09:30:00.000Z\n'
+    "001A0000001bbbbAAA,Globex,globex.co.uk,United Kingdom,Energy,Prospect,Sam Roe,,"
+    "2024-02-01T12:00:00.000Z\n"
+    "001A0000001ccccAAA,Initech,,Germany,,Prospect,,85,2024-03-10T00:00:00.000Z\n"
+)
 
-OPPORTUNITIES = """Id,AccountId,Name,StageName,Amount,CloseDate,CreatedDate,OwnerId,Partner__c
-006A0000001aaaaAAA,001A0000001aaaaAAA,Acme expansion,Closed Won,50000,2025-03-31,2025-01-02T10:00:00.000Z,Dana Lee,001P0000001xxxxAAA
-006A0000001bbbbAAA,001A0000001bbbbAAA,Globex pilot,Negotiation/Review,"12,500.00",2025-09-30,2025-05-20T10:00:00.000Z,Sam Roe,
-006A0000001ccccAAA,001A0000001ccccAAA,Initech lost,Closed Lost,800,2025-04-30,2025-02-01T10:00:00.000Z,Sam Roe,
-"""
+OPPORTUNITIES = (
+    "Id,AccountId,Name,StageName,Amount,CloseDate,CreatedDate,OwnerId,Partner__c\n"
+    "006A0000001aaaaAAA,001A0000001aaaaAAA,Acme expansion,Closed Won,50000,2025-03-31,"
+    "2025-01-02T10:00:00.000Z,Dana Lee,001P0000001xxxxAAA\n"
+    '006A0000001bbbbAAA,001A0000001bbbbAAA,Globex pilot,Negotiation/Review,"12,500.00",'
+    "2025-09-30,2025-05-20T10:00:00.000Z,Sam Roe,\n"
+    "006A0000001ccccAAA,001A0000001ccccAAA,Initech lost,Closed Lost,800,2025-04-30,"
+    "2025-02-01T10:00:00.000Z,Sam Roe,\n"
+)
 
 
 def test_accounts_new_then_unchanged_then_one_updated(session, tmp_path):
@@ -59,7 +66,9 @@ def test_accounts_new_then_unchanged_then_one_updated(session, tmp_path):
 
 
 def test_columns_the_file_lacks_are_left_as_stored(session, tmp_path):
-    stored = make_account(session, crm_id="001A0000001aaaaAAA", name="Acme", industry="Software", owner="Dana")
+    stored = make_account(
+        session, crm_id="001A0000001aaaaAAA", name="Acme", industry="Software", owner="Dana"
+    )
     outcome = run(session, write_csv(tmp_path, "Id,Name\n001A0000001aaaaAAA,Acme Corporation\n"))
     assert (outcome.new, outcome.updated) == (0, 1)
     session.refresh(stored)
@@ -83,14 +92,26 @@ def test_opportunities_with_won_and_closed_told_by_the_stage(session, tmp_path):
             "001P0000001xxxxAAA",
             date(2025, 1, 2),
         ),
-        "006A0000001bbbb": ("Negotiation/Review", Decimal("12500.00"), "USD", False, False, "", date(2025, 5, 20)),
+        "006A0000001bbbb": (
+            "Negotiation/Review",
+            Decimal("12500.00"),
+            "USD",
+            False,
+            False,
+            "",
+            date(2025, 5, 20),
+        ),
         "006A0000001cccc": ("Closed Lost", Decimal("800.00"), "USD", True, False, "", date(2025, 2, 1)),
     }
     assert (run(session, write_csv(tmp_path, OPPORTUNITIES)).unchanged, outcome.updated) == (3, 0)
 
 
 def test_explicit_won_and_closed_columns_win_over_the_stage_name(session, tmp_path):
-    text = "Id,StageName,IsClosed,IsWon\n006A0000001aaaaAAA,Contract Signed,true,true\n006A0000001bbbbAAA,Closed Won,false,false\n"
+    text = (
+        "Id,StageName,IsClosed,IsWon\n"
+        "006A0000001aaaaAAA,Contract Signed,true,true\n"
+        "006A0000001bbbbAAA,Closed Won,false,false\n"
+    )
     run(session, write_csv(tmp_path, text))
     flags = dict(session.execute(select(Opportunity.stage, Opportunity.is_won)).all())
     assert flags == {"Contract Signed": True, "Closed Won": False}
@@ -118,7 +139,10 @@ def test_contacts_link_to_their_account_by_crm_id(session, tmp_path):
 
 
 def test_salesforce_report_ids_link_to_api_ids(session, tmp_path):
-    report = "Opportunity ID,Account ID,Opportunity Name,Stage,Close Date\n006A0000001aaaa,001A0000006Vm9r,Deal,Prospecting,6/30/2025\n"
+    report = (
+        "Opportunity ID,Account ID,Opportunity Name,Stage,Close Date\n"
+        "006A0000001aaaa,001A0000006Vm9r,Deal,Prospecting,6/30/2025\n"
+    )
     run(session, write_csv(tmp_path, report))
     stored = session.scalar(select(Opportunity))
     assert (stored.crm_id, stored.account_crm_id, stored.close_date) == (

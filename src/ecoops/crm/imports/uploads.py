@@ -18,8 +18,9 @@ MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # larger files import through the CLI
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
-def save_upload(folder: Path, stream: BinaryIO, filename: str, *, limit: int = MAX_UPLOAD_BYTES) -> str:
-    """Store the stream under a new token, refusing (and removing) anything over `limit` bytes."""
+def save_upload(folder: Path, stream: BinaryIO, filename: str) -> str:
+    """Store the stream under a new token, refusing (and removing) anything over MAX_UPLOAD_BYTES."""
+    limit = MAX_UPLOAD_BYTES
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     path, size = folder / f"{token}.csv", 0
