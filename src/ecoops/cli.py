@@ -10,6 +10,7 @@ from ecoops.actors import Role, cli_actor
 from ecoops.config import get_settings
 from ecoops.crm.imports.cli import import_file
 from ecoops.db import make_engine, migrate, session_factory, transaction
+from ecoops.demo.command import demo
 from ecoops.mapping.cli import map_files_command
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
@@ -17,6 +18,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import")(import_file)
 app.command("map-files")(map_files_command)
+app.command()(demo)
 console = Console()
 
 

@@ -1,0 +1,109 @@
+"""`ecoops demo`: seed the demo workspace into the configured database and print how to sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.service import InvalidInput
+from ecoops.actors import cli_actor
+from ecoops.config import get_settings
+from ecoops.db import make_engine, migrate, session_factory, transaction
+from ecoops.demo.people import demo_sign_ins
+
+APP_URL = "http://127.0.0.1:8000"
+console = Console()
+
+
+def demo(
+    seed: int = typer.Option(7, help="The same seed and --as-of always give the same workspace."),
+    as_of: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The day the demo's history runs up to [default: today]."
+    ),
+    accounts: int = typer.Option(5000, min=50, max=100_000, help="How many accounts our CRM holds."),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Seed only a workspace without data; else do nothing."
+    ),
+    reset: bool = typer.Option(False, "--reset", help="Delete the database first and start afresh."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm --reset on a PostgreSQL database."),
+) -> None:
+    """Seed a demo workspace: a company's CRM history, partner program, touches and partner account lists."""
+    # Imported here so that other commands do not pay for loading Faker.
+    from ecoops.demo.partner_exports import write_partner_exports
+    from ecoops.demo.workspace import STEPS, has_data, reset_database, seed_workspace
+
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    if reset:
+        if engine.dialect.name != "sqlite" and not yes:
+            console.print("[red]error:[/] --reset drops every table of this PostgreSQL database; add --yes")
+            raise typer.Exit(2)
+        reset_database(engine)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        if has_data(session):
+            if not if_empty:
+                console.print("[red]error:[/] the workspace already has data; use --reset to start afresh")
+                raise typer.Exit(1)
+            console.print("The workspace already has data: nothing seeded.")
+            _print_sign_ins(session)
+            return
+    today = as_of.date() if as_of else settings.today()
+    with Progress(
+        TextColumn("{task.description:<18}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("Seeding", total=len(STEPS))
+
+        def on_step(step: str) -> None:
+            progress.update(task, description=step, completed=STEPS.index(step))
+
+        try:
+            with transaction(sessions) as session:
+                seeded = seed_workspace(
+                    session,
+                    cli_actor("ecoops demo"),
+                    seed=seed,
+                    as_of=today,
+                    account_count=accounts,
+                    currency=settings.currency,
+                    on_step=on_step,
+                )
+        except InvalidInput as exc:  # e.g. a demo e-mail already taken by a user created by hand
+            console.print(f"[red]error:[/] {exc}; use --reset to start afresh")
+            raise typer.Exit(1) from None
+        progress.update(task, description="Seeded", completed=len(STEPS))
+    paths = write_partner_exports(seeded.exports, settings.var_dir / "demo")
+    _print_summary(f"Demo workspace (seed {seed}, as of {today})", seeded.counts, paths)
+    with sessions() as session:
+        _print_sign_ins(session)
+
+
+def _print_summary(title: str, counts: dict[str, int], paths: list[Path]) -> None:
+    summary = Table(title=title, show_header=False)
+    for label, count in counts.items():
+        summary.add_row(label, f"{count:,}")
+    console.print(summary)
+    console.print("Partner account lists, for account mapping:")
+    for path in paths:
+        console.print(f"  {path}", soft_wrap=True)
+
+
+def _print_sign_ins(session: Session) -> None:
+    rows = demo_sign_ins(session)
+    if not rows:
+        return
+    table = Table(title="Sign in with")
+    table.add_column("E-mail", no_wrap=True)  # an address cut short is no use
+    table.add_column("Password", no_wrap=True)
+    table.add_column("Role")
+    for row in rows:
+        table.add_row(row.email, row.password, row.role)
+    console.print(table)
+    console.print(f"Open [bold]{APP_URL}[/] (`ecoops serve` starts the web app; `make demo` does both).")
