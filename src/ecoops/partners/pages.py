@@ -192,6 +192,7 @@ def partner_page(
         partner_users=partner_users,
         min_password_length=MIN_PASSWORD_LENGTH,
         stages=[s for s in Stage if s.value != partner.stage],
+        next_stage=service.next_stage(Stage(partner.stage)),
         today=settings.today(),
     )
 

@@ -188,6 +188,13 @@ def _stage(value: str) -> Stage:
         raise InvalidInput(f"unknown stage {value!r}; one of {', '.join(Stage)}") from None
 
 
+def next_stage(current: Stage) -> Stage | None:
+    """The usual next move from `current` (none after producing or churned), offered first in forms."""
+    position = STAGE_ORDER.index(current)
+    following = STAGE_ORDER[position + 1] if position + 1 < len(STAGE_ORDER) else None
+    return None if following in (None, Stage.CHURNED) else following
+
+
 def check_transition(current: Stage, target: Stage) -> None:
     """Churn only after signing; everything else may move forward, back, or re-sign after churn."""
     if target == current:

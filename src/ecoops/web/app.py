@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -16,7 +16,7 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
-from ecoops.web.deps import LoginRequired
+from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.routes import api_routers, page_routers
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
@@ -98,8 +98,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    transaction = [Depends(request_transaction, scope="function")]
     for router in page_routers():
-        app.include_router(router, include_in_schema=False)
+        app.include_router(router, include_in_schema=False, dependencies=transaction)
     for router in api_routers():
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=transaction)
     return app

@@ -15,15 +15,27 @@ from ecoops.config import Settings
 from ecoops.permissions import Permission, allowed
 
 
-def db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back if it raises."""
+def request_transaction(request: Request) -> Iterator[None]:
+    """One transaction per request: committed when the handler returns, rolled back if it raises.
+
+    create_app adds it to every router with scope="function", so the commit happens before the
+    response is sent (FastAPI's default ends yield dependencies after): a browser following a
+    redirect finds the change committed, and a failed commit never follows a success response.
+    """
     with request.app.state.sessions() as session:
+        request.state.db_session = session
         try:
-            yield session
+            yield
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def db(request: Request) -> Session:
+    """The request's database session (see `request_transaction`)."""
+    session: Session = request.state.db_session
+    return session
 
 
 def app_settings(request: Request) -> Settings:
