@@ -18,19 +18,26 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# fmt: off
 SYLLABLES = (
-    "ac ad al am an ar as at ba be bi bo bu ca ce ci co cu da de di do du el em en er es ex fa fe fi fo "
-    "ga ge gi go gu ha he hi ho hu il im in ir is ja jo ka ke ki ko ku la le li lo lu ma me mi mo mu "
-    "na ne ni no nu ob ol om on or os pa pe pi po pu qua ra re ri ro ru sa se si so su ta te ti to tu "
-    "ul um un ur us va ve vi vo xa xi ya yo za ze zi zo bra bri cla cre dra fla fre gla gre kra pla pre "
-    "pro sta ste stra tra tri vor zen lux nex tek gen ver dyn sol"
-).split()
+    "ac", "ad", "al", "am", "an", "ar", "as", "at", "ba", "be", "bi", "bo", "bu", "ca", "ce", "ci",
+    "co", "cu", "da", "de", "di", "do", "du", "el", "em", "en", "er", "es", "ex", "fa", "fe", "fi",
+    "fo", "ga", "ge", "gi", "go", "gu", "ha", "he", "hi", "ho", "hu", "il", "im", "in", "ir", "is",
+    "ja", "jo", "ka", "ke", "ki", "ko", "ku", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo",
+    "mu", "na", "ne", "ni", "no", "nu", "ob", "ol", "om", "on", "or", "os", "pa", "pe", "pi", "po",
+    "pu", "qua", "ra", "re", "ri", "ro", "ru", "sa", "se", "si", "so", "su", "ta", "te", "ti", "to",
+    "tu", "ul", "um", "un", "ur", "us", "va", "ve", "vi", "vo", "xa", "xi", "ya", "yo", "za", "ze",
+    "zi", "zo", "bra", "bri", "cla", "cre", "dra", "fla", "fre", "gla", "gre", "kra", "pla", "pre", "pro",
+    "sta", "ste", "stra", "tra", "tri", "vor", "zen", "lux", "nex", "tek", "gen", "ver", "dyn", "sol",
+)
 DESCRIPTORS = (
-    "Analytics Robotics Systems Labs Foods Logistics Energy Health Software Capital Media Networks "
-    "Motors Pharma Consulting Partners Studios Solutions Technologies Industries Dynamics Ventures "
-    "Textiles Marine Aerospace Retail Insurance Security Biotech Telecom"
-).split()
+    "Analytics", "Robotics", "Systems", "Labs", "Foods", "Logistics", "Energy", "Health",
+    "Software", "Capital", "Media", "Networks", "Motors", "Pharma", "Consulting", "Partners",
+    "Studios", "Solutions", "Technologies", "Industries", "Dynamics", "Ventures", "Textiles", "Marine",
+    "Aerospace", "Retail", "Insurance", "Security", "Biotech", "Telecom",
+)
 ACCENTED = {"e": "é", "a": "ä", "o": "ö", "u": "ü", "c": "ç", "n": "ñ"}
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Country:
     region: str = field(default="")  # the word a regional subsidiary of a foreign parent takes
 
 
+# fmt: off
 COUNTRIES = (
     Country("US", ("United States", "USA", "US", "U.S.A.", "United States of America"),
             (("Inc", "Inc.", "Incorporated"), ("LLC", "L.L.C."), ("Corp", "Corporation"), ("Co", "Company")),
@@ -56,22 +64,32 @@ COUNTRIES = (
     Country("NL", ("Netherlands", "The Netherlands", "NL", "Holland"),
             (("B.V.", "BV"), ("N.V.", "NV")), ("nl", "com"), 0.04, "Nederland"),
     Country("JP", ("Japan", "JP", "JPN", "Nippon"),
-            (("KK", "K.K.", "Kabushiki Kaisha"), ("Co., Ltd.", "Co Ltd")), ("co.jp", "jp", "com"), 0.05, "Japan"),
-    Country("ES", ("Spain", "España", "ES", "ESP"), (("S.L.", "SL"), ("S.A.", "SA")), ("es", "com"), 0.04, "España"),
-    Country("IT", ("Italy", "Italia", "IT", "ITA"), (("S.p.A.", "SpA"), ("S.r.l.", "Srl")), ("it", "com"), 0.04, "Italia"),
-    Country("SE", ("Sweden", "Sverige", "SE", "SWE"), (("AB", "Aktiebolag"),), ("se", "com"), 0.03, "Sverige"),
-    Country("AU", ("Australia", "AU", "AUS"), (("Pty Ltd", "Pty. Ltd.", "Proprietary Limited"),),
-            ("com.au", "com"), 0.04, "Australia"),
-    Country("BR", ("Brazil", "Brasil", "BR", "BRA"), (("Ltda", "Ltda."), ("S.A.", "SA")), ("com.br", "com"), 0.03, "Brasil"),
-    Country("CA", ("Canada", "CA", "CAN"), (("Inc", "Inc."), ("Ltd", "Limited")), ("ca", "com"), 0.03, "Canada"),
-    Country("MX", ("Mexico", "México", "MX", "MEX"), (("S.A. de C.V.", "SA de CV"),), ("com.mx", "com"), 0.02, "México"),
-    Country("DK", ("Denmark", "Danmark", "DK", "DNK"), (("A/S", "AS"), ("ApS",)), ("dk", "com"), 0.03, "Danmark"),
+            (("KK", "K.K.", "Kabushiki Kaisha"), ("Co., Ltd.", "Co Ltd")), ("co.jp", "jp", "com"), 0.05,
+            "Japan"),
+    Country("ES", ("Spain", "España", "ES", "ESP"),
+            (("S.L.", "SL"), ("S.A.", "SA")), ("es", "com"), 0.04, "España"),
+    Country("IT", ("Italy", "Italia", "IT", "ITA"),
+            (("S.p.A.", "SpA"), ("S.r.l.", "Srl")), ("it", "com"), 0.04, "Italia"),
+    Country("SE", ("Sweden", "Sverige", "SE", "SWE"),
+            (("AB", "Aktiebolag"),), ("se", "com"), 0.03, "Sverige"),
+    Country("AU", ("Australia", "AU", "AUS"),
+            (("Pty Ltd", "Pty. Ltd.", "Proprietary Limited"),), ("com.au", "com"), 0.04, "Australia"),
+    Country("BR", ("Brazil", "Brasil", "BR", "BRA"),
+            (("Ltda", "Ltda."), ("S.A.", "SA")), ("com.br", "com"), 0.03, "Brasil"),
+    Country("CA", ("Canada", "CA", "CAN"),
+            (("Inc", "Inc."), ("Ltd", "Limited")), ("ca", "com"), 0.03, "Canada"),
+    Country("MX", ("Mexico", "México", "MX", "MEX"),
+            (("S.A. de C.V.", "SA de CV"),), ("com.mx", "com"), 0.02, "México"),
+    Country("DK", ("Denmark", "Danmark", "DK", "DNK"),
+            (("A/S", "AS"), ("ApS",)), ("dk", "com"), 0.03, "Danmark"),
 )
-FREE_MAIL = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "gmx.de", "web.de", "orange.fr", "aol.com")
+FREE_MAIL = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "gmx.de", "web.de", "orange.fr",
+             "aol.com")
 WEBSITE_FORMS = ("https://www.{d}", "http://{d}", "{d}", "www.{d}", "https://{d}/", "https://www.{d}/about",
                  "WWW.{D}", "https://{d}:443/contact?ref=crm")
 NOISE_TYPES = ("typo", "legal_form", "case", "missing_domain", "variant_domain", "free_mail_domain",
                "missing_country", "country_variant", "accents", "the_and")
+# fmt: on
 
 
 @dataclass
@@ -109,8 +127,14 @@ def _entity(rng: random.Random, base: str) -> Entity:
     country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
     descriptor = rng.choice(DESCRIPTORS) if rng.random() < 0.5 else ""
     label = (base + descriptor).lower()
-    return Entity(base, descriptor, country, f"{label}.{rng.choice(country.suffixes)}",
-                  rng.randrange(len(country.legal_forms)), accented=rng.random() < 0.08)
+    return Entity(
+        base,
+        descriptor,
+        country,
+        f"{label}.{rng.choice(country.suffixes)}",
+        rng.randrange(len(country.legal_forms)),
+        accented=rng.random() < 0.08,
+    )
 
 
 def _typo(rng: random.Random, word: str) -> str:
@@ -118,12 +142,12 @@ def _typo(rng: random.Random, word: str) -> str:
     kind = rng.choice(("substitute", "delete", "insert", "transpose"))
     letter = rng.choice("abcdefghijklmnopqrstuvwxyz")
     if kind == "substitute":
-        return word[:i] + letter + word[i + 1:]
+        return word[:i] + letter + word[i + 1 :]
     if kind == "delete":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "insert":
         return word[:i] + letter + word[i:]
-    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1:] if i < len(word) else word[:-1] + letter
+    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :] if i < len(word) else word[:-1] + letter
 
 
 def _accent(base: str) -> str:
@@ -142,13 +166,18 @@ def _render(rng: random.Random, e: Entity, rid: str, tier: str, noise: list[str]
             base = _typo(rng, base)
     words = [base] + ([e.descriptor] if e.descriptor else [])
     if "the_and" in noise:
-        words = (["The"] + words) if rng.random() < 0.5 else words + ["&", "Co."]
+        words = ["The", *words] if rng.random() < 0.5 else [*words, "&", "Co."]
     forms = e.country.legal_forms
     form = forms[e.form][0]
     if "legal_form" in noise:
         choice = rng.random()
-        form = "" if choice < 0.4 else rng.choice(forms[e.form][1:] or forms[e.form]) if choice < 0.7 else rng.choice(
-            [f[0] for f in forms])
+        form = (
+            ""
+            if choice < 0.4
+            else rng.choice(forms[e.form][1:] or forms[e.form])
+            if choice < 0.7
+            else rng.choice([f[0] for f in forms])
+        )
     name = " ".join(words + ([form] if form else []))
     if "legal_form" in noise and rng.random() < 0.3:
         name = name.replace(f" {form}", f", {form}") if form else name
@@ -157,8 +186,14 @@ def _render(rng: random.Random, e: Entity, rid: str, tier: str, noise: list[str]
     domain = e.domain
     if "variant_domain" in noise:
         label, suffix = domain.split(".", 1)
-        domain = rng.choice((f"{label}.{rng.choice(('com', 'net', 'eu'))}", f"{label}-{e.country.code.lower()}.{suffix}",
-                             f"get{label}.{suffix}", f"{label}group.{suffix}"))
+        domain = rng.choice(
+            (
+                f"{label}.{rng.choice(('com', 'net', 'eu'))}",
+                f"{label}-{e.country.code.lower()}.{suffix}",
+                f"get{label}.{suffix}",
+                f"{label}group.{suffix}",
+            )
+        )
     form_of_site = rng.choice(WEBSITE_FORMS)
     website = form_of_site.format(d=domain, D=domain.upper())
     if "missing_domain" in noise:
@@ -185,8 +220,15 @@ def _noise(rng: random.Random, tier: str, side: str) -> list[str]:
             if rng.random() < p:
                 noise.append(kind)
         return noise
-    for kind, p in (("typo", 0.5), ("legal_form", 0.5), ("case", 0.3), ("country_variant", 0.3),
-                    ("missing_country", 0.15), ("accents", 0.1), ("the_and", 0.15)):
+    for kind, p in (
+        ("typo", 0.5),
+        ("legal_form", 0.5),
+        ("case", 0.3),
+        ("country_variant", 0.3),
+        ("missing_country", 0.15),
+        ("accents", 0.1),
+        ("the_and", 0.15),
+    ):
         if rng.random() < p:
             noise.append(kind)
     domain_noise = rng.random()
@@ -209,12 +251,15 @@ def generate(size: int, seed: int = 7) -> dict[str, pa.Table]:
     bases = _base_names(rng, shared + ours_only + theirs_only)
     entities = [_entity(rng, b) for b in bases]
     our_entities = entities[: shared + ours_only]
-    their_entities = entities[:shared] + entities[shared + ours_only:]
+    their_entities = entities[:shared] + entities[shared + ours_only :]
     our_ids = [f"A{n:07d}" for n in rng.sample(range(10 * size), size)]
     their_ids = [f"P{n:07d}" for n in rng.sample(range(10 * size), size)]
     tiers = ["easy" if rng.random() < 0.5 else "hard" for _ in range(size)]
 
-    ours = [_render(rng, e, our_ids[i], tiers[i], _noise(rng, tiers[i], "ours")) for i, e in enumerate(our_entities)]
+    ours = [
+        _render(rng, e, our_ids[i], tiers[i], _noise(rng, tiers[i], "ours"))
+        for i, e in enumerate(our_entities)
+    ]
     theirs = [
         _render(rng, e, their_ids[i], tiers[i], _noise(rng, tiers[i], "theirs"))
         for i, e in enumerate(their_entities)
@@ -229,12 +274,19 @@ def generate(size: int, seed: int = 7) -> dict[str, pa.Table]:
         kind = ("sibling", "same_name_other_country", "parent_subsidiary")[k % 3]
         if kind == "sibling":
             descriptor = rng.choice([d for d in DESCRIPTORS if d != original.descriptor])
-            twin = Entity(original.base, descriptor, original.country,
-                          f"{(original.base + descriptor).lower()}.{original.country.suffixes[0]}", original.form)
+            twin = Entity(
+                original.base,
+                descriptor,
+                original.country,
+                f"{(original.base + descriptor).lower()}.{original.country.suffixes[0]}",
+                original.form,
+            )
             noise = ["lookalike"]
         elif kind == "same_name_other_country":
             country = rng.choice([c for c in COUNTRIES if c.code != original.country.code])
-            twin = Entity(original.base, original.descriptor, country, "", rng.randrange(len(country.legal_forms)))
+            twin = Entity(
+                original.base, original.descriptor, country, "", rng.randrange(len(country.legal_forms))
+            )
             noise = ["lookalike", "missing_domain"]
         else:
             country = rng.choice([c for c in COUNTRIES if c.code != original.country.code])
@@ -251,22 +303,34 @@ def generate(size: int, seed: int = 7) -> dict[str, pa.Table]:
     return {
         "ours": _records_table(ours),
         "theirs": _records_table(theirs),
-        "truth": pa.table({"our_id": [t[0] for t in truth], "their_id": [t[1] for t in truth],
-                           "tier": [t[2] for t in truth]}),
-        "lookalikes": pa.table({"our_id": [t[0] for t in lookalikes], "their_id": [t[1] for t in lookalikes],
-                                "kind": [t[2] for t in lookalikes]}),
+        "truth": pa.table(
+            {
+                "our_id": [t[0] for t in truth],
+                "their_id": [t[1] for t in truth],
+                "tier": [t[2] for t in truth],
+            }
+        ),
+        "lookalikes": pa.table(
+            {
+                "our_id": [t[0] for t in lookalikes],
+                "their_id": [t[1] for t in lookalikes],
+                "kind": [t[2] for t in lookalikes],
+            }
+        ),
     }
 
 
 def _records_table(records: list[Record]) -> pa.Table:
-    return pa.table({
-        "id": [r.id for r in records],
-        "name": [unicodedata.normalize("NFC", r.name) for r in records],
-        "website": [r.website for r in records],
-        "country": [r.country for r in records],
-        "tier": [r.tier for r in records],
-        "noise": ["|".join(r.noise) for r in records],
-    })
+    return pa.table(
+        {
+            "id": [r.id for r in records],
+            "name": [unicodedata.normalize("NFC", r.name) for r in records],
+            "website": [r.website for r in records],
+            "country": [r.country for r in records],
+            "tier": [r.tier for r in records],
+            "noise": ["|".join(r.noise) for r in records],
+        }
+    )
 
 
 def write(size: int, out: Path, seed: int = 7) -> Path:

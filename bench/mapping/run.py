@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import NOISE_TYPES, write  # noqa: E402
+from generate import NOISE_TYPES, write
 
 METHODS = ("ecoops", "domain_join", "splink", "hash_join")
 INPUT_COLUMNS = ["id", "name", "website", "country"]
@@ -39,7 +39,11 @@ def _ecoops(data: Path) -> tuple[pa.Table, dict[str, float], int]:
     ours, theirs = _read(data)
     read = time.perf_counter() - started
     result = match_accounts(ours, theirs)
-    return result.pairs.select(["our_id", "their_id"]), {"read": read, **result.stage_seconds}, result.candidate_pairs
+    return (
+        result.pairs.select(["our_id", "their_id"]),
+        {"read": read, **result.stage_seconds},
+        result.candidate_pairs,
+    )
 
 
 def _domain_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
@@ -49,7 +53,10 @@ def _domain_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
     ours, theirs = _read(data)
     read = time.perf_counter() - started
     started = time.perf_counter()
-    keyed = [pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))}) for t in (ours, theirs)]
+    keyed = [
+        pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))})
+        for t in (ours, theirs)
+    ]
     normalise = time.perf_counter() - started
     started = time.perf_counter()
     pairs = _join(keyed[0], keyed[1], "domain")
@@ -72,8 +79,12 @@ def _hash_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
     con = duckdb.connect()
     keyed = []
     for t in (ours, theirs):
-        con.register("d", pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))}))
-        keyed.append(con.sql("SELECT id, hash(domain) AS key FROM d WHERE domain IS NOT NULL").to_arrow_table())
+        con.register(
+            "d", pa.table({"id": t.column("id"), "domain": registrable_domains(t.column("website"))})
+        )
+        keyed.append(
+            con.sql("SELECT id, hash(domain) AS key FROM d WHERE domain IS NOT NULL").to_arrow_table()
+        )
         con.unregister("d")
     started = time.perf_counter()
     pairs = _join(keyed[0], keyed[1], "key")
@@ -123,18 +134,28 @@ def _splink(data: Path) -> tuple[pa.Table, dict[str, float], int]:
     predictions = linker.inference.predict(threshold_match_probability=0.9).as_pyarrow_table()
     stages["predict"] = time.perf_counter() - started
     left_is_ours = pa.compute.equal(predictions.column("source_dataset_l"), "ours")
-    pairs = pa.table({
-        "our_id": pa.compute.if_else(left_is_ours, predictions.column("id_l"), predictions.column("id_r")),
-        "their_id": pa.compute.if_else(left_is_ours, predictions.column("id_r"), predictions.column("id_l")),
-    })
+    pairs = pa.table(
+        {
+            "our_id": pa.compute.if_else(
+                left_is_ours, predictions.column("id_l"), predictions.column("id_r")
+            ),
+            "their_id": pa.compute.if_else(
+                left_is_ours, predictions.column("id_r"), predictions.column("id_l")
+            ),
+        }
+    )
     return pairs, stages, -1  # Splink does not say how many pairs its blocking produced
 
 
 def worker(method: str, data: Path, out: Path) -> None:
     """Run one method in this process; write its pairs and print its figures as JSON."""
     started = time.perf_counter()
-    pairs, stages, candidates = {"ecoops": _ecoops, "domain_join": _domain_join, "splink": _splink,
-                                 "hash_join": _hash_join}[method](data)
+    pairs, stages, candidates = {
+        "ecoops": _ecoops,
+        "domain_join": _domain_join,
+        "splink": _splink,
+        "hash_join": _hash_join,
+    }[method](data)
     seconds = time.perf_counter() - started
     pq.write_table(pairs, out)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -156,8 +177,10 @@ def evaluate(data: Path, predicted: Path) -> dict[str, float]:
     figures = _prf(*row)
     for tier in ("easy", "hard"):
         row = con.execute(f"""
-            SELECT (SELECT count(*) FROM pred JOIN ours ON ours.id = pred.our_id WHERE ours.tier = '{tier}'),
-                   (SELECT count(*) FROM pred JOIN truth USING (our_id, their_id) WHERE truth.tier = '{tier}'),
+            SELECT (SELECT count(*) FROM pred JOIN ours ON ours.id = pred.our_id
+                    WHERE ours.tier = '{tier}'),
+                   (SELECT count(*) FROM pred JOIN truth USING (our_id, their_id)
+                    WHERE truth.tier = '{tier}'),
                    (SELECT count(*) FROM truth WHERE tier = '{tier}')
         """).fetchone()
         assert row is not None
@@ -207,7 +230,7 @@ def _table(size: int, results: dict[str, dict[str, object]]) -> str:
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
     lines = [
-        f"### {size:,} × {size:,} accounts",
+        f"### {size:,} x {size:,} accounts",
         "",
         "| method | precision | recall | F1 | F1 hard | precision hard | look-alike FP | candidates/record "
         "| seconds | peak MB |",
@@ -224,18 +247,37 @@ def _table(size: int, results: dict[str, dict[str, object]]) -> str:
             f"| {f(r['precision_hard'])} | {f(r['lookalike_fp_all'])} | {per_record} | {f(r['seconds'], 1)} "
             f"| {f(r['peak_mb'], 0)} |"
         )
-    lines += ["", "Recall per noise type (partner side):", "",
-              "| method | " + " | ".join(NOISE_TYPES) + " |", "|---|" + "---|" * len(NOISE_TYPES)]
-    lines += [f"| {m} | " + " | ".join(f(r[f"recall_{n}"], 2) for n in NOISE_TYPES) + " |"
-              for m, r in results.items() if r["status"] == "ok"]
+    lines += [
+        "",
+        "Recall per noise type (partner side):",
+        "",
+        "| method | " + " | ".join(NOISE_TYPES) + " |",
+        "|---|" + "---|" * len(NOISE_TYPES),
+    ]
+    lines += [
+        f"| {m} | " + " | ".join(f(r[f"recall_{n}"], 2) for n in NOISE_TYPES) + " |"
+        for m, r in results.items()
+        if r["status"] == "ok"
+    ]
     kinds = ("sibling", "same_name_other_country", "parent_subsidiary")
-    lines += ["", "False-positive rate on look-alikes:", "", "| method | " + " | ".join(kinds) + " |",
-              "|---|" + "---|" * len(kinds)]
-    lines += [f"| {m} | " + " | ".join(f(r[f"lookalike_fp_{k}"]) for k in kinds) + " |"
-              for m, r in results.items() if r["status"] == "ok"]
+    lines += [
+        "",
+        "False-positive rate on look-alikes:",
+        "",
+        "| method | " + " | ".join(kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    lines += [
+        f"| {m} | " + " | ".join(f(r[f"lookalike_fp_{k}"]) for k in kinds) + " |"
+        for m, r in results.items()
+        if r["status"] == "ok"
+    ]
     lines += ["", "Seconds per stage:", ""]
-    lines += [f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())  # type: ignore[union-attr]
-              for m, r in results.items() if r["status"] == "ok"]
+    lines += [
+        f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())  # type: ignore[union-attr]
+        for m, r in results.items()
+        if r["status"] == "ok"
+    ]
     return "\n".join(lines)
 
 
@@ -245,7 +287,9 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-mapping"))
-    parser.add_argument("--splink-timeout", type=float, default=1200.0, help="seconds before Splink is stopped")
+    parser.add_argument(
+        "--splink-timeout", type=float, default=1200.0, help="seconds before Splink is stopped"
+    )
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)

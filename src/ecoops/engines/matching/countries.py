@@ -34,6 +34,7 @@ COUNTRY_ALIASES: dict[str, str] = {
     "northern ireland": "GB",
     "united kingdom of great britain": "GB",
     "deutschland": "DE",
+    "republique francaise": "FR",
     "allemagne": "DE",
     "brd": "DE",
     "holland": "NL",

@@ -176,7 +176,9 @@ def _labelled(pairs: pa.Table, method: str, score: float = 1.0, relation: str = 
             "method": pa.array([method] * n, pa.string()),
             "score": pa.array([score] * n, pa.float64()),
             "relation": (
-                pairs.column("relation") if "relation" in pairs.column_names else pa.array([relation] * n, pa.string())
+                pairs.column("relation")
+                if "relation" in pairs.column_names
+                else pa.array([relation] * n, pa.string())
             ),
         }
     )
