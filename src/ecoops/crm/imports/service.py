@@ -36,6 +36,7 @@ COMMITTED, REJECTED, DRY_RUN = "committed", "rejected", "dry_run"
 PREVIEW_ROWS = 10
 DATE_SAMPLE_ROWS = 10_000  # rows read up front to tell a file's day-first from month-first dates
 PROBLEMS_SHOWN = 100
+ROW_BATCH = 5000  # rows read and checked together, column by column
 DATE_FIELDS = ("created_on", "close_date", "changed_on", "stage_since")
 
 Progress = Callable[[int], None]  # told the bytes read so far
@@ -204,7 +205,7 @@ def run_import(
             _stage_records(builder, stage, problems, lines, tally)
             _settle_records(builder, stage, outcome, tally)
             outcome.rejected = problems.rejected_rows()
-            if _writes(outcome, request):
+            if _writes(outcome, request) and (outcome.new or outcome.updated):
                 stage.write()
             stage.drop()
     outcome.rows = tally.rows
@@ -233,17 +234,24 @@ def _stage_records(
     lines: Iterator[tuple[int, list[str]]],
     tally: _Tally,
 ) -> None:
-    build, add = builder.build, stage.add
+    """Read the rows in batches (whole columns at a time where the cells allow) into the stage."""
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        batch = builder.build_batch(numbers, rows)
+        stage.add_many(batch.records)
+        problems.add(batch.problems)
+        tally.empty += batch.empty_rows
+        numbers.clear()
+        rows.clear()
+
     for line, cells in lines:
-        try:
-            records = build(line, cells)
-        except RowRejected as rejected:
-            problems.add(rejected.problems)
-            continue
-        if not records:
-            tally.empty += 1
-        for record in records:
-            add(line, record)
+        numbers.append(line)
+        rows.append(cells)
+        if len(rows) >= ROW_BATCH:
+            flush()
+    flush()
     stage.finish_loading()
 
 

@@ -40,23 +40,30 @@ MAX_VALUE_KEPT = 1000  # characters of a refused cell kept for the report
 class _BulkTable:
     """A temporary table filled in batches through the driver's fastest path."""
 
-    def __init__(self, connection: Connection, table: Table) -> None:
+    def __init__(self, connection: Connection, table: Table, *, skip: int = 0) -> None:
+        """`skip`: leading columns the database fills itself (a sequence)."""
         self.connection = connection
         self.table = table
         self.pending: list[Sequence[object]] = []
         self.dbapi: Any = connection.connection.dbapi_connection
         self.postgres = connection.dialect.name == "postgresql"
-        names = ", ".join(c.name for c in table.columns)
+        loaded = list(table.columns)[skip:]
+        names = ", ".join(c.name for c in loaded)
         if self.postgres:
             self.load_sql = f"COPY {table.name} ({names}) FROM STDIN"
         else:
-            marks = ", ".join("?" for _ in table.columns)
+            marks = ", ".join("?" for _ in loaded)
             self.load_sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our names
         table.drop(connection, checkfirst=True)
         table.create(connection)
 
     def add(self, row: Sequence[object]) -> None:
         self.pending.append(row)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def add_many(self, rows: Sequence[Sequence[object]]) -> None:
+        self.pending.extend(rows)
         if len(self.pending) >= BATCH:
             self.flush()
 
@@ -138,17 +145,16 @@ class RecordStage:
         self.stage = Table(
             "import_stage",
             MetaData(),
-            Column("seq", Integer),
+            Column("seq", Integer, primary_key=True, autoincrement=True),  # the order records were read
             Column("line", Integer),
             *[Column(c, self.target.c[c].type) for c in self.columns],
             prefixes=["TEMPORARY"],
         )
-        self._bulk = _BulkTable(connection, self.stage)
-        self._seq = 0
+        self._bulk = _BulkTable(connection, self.stage, skip=1)
 
-    def add(self, line: int, record: Record) -> None:
-        self._seq += 1
-        self._bulk.add((self._seq, line, *record))
+    def add_many(self, records: list[Record]) -> None:
+        """Records prefixed by their line, as `RecordBuilder.build_batch` makes them."""
+        self._bulk.add_many(records)
 
     def finish_loading(self) -> None:
         self._bulk.flush()

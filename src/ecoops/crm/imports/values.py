@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import pycountry
@@ -103,6 +104,28 @@ def resolve_currency(named: str, workspace_currency: str) -> str:
     return named
 
 
+class Remembered(dict[str, object]):
+    """A column's reader that reads each distinct cell once; lookups of the rest cost a dict hit."""
+
+    LIMIT = 10_000
+
+    def __init__(self, read: CellReader) -> None:
+        super().__init__()
+        self.read = read
+
+    def __missing__(self, cell: str) -> object:
+        value = self.read(cell)  # a ValueError is raised again for every such cell, never remembered
+        if len(self) < self.LIMIT:
+            self[cell] = value
+        return value
+
+    def __call__(self, cell: str) -> object:
+        return self[cell]
+
+    def column(self, cells: list[str]) -> list[object]:
+        return list(map(self.__getitem__, cells))
+
+
 class DateOrder(StrEnum):
     """How to read a date like 03/04/2025 whose day and month could be either way round."""
 
@@ -114,6 +137,8 @@ _ISO = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?"
 )
+_DATE_PART = itemgetter(slice(0, 10))
+_LOCAL_OR_UTC_TIME = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(Z|[+-]00:?00)?")
 _LOCAL = re.compile(
     r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
     r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
@@ -146,21 +171,31 @@ class DateReader:
         self.order = order
         self.tz = tz
         self.utc_workspace = tz.key in ("UTC", "Etc/UTC")
-        self._known: dict[str, str] = {}
+        self._dates = Remembered(self._read_cell)  # date cells repeat: each distinct one is read once
+        offset = r"(?:Z|[+-]00:?00)?" if self.utc_workspace else ""
+        self._stamps = re.compile(
+            rf"(?:(?:\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:[.,]\d+)?)?{offset})?)?\n)*"
+        )
 
     def __call__(self, text: str) -> str | None:
-        known = self._known.get(text)
-        if known is not None:
-            return known
+        if len(text) > 10 and text[10] in "T " and text[4] == "-":
+            tail = _LOCAL_OR_UTC_TIME.fullmatch(text, 10)
+            if tail is not None and (self.utc_workspace or not tail[1]):
+                # A time stamp whose date needs no time-zone move: its date alone is read.
+                return self._dates[text[:10]]  # type: ignore[return-value]
+            return self._read_cell(text)
+        return self._dates[text]  # type: ignore[return-value]
+
+    def column(self, cells: list[str]) -> list[object]:
+        """A whole column at once: ISO time stamps read by their date (when no zone move is needed)."""
+        heads = list(map(_DATE_PART, cells))
+        if heads != cells and not self._stamps.fullmatch("\n".join(cells) + "\n"):
+            raise ValueError("a date needs a closer look")
+        return list(map(self._dates.__getitem__, heads))
+
+    def _read_cell(self, text: str) -> str | None:
         value = text.strip()
-        if not value:
-            return None
-        iso = self._read(value)
-        if len(value) <= 10:  # date-only cells repeat; full time stamps rarely do
-            if len(self._known) > 100_000:
-                self._known.clear()
-            self._known[text] = iso
-        return iso
+        return self._read(value) if value else None
 
     def _read(self, value: str) -> str:
         match = _ISO.fullmatch(value)
@@ -206,19 +241,19 @@ def _iso(year: int, month: int, day: int, original: str) -> str:
         raise ValueError(f"no such date: {original!r}") from None
 
 
-_TRUE = frozenset({"true", "1", "yes", "y", "t", "x"})
-_FALSE = frozenset({"false", "0", "no", "n", "f"})
+_FLAGS: dict[str, bool | None] = {"": None}
+_FLAGS |= dict.fromkeys(("true", "1", "yes", "y", "t", "x"), True)
+_FLAGS |= dict.fromkeys(("false", "0", "no", "n", "f"), False)
+_FLAGS |= {key.upper(): value for key, value in _FLAGS.items()} | {"True": True, "False": False}
 
 
 def parse_flag(text: str) -> bool | None:
     """`true/false`, `1/0`, `yes/no`, `y/n`; empty means "not given" (None)."""
+    if text in _FLAGS:  # the exported spellings, without the work below
+        return _FLAGS[text]
     value = text.strip().lower()
-    if not value:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    if value in _FLAGS:
+        return _FLAGS[value]
     raise ValueError(f"not a yes/no value: {text!r} (use true/false, yes/no or 1/0)")
 
 

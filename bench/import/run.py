@@ -1,0 +1,292 @@
+"""Benchmark of CRM imports: a seeded Salesforce-style opportunity export through the real pipeline.
+
+Imports the file into a fresh SQLite file and into PostgreSQL, each in its own process (so its peak
+memory is its own), and in the same run loads the same file by each database's bare bulk path:
+`sqlite3` executemany of the raw rows, PostgreSQL `COPY`, DuckDB `read_csv`. Prints rows/s, peak
+memory and the ratios against the goals (≥ 50,000 rows/s into SQLite, < 1 GB, ≤ 4× the bare load).
+
+    .venv/bin/python bench/import/run.py [--rows 1000000] [--seed 7] [--no-postgres]
+
+PostgreSQL is ECOOPS_BENCH_DATABASE_URL when set, else a throwaway server (tests/pg_server.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "bench" / "out"
+HEADER = [
+    "Id",
+    "AccountId",
+    "Name",
+    "StageName",
+    "Amount",
+    "CurrencyIsoCode",
+    "CloseDate",
+    "CreatedDate",
+    "IsClosed",
+    "IsWon",
+    "OwnerId",
+    "Type",
+    "LeadSource",
+    "Partner__c",
+    "Probability",
+]
+STAGES = [
+    ("Prospecting", 10),
+    ("Qualification", 20),
+    ("Needs Analysis", 30),
+    ("Proposal/Price Quote", 60),
+    ("Negotiation/Review", 80),
+    ("Closed Won", 100),
+    ("Closed Lost", 0),
+]
+GOAL_ROWS_PER_SECOND, GOAL_MEMORY_MB, GOAL_RATIO = 50_000, 1024, 4.0
+
+
+def _sf_id(prefix: str, n: int) -> str:
+    return f"{prefix}{n:012d}AAA"
+
+
+def generate(path: Path, rows: int, seed: int) -> None:
+    """A Data Loader export: 18-character ids, ISO dates, UTC time stamps, true/false flags."""
+    rng = random.Random(seed)
+    owners = [_sf_id("005", n) for n in range(1, 201)]
+    partners = [_sf_id("001P", n) for n in range(1, 501)]
+    start = date(2022, 1, 1)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for n in range(1, rows + 1):
+            stage, probability = STAGES[rng.randrange(len(STAGES))]
+            created = start + timedelta(days=rng.randrange(1100))
+            closed = stage.startswith("Closed")
+            name = f"Opportunity {n}" if n % 97 else f'Renewal, "Phase {n % 7}"\nmulti-line'
+            writer.writerow(
+                [
+                    _sf_id("006", n),
+                    _sf_id("001", rng.randrange(1, rows // 4 + 2)),
+                    name,
+                    stage,
+                    f"{rng.randrange(500, 500_000)}.{rng.randrange(100):02d}",
+                    "USD",
+                    (created + timedelta(days=rng.randrange(10, 300))).isoformat(),
+                    f"{created.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00.000Z",
+                    "true" if closed else "false",
+                    "true" if stage == "Closed Won" else "false",
+                    rng.choice(owners),
+                    rng.choice(("New Business", "Existing Business", "Renewal")),
+                    rng.choice(("Web", "Partner Referral", "Trade Show", "Phone Inquiry", "")),
+                    rng.choice(partners) if rng.random() < 0.2 else "",
+                    str(probability),
+                ]
+            )
+
+
+# --- measured steps, each run in a child process ------------------------------------------------
+
+
+def child_import(url: str, path: Path) -> dict[str, object]:
+    """The real pipeline: `ecoops import` minus its printing, into the database at `url`."""
+    from ecoops.actors import cli_actor
+    from ecoops.config import Settings
+    from ecoops.crm.imports import service
+    from ecoops.crm.imports.records import Workspace
+    from ecoops.db import make_engine, migrate, session_factory, transaction
+
+    settings = Settings(env="test", secret_key="b" * 40)
+    engine = make_engine(url)
+    migrate(engine)
+    workspace = Workspace(currency="USD", tz=settings.tz)
+    runs = []
+    for _ in range(2):  # the second import of the same file finds every row unchanged
+        started = time.perf_counter()
+        with transaction(session_factory(engine)) as session:
+            outcome = service.run_import(
+                session,
+                cli_actor(),
+                path,
+                filename=path.name,
+                request=service.ImportRequest(),
+                workspace=workspace,
+                today=settings.today(),
+            )
+        runs.append({"seconds": time.perf_counter() - started, "new": outcome.new, "rows": outcome.rows,
+                     "unchanged": outcome.unchanged, "rejected": outcome.rejected})
+    engine.dispose()
+    return {"runs": runs}
+
+
+def child_sqlite_bare(url: str, path: Path) -> dict[str, object]:
+    """SQLite's own path from Python: executemany of the raw csv rows into a plain table, one commit."""
+    database = url.removeprefix("sqlite:///")
+    started = time.perf_counter()
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(f"CREATE TABLE bare ({', '.join(f'c{i} TEXT' for i in range(len(HEADER)))})")
+    connection.execute("BEGIN")
+    with path.open(newline="", encoding="utf-8") as stream:
+        rows = csv.reader(stream)
+        next(rows)
+        marks = ", ".join("?" * len(HEADER))
+        connection.executemany(f"INSERT INTO bare VALUES ({marks})", rows)
+    connection.execute("COMMIT")
+    connection.close()
+    return {"runs": [{"seconds": time.perf_counter() - started}]}
+
+
+def child_postgres_copy(url: str, path: Path) -> dict[str, object]:
+    """PostgreSQL's own path: COPY of the file into a plain table of text columns."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE bare ({', '.join(f'c{i} text' for i in range(len(HEADER)))})")
+        with cursor.copy("COPY bare FROM STDIN (FORMAT csv, HEADER true)") as copy, path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                copy.write(chunk)
+    return {"runs": [{"seconds": time.perf_counter() - started}]}
+
+
+def child_duckdb(_url: str, path: Path) -> dict[str, object]:
+    """DuckDB's own path: read_csv of the file into a table."""
+    import duckdb
+
+    started = time.perf_counter()
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE bare AS SELECT * FROM read_csv(?, header = true)", [str(path)])
+    connection.close()
+    return {"runs": [{"seconds": time.perf_counter() - started}]}
+
+
+CHILDREN = {
+    "import": child_import,
+    "sqlite_bare": child_sqlite_bare,
+    "postgres_copy": child_postgres_copy,
+    "duckdb": child_duckdb,
+}
+
+
+def measure(step: str, url: str, path: Path) -> dict[str, object]:
+    """Run a step in a fresh process; its own figures plus its peak resident memory."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", step, url, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _fresh_postgres(admin_url: str) -> str:
+    import psycopg
+
+    name = f"ecoops_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite and DuckDB only")
+    args = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"opportunities-{args.rows}-{args.seed}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, args.rows, args.seed)
+        print(f"generated {path.relative_to(ROOT)} in {time.perf_counter() - started:.1f}s")
+    print(f"file: {path.stat().st_size / 1e6:,.0f} MB, {args.rows:,} rows\n")
+
+    results: list[tuple[str, dict[str, object], str]] = []
+    sqlite_db = OUT / "import-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_db}{suffix}").unlink(missing_ok=True)
+    results.append(("SQLite: ecoops import", measure("import", f"sqlite:///{sqlite_db}", path), "sqlite"))
+    bare_db = OUT / "bare-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
+    results.append(("SQLite: bare executemany", measure("sqlite_bare", f"sqlite:///{bare_db}", path), "sqlite"))
+    results.append(("DuckDB: bare read_csv", measure("duckdb", "", path), "duckdb"))
+
+    if not args.no_postgres:
+        server = None
+        admin_url = os.environ.get("ECOOPS_BENCH_DATABASE_URL", "")
+        if not admin_url:
+            sys.path.insert(0, str(ROOT))
+            from tests.pg_server import start_postgres
+
+            server = start_postgres()
+            admin_url = server.url
+        try:
+            import_url = _fresh_postgres(admin_url)
+            results.append(("PostgreSQL: ecoops import", measure("import", import_url, path), "postgres"))
+            bare_url = _fresh_postgres(admin_url)
+            results.append(("PostgreSQL: bare COPY", measure("postgres_copy", bare_url, path), "postgres"))
+        finally:
+            if server is not None:
+                server.stop()
+    report(results, args.rows)
+
+
+def report(results: list[tuple[str, dict[str, object], str]], rows: int) -> None:
+    bare = {backend: figures for name, figures, backend in results if "bare" in name and backend != "duckdb"}
+    duckdb_seconds = next(f["runs"][0]["seconds"] for n, f, _ in results if n.startswith("DuckDB"))  # type: ignore[index]
+    print(f"{'step':<36}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'× bare':>8}{'× DuckDB':>10}")
+    verdicts = []
+    for name, figures, backend in results:
+        for index, run in enumerate(figures["runs"]):  # type: ignore[attr-defined]
+            label = name + (" again (all unchanged)" if index else "")
+            seconds = run["seconds"]
+            rate = rows / seconds
+            ratio = ""
+            if "bare" not in name and backend in bare:
+                times = seconds / bare[backend]["runs"][0]["seconds"]  # type: ignore[index]
+                ratio = f"{times:.1f}"
+                if index == 0:
+                    verdicts.append(f"{name}: {times:.1f}× its bare load (goal ≤ {GOAL_RATIO:.0f}×)")
+            print(
+                f"{label:<36}{seconds:>9.1f}{rate:>12,.0f}{figures['peak_mb']:>9.0f}{ratio:>8}"
+                f"{seconds / duckdb_seconds:>10.1f}"
+            )
+            if index == 0 and "bare" not in name:
+                verdicts.append(f"{name}: {rate:,.0f} rows/s, peak {figures['peak_mb']:.0f} MB")
+    print()
+    sqlite_import = next(f for n, f, _ in results if n == "SQLite: ecoops import")
+    sqlite_rate = rows / sqlite_import["runs"][0]["seconds"]  # type: ignore[index]
+    print(f"goal ≥ {GOAL_ROWS_PER_SECOND:,} rows/s into SQLite: {'met' if sqlite_rate >= GOAL_ROWS_PER_SECOND else 'MISSED'}")
+    peak = max(float(f["peak_mb"]) for n, f, _ in results if "import" in n)  # type: ignore[arg-type]
+    print(f"goal peak memory < {GOAL_MEMORY_MB} MB: {'met' if peak < GOAL_MEMORY_MB else 'MISSED'} ({peak:.0f} MB)")
+    for verdict in verdicts:
+        print(verdict)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        figures = CHILDREN[sys.argv[2]](sys.argv[3], Path(sys.argv[4]))
+        figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures))
+    else:
+        main()
