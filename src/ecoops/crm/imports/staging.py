@@ -34,6 +34,7 @@ from ecoops.crm.imports.records import Problem, Record, RecordBuilder
 from ecoops.crm.models import ImportRejection
 
 BATCH = 10_000
+SQLITE_CACHE_KIB = 128 * 1024  # page cache of the connection that imports
 MAX_VALUE_KEPT = 1000  # characters of a refused cell kept for the report
 
 
@@ -135,6 +136,9 @@ class RecordStage:
     """The file's parsed records beside the stored table, compared and upserted by its key."""
 
     def __init__(self, connection: Connection, builder: RecordBuilder, problems: ProblemLog) -> None:
+        if connection.dialect.name == "sqlite":
+            # SQLite's default 2 MB page cache thrashes on a large upsert into an indexed table.
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         self.connection = connection
         self.builder = builder
         self.problems = problems
