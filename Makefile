@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css
 
-.PHONY: install demo serve test lint typecheck lock bench-import clean
+.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ lock: $(STAMP)
 
 bench-import: install
 	$(BIN)/python bench/import/run.py
+
+## Metrics engine: every dashboard figure over 1M opportunities, beside pandas (SCALE=0.1 for a quick run)
+bench-metrics: install
+	$(BIN)/python bench/metrics/run.py --scale $(or $(SCALE),1)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache

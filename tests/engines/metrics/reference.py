@@ -115,7 +115,6 @@ class Reference:
                 last = known[-1] if known else None
                 closed = bool(last and last["is_closed"])
                 state |= {
-                    "stage": last["stage"] if last else None,
                     "is_closed": closed,
                     "is_won": closed and bool(last and last["is_won"]),
                     "close_date": last["changed_on"] if last and closed else None,
@@ -123,7 +122,6 @@ class Reference:
             else:
                 closed = o["is_closed"] and o["close_date"] <= d
                 state |= {
-                    "stage": o["stage"] if closed or not o["is_closed"] else None,
                     "is_closed": closed,
                     "is_won": closed and o["is_won"],
                     "close_date": o["close_date"] if closed else None,

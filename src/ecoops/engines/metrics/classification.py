@@ -70,9 +70,12 @@ JOIN opportunity_state o ON o.opportunity_crm_id = l.linked_opportunity_crm_id
 JOIN touch_kind k ON k.kind = l.kind
 """
 
+# The touches that count, with just what classification and attribution read.
 COUNTING_TOUCHES = """
 CREATE TEMP TABLE counting_touch AS
-SELECT * EXCLUDE (verdict) FROM touch_verdict WHERE verdict = 'counts'
+SELECT touch_id, opportunity_crm_id, partner_id, touch_class, touched_on
+FROM touch_verdict
+WHERE verdict = 'counts'
 """
 
 # METRICS.md "Classification": sourced when a sourcing touch counts, the source partner being the
@@ -80,27 +83,25 @@ SELECT * EXCLUDE (verdict) FROM touch_verdict WHERE verdict = 'counts'
 # counts; direct otherwise.
 OPPORTUNITY_CLASSES = """
 CREATE TEMP TABLE opportunity_as_of AS
-WITH sourcing AS (
+WITH touched AS (
     SELECT
         opportunity_crm_id,
-        (min({touched_on: touched_on, partner_id: partner_id})).partner_id AS source_partner_id
+        id_of(min(day_and_id(touched_on, partner_id)) FILTER (WHERE touch_class = 'sourcing'))
+            AS source_partner_id,
+        bool_or(touch_class = 'influence') AS influenced
     FROM counting_touch
-    WHERE touch_class = 'sourcing'
     GROUP BY opportunity_crm_id
-), influence AS (
-    SELECT DISTINCT opportunity_crm_id FROM counting_touch WHERE touch_class = 'influence'
 )
 SELECT
     o.*,
     CASE
-        WHEN s.opportunity_crm_id IS NOT NULL THEN 'sourced'
-        WHEN i.opportunity_crm_id IS NOT NULL THEN 'influenced'
+        WHEN t.source_partner_id IS NOT NULL THEN 'sourced'
+        WHEN t.influenced THEN 'influenced'
         ELSE 'direct'
     END AS classification,
-    s.source_partner_id
+    t.source_partner_id
 FROM opportunity_state o
-LEFT JOIN sourcing s USING (opportunity_crm_id)
-LEFT JOIN influence i USING (opportunity_crm_id)
+LEFT JOIN touched t USING (opportunity_crm_id)
 """
 
 # Whom the class credits: the source partner of a sourced opportunity, each partner with a counting

@@ -51,12 +51,29 @@ FROM per_class
 ORDER BY position
 """
 
-# METRICS.md "days in stage": the stage visits (from stage history) that ended in the period.
+# METRICS.md "days in stage": a stage change opens a visit to its stage, which the next change ends
+# (same-day changes in recorded order); the visits that ended in the period (and by the as-of date).
+# Only opportunities with a change in the period can have such a visit, so only their history is read.
 ENDED_VISITS = """
+WITH changed_in_period AS (
+    SELECT DISTINCT opportunity_crm_id
+    FROM input_opportunity_stage_changes
+    WHERE changed_on BETWEEN $start AND $end AND changed_on <= as_of()
+), visit AS (
+    SELECT
+        c.opportunity_crm_id,
+        c.stage,
+        c.changed_on AS entered_on,
+        lead(c.changed_on) OVER (PARTITION BY c.opportunity_crm_id ORDER BY c.changed_on, c.change_id)
+            AS left_on
+    FROM input_opportunity_stage_changes c
+    SEMI JOIN changed_in_period USING (opportunity_crm_id)
+    WHERE c.changed_on <= as_of()
+)
 SELECT
     v.opportunity_crm_id, o.classification, v.stage, v.entered_on, v.left_on,
     v.left_on - v.entered_on AS days
-FROM stage_visit v
+FROM visit v
 JOIN scoped_opportunity o USING (opportunity_crm_id)
 WHERE v.left_on BETWEEN $start AND $end
 """

@@ -28,7 +28,7 @@ ORDER BY c.position
 
 # METRICS.md "Pipeline (as of a date)": created on or before the date and not closed on or before it.
 OPEN_OPPORTUNITIES = """
-SELECT opportunity_crm_id, account_crm_id, classification, source_partner_id, amount, created_on, stage
+SELECT opportunity_crm_id, account_crm_id, classification, source_partner_id, amount, created_on
 FROM scoped_opportunity
 WHERE NOT is_closed
 """

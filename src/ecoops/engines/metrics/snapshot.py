@@ -7,13 +7,12 @@ figure functions are short queries over shared tables, and a whole dashboard cos
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from ecoops.engines.metrics.classification import build_classification
+from ecoops.engines.metrics.database import connection
 from ecoops.engines.metrics.inputs import MetricsInputs
 from ecoops.engines.metrics.life_cycle import build_partner_spells
 from ecoops.engines.metrics.settings import NO_FILTERS, Filters, MetricsSettings
@@ -74,25 +73,13 @@ ALL_OWNER_OPPORTUNITIES = "CREATE OR REPLACE TEMP VIEW owner_scoped_opportunity 
 ALL_OPPORTUNITIES = "CREATE OR REPLACE TEMP VIEW scoped_opportunity AS FROM owner_scoped_opportunity"
 
 
-@cache
-def _database() -> duckdb.DuckDBPyConnection:
-    """One in-memory database per process: opening one costs ~60 ms, a cursor on it next to nothing.
-
-    Each snapshot works on its own cursor, which is a separate connection: its temporary tables,
-    views, macros and registered Arrow tables are its own and vanish when it closes.
-    """
-    database = duckdb.connect(":memory:")
-    database.execute("SET preserve_insertion_order = false")
-    return database
-
-
 class Snapshot:
     """The inputs as of `as_of`, loaded once; figure functions read it through `fetch` and the scopes."""
 
     def __init__(self, inputs: MetricsInputs, as_of: date, settings: MetricsSettings) -> None:
         self.as_of = as_of
         self.settings = settings
-        self.connection = _database().cursor()
+        self.connection = connection()
         self._filters: Filters | None = None
         con = self.connection
         for name in MetricsInputs.__dataclass_fields__:
@@ -112,6 +99,13 @@ class Snapshot:
         con.execute(f"CREATE TEMP MACRO sourcing_grace_days() AS {int(s.sourcing_grace_days)}")
         con.execute(f"CREATE TEMP MACRO influence_look_back_days() AS {int(s.influence_look_back_days)}")
         con.execute(f"CREATE TEMP MACRO half_life_days() AS {float(s.time_decay_half_life_days)!r}")
+        # A day and an id (< 2**32) packed into one integer that sorts like the pair: one max() or
+        # min() then finds the latest change or the earliest touch, twice as fast as over a struct.
+        con.execute("CREATE TEMP MACRO day_and_id(day, id) AS (day - DATE '0001-01-01') * 4294967296 + id")
+        con.execute("CREATE TEMP MACRO id_of(packed) AS packed % 4294967296")
+        con.execute(
+            "CREATE TEMP MACRO day_of(packed) AS DATE '0001-01-01' + CAST(packed // 4294967296 AS INTEGER)"
+        )
         # The trailing 12 months (METRICS.md) are the dates after year_before(), up to as_of().
         con.execute("CREATE TEMP MACRO year_before() AS CAST(as_of() - INTERVAL 12 MONTH AS DATE)")
         # Intervals [start, stop) of overlaps and partner spells: stop is the first day they no longer hold.

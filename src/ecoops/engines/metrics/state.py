@@ -7,74 +7,51 @@ from __future__ import annotations
 
 import duckdb
 
-# METRICS.md "Opportunities": a stage change opens a visit to its stage, which the next change ends.
-# Only changes on or before the as-of date exist; same-day changes keep the order they were recorded in.
-STAGE_VISITS = """
-CREATE TEMP TABLE stage_visit AS
-SELECT
-    opportunity_crm_id,
-    stage,
-    is_closed,
-    is_won,
-    changed_on AS entered_on,
-    lead(changed_on) OVER (PARTITION BY opportunity_crm_id ORDER BY changed_on, change_id) AS left_on
-FROM input_opportunity_stage_changes
-WHERE changed_on <= as_of()
-"""
-
 # METRICS.md "Opportunities": the state on the as-of date is that of the latest stage change on or
-# before it, so a closed-then-reopened opportunity is open from the reopening, and its close date is
-# the date of the change that (last) closed it. An opportunity with a history whose first change is
-# later than the date was still open. Only an opportunity with no history at all falls back on its
-# record: closed from its close date on.
+# before it (same-day changes in the order they were recorded), so a closed-then-reopened opportunity
+# is open from the reopening, and its close date is the date of the change that last closed it. An
+# opportunity whose history starts after the date was still open then. Only one with no history at
+# all falls back on its record: closed from its close date on.
+# One pass over the history finds whether there is any and the latest change, packed as
+# day_and_id(day, change id) x 4 + closed x 2 + won, so a single max() carries its flags along.
 OPPORTUNITY_STATE = """
 CREATE TEMP TABLE opportunity_state AS
-WITH current_visit AS (
-    SELECT * FROM stage_visit WHERE left_on IS NULL
-), with_history AS (
-    SELECT DISTINCT opportunity_crm_id FROM input_opportunity_stage_changes
+WITH latest AS (
+    SELECT
+        opportunity_crm_id,
+        max(day_and_id(changed_on, change_id) * 4 + CAST(is_closed AS INTEGER) * 2 + CAST(is_won AS INTEGER))
+            FILTER (WHERE changed_on <= as_of()) AS change
+    FROM input_opportunity_stage_changes
+    GROUP BY opportunity_crm_id
 ), resolved AS (
     SELECT
-        o.crm_id AS opportunity_crm_id,
-        o.account_crm_id,
-        o.amount,
-        o.created_on,
-        o.owner,
-        h.opportunity_crm_id IS NOT NULL AS has_history,
-        v.stage AS visit_stage,
-        coalesce(v.is_closed, false) AS visit_closed,
-        coalesce(v.is_closed AND v.is_won, false) AS visit_won,
-        v.entered_on AS visit_entered_on,
-        o.stage AS record_stage,
-        o.is_closed AS record_is_closed,
-        o.is_closed AND o.close_date <= as_of() AS record_closed,
-        o.is_won AS record_won,
-        o.close_date AS record_close_date
+        o.*,
+        l.opportunity_crm_id IS NOT NULL AS has_history,
+        coalesce(l.change // 2 % 2 = 1, false) AS closed_by_history,
+        coalesce(l.change % 2 = 1, false) AS won_by_history,
+        day_of(l.change // 4) AS changed_on,
+        o.is_closed AND o.close_date <= as_of() AS closed_by_record
     FROM input_opportunities o
-    LEFT JOIN current_visit v ON v.opportunity_crm_id = o.crm_id
-    LEFT JOIN with_history h ON h.opportunity_crm_id = o.crm_id
+    LEFT JOIN latest l ON l.opportunity_crm_id = o.crm_id
     WHERE o.created_on <= as_of()
 )
 SELECT
-    opportunity_crm_id,
+    crm_id AS opportunity_crm_id,
     account_crm_id,
     amount,
     created_on,
     owner,
-    -- Without history, a record closed after the date does not say which stage it was in then.
-    CASE WHEN has_history THEN visit_stage WHEN record_closed OR NOT record_is_closed THEN record_stage END
-        AS stage,
-    CASE WHEN has_history THEN visit_closed ELSE record_closed END AS is_closed,
-    CASE WHEN has_history THEN visit_won ELSE record_closed AND record_won END AS is_won,
+    CASE WHEN has_history THEN closed_by_history ELSE closed_by_record END AS is_closed,
+    CASE WHEN has_history THEN closed_by_history AND won_by_history ELSE closed_by_record AND is_won END
+        AS is_won,
     CASE
-        WHEN has_history THEN CASE WHEN visit_closed THEN visit_entered_on END
-        WHEN record_closed THEN record_close_date
+        WHEN has_history THEN CASE WHEN closed_by_history THEN changed_on END
+        WHEN closed_by_record THEN close_date
     END AS close_date
 FROM resolved
 """
 
 
 def build_opportunity_state(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create `stage_visit` and `opportunity_state` on a connection that defines the `as_of()` macro."""
-    connection.execute(STAGE_VISITS)
+    """Create `opportunity_state` on a connection that defines the `as_of()` and packing macros."""
     connection.execute(OPPORTUNITY_STATE)
