@@ -62,8 +62,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic (the only way tables are created)."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` with Alembic (the only way tables are created).
+
+    "heads" rather than "head": domains developed side by side each add a migration branching from
+    the same parent, and a merge revision joins them later; until then every branch still applies.
+    """
     from alembic import command
     from alembic.config import Config
 
