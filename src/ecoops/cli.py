@@ -23,7 +23,7 @@ console = Console()
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Create or migrate the database schema (runs Alembic migrations)."""
     settings = get_settings()
     migrate(make_engine(settings.effective_database_url), revision)
