@@ -43,6 +43,11 @@ def _dates(days: np.ndarray) -> pa.Array:
     return pa.array((days + epoch_offset).astype(np.int32), pa.date32())
 
 
+def _blank_where(values: pa.Array, blank: np.ndarray) -> pa.Array:
+    """`values` with nulls where `blank` is true (pa.array ignores a mask for Arrow input)."""
+    return pc.if_else(pa.array(blank), pa.scalar(None, values.type), values)
+
+
 def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), "")
 
@@ -100,7 +105,7 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
             "account_crm_id": _ids("ACC", account),
             "amount": amount_or_null,
             "created_on": _dates(created),
-            "close_date": pa.array(_dates(last_day), mask=outcome == 2),
+            "close_date": _blank_where(_dates(last_day), outcome == 2),
             "is_closed": pa.array(outcome < 2),
             "is_won": pa.array(outcome == 0),
             "stage": pa.array(stage[first_change + changes_per - 1], pa.string()),
@@ -118,7 +123,7 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
         {
             "touch_id": pa.array(np.arange(touches), pa.int64()),
             "partner_id": pa.array(partner, pa.int64()),
-            "opportunity_crm_id": pa.array(_ids("OPP", touched), mask=on_account),
+            "opportunity_crm_id": _blank_where(_ids("OPP", touched), on_account),
             "account_crm_id": _ids("ACC", account[touched]),
             "kind": pa.array(KINDS[kind], pa.string()),
             "touched_on": _dates(created[touched] + rng.integers(-60, 91, touches)),
@@ -139,8 +144,8 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
             "direction": pa.array(np.where(rng.random(referrals) < 0.7, "in", "out"), pa.string()),
             "created_on": _dates(rng.integers(0, DAYS, referrals)),
             "declared_value": pa.array(np.round(rng.lognormal(9, 1, referrals), 2)),
-            "opportunity_crm_id": pa.array(
-                _ids("OPP", rng.integers(0, opportunities, referrals)), mask=~linked
+            "opportunity_crm_id": _blank_where(
+                _ids("OPP", rng.integers(0, opportunities, referrals)), ~linked
             ),
         }
     )
@@ -159,8 +164,8 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
                 )
             ),
             "began_on": _dates(began),
-            "ended_on": pa.array(
-                _dates(began + rng.integers(30, 400, overlaps)), mask=rng.random(overlaps) < 0.8
+            "ended_on": _blank_where(
+                _dates(began + rng.integers(30, 400, overlaps)), rng.random(overlaps) < 0.8
             ),
         }
     )

@@ -22,7 +22,7 @@ WITH cohort AS (
     SELECT c.partner_id, min({close_date: o.close_date, opportunity_crm_id: o.opportunity_crm_id}) AS first
     FROM cohort c
     JOIN credited_partner p USING (partner_id)
-    JOIN opportunity_as_of o USING (opportunity_crm_id)
+    JOIN opportunity_as_of o USING (opportunity_key)
     WHERE o.is_won AND o.close_date >= c.signed_on
     GROUP BY c.partner_id
 )
@@ -60,7 +60,7 @@ WITH active_member AS (
     SELECT DISTINCT m.program_id, o.opportunity_crm_id, o.amount
     FROM scoped_membership m
     JOIN credited_partner c USING (partner_id)
-    JOIN opportunity_as_of o USING (opportunity_crm_id)
+    JOIN opportunity_as_of o USING (opportunity_key)
     WHERE o.is_won AND o.close_date > year_before()
 )
 SELECT program_id, 'partner' AS record, CAST(partner_id AS VARCHAR) AS record_id, NULL::DOUBLE AS amount

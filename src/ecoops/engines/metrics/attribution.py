@@ -23,17 +23,17 @@ MODELS = ("sourced", "first_touch", "last_touch", "linear", "time_decay", "posit
 ATTRIBUTION_SHARES = """
 WITH touch AS (
     SELECT
-        t.opportunity_crm_id, t.partner_id, t.touch_id, t.touched_on,
+        o.opportunity_crm_id, t.partner_id, t.touch_id, t.touched_on,
         o.amount, o.close_date, o.source_partner_id,
-        row_number() OVER (PARTITION BY t.opportunity_crm_id ORDER BY t.touched_on, t.partner_id, t.touch_id)
+        row_number() OVER (PARTITION BY t.opportunity_key ORDER BY t.touched_on, t.partner_id, t.touch_id)
             AS position,
         row_number() OVER (
-            PARTITION BY t.opportunity_crm_id ORDER BY t.touched_on DESC, t.partner_id, t.touch_id
+            PARTITION BY t.opportunity_key ORDER BY t.touched_on DESC, t.partner_id, t.touch_id
         ) AS recency,
-        count(*) OVER (PARTITION BY t.opportunity_crm_id) AS touches,
+        count(*) OVER (PARTITION BY t.opportunity_key) AS touches,
         pow(2.0, -(o.close_date - t.touched_on) / half_life_days()) AS decay_weight
     FROM counting_touch t
-    JOIN owner_scoped_opportunity o USING (opportunity_crm_id)
+    JOIN owner_scoped_opportunity o USING (opportunity_key)
     WHERE o.is_won AND o.close_date BETWEEN $start AND $end
       AND ($opportunity_crm_id::VARCHAR IS NULL OR o.opportunity_crm_id = $opportunity_crm_id)
 ), per_partner AS (

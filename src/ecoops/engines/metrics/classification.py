@@ -54,6 +54,7 @@ SELECT
     l.evidence_ref,
     l.status,
     l.linked_via,
+    o.rowid AS opportunity_key,
     CASE
         WHEN l.status NOT IN (FROM counted_touch_status) THEN 'status_not_counted'
         WHEN l.touched_on > as_of() THEN 'after_as_of'
@@ -70,10 +71,12 @@ JOIN opportunity_state o ON o.opportunity_crm_id = l.linked_opportunity_crm_id
 JOIN touch_kind k ON k.kind = l.kind
 """
 
-# The touches that count, with just what classification and attribution read.
+# The touches that count, with just what classification and attribution read. From here on an
+# opportunity is joined on its integer `opportunity_key` (its row in opportunity_state), which hashes
+# and compares faster than the CRM id.
 COUNTING_TOUCHES = """
 CREATE TEMP TABLE counting_touch AS
-SELECT touch_id, opportunity_crm_id, partner_id, touch_class, touched_on
+SELECT touch_id, opportunity_key, partner_id, touch_class, touched_on
 FROM touch_verdict
 WHERE verdict = 'counts'
 """
@@ -85,14 +88,15 @@ OPPORTUNITY_CLASSES = """
 CREATE TEMP TABLE opportunity_as_of AS
 WITH touched AS (
     SELECT
-        opportunity_crm_id,
+        opportunity_key,
         id_of(min(day_and_id(touched_on, partner_id)) FILTER (WHERE touch_class = 'sourcing'))
             AS source_partner_id,
         bool_or(touch_class = 'influence') AS influenced
     FROM counting_touch
-    GROUP BY opportunity_crm_id
+    GROUP BY opportunity_key
 )
 SELECT
+    o.rowid AS opportunity_key,
     o.*,
     CASE
         WHEN t.source_partner_id IS NOT NULL THEN 'sourced'
@@ -101,20 +105,20 @@ SELECT
     END AS classification,
     t.source_partner_id
 FROM opportunity_state o
-LEFT JOIN touched t USING (opportunity_crm_id)
+LEFT JOIN touched t ON t.opportunity_key = o.rowid
 """
 
 # Whom the class credits: the source partner of a sourced opportunity, each partner with a counting
 # influence touch on an influenced one. Partner filters and partner KPIs go by this credit.
 CREDITED_PARTNERS = """
 CREATE TEMP TABLE credited_partner AS
-SELECT opportunity_crm_id, source_partner_id AS partner_id, 'source' AS credit
+SELECT opportunity_key, source_partner_id AS partner_id, 'source' AS credit
 FROM opportunity_as_of
 WHERE classification = 'sourced'
 UNION ALL
-SELECT DISTINCT t.opportunity_crm_id, t.partner_id, 'influence' AS credit
+SELECT DISTINCT t.opportunity_key, t.partner_id, 'influence' AS credit
 FROM counting_touch t
-JOIN opportunity_as_of o USING (opportunity_crm_id)
+JOIN opportunity_as_of o USING (opportunity_key)
 WHERE o.classification = 'influenced'
 """
 

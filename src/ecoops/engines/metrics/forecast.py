@@ -26,7 +26,7 @@ WITH held AS (
 ), won AS (
     SELECT DISTINCT o.account_crm_id, c.partner_id, o.close_date
     FROM opportunity_as_of o
-    JOIN credited_partner c USING (opportunity_crm_id)
+    JOIN credited_partner c USING (opportunity_key)
     WHERE o.is_won AND o.close_date > year_before()
 )
 SELECT

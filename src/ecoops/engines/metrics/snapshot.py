@@ -55,8 +55,8 @@ WHERE NOT EXISTS (FROM filter_opportunity_owner) OR owner IN (FROM filter_opport
 FILTERED_OPPORTUNITIES = """
 CREATE OR REPLACE TEMP VIEW scoped_opportunity AS
 SELECT * FROM owner_scoped_opportunity
-WHERE classification = 'direct' OR opportunity_crm_id IN (
-    SELECT c.opportunity_crm_id FROM credited_partner c JOIN scoped_partner USING (partner_id))
+WHERE classification = 'direct' OR opportunity_key IN (
+    SELECT c.opportunity_key FROM credited_partner c JOIN scoped_partner USING (partner_id))
 """
 
 # The memberships of the selected partners, narrowed to the programs and tiers asked for.
