@@ -59,15 +59,10 @@ def test_nothing_to_compare_is_null(name):
     assert normalise_name(name) is None
 
 
-def test_blocking_core_drops_spaces_and_generic_words_only():
-    keys = name_keys(pa.array(["Acme Holdings International", "Data Dog Inc", "Global Group", None]))
-    assert keys.column("name_core").to_pylist() == ["acme", "datadog", "globalgroup", None]
-    assert keys.column("name_key").to_pylist() == [
-        "acme holdings international",
-        "data dog",
-        "global group",
-        None,
-    ]
+def test_blocking_core_is_the_key_without_spaces():
+    keys = name_keys(pa.array(["Acme Holdings International", "Data Dog Inc", "DataDog, Inc.", None]))
+    assert keys.column("name_core").to_pylist() == ["acmeholdingsinternational", "datadog", "datadog", None]
+    assert keys.column("name_key").to_pylist() == ["acme holdings international", "data dog", "datadog", None]
 
 
 def test_huge_and_odd_names_keep_their_row():

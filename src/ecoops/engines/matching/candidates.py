@@ -1,10 +1,11 @@
-"""Candidate pairs for name matching, a bounded number per record: exact name + country, sorted neighbours.
+"""Candidate pairs for name matching, a bounded number per record, by sorted neighbourhood.
 
 Sorted neighbourhood is the blocking: both sides are sorted together by a name key, and each of our
 records is paired with the `window` partner records just before and just after it. Two orders are
 used, the blocking key with the country appended and the blocking key reversed, so that a typo near
-the start of a name still lands next to its twin in one of them. A record gets at most
-`4 * window` neighbours plus its exact name + country twins, however large the input.
+the start of a name still lands next to its twin in one of them. Exact name + country twins sort
+together, ours just before theirs, so they are always a record's first neighbours: no separate
+join is needed to find them. A record gets at most `4 * window` candidates, however large the input.
 """
 
 from __future__ import annotations
@@ -31,30 +32,13 @@ CROSS JOIN range({first_offset}, {last_offset} + 1) AS offsets(step)
 JOIN (SELECT row, position FROM placed WHERE side = 1) AS t ON t.position = o.position + offsets.step
 """
 
-_EXACT_SQL = """
-WITH our_keys AS (
-  SELECT name_key, country FROM ours WHERE name_key IS NOT NULL AND country IS NOT NULL
-  GROUP BY ALL HAVING count(*) <= {cap}
-), their_keys AS (
-  SELECT name_key, country FROM theirs WHERE name_key IS NOT NULL AND country IS NOT NULL
-  GROUP BY ALL HAVING count(*) <= {cap}
-)
-SELECT o.row AS our_row, t.row AS their_row
-FROM ours AS o
-JOIN our_keys USING (name_key, country)
-JOIN their_keys USING (name_key, country)
-JOIN theirs AS t USING (name_key, country)
-"""
-
 # The two sort orders: country appended keeps same-country twins of a common name together.
 SORT_KEYS = ("name_core || chr(1) || coalesce(country, '')", "reverse(name_core)")
 
 
-def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int, max_records_per_key: int) -> pa.Table:
+def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Table:
     """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables."""
-    parts = [_EXACT_SQL.format(cap=max_records_per_key)]
-    parts += [
+    parts = [
         _NEIGHBOURS_SQL.format(key=key, first_offset=1 - window, last_offset=window) for key in SORT_KEYS
     ]
-    union = " UNION ".join(f"({part})" for part in parts)
-    return query(union, ours=ours, theirs=theirs)
+    return query(" UNION ".join(f"({part})" for part in parts), ours=ours, theirs=theirs)

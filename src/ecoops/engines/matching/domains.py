@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import tldextract
 
-from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.relations import project
 
 # Domains people type when they have none: never a match key, like the free-mail ones.
 PLACEHOLDER_DOMAINS = frozenset(
@@ -85,18 +85,26 @@ def unusable_domains() -> pa.Array:
 _MAX_RULE_LABELS = 7  # the longest rule in the public suffix list has 7 labels (wildcards counted)
 
 # Host of a URL, e-mail address or bare host name: scheme, userinfo / mailbox, path, query, port,
-# a trailing dot, and anything after a list separator are cut off; case is folded.
+# a trailing dot, and anything after a list separator are cut off; case is folded. A host is labels
+# of letters, digits, '-' and '_' joined by dots; anything else is no host (an IP address is one,
+# but fails later: no public suffix is numeric). Its last label and last two come along for the
+# fast path of `_registrable`.
 _HOSTS_SQL = r"""
-SELECT rtrim(split_part(string_split(regexp_replace(
-         CASE WHEN contains(v, '://') THEN split_part(v, '://', 2)
-              WHEN starts_with(v, 'mailto:') THEN v[8:]
-              ELSE v END,
-         '[/?#\s;,\\|<>].*$', ''), '@')[-1], ':', 1), '.') AS host
-FROM (SELECT nfc_normalize(lower(trim(CAST(value AS VARCHAR)))) AS v FROM input)
-"""
-
-_TAILS_SQL = r"""
-SELECT regexp_extract(host, '[^.]+$') AS s1, regexp_extract(host, '[^.]+\.[^.]+$') AS s2 FROM hosts
+WITH hosts AS (
+  SELECT rtrim(split_part(string_split(regexp_replace(
+           CASE WHEN contains(v, '://') THEN split_part(v, '://', 2)
+                WHEN starts_with(v, 'mailto:') THEN v[8:]
+                ELSE v END,
+           '[/?#\s;,\\|<>].*$', ''), '@')[-1], ':', 1), '.') AS host
+  FROM (SELECT nfc_normalize(lower(trim(CAST(value AS VARCHAR)))) AS v FROM input)
+), valid AS (
+  SELECT CASE WHEN regexp_full_match(host, '[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)+')
+              THEN host END AS host
+  FROM hosts
+)
+SELECT host, regexp_extract(host, '[^.]+$') AS last_label, regexp_extract(host, '[^.]+\.[^.]+$') AS last_two,
+       contains(host, 'xn--') AS punycoded
+FROM valid
 """
 
 _SUFFIXES_SQL = """
@@ -116,41 +124,27 @@ def _decode_punycode(host: str) -> str:
         return host
 
 
-def _hosts(values: pa.Array) -> pa.Array:
-    hosts = query(_HOSTS_SQL, input=pa.table({"value": values})).column("host").combine_chunks()
-    punycoded = pc.match_substring(hosts, "xn--")
-    if pc.any(punycoded).as_py():
-        positions = np.flatnonzero(pc.fill_null(punycoded, False).to_numpy(zero_copy_only=False))
-        decoded = [_decode_punycode(h) for h in pc.take(hosts, pa.array(positions)).to_pylist()]
-        as_list = hosts.to_pylist()
-        for position, host in zip(positions.tolist(), decoded, strict=True):
-            as_list[position] = host
-        hosts = pa.array(as_list, pa.string())
-    # A host is labels of letters, digits, '-' and '_' joined by dots; anything else (an IP address
-    # fails later: no public suffix is numeric) is not a host at all.
-    valid = pc.match_substring_regex(hosts, r"^[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)+$")
-    return pc.if_else(valid, hosts, pa.scalar(None, pa.string()))
-
-
-def _registrable(hosts: pa.Array) -> pa.Array:
+def _registrable(values: pa.Array) -> pa.Array:
     """The public suffix plus one label: a fast path for `name.tld`, the full trie walk for the rest."""
-    tails = query(_TAILS_SQL, hosts=pa.table({"host": hosts}))
-    last_label, last_two = (tails.column(name).combine_chunks() for name in ("s1", "s2"))
+    hosts = project(_HOSTS_SQL, "input", pa.table({"value": values})).combine_chunks()
+    host, last_label, last_two, punycoded = (hosts.column(i).chunk(0) for i in range(4))
     rules = _suffix_rules()
     plain = pc.and_not(rules.column("is_rule"), rules.column("is_wildcard_parent"))
     plain_tld = pc.filter(rules.column("suffix"), plain)
     # Most hosts end in a plain one-label suffix (`acme.com`, `www.acme.de`): their answer is the last
-    # two labels. Those ending in a deeper suffix (`co.uk`) or a wildcard go through the walk.
+    # two labels. Those ending in a deeper suffix (`co.uk`) or a wildcard, and punycode, take the walk.
     simple = pc.and_(
         pc.is_in(last_label, value_set=plain_tld),
         pc.invert(pc.is_in(last_two, value_set=pc.filter(rules.column("suffix"), rules.column("is_node")))),
     )
-    simple = pc.and_(pc.fill_null(simple, False), pc.not_equal(last_two, ""))
+    simple = pc.and_(pc.fill_null(pc.and_not(simple, punycoded), False), pc.not_equal(last_two, ""))
     result = pc.if_else(simple, last_two, pa.scalar(None, pa.string()))
-    deeper = pc.and_(pc.invert(simple), pc.is_valid(hosts))
+    deeper = pc.and_(pc.invert(simple), pc.is_valid(host))
     if pc.any(deeper).as_py():
-        walked = _registrable_by_walk(pc.filter(hosts, deeper))
-        result = pc.replace_with_mask(result, deeper, walked)
+        deep_hosts = pc.filter(host, deeper)
+        if pc.any(pc.filter(punycoded, deeper)).as_py():
+            deep_hosts = pa.array([_decode_punycode(h) for h in deep_hosts.to_pylist()], pa.string())
+        result = pc.replace_with_mask(result, deeper, _registrable_by_walk(deep_hosts))
     return result.combine_chunks() if isinstance(result, pa.ChunkedArray) else result
 
 
@@ -162,7 +156,7 @@ def _registrable_by_walk(hosts: pa.Array) -> pa.Array:
         f"CASE WHEN len(labels) >= {k} THEN array_to_string(labels[-{k}:], '.') END AS s{k}"
         for k in range(1, depth + 1)
     )
-    suffixes = query(_SUFFIXES_SQL.format(columns=columns), hosts=pa.table({"host": hosts}))
+    suffixes = project(_SUFFIXES_SQL.format(columns=columns), "hosts", pa.table({"host": hosts}))
     n_labels = suffixes.column("n_labels").to_numpy(zero_copy_only=False)
     rules = _suffix_rules()
     flags = {name: rules.column(name).to_numpy(zero_copy_only=False) for name in rules.column_names[1:]}
@@ -204,7 +198,7 @@ def registrable_domains(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         values = values.combine_chunks()
     if len(values) == 0:
         return pa.array([], pa.string())
-    domains = _registrable(_hosts(values))
+    domains = _registrable(values)
     usable: pa.Array = pc.if_else(pc.is_in(domains, value_set=unusable_domains()), None, domains)
     return usable
 

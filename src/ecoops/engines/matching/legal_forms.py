@@ -53,15 +53,3 @@ CJK_LEGAL_FORMS: tuple[str, ...] = (
     "\uff08주\uff09", "유한회사",
 )
 # fmt: on
-
-# Words that describe rather than name a company; dropped from the blocking key only, never from the
-# compared name, because "Acme Holdings" is often not "Acme".
-GENERIC_WORDS: tuple[str, ...] = (
-    "group",
-    "holding",
-    "holdings",
-    "international",
-    "intl",
-    "global",
-    "worldwide",
-)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +21,7 @@ from ecoops.engines.matching.accounts import keyed_accounts, unkeyed
 from ecoops.engines.matching.candidates import name_candidates
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.relations import query
-from ecoops.engines.matching.scoring import DOMAIN_ADJUSTMENT, match_score, pair_features
+from ecoops.engines.matching.scoring import DOMAIN_ADJUSTMENT, NameComparer, match_score, pair_features
 
 METHODS = ("domain", "name_country", "fuzzy_name", "hierarchy", "manual")
 
@@ -31,7 +32,7 @@ class MatchSettings:
 
     threshold: float = 0.90  # a name match needs at least this score
     window: int = 3  # partner neighbours taken before and after each record, per sort order
-    max_records_per_key: int = 25  # a domain or name + country on more records of one side is no key
+    max_records_per_key: int = 25  # a domain on more records than this on one side is no key
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,19 @@ def _labelled(pairs: pa.Table, method: str, score: float = 1.0, relation: str = 
     )
 
 
-def _name_pairs(candidates: pa.Table, ours: pa.Table, theirs: pa.Table, settings: MatchSettings) -> pa.Table:
+def _rows(pairs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(pairs.column(c).to_numpy(zero_copy_only=False) for c in ("our_row", "their_row"))
+
+
+def _name_pairs(
+    candidates: pa.Table, ours: pa.Table, theirs: pa.Table, names: NameComparer, settings: MatchSettings
+) -> pa.Table:
     """Scored, thresholded and resolved name candidates, labelled `name_country` or `fuzzy_name`."""
-    best_bonus = max(DOMAIN_ADJUSTMENT.values())
-    features = pair_features(candidates, ours, theirs, similarity_floor=settings.threshold - best_bonus)
+    # No domain or country evidence can lift a pair whose names are further apart than this.
+    floor = settings.threshold - max(DOMAIN_ADJUSTMENT.values())
+    similarity = names.similarity(*_rows(candidates), floor=floor)
+    close = similarity >= floor
+    features = pair_features(candidates.filter(pa.array(close)), ours, theirs, similarity[close])
     scored = features.append_column("score", match_score(features))
     scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
     resolved = query(_RESOLVE_SQL, scored=scored)
@@ -239,17 +249,16 @@ def match_accounts(
             _rows_outside(keys, domain_pairs.column(row), confirmed.column(row))
             for keys, row in ((our_keys, "our_row"), (their_keys, "their_row"))
         )
-        candidates = name_candidates(
-            our_pool, their_pool, window=settings.window, max_records_per_key=settings.max_records_per_key
-        )
+        candidates = name_candidates(our_pool, their_pool, window=settings.window)
         candidates = _without(_without(candidates, rejected), hierarchy.select(["our_row", "their_row"]))
     with stages.stage("score"):
-        name_pairs = _name_pairs(candidates, our_keys, their_keys, settings)
+        names = NameComparer(our_keys, their_keys)
+        name_pairs = _name_pairs(candidates, our_keys, their_keys, names, settings)
     with stages.stage("explain"):
         hierarchy_pairs = _labelled(_without(hierarchy, rejected), "hierarchy")
         engine_pairs = pa.concat_tables([_labelled(domain_pairs, "domain"), name_pairs, hierarchy_pairs])
         pairs = pa.concat_tables([_labelled(confirmed, "manual"), _without(engine_pairs, confirmed)])
-        features = pair_features(pairs.select(["our_row", "their_row"]), our_keys, their_keys)
+        features = pair_features(pairs, our_keys, their_keys, names.similarity(*_rows(pairs)))
         has_population = "population" in our_keys.column_names, "population" in their_keys.column_names
         populations = "".join(
             f", {alias}.population AS {side}_population"

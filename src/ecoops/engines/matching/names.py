@@ -11,14 +11,14 @@ import re
 from functools import cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
-    GENERIC_WORDS,
     LEADING_LEGAL_FORMS,
     TRAILING_LEGAL_FORMS,
 )
-from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.relations import project
 
 _APOSTROPHES = "\u2019`\u00b4"  # typographic apostrophe, grave and acute accents, dropped like '
 
@@ -33,43 +33,46 @@ def _alternation(words: tuple[str, ...]) -> str:
 def _names_sql() -> str:
     # Letters that Unicode does not decompose into a base letter and an accent.
     single = ("øłđħıŀŧ", "oldhilt")
-    generic = ", ".join(f"'{w}'" for w in GENERIC_WORDS)
-    # Built from this package's own constants only, never from input.
+    reversed_forms = tuple(form[::-1] for form in TRAILING_LEGAL_FORMS)
+    # Most names are ASCII (byte length = character length): they skip the Unicode folding.
+    # Trailing legal forms are stripped from the reversed name, so the pattern is anchored and cheap.
     return f"""
-WITH cleaned AS (
-  SELECT regexp_replace(regexp_replace(regexp_replace(
-           replace(replace(replace(replace(replace(translate(strip_accents(lower(nfc_normalize(
-             regexp_replace(CAST(name AS VARCHAR), '{_alternation(CJK_LEGAL_FORMS)}', ' ', 'g')))),
-             '{single[0]}', '{single[1]}'), 'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'), '&', ' and '),
-           '[''{_APOSTROPHES}.]', '', 'g'),
-           '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g'),
-           '^ +| +$', '', 'g') AS n
-  FROM input
+WITH folded AS (
+  SELECT CASE WHEN strlen(name) = length(name)
+              THEN replace(replace(replace(lower(name), '''', ''), '.', ''), '`', '')
+              ELSE regexp_replace(
+                     replace(replace(replace(replace(translate(strip_accents(lower(nfc_normalize(
+                       regexp_replace(name, '{_alternation(CJK_LEGAL_FORMS)}', ' ', 'g')))),
+                       '{single[0]}', '{single[1]}'), 'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'),
+                     '[''{_APOSTROPHES}.]', '', 'g')
+         END AS n
+  FROM (SELECT CAST(name AS VARCHAR) AS name FROM input)
+), spaced AS (
+  -- Most names are letters and single spaces already: only the others pay for the replacement.
+  SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
+              THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
+              ELSE n END AS n
+  FROM folded
 ), unprefixed AS (
-  SELECT CASE WHEN n LIKE 'the %' THEN n[5:] ELSE n END AS n FROM cleaned
+  SELECT n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
+  FROM spaced
 ), stripped AS (
-  SELECT n, regexp_replace(regexp_replace(' ' || n || ' ',
-           '(?: (?:{_alternation(TRAILING_LEGAL_FORMS)}))+ $', ''),
-           '^ (?:{_alternation(LEADING_LEGAL_FORMS)}) ', '') AS s
+  SELECT n, u, trim(reverse(regexp_replace(
+           reverse(u), '^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+', ''))) AS s
   FROM unprefixed
-), keyed AS (
-  -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
-  SELECT nullif(CASE WHEN trim(s) = '' THEN n ELSE trim(s) END, '') AS name_key FROM stripped
 )
-SELECT name_key,
-       coalesce(nullif(array_to_string(
-                  list_filter(string_split(name_key, ' '), lambda w: w NOT IN ({generic})), ''), ''),
-                replace(name_key, ' ', '')) AS name_core
-FROM keyed
+-- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
+SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key FROM stripped
 """  # noqa: S608
 
 
 def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """For each company name, `name_key` (compared) and `name_core` (blocking: no spaces or generic words).
+    """For each company name, `name_key` (compared) and `name_core` (blocking: the key without spaces).
 
     Both are null for a null or empty name, or one made only of punctuation.
     """
-    return query(_names_sql(), input=pa.table({"name": names}))
+    keys = project(_names_sql(), "input", pa.table({"name": names})).column("name_key")
+    return pa.table({"name_key": keys, "name_core": pc.replace_substring(keys, " ", "")})
 
 
 def normalise_name(name: str | None) -> str | None:

@@ -40,51 +40,53 @@ SELECT p.our_row, p.their_row,
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o.country IS NULL OR t.country IS NULL THEN 'missing'
             WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement,
-       -- The best Indel ratio two strings of these lengths can reach: pairs below the floor are skipped.
-       CASE WHEN o.name_key IS NOT NULL AND t.name_key IS NOT NULL
-            THEN 2.0 * least(length(o.name_key), length(t.name_key))
-                 / (length(o.name_key) + length(t.name_key)) END AS similarity_bound
+       p.name_similarity
 FROM pairs AS p
 JOIN ours AS o ON o.row = p.our_row
 JOIN theirs AS t ON t.row = p.their_row
 """
 
 
-def name_similarity(ours: pa.Array, theirs: pa.Array) -> np.ndarray:
-    """Normalised Indel similarity (0-1) of aligned, non-null name keys."""
-    if len(ours) == 0:
-        return np.zeros(0, dtype=np.float64)
-    ratios = process.cpdist(
-        ours.to_numpy(zero_copy_only=False),
-        theirs.to_numpy(zero_copy_only=False),
-        scorer=fuzz.ratio,
-        workers=-1,
-        dtype=np.float32,
-    )
-    return np.asarray(ratios, dtype=np.float64) / 100.0
+class NameComparer:
+    """Both sides' name keys, held as Python strings once, compared pair by pair by row number."""
+
+    def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
+        self._names = [side.column("name_key").to_numpy(zero_copy_only=False) for side in (ours, theirs)]
+        self._lengths = [
+            pc.fill_null(pc.utf8_length(side.column("name_key")), 0).to_numpy(zero_copy_only=False)
+            for side in (ours, theirs)
+        ]
+
+    def similarity(self, our_rows: np.ndarray, their_rows: np.ndarray, floor: float = 0.0) -> np.ndarray:
+        """Normalised Indel similarity (0-1) of each pair's names: NaN where a name is missing, and 0 where
+        the lengths alone keep it below `floor` (so hopeless candidates are never compared).
+        """
+        our_length, their_length = self._lengths[0][our_rows], self._lengths[1][their_rows]
+        missing = (our_length == 0) | (their_length == 0)
+        # The best Indel ratio two strings of these lengths can reach.
+        bound = 2.0 * np.minimum(our_length, their_length) / np.maximum(our_length + their_length, 1)
+        worth = ~missing & (bound >= floor)
+        similarity = np.where(missing, np.nan, 0.0)
+        if worth.any():
+            ratios = process.cpdist(
+                self._names[0][our_rows[worth]],
+                self._names[1][their_rows[worth]],
+                scorer=fuzz.ratio,
+                workers=-1,
+                dtype=np.float32,
+            )
+            similarity[worth] = np.asarray(ratios, dtype=np.float64) / 100.0
+        return similarity
 
 
-def pair_features(
-    pairs: pa.Table, ours: pa.Table, theirs: pa.Table, *, similarity_floor: float = 0.0
-) -> pa.Table:
-    """Keys, agreements and `name_similarity` for each (`our_row`, `their_row`) pair of keyed accounts.
-
-    `name_similarity` is null where a name is missing, and 0 where the lengths alone rule out reaching
-    `similarity_floor` (so candidate scoring skips hopeless pairs without computing them).
+def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity: np.ndarray) -> pa.Table:
+    """Keys and agreements for each (`our_row`, `their_row`) pair of keyed accounts, beside its
+    `name_similarity` (from `NameComparer.similarity`, aligned with `pairs`; NaN becomes null).
     """
-    features = query(_FEATURES_SQL, pairs=pairs, ours=ours, theirs=theirs).combine_chunks()
-    bound = features.column("similarity_bound")
-    similarity = np.where(pc.is_null(bound).to_numpy(zero_copy_only=False), np.nan, 0.0)
-    worth = pc.fill_null(pc.greater_equal(bound, similarity_floor), False)
-    at = np.flatnonzero(worth.to_numpy(zero_copy_only=False))
-    if len(at):
-        similarity[at] = name_similarity(
-            pc.filter(features.column("our_name_key"), worth).combine_chunks(),
-            pc.filter(features.column("their_name_key"), worth).combine_chunks(),
-        )
-    return features.drop_columns(["similarity_bound"]).append_column(
+    with_similarity = pairs.select(["our_row", "their_row"]).append_column(
         "name_similarity", pa.array(similarity, pa.float64(), from_pandas=True)
     )
+    return query(_FEATURES_SQL, pairs=with_similarity, ours=ours, theirs=theirs)
 
 
 def _adjustment(agreements: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
