@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css
 
-.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics clean
+.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-import: install
 ## Metrics engine: every dashboard figure over 1M opportunities, beside pandas (SCALE=0.1 for a quick run)
 bench-metrics: install
 	$(BIN)/python bench/metrics/run.py --scale $(or $(SCALE),1)
+
+## Account matching: ecoops against a domain join, Splink and a bare hash join (MAPPING_SIZES=1000000 for the big one)
+MAPPING_SIZES ?= 10000,100000
+bench-mapping: install
+	$(BIN)/python bench/mapping/run.py --sizes $(MAPPING_SIZES)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache
