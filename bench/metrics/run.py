@@ -43,17 +43,20 @@ def run_engine(folder: Path) -> dict[str, Any]:
     snapshot = take_snapshot(inputs, metrics_data.AS_OF)
     snapped = time.perf_counter()
     figures = dashboard(snapshot, Period(*metrics_data.PERIOD), TARGET_REVENUE)
-    done = time.perf_counter()
+    done, cpu_used = time.perf_counter(), time.process_time() - cpu
+    # Opening every figure's records, as a reader drilling into each would; timed apart.
+    records = sum(result.records.num_rows for result in figures.values())
     return {
         "load_s": loaded - started,
         "compute_s": done - loaded,
-        "compute_cpu_s": time.process_time() - cpu,
+        "compute_cpu_s": cpu_used,
         "phases": {
             "validate": validated - loaded,
             "snapshot": snapped - validated,
             "figures": done - snapped,
         },
-        "records": sum(result.records.num_rows for result in figures.values()),
+        "records": records,
+        "records_s": time.perf_counter() - done,
         "headline": engine_headline(figures),
     }
 
@@ -154,7 +157,8 @@ def main() -> None:
         print(f"{name:<16}{load:>10.2f} s{compute:>12.2f} s{cpu:>12.2f} s{peak:>11,.0f} MB")
     engine = results["engine"]
     phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in engine["phases"].items())
-    print(f"engine phases: {phases}; {engine['records']:,} explanation records")
+    print(f"engine phases: {phases}")
+    print(f"then opening every figure's records: {engine['records']:,} rows in {engine['records_s']:.2f} s")
 
     def verdict(met: bool) -> str:
         return "met" if met else "NOT met"

@@ -7,8 +7,8 @@ import pytest
 from ecoops.engines.metrics import (
     Filters,
     Period,
-    overlays,
     partner_revenue,
+    partner_vs_direct,
     partners_per_stage,
     take_snapshot,
 )
@@ -56,16 +56,12 @@ def test_revenue_keeps_the_deals_credited_to_the_selected_partners(filters, sour
 
 def test_direct_deals_stay_as_the_baseline_under_a_partner_filter_but_not_an_owner_filter():
     snapshot = take_snapshot(book().inputs(), AS_OF)
-    assert (
-        rows_by(overlays(snapshot, Q2, Filters(partner_ids=(30,))).figures, "classification")["direct"]["won"]
-        == 1
-    )
-    assert (
-        rows_by(overlays(snapshot, Q2, Filters(opportunity_owners=("alice",))).figures, "classification")[
-            "direct"
-        ]["won"]
-        == 0
-    )
+
+    def direct_wins(filters: Filters) -> int:
+        return rows_by(partner_vs_direct(snapshot, Q2, filters).figures, "classification")["direct"]["won"]
+
+    assert direct_wins(Filters(partner_ids=(30,))) == 1
+    assert direct_wins(Filters(opportunity_owners=("alice",))) == 0
 
 
 def test_partner_figures_follow_the_partner_filters_and_ignore_the_opportunity_owner():

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from ecoops.engines.metrics import Period, days_in_stage, overlays, take_snapshot
+from ecoops.engines.metrics import Period, days_in_stage, partner_vs_direct, take_snapshot
 from tests.engines.metrics.factories import Scenario, rows_by
 
 Q2 = Period(date(2024, 4, 1), date(2024, 6, 30))
@@ -28,7 +28,7 @@ def test_overlays_per_class_over_the_deals_closed_in_the_period():
         sourced(s, crm_id)
     s.lost("I", date(2024, 4, 1), date(2024, 4, 20))
     s.touch(20, "I", "co_sell", date(2024, 4, 2))
-    figures = rows_by(overlays(take_snapshot(s.inputs(), AS_OF), Q2).figures, "classification")
+    figures = rows_by(partner_vs_direct(take_snapshot(s.inputs(), AS_OF), Q2).figures, "classification")
 
     partner = figures["sourced"]
     assert (partner["closed"], partner["won"], partner["open_opportunities"]) == (4, 3, 2)

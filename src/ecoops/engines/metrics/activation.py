@@ -91,15 +91,15 @@ ORDER BY program_id
 
 def first_revenue(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Time to first revenue and activation rate of the partners first signed in `period`."""
-    snapshot.use(filters)
-    records = snapshot.fetch(FIRST_REVENUE_PARTNERS, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, FIRST_REVENUE), records)
+    return snapshot.explained(
+        filters, FIRST_REVENUE_PARTNERS, FIRST_REVENUE, {"start": period.start, "end": period.end}
+    )
 
 
 def partners_needed(snapshot: Snapshot, target_revenue: float, filters: Filters = NO_FILTERS) -> Explained:
     """Per program, how many productive partners it takes to bring `target_revenue` in 12 months."""
     if target_revenue <= 0:
         raise ValueError("the revenue target must be more than 0")
-    snapshot.use(filters)
-    records = snapshot.fetch(PROGRAM_RECORDS)
-    return Explained(snapshot.summarise(records, PARTNERS_NEEDED, target=float(target_revenue)), records)
+    return snapshot.explained(
+        filters, PROGRAM_RECORDS, PARTNERS_NEEDED, figure_params={"target": float(target_revenue)}
+    )

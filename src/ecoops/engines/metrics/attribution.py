@@ -70,12 +70,16 @@ FROM per_partner
 """
 
 # Attributed revenue of a partner = Σ amount x share; every row names its model.
-CREDITS = """
+CREDITS = (
+    "WITH shares AS ("
+    + ATTRIBUTION_SHARES
+    + """)
 SELECT model, opportunity_crm_id, partner_id, share, amount, amount * share AS attributed_amount
-FROM records
+FROM shares
 UNPIVOT (share FOR model IN (sourced, first_touch, last_touch, linear, time_decay, position))
 WHERE share > 0 AND partner_id IN (FROM scoped_partner)
 """
+)
 ATTRIBUTED_REVENUE = """
 SELECT model, partner_id, count(*) AS opportunities, sum(attributed_amount) AS attributed_revenue
 FROM records
@@ -98,7 +102,10 @@ def attribute_revenue(snapshot: Snapshot, period: Period, filters: Filters = NO_
     Shares are computed over every partner of an opportunity; partner filters choose which
     partners' credit is shown, opportunity-owner filters which opportunities are credited.
     """
-    snapshot.use(filters)
-    shares = attribution_shares(snapshot, period)
-    records = snapshot.summarise(shares, CREDITS)
-    return Explained(snapshot.summarise(records, ATTRIBUTED_REVENUE, models=list(MODELS)), records)
+    return snapshot.explained(
+        filters,
+        CREDITS,
+        ATTRIBUTED_REVENUE,
+        {"start": period.start, "end": period.end, "opportunity_crm_id": None},
+        {"models": list(MODELS)},
+    )

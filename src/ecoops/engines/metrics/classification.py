@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
+from ecoops.engines.metrics.database import text_list
 from ecoops.engines.metrics.inputs import DELIVERY_KINDS, INFLUENCE_KINDS, SOURCING_KINDS
 from ecoops.engines.metrics.results import Explained
 from ecoops.engines.metrics.settings import NO_FILTERS, Filters
@@ -22,14 +22,19 @@ CLASSES = ("sourced", "influenced", "direct")
 
 # METRICS.md "A partner touch links a partner to an opportunity (or to its account)": a touch that
 # names an opportunity links to it alone; one that names only an account links to each of the
-# account's opportunities.
+# account's opportunities. Each link carries the opportunity's dates the rules below read.
 LINKED_TOUCHES = """
 CREATE TEMP VIEW linked_touch AS
-SELECT t.*, 'opportunity' AS linked_via, t.opportunity_crm_id AS linked_opportunity_crm_id
+SELECT t.*, touch_class(t.kind) AS touch_class, 'opportunity' AS linked_via, o.rowid AS opportunity_key,
+    o.opportunity_crm_id AS linked_crm_id,
+    o.created_on, coalesce(o.close_date, as_of()) AS window_end
 FROM input_touches t
+JOIN opportunity_state o ON o.opportunity_crm_id = t.opportunity_crm_id
 WHERE coalesce(t.opportunity_crm_id, '') <> ''
 UNION ALL
-SELECT t.*, 'account' AS linked_via, o.opportunity_crm_id AS linked_opportunity_crm_id
+SELECT t.*, touch_class(t.kind) AS touch_class, 'account' AS linked_via, o.rowid AS opportunity_key,
+    o.opportunity_crm_id AS linked_crm_id,
+    o.created_on, coalesce(o.close_date, as_of()) AS window_end
 FROM input_touches t
 JOIN opportunity_state o ON o.account_crm_id = t.account_crm_id
 WHERE coalesce(t.opportunity_crm_id, '') = ''
@@ -45,30 +50,28 @@ TOUCH_VERDICTS = """
 CREATE TEMP VIEW touch_verdict AS
 SELECT
     l.touch_id,
-    l.linked_opportunity_crm_id AS opportunity_crm_id,
+    l.linked_crm_id AS opportunity_crm_id,
     l.partner_id,
     l.kind,
-    k.touch_class,
+    l.touch_class,
     l.touched_on,
     l.evidence_type,
     l.evidence_ref,
     l.status,
     l.linked_via,
-    o.rowid AS opportunity_key,
+    l.opportunity_key,
     CASE
-        WHEN l.status NOT IN (FROM counted_touch_status) THEN 'status_not_counted'
+        WHEN NOT is_counted_status(l.status) THEN 'status_not_counted'
         WHEN l.touched_on > as_of() THEN 'after_as_of'
-        WHEN l.touched_on > coalesce(o.close_date, as_of()) THEN 'after_close'
-        WHEN k.touch_class = 'delivery' THEN 'delivery_no_credit'
-        WHEN k.touch_class = 'sourcing' AND l.touched_on > o.created_on + sourcing_grace_days()
+        WHEN l.touched_on > l.window_end THEN 'after_close'
+        WHEN l.touch_class = 'delivery' THEN 'delivery_no_credit'
+        WHEN l.touch_class = 'sourcing' AND l.touched_on > l.created_on + sourcing_grace_days()
             THEN 'after_grace'
-        WHEN (k.touch_class = 'influence' OR l.linked_via = 'account')
-            AND l.touched_on < o.created_on - influence_look_back_days() THEN 'before_look_back'
+        WHEN (l.touch_class = 'influence' OR l.linked_via = 'account')
+            AND l.touched_on < l.created_on - influence_look_back_days() THEN 'before_look_back'
         ELSE 'counts'
     END AS verdict
 FROM linked_touch l
-JOIN opportunity_state o ON o.opportunity_crm_id = l.linked_opportunity_crm_id
-JOIN touch_kind k ON k.kind = l.kind
 """
 
 # The touches that count, with just what classification and attribution read. From here on an
@@ -139,10 +142,11 @@ ORDER BY c.position
 
 def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the touch verdicts, `counting_touch`, `opportunity_as_of` and `credited_partner`."""
-    kinds = [(k, "sourcing") for k in SOURCING_KINDS]
-    kinds += [(k, "influence") for k in INFLUENCE_KINDS] + [(k, "delivery") for k in DELIVERY_KINDS]
-    connection.register(
-        "touch_kind", pa.table({"kind": [k for k, _ in kinds], "touch_class": [c for _, c in kinds]})
+    connection.execute(
+        "CREATE TEMP MACRO touch_class(kind) AS CASE"
+        f" WHEN list_contains({text_list(SOURCING_KINDS)}, kind) THEN 'sourcing'"
+        f" WHEN list_contains({text_list(INFLUENCE_KINDS)}, kind) THEN 'influence'"
+        f" WHEN list_contains({text_list(DELIVERY_KINDS)}, kind) THEN 'delivery' END"
     )
     connection.execute(CLASS_LIST, {"classes": list(CLASSES)})
     for statement in (
@@ -157,6 +161,4 @@ def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
 
 def classify_opportunities(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Each opportunity existing on the snapshot date with its class; figures count each class."""
-    snapshot.use(filters)
-    records = snapshot.fetch("FROM scoped_opportunity")
-    return Explained(snapshot.summarise(records, CLASS_COUNTS), records)
+    return snapshot.explained(filters, "FROM scoped_opportunity", CLASS_COUNTS)

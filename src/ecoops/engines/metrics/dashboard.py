@@ -8,7 +8,7 @@ from ecoops.engines.metrics.classification import classify_opportunities
 from ecoops.engines.metrics.forecast import forecast_from_overlaps
 from ecoops.engines.metrics.funnel import eql_funnel, eql_pre_pipeline, give_and_get
 from ecoops.engines.metrics.life_cycle import partners_per_stage, tenure_and_retention, time_to_recruit
-from ecoops.engines.metrics.overlays import days_in_stage, overlays
+from ecoops.engines.metrics.overlays import days_in_stage, partner_vs_direct
 from ecoops.engines.metrics.results import Explained
 from ecoops.engines.metrics.revenue import partner_revenue, pipeline_by_class
 from ecoops.engines.metrics.settings import NO_FILTERS, Filters, Period
@@ -24,7 +24,7 @@ def dashboard(
         "revenue": partner_revenue(snapshot, period, filters),
         "pipeline": pipeline_by_class(snapshot, filters),
         "attribution": attribute_revenue(snapshot, period, filters),
-        "overlays": overlays(snapshot, period, filters),
+        "overlays": partner_vs_direct(snapshot, period, filters),
         "days_in_stage": days_in_stage(snapshot, period, filters),
         "partners_per_stage": partners_per_stage(snapshot, filters),
         "time_to_recruit": time_to_recruit(snapshot, period, filters),

@@ -21,3 +21,8 @@ def connection() -> duckdb.DuckDBPyConnection:
     small snapshots (a page, a test) stay cheap.
     """
     return _database().cursor()
+
+
+def text_list(values: tuple[str, ...]) -> str:
+    """A SQL list literal of `values` (quotes doubled), for macros that test membership in a setting."""
+    return "[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]"

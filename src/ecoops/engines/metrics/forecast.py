@@ -83,6 +83,6 @@ ORDER BY r.our_population, r.partner_id, r.partner_population
 
 def forecast_from_overlaps(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Expected won partner-attached revenue from today's overlaps, per population pair, with its interval."""
-    snapshot.use(filters)
-    records = snapshot.fetch(FORECAST_ACCOUNTS)
-    return Explained(snapshot.summarise(records, FORECAST, z=snapshot.settings.wilson_z), records)
+    return snapshot.explained(
+        filters, FORECAST_ACCOUNTS, FORECAST, figure_params={"z": snapshot.settings.wilson_z}
+    )

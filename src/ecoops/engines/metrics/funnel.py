@@ -18,8 +18,8 @@ WITH eql_account AS (
     SELECT our_account_crm_id AS account_crm_id, list(DISTINCT partner_id ORDER BY partner_id) AS partner_ids
     FROM input_overlaps
     WHERE holds_on_as_of(began_on, ended_on)
-      AND our_population IN (FROM eql_our_population)
-      AND partner_population IN (FROM partner_customer_population)
+      AND is_eql_population(our_population)
+      AND is_partner_customer_population(partner_population)
       AND partner_id IN (FROM scoped_partner)
     GROUP BY our_account_crm_id
 ), open_amount AS (
@@ -103,7 +103,7 @@ SELECT DISTINCT v.partner_id, 'shared_open_opportunity' AS record, o.opportunity
 FROM input_overlaps v
 JOIN owner_scoped_opportunity o ON o.account_crm_id = v.our_account_crm_id
 WHERE NOT o.is_closed AND holds_on_as_of(v.began_on, v.ended_on)
-  AND v.our_population IN (FROM open_opportunity_population)
+  AND is_open_opportunity_population(v.our_population)
   AND v.partner_id IN (FROM scoped_partner)
 """
 GIVE_AND_GET = """
@@ -123,20 +123,16 @@ ORDER BY p.partner_id
 
 def eql_pre_pipeline(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Accounts partners already have as customers among our prospects and open deals, and their value."""
-    snapshot.use(filters)
-    records = snapshot.fetch(PRE_PIPELINE_ACCOUNTS)
-    return Explained(snapshot.summarise(records, PRE_PIPELINE), records)
+    return snapshot.explained(filters, PRE_PIPELINE_ACCOUNTS, PRE_PIPELINE)
 
 
 def eql_funnel(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """EQL pipeline, SQL pipeline, EQL → SQL conversion and closed-won for the EQLs created in `period`."""
-    snapshot.use(filters)
-    records = snapshot.fetch(PERIOD_REFERRALS, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, FUNNEL), records)
+    return snapshot.explained(filters, PERIOD_REFERRALS, FUNNEL, {"start": period.start, "end": period.end})
 
 
 def give_and_get(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Per partner: referrals sent and received in `period`, and our open opportunities shared with it."""
-    snapshot.use(filters)
-    records = snapshot.fetch(GIVE_AND_GET_RECORDS, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, GIVE_AND_GET), records)
+    return snapshot.explained(
+        filters, GIVE_AND_GET_RECORDS, GIVE_AND_GET, {"start": period.start, "end": period.end}
+    )

@@ -140,20 +140,16 @@ def build_partner_spells(connection: duckdb.DuckDBPyConnection) -> None:
 
 def partners_per_stage(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """How many partners stand in each life-cycle stage on the snapshot date."""
-    snapshot.use(filters)
-    records = snapshot.fetch(STAGE_OF_PARTNERS)
-    return Explained(snapshot.summarise(records, PARTNERS_PER_STAGE, stages=list(PARTNER_STAGES)), records)
+    return snapshot.explained(
+        filters, STAGE_OF_PARTNERS, PARTNERS_PER_STAGE, figure_params={"stages": list(PARTNER_STAGES)}
+    )
 
 
 def time_to_recruit(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Days from recruiting to signing over the signings in `period`; unmeasured when never recruited."""
-    snapshot.use(filters)
-    records = snapshot.fetch(SIGNINGS, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, TIME_TO_RECRUIT), records)
+    return snapshot.explained(filters, SIGNINGS, TIME_TO_RECRUIT, {"start": period.start, "end": period.end})
 
 
 def tenure_and_retention(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Average tenure of the partners ever signed, and 12-month retention of those signed a year ago."""
-    snapshot.use(filters)
-    records = snapshot.fetch(TENURES)
-    return Explained(snapshot.summarise(records, TENURE_AND_RETENTION), records)
+    return snapshot.explained(filters, TENURES, TENURE_AND_RETENTION)

@@ -88,15 +88,15 @@ ORDER BY c.position, s.stage
 """
 
 
-def overlays(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
+def partner_vs_direct(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Win rate, average deal size, days to close and pipeline velocity for each class."""
-    snapshot.use(filters)
-    records = snapshot.fetch(OVERLAY_OPPORTUNITIES, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, OVERLAYS), records)
+    return snapshot.explained(
+        filters, OVERLAY_OPPORTUNITIES, OVERLAYS, {"start": period.start, "end": period.end}
+    )
 
 
 def days_in_stage(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Mean days per stage and class, over the stage visits that ended in `period`."""
-    snapshot.use(filters)
-    records = snapshot.fetch(ENDED_VISITS, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, DAYS_IN_STAGE), records)
+    return snapshot.explained(
+        filters, ENDED_VISITS, DAYS_IN_STAGE, {"start": period.start, "end": period.end}
+    )

@@ -43,13 +43,11 @@ ORDER BY c.position
 
 def partner_revenue(snapshot: Snapshot, period: Period, filters: Filters = NO_FILTERS) -> Explained:
     """Sourced and influenced revenue of `period`, with the won opportunities behind each."""
-    snapshot.use(filters)
-    records = snapshot.fetch(WON_PARTNER_OPPORTUNITIES, start=period.start, end=period.end)
-    return Explained(snapshot.summarise(records, REVENUE), records)
+    return snapshot.explained(
+        filters, WON_PARTNER_OPPORTUNITIES, REVENUE, {"start": period.start, "end": period.end}
+    )
 
 
 def pipeline_by_class(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Open pipeline on the snapshot date per class, with the open opportunities behind it."""
-    snapshot.use(filters)
-    records = snapshot.fetch(OPEN_OPPORTUNITIES)
-    return Explained(snapshot.summarise(records, PIPELINE), records)
+    return snapshot.explained(filters, OPEN_OPPORTUNITIES, PIPELINE)

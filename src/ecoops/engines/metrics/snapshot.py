@@ -12,9 +12,10 @@ from typing import Any
 import pyarrow as pa
 
 from ecoops.engines.metrics.classification import build_classification
-from ecoops.engines.metrics.database import connection
+from ecoops.engines.metrics.database import connection, text_list
 from ecoops.engines.metrics.inputs import MetricsInputs
 from ecoops.engines.metrics.life_cycle import build_partner_spells
+from ecoops.engines.metrics.results import Explained
 from ecoops.engines.metrics.settings import NO_FILTERS, Filters, MetricsSettings
 from ecoops.engines.metrics.state import build_opportunity_state
 
@@ -92,7 +93,7 @@ class Snapshot:
         self.use(NO_FILTERS)
 
     def _define_settings(self) -> None:
-        """Expose the date and settings to SQL as constant macros and one-column tables."""
+        """Expose the date and the settings to SQL as constant macros."""
         s = self.settings
         con = self.connection
         con.execute(f"CREATE TEMP MACRO as_of() AS DATE '{self.as_of.isoformat()}'")
@@ -117,14 +118,14 @@ class Snapshot:
             "CREATE TEMP MACRO holds_in_trailing_year(start, stop) AS "
             "start <= as_of() AND (stop IS NULL OR stop > year_before() + 1)"
         )
-        lists = {
-            "counted_touch_status": s.counted_touch_statuses,
-            "partner_customer_population": s.partner_customer_populations,
-            "eql_our_population": s.eql_our_populations,
-            "open_opportunity_population": s.open_opportunity_populations,
+        memberships = {
+            "is_counted_status": s.counted_touch_statuses,
+            "is_partner_customer_population": s.partner_customer_populations,
+            "is_eql_population": s.eql_our_populations,
+            "is_open_opportunity_population": s.open_opportunity_populations,
         }
-        for name, values in lists.items():
-            con.register(name, pa.table({"value": pa.array(values, pa.string())}))
+        for macro, values in memberships.items():
+            con.execute(f"CREATE TEMP MACRO {macro}(value) AS list_contains({text_list(values)}, value)")
 
     def use(self, filters: Filters) -> None:
         """Point the scoped views (`scoped_partner`, `scoped_opportunity`, …) at `filters`."""
@@ -153,13 +154,33 @@ class Snapshot:
         """Run one query against the snapshot and return its rows as an Arrow table."""
         return self.connection.sql(sql, params=params or None).to_arrow_table()
 
-    def summarise(self, records: pa.Table, sql: str, **params: object) -> pa.Table:
-        """Run `sql` over `records` (visible to it as the table `records`), so figures match their rows."""
-        self.connection.register("records", records)
-        try:
-            return self.fetch(sql, **params)
-        finally:
-            self.connection.unregister("records")
+    def explained(
+        self,
+        filters: Filters,
+        records_sql: str,
+        figures_sql: str,
+        params: dict[str, object] | None = None,
+        figure_params: dict[str, object] | None = None,
+    ) -> Explained:
+        """Figures from `figures_sql` over `records_sql` (visible to it as `records`), in one query;
+        the records themselves are fetched, under the same filters, only when first read."""
+        self.use(filters)
+        records_params = params or {}
+        figures = figures_sql.lstrip()
+        # Both parts are this package's own SQL constants; values travel as parameters.
+        with_records = "WITH records AS (" + records_sql + ")"
+        combined = (
+            with_records + ", " + figures[4:]
+            if figures.upper().startswith("WITH")
+            else with_records + figures
+        )
+        table = self.fetch(combined, **records_params, **(figure_params or {}))
+
+        def fetch_records() -> pa.Table:
+            self.use(filters)
+            return self.fetch(records_sql, **records_params)
+
+        return Explained(table, fetch_records)
 
     def close(self) -> None:
         self.connection.close()
