@@ -10,35 +10,49 @@ join is needed to find them. A record gets at most `4 * window` candidates, howe
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from ecoops.engines.matching.relations import query
 
-_NEIGHBOURS_SQL = """
-WITH keyed AS (
+# DuckDB sorts (on every core); the neighbours are then picked by position with numpy.
+_SORTED_SQL = """
+SELECT side, row FROM (
   SELECT 0 AS side, row, id, {key} AS sort_key FROM ours WHERE name_core IS NOT NULL
   UNION ALL
   SELECT 1 AS side, row, id, {key} AS sort_key FROM theirs WHERE name_core IS NOT NULL
-), placed AS (
-  -- For a partner record: its rank among partner records. For ours: how many partner records sort
-  -- before it. Ours sort first among equal keys, so an exact twin is the first neighbour after;
-  -- ids, not row numbers, break ties, so the pairs do not depend on the order of the rows.
-  SELECT side, row, sum(side) OVER (ORDER BY sort_key, side, id, row ROWS UNBOUNDED PRECEDING) AS position
-  FROM keyed
 )
-SELECT o.row AS our_row, t.row AS their_row
-FROM (SELECT row, position FROM placed WHERE side = 0) AS o
-CROSS JOIN range({first_offset}, {last_offset} + 1) AS offsets(step)
-JOIN (SELECT row, position FROM placed WHERE side = 1) AS t ON t.position = o.position + offsets.step
+-- Ours sort first among equal keys, so an exact twin is the first neighbour after; ids, not row
+-- numbers, break ties, so the pairs do not depend on the order of the rows.
+ORDER BY sort_key, side, id, row
 """
 
 # The two sort orders: country appended keeps same-country twins of a common name together.
 SORT_KEYS = ("name_core || chr(1) || coalesce(country, '')", "reverse(name_core)")
 
 
+def _neighbours(ours: pa.Table, theirs: pa.Table, key: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    placed = query(_SORTED_SQL.format(key=key), ours=ours, theirs=theirs)
+    side = placed.column("side").to_numpy()
+    row = placed.column("row").to_numpy()
+    their_rows = row[side == 1]  # partner records in sort order
+    # For each of our records: how many partner records sort before it.
+    position = np.cumsum(side)[side == 0]
+    offsets = np.arange(-window, window)
+    at = position[:, None] + offsets[None, :]
+    inside = (at >= 0) & (at < len(their_rows))
+    our_rows = np.broadcast_to(row[side == 0][:, None], at.shape)
+    return our_rows[inside], their_rows[at[inside]]
+
+
 def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Table:
     """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables."""
-    parts = [
-        _NEIGHBOURS_SQL.format(key=key, first_offset=1 - window, last_offset=window) for key in SORT_KEYS
-    ]
-    return query(" UNION ".join(f"({part})" for part in parts), ours=ours, theirs=theirs)
+    found = [_neighbours(ours, theirs, key, window) for key in SORT_KEYS]
+    our_rows = np.concatenate([pair[0] for pair in found]).astype(np.int64)
+    their_rows = np.concatenate([pair[1] for pair in found]).astype(np.int64)
+    # One int64 per pair, so the two orders' duplicates go in one sort.
+    width = np.int64(their_rows.max() + 1 if len(their_rows) else 1)
+    # A plain sort, not np.unique: numpy 2's hash-based unique is many times slower on millions.
+    pairs = np.sort(our_rows * width + their_rows)
+    distinct = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+    return pa.table({"our_row": distinct // width, "their_row": distinct % width})

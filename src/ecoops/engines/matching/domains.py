@@ -90,19 +90,25 @@ _MAX_RULE_LABELS = 7  # the longest rule in the public suffix list has 7 labels 
 # but fails later: no public suffix is numeric). Its last label and last two come along for the
 # fast path of `_registrable`.
 _HOSTS_SQL = r"""
-WITH hosts AS (
-  SELECT rtrim(split_part(string_split(regexp_replace(
-           CASE WHEN contains(v, '://') THEN split_part(v, '://', 2)
-                WHEN starts_with(v, 'mailto:') THEN v[8:]
-                ELSE v END,
-           '[/?#\s;,\\|<>].*$', ''), '@')[-1], ':', 1), '.') AS host
-  FROM (SELECT nfc_normalize(lower(trim(CAST(value AS VARCHAR)))) AS v FROM input)
+WITH folded AS (
+  SELECT CASE WHEN strlen(value) = length(value) THEN lower(trim(value))
+              ELSE nfc_normalize(lower(trim(value))) END AS v
+  FROM (SELECT CAST(value AS VARCHAR) AS value FROM input)
+), authority AS (
+  SELECT regexp_extract(CASE WHEN contains(v, '://') THEN split_part(v, '://', 2)
+                             WHEN starts_with(v, 'mailto:') THEN v[8:]
+                             ELSE v END,
+                        '^[^/?#\s;,\\|<>]*') AS a
+  FROM folded
+), hosts AS (
+  SELECT rtrim(CASE WHEN contains(h, ':') THEN split_part(h, ':', 1) ELSE h END, '.') AS host
+  FROM (SELECT CASE WHEN contains(a, '@') THEN string_split(a, '@')[-1] ELSE a END AS h FROM authority)
 ), valid AS (
   SELECT CASE WHEN regexp_full_match(host, '[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)+')
               THEN host END AS host
   FROM hosts
 )
-SELECT host, regexp_extract(host, '[^.]+$') AS last_label, regexp_extract(host, '[^.]+\.[^.]+$') AS last_two,
+SELECT host, split_part(host, '.', -1) AS last_label, regexp_extract(host, '[^.]+\.[^.]+$') AS last_two,
        contains(host, 'xn--') AS punycoded
 FROM valid
 """

@@ -72,6 +72,7 @@ class NameComparer:
                 self._names[0][our_rows[worth]],
                 self._names[1][their_rows[worth]],
                 scorer=fuzz.ratio,
+                score_cutoff=floor * 100,  # lets rapidfuzz stop early on pairs that cannot make it
                 workers=-1,
                 dtype=np.float32,
             )
