@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production below
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     https: bool = False  # marks cookies Secure and sends HSTS
     session_max_age: int = 8 * 3600
     page_size: int = 50
+    # Referrals (docs/referrals.md): how long an approved deal registration holds, and the review SLA.
+    registration_window_days: int = Field(90, ge=1)
+    referral_sla_hours: int = Field(48, ge=1)
 
     @field_validator("timezone")
     @classmethod

@@ -6,6 +6,7 @@ from ecoops.audit import AuditEvent
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.partners import models as partners_models
+from ecoops.referrals import models as referrals_models
 
 metadata = Base.metadata
 
@@ -16,4 +17,5 @@ __all__ = [
     "crm_models",
     "metadata",
     "partners_models",
+    "referrals_models",
 ]

@@ -1,0 +1,1 @@
+"""Referrals and deal registrations, both directions: submission, conflict checks, review, hand-off."""
