@@ -3,7 +3,7 @@
 Imports the file into a fresh SQLite file and into PostgreSQL, each in its own process (so its peak
 memory is its own), and in the same run loads the same file by each database's bare bulk path:
 `sqlite3` executemany of the raw rows, PostgreSQL `COPY`, DuckDB `read_csv`. Prints rows/s, peak
-memory and the ratios against the goals (≥ 50,000 rows/s into SQLite, < 1 GB, ≤ 4× the bare load).
+memory and the ratios against the goals (≥ 50,000 rows/s into SQLite, < 1 GB, ≤ 4x the bare load).
 
     .venv/bin/python bench/import/run.py [--rows 1000000] [--seed 7] [--no-postgres]
 
@@ -23,8 +23,10 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out"
@@ -124,8 +126,15 @@ def child_import(url: str, path: Path) -> dict[str, object]:
                 workspace=workspace,
                 today=settings.today(),
             )
-        runs.append({"seconds": time.perf_counter() - started, "new": outcome.new, "rows": outcome.rows,
-                     "unchanged": outcome.unchanged, "rejected": outcome.rejected})
+        runs.append(
+            {
+                "seconds": time.perf_counter() - started,
+                "new": outcome.new,
+                "rows": outcome.rows,
+                "unchanged": outcome.unchanged,
+                "rejected": outcome.rejected,
+            }
+        )
     engine.dispose()
     return {"runs": runs}
 
@@ -220,16 +229,17 @@ def main() -> None:
         print(f"generated {path.relative_to(ROOT)} in {time.perf_counter() - started:.1f}s")
     print(f"file: {path.stat().st_size / 1e6:,.0f} MB, {args.rows:,} rows\n")
 
-    results: list[tuple[str, dict[str, object], str]] = []
+    steps: list[Step] = []
     sqlite_db = OUT / "import-bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_db}{suffix}").unlink(missing_ok=True)
-    results.append(("SQLite: ecoops import", measure("import", f"sqlite:///{sqlite_db}", path), "sqlite"))
+    steps.append(step("SQLite: ecoops import", "sqlite", measure("import", f"sqlite:///{sqlite_db}", path)))
     bare_db = OUT / "bare-bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
-    results.append(("SQLite: bare executemany", measure("sqlite_bare", f"sqlite:///{bare_db}", path), "sqlite"))
-    results.append(("DuckDB: bare read_csv", measure("duckdb", "", path), "duckdb"))
+    bare_sqlite = measure("sqlite_bare", f"sqlite:///{bare_db}", path)
+    steps.append(step("SQLite: bare executemany", "sqlite", bare_sqlite))
+    steps.append(step("DuckDB: bare read_csv", "duckdb", measure("duckdb", "", path)))
 
     if not args.no_postgres:
         server = None
@@ -242,45 +252,59 @@ def main() -> None:
             admin_url = server.url
         try:
             import_url = _fresh_postgres(admin_url)
-            results.append(("PostgreSQL: ecoops import", measure("import", import_url, path), "postgres"))
+            steps.append(step("PostgreSQL: ecoops import", "postgres", measure("import", import_url, path)))
             bare_url = _fresh_postgres(admin_url)
-            results.append(("PostgreSQL: bare COPY", measure("postgres_copy", bare_url, path), "postgres"))
+            steps.append(step("PostgreSQL: bare COPY", "postgres", measure("postgres_copy", bare_url, path)))
         finally:
             if server is not None:
                 server.stop()
-    report(results, args.rows)
+    report(steps, args.rows)
 
 
-def report(results: list[tuple[str, dict[str, object], str]], rows: int) -> None:
-    bare = {backend: figures for name, figures, backend in results if "bare" in name and backend != "duckdb"}
-    duckdb_seconds = next(f["runs"][0]["seconds"] for n, f, _ in results if n.startswith("DuckDB"))  # type: ignore[index]
-    print(f"{'step':<36}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'× bare':>8}{'× DuckDB':>10}")
-    verdicts = []
-    for name, figures, backend in results:
-        for index, run in enumerate(figures["runs"]):  # type: ignore[attr-defined]
-            label = name + (" again (all unchanged)" if index else "")
-            seconds = run["seconds"]
-            rate = rows / seconds
-            ratio = ""
-            if "bare" not in name and backend in bare:
-                times = seconds / bare[backend]["runs"][0]["seconds"]  # type: ignore[index]
-                ratio = f"{times:.1f}"
-                if index == 0:
-                    verdicts.append(f"{name}: {times:.1f}× its bare load (goal ≤ {GOAL_RATIO:.0f}×)")
+@dataclass
+class Step:
+    """One measured step: its wall times (a second run for imports) and its process's peak memory."""
+
+    name: str
+    backend: str  # sqlite | postgres | duckdb: which bare load it compares with
+    seconds: list[float]
+    peak_mb: float
+
+    @property
+    def bare(self) -> bool:
+        return "bare" in self.name
+
+
+def step(name: str, backend: str, figures: dict[str, Any]) -> Step:
+    return Step(name, backend, [run["seconds"] for run in figures["runs"]], figures["peak_mb"])
+
+
+def report(steps: list[Step], rows: int) -> None:
+    bare = {s.backend: s.seconds[0] for s in steps if s.bare}
+    print(f"{'step':<44}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'x bare':>8}{'x DuckDB':>10}")
+    for s in steps:
+        for index, seconds in enumerate(s.seconds):
+            label = s.name + (" again (all unchanged)" if index else "")
+            ratio = "" if s.bare else f"{seconds / bare[s.backend]:.1f}"
             print(
-                f"{label:<36}{seconds:>9.1f}{rate:>12,.0f}{figures['peak_mb']:>9.0f}{ratio:>8}"
-                f"{seconds / duckdb_seconds:>10.1f}"
+                f"{label:<44}{seconds:>9.1f}{rows / seconds:>12,.0f}{s.peak_mb:>9.0f}{ratio:>8}"
+                f"{seconds / bare['duckdb']:>10.1f}"
             )
-            if index == 0 and "bare" not in name:
-                verdicts.append(f"{name}: {rate:,.0f} rows/s, peak {figures['peak_mb']:.0f} MB")
     print()
-    sqlite_import = next(f for n, f, _ in results if n == "SQLite: ecoops import")
-    sqlite_rate = rows / sqlite_import["runs"][0]["seconds"]  # type: ignore[index]
-    print(f"goal ≥ {GOAL_ROWS_PER_SECOND:,} rows/s into SQLite: {'met' if sqlite_rate >= GOAL_ROWS_PER_SECOND else 'MISSED'}")
-    peak = max(float(f["peak_mb"]) for n, f, _ in results if "import" in n)  # type: ignore[arg-type]
-    print(f"goal peak memory < {GOAL_MEMORY_MB} MB: {'met' if peak < GOAL_MEMORY_MB else 'MISSED'} ({peak:.0f} MB)")
-    for verdict in verdicts:
-        print(verdict)
+    for s in (s for s in steps if not s.bare):
+        rate, times = rows / s.seconds[0], s.seconds[0] / bare[s.backend]
+        goals = [f"{times:.1f}x its bare load (goal <= {GOAL_RATIO:.0f}x: {_met(times <= GOAL_RATIO)})"]
+        goals.append(
+            f"peak {s.peak_mb:.0f} MB (goal < {GOAL_MEMORY_MB} MB: {_met(s.peak_mb < GOAL_MEMORY_MB)})"
+        )
+        if s.backend == "sqlite":
+            met = _met(rate >= GOAL_ROWS_PER_SECOND)
+            goals.insert(0, f"{rate:,.0f} rows/s (goal >= {GOAL_ROWS_PER_SECOND:,}: {met})")
+        print(f"{s.name}: " + "; ".join(goals))
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 if __name__ == "__main__":

@@ -107,8 +107,7 @@ class PartnerRows(RecordBuilder):
         }
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
-        v = self.cells(line, cells)
-        return [tuple(v.get(c) for c in self.columns)]
+        return [self.record(self.cells(line, cells))]
 
 
 @dataclass

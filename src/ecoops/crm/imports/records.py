@@ -188,6 +188,10 @@ class RecordBuilder:
         self.salesforce = mapping.source_format in SALESFORCE_FORMATS
         position = {header: index for index, header in enumerate(headers)}
         self.position = position
+        self.defaults: dict[str, object] = {
+            name: None if name not in self.table.c or self.table.c[name].nullable else ""
+            for name in self.columns
+        }
         self._outcomes = Remembered(stage_outcome)
         readable = self.readable
         self.readers: list[tuple[str, str, int, CellReader]] = [
@@ -284,6 +288,15 @@ class RecordBuilder:
                 raise _Irregular
         return columns
 
+    def record(self, values: dict[str, object]) -> Record:
+        """One record in `columns` order; what the file does not give takes the column's default."""
+        return tuple(values.get(name, self.defaults[name]) for name in self.columns)
+
+    def records(self, lines: list[int], columns: dict[str, Any]) -> list[Record]:
+        """A batch's records from whole columns, each prefixed by its line."""
+        cells = [columns[name] if name in columns else repeat(self.defaults[name]) for name in self.columns]
+        return list(zip(lines, *cells, strict=False))  # `lines` sets the length; defaults repeat
+
     def plain_amounts(self, rows: list[list[str]]) -> list[object]:
         """The amount column as stored when every cell is a plain number (or empty); else `_Irregular`."""
         if "amount" not in self.mapping.columns:
@@ -339,49 +352,18 @@ class AccountRecords(RecordBuilder):
 
     def fast_records(self, lines: list[int], rows: list[list[str]]) -> list[Record]:
         c = self.read_columns(rows)
-        blank, none = repeat(""), repeat(None)
-        websites = c.get("website") or [""] * len(rows)
-        domains = [
-            registrable_domain(str(domain)) or registrable_domain(str(website))
-            for domain, website in zip(c.get("domain", blank), websites, strict=False)
-        ]
-        return list(
-            zip(
-                lines,
-                c["crm_id"],
-                c["name"],
-                websites,
-                domains,
-                c.get("country", blank),
-                c.get("industry", blank),
-                c.get("account_type", blank),
-                c.get("owner", blank),
-                c.get("parent_crm_id", blank),
-                c.get("employees", none),
-                c.get("created_on", none),
-                strict=False,
-            )
-        )
+        blank = [""] * len(rows)
+        c["domain"] = list(map(_domain, c.get("domain", blank), c.get("website", blank)))
+        return self.records(lines, c)
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
         v = self.cells(line, cells)
-        website = v.get("website", "")
-        domain = registrable_domain(str(v.get("domain") or "")) or registrable_domain(str(website))
-        return [
-            (
-                v["crm_id"],
-                v["name"],
-                website,
-                domain,
-                v.get("country", ""),
-                v.get("industry", ""),
-                v.get("account_type", ""),
-                v.get("owner", ""),
-                v.get("parent_crm_id", ""),
-                v.get("employees"),
-                v.get("created_on"),
-            )
-        ]
+        v["domain"] = _domain(v.get("domain", ""), v.get("website", ""))
+        return [self.record(v)]
+
+
+def _domain(domain: object, website: object) -> str:
+    return registrable_domain(str(domain)) or registrable_domain(str(website))
 
 
 class OpportunityRecords(RecordBuilder):
@@ -449,53 +431,17 @@ class OpportunityRecords(RecordBuilder):
                 outcome = self._won(bool(told_won), is_closed, is_won)
                 won.append(outcome)
                 closed.append(self._closed(bool(told_closed), is_closed, outcome))
-        blank, none = repeat(""), repeat(None)
-        return list(
-            zip(
-                lines,
-                c["crm_id"],
-                c.get("account_crm_id", blank),
-                c.get("name", blank),
-                c["stage"],
-                amounts,
-                repeat(workspace),
-                amounts,
-                c.get("created_on", none),
-                c.get("close_date", none),
-                closed,
-                won,
-                c.get("owner", blank),
-                c.get("opportunity_type", blank),
-                c.get("lead_source", blank),
-                c.get("partner_source", blank),
-                strict=False,
-            )
-        )
+        c |= {"amount": amounts, "original_amount": amounts, "currency": repeat(workspace)}
+        c |= {"is_closed": closed, "is_won": won}
+        return self.records(lines, c)
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
         v = self.cells(line, cells)
-        stage = str(v["stage"])
         amount, currency, original = self._money(line, v)
-        closed, won = self._outcome(stage, v.get("is_closed"), v.get("is_won"))
-        return [
-            (
-                v["crm_id"],
-                v.get("account_crm_id", ""),
-                v.get("name", ""),
-                stage,
-                amount,
-                currency,
-                original,
-                v.get("created_on"),
-                v.get("close_date"),
-                closed,
-                won,
-                v.get("owner", ""),
-                v.get("opportunity_type", ""),
-                v.get("lead_source", ""),
-                v.get("partner_source", ""),
-            )
-        ]
+        closed, won = self._outcome(str(v["stage"]), v.get("is_closed"), v.get("is_won"))
+        v |= {"amount": amount, "currency": currency, "original_amount": original}
+        v |= {"is_closed": closed, "is_won": won}
+        return [self.record(v)]
 
     def _money(self, line: int, v: dict[str, object]) -> tuple[str | None, str, str | None]:
         """(amount in the workspace currency, the record's currency, its amount in that currency)."""
@@ -603,11 +549,7 @@ class StageChangeRecords(RecordBuilder):
         amounts = self.plain_amounts(rows)
         c = self.read_columns(rows, skip=frozenset({"amount"}))
         closed, won = self.outcomes(c["stage"])
-        return list(
-            zip(
-                lines, c["opportunity_crm_id"], c["stage"], c["changed_on"], amounts, closed, won, strict=True
-            )
-        )
+        return self.records(lines, c | {"amount": amounts, "is_closed": closed, "is_won": won})
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
         v = self.cells(line, cells)
@@ -618,7 +560,8 @@ class StageChangeRecords(RecordBuilder):
             amount = v.get("amount")
             stage = str(v["stage"])
             money = _money_text(amount[0]) if amount else None  # type: ignore[index]
-            return [(opportunity, stage, v["changed_on"], money, *self._outcomes[stage])]  # type: ignore[misc]
+            closed, won = cast(tuple[bool, bool], self._outcomes[stage])
+            return [self.record(v | {"amount": money, "is_closed": closed, "is_won": won})]
         records: list[Record] = []
         problems: list[Problem] = []
         for stage, header, index in self.wide:
@@ -628,7 +571,9 @@ class StageChangeRecords(RecordBuilder):
                 problems.append(Problem(line, header, cells[index], str(exc)))
                 continue
             if entered:
-                records.append((opportunity, stage[:120], entered, None, *stage_outcome(stage)))
+                closed, won = stage_outcome(stage)
+                entry = {"opportunity_crm_id": opportunity, "stage": stage[:120], "changed_on": entered}
+                records.append(self.record(entry | {"is_closed": closed, "is_won": won}))
         if problems:
             raise RowRejected(problems)
         return records
@@ -650,11 +595,10 @@ class ContactRecords(RecordBuilder):
 
     def fast_records(self, lines: list[int], rows: list[list[str]]) -> list[Record]:
         c = self.read_columns(rows)
-        return list(zip(lines, *(c.get(name, repeat("")) for name in self.columns), strict=False))
+        return self.records(lines, c)
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
-        v = self.cells(line, cells)
-        return [tuple(v.get(c, "") for c in self.columns)]
+        return [self.record(self.cells(line, cells))]
 
 
 BUILDERS: dict[Kind, Callable[[Mapping, list[str], Workspace, DateOrder], RecordBuilder]] = {

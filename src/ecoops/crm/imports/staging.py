@@ -35,6 +35,7 @@ from ecoops.crm.models import ImportRejection
 
 BATCH = 10_000
 SQLITE_CACHE_KIB = 128 * 1024  # page cache of the connection that imports
+POSTGRES_WORK_MEM = "128MB"
 MAX_VALUE_KEPT = 1000  # characters of a refused cell kept for the report
 
 
@@ -139,6 +140,8 @@ class RecordStage:
         if connection.dialect.name == "sqlite":
             # SQLite's default 2 MB page cache thrashes on a large upsert into an indexed table.
             connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        else:  # room for the hash joins of the counts and the upsert, for this transaction only
+            connection.exec_driver_sql(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
         self.connection = connection
         self.builder = builder
         self.problems = problems
@@ -166,6 +169,8 @@ class RecordStage:
         self.connection.exec_driver_sql(
             f"CREATE INDEX import_stage_key ON {s.name} ({', '.join(self.key)}, seq)"
         )
+        if self.connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
+            self.connection.exec_driver_sql(f"ANALYZE {s.name}")
 
     def _match(self) -> Any:
         return and_(*[self.target.c[k] == self.stage.c[k] for k in self.key])
