@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
@@ -26,6 +26,7 @@ importer = api_permission(Permission.IMPORT_DATA)
 
 
 class ProblemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     line: int
     field: str
     value: str
@@ -33,6 +34,7 @@ class ProblemOut(BaseModel):
 
 
 class ImportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     status: str
     kind: str
     source_format: str
@@ -83,18 +85,6 @@ def import_file(
             workspace=workspace_of(settings),
             today=settings.today(),
         )
-    body = ImportOut(
-        status=outcome.status,
-        kind=outcome.kind.value,
-        source_format=outcome.source_format,
-        run_id=outcome.run_id,
-        rows=outcome.rows,
-        new=outcome.new,
-        updated=outcome.updated,
-        unchanged=outcome.unchanged,
-        rejected=outcome.rejected,
-        problems=[ProblemOut(**vars(p)) for p in outcome.problems],
-        created=outcome.created,
-    )
+    body = ImportOut.model_validate(outcome)
     status = {service.COMMITTED: 201, service.REJECTED: 422}.get(outcome.status, 200)
     return JSONResponse(body.model_dump(), status_code=status)

@@ -65,6 +65,11 @@ class Workspace:
     tz: ZoneInfo
 
 
+def stored_columns(table: Table, *, leave_out: tuple[str, ...]) -> tuple[str, ...]:
+    """The table's columns in their order, less those an import never writes (the surrogate id)."""
+    return tuple(column.name for column in table.columns if column.name not in leave_out)
+
+
 def column_length(table: Table, column: str) -> int:
     length = getattr(table.c[column].type, "length", None)
     return int(length) if length else 100_000
@@ -209,7 +214,16 @@ class RecordBuilder:
 
     @property
     def readable(self) -> dict[str, CellReader]:
+        """Field name → reader of its cell."""
         raise NotImplementedError
+
+    def stored_text(self) -> dict[str, CellReader]:
+        """Every stored column read as text of its length, and CRM-id columns as ids."""
+        cells: dict[str, CellReader] = {c: text_reader(column_length(self.table, c)) for c in self.columns}
+        ids, listed = id_reader(self.salesforce), id_reader(self.salesforce, first_of_list=True)
+        return cells | {
+            c: listed if c == "account_crm_id" else ids for c in self.columns if c.endswith("crm_id")
+        }
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -319,27 +333,11 @@ _MONEY_FIELDS = frozenset({"amount", "amount_converted", "exchange_rate", "curre
 class AccountRecords(RecordBuilder):
     kind = Kind.ACCOUNTS
     table = cast(Table, Account.__table__)
-    columns = (
-        "crm_id",
-        "name",
-        "website",
-        "domain",
-        "country",
-        "industry",
-        "account_type",
-        "owner",
-        "parent_crm_id",
-        "employees",
-        "created_on",
-    )
+    columns = stored_columns(table, leave_out=("id",))
 
     @property
     def readable(self) -> dict[str, CellReader]:
-        text = {c: text_reader(column_length(self.table, c)) for c in self.columns}
-        ids = id_reader(self.salesforce)
-        return text | {
-            "crm_id": ids,
-            "parent_crm_id": ids,
+        return self.stored_text() | {
             "domain": str.strip,
             "employees": parse_count,
             "created_on": self.dates,
@@ -369,30 +367,11 @@ def _domain(domain: object, website: object) -> str:
 class OpportunityRecords(RecordBuilder):
     kind = Kind.OPPORTUNITIES
     table = cast(Table, Opportunity.__table__)
-    columns = (
-        "crm_id",
-        "account_crm_id",
-        "name",
-        "stage",
-        "amount",
-        "currency",
-        "original_amount",
-        "created_on",
-        "close_date",
-        "is_closed",
-        "is_won",
-        "owner",
-        "opportunity_type",
-        "lead_source",
-        "partner_source",
-    )
+    columns = stored_columns(table, leave_out=("id",))
 
     @property
     def readable(self) -> dict[str, CellReader]:
-        text = {c: text_reader(column_length(self.table, c)) for c in self.columns}
-        return text | {
-            "crm_id": id_reader(self.salesforce),
-            "account_crm_id": id_reader(self.salesforce, first_of_list=True),
+        return self.stored_text() | {
             "amount": parse_amount,
             "amount_converted": parse_amount,
             "exchange_rate": _rate,
@@ -520,7 +499,7 @@ class StageChangeRecords(RecordBuilder):
     kind = Kind.STAGE_HISTORY
     table = cast(Table, OpportunityStageChange.__table__)
     key = ("opportunity_crm_id", "stage", "changed_on")
-    columns = ("opportunity_crm_id", "stage", "changed_on", "amount", "is_closed", "is_won")
+    columns = stored_columns(table, leave_out=("id", "crm_id"))
 
     def __init__(self, mapping: Mapping, headers: list[str], workspace: Workspace, order: DateOrder) -> None:
         super().__init__(mapping, headers, workspace, order)
@@ -531,9 +510,7 @@ class StageChangeRecords(RecordBuilder):
 
     @property
     def readable(self) -> dict[str, CellReader]:
-        return {
-            "opportunity_crm_id": id_reader(self.salesforce),
-            "stage": text_reader(column_length(self.table, "stage")),
+        return self.stored_text() | {
             "changed_on": self.dates,
             "amount": parse_amount,
             "history_field": str.strip,
@@ -582,16 +559,11 @@ class StageChangeRecords(RecordBuilder):
 class ContactRecords(RecordBuilder):
     kind = Kind.CONTACTS
     table = cast(Table, Contact.__table__)
-    columns = ("crm_id", "account_crm_id", "first_name", "last_name", "email", "title", "phone")
+    columns = stored_columns(table, leave_out=("id",))
 
     @property
     def readable(self) -> dict[str, CellReader]:
-        text = {c: text_reader(column_length(self.table, c)) for c in self.columns}
-        return text | {
-            "crm_id": id_reader(self.salesforce),
-            "account_crm_id": id_reader(self.salesforce, first_of_list=True),
-            "email": parse_email,
-        }
+        return self.stored_text() | {"email": parse_email}
 
     def fast_records(self, lines: list[int], rows: list[list[str]]) -> list[Record]:
         c = self.read_columns(rows)
