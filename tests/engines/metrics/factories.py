@@ -29,6 +29,11 @@ class Scenario:
     referrals: list[Row] = field(default_factory=list)
     overlaps: list[Row] = field(default_factory=list)
 
+    @staticmethod
+    def _keep(table: list[Row], row: Row) -> Row:
+        table.append(row)
+        return row
+
     def inputs(self) -> MetricsInputs:
         tables = {
             "opportunities": schemas.OPPORTUNITIES,
@@ -49,19 +54,21 @@ class Scenario:
 
     def opportunity(self, crm_id: str, created_on: date, **fields: Any) -> Row:
         """An open opportunity without stage history unless `fields` say otherwise."""
-        row = {
-            "crm_id": crm_id,
-            "account_crm_id": f"acct-{crm_id}",
-            "amount": 1000.0,
-            "created_on": created_on,
-            "close_date": None,
-            "is_closed": False,
-            "is_won": False,
-            "stage": "Discovery",
-            "owner": "alice",
-        } | fields
-        self.opportunities.append(row)
-        return row
+        return self._keep(
+            self.opportunities,
+            {
+                "crm_id": crm_id,
+                "account_crm_id": f"acct-{crm_id}",
+                "amount": 1000.0,
+                "created_on": created_on,
+                "close_date": None,
+                "is_closed": False,
+                "is_won": False,
+                "stage": "Discovery",
+                "owner": "alice",
+            }
+            | fields,
+        )
 
     def won(self, crm_id: str, created_on: date, close_date: date, **fields: Any) -> Row:
         """An opportunity won on `close_date` (no stage history: the record says so)."""
@@ -95,33 +102,36 @@ class Scenario:
         closed: bool = False,
         won: bool = False,
     ) -> Row:
-        row = {
-            "change_id": next(_ids),
-            "opportunity_crm_id": opportunity_crm_id,
-            "stage": stage,
-            "changed_on": changed_on,
-            "is_closed": closed,
-            "is_won": won,
-        }
-        self.opportunity_stage_changes.append(row)
-        return row
+        return self._keep(
+            self.opportunity_stage_changes,
+            {
+                "change_id": next(_ids),
+                "opportunity_crm_id": opportunity_crm_id,
+                "stage": stage,
+                "changed_on": changed_on,
+                "is_closed": closed,
+                "is_won": won,
+            },
+        )
 
     def touch(
         self, partner_id: int, opportunity_crm_id: str | None, kind: str, touched_on: date, **fields: Any
     ) -> Row:
-        row = {
-            "touch_id": next(_ids),
-            "partner_id": partner_id,
-            "opportunity_crm_id": opportunity_crm_id,
-            "account_crm_id": None,
-            "kind": kind,
-            "touched_on": touched_on,
-            "evidence_type": "user",
-            "evidence_ref": "7",
-            "status": "confirmed",
-        } | fields
-        self.touches.append(row)
-        return row
+        return self._keep(
+            self.touches,
+            {
+                "touch_id": next(_ids),
+                "partner_id": partner_id,
+                "opportunity_crm_id": opportunity_crm_id,
+                "account_crm_id": None,
+                "kind": kind,
+                "touched_on": touched_on,
+                "evidence_type": "user",
+                "evidence_ref": "7",
+                "status": "confirmed",
+            }
+            | fields,
+        )
 
     def partner(
         self,
@@ -158,16 +168,17 @@ class Scenario:
         declared_value: float | None = 500.0,
         opportunity_crm_id: str | None = None,
     ) -> Row:
-        row = {
-            "referral_id": next(_ids),
-            "partner_id": partner_id,
-            "direction": direction,
-            "created_on": created_on,
-            "declared_value": declared_value,
-            "opportunity_crm_id": opportunity_crm_id,
-        }
-        self.referrals.append(row)
-        return row
+        return self._keep(
+            self.referrals,
+            {
+                "referral_id": next(_ids),
+                "partner_id": partner_id,
+                "direction": direction,
+                "created_on": created_on,
+                "declared_value": declared_value,
+                "opportunity_crm_id": opportunity_crm_id,
+            },
+        )
 
     def overlap(
         self,
@@ -179,17 +190,18 @@ class Scenario:
         our_population: str = "prospects",
         partner_population: str = "customers",
     ) -> Row:
-        row = {
-            "overlap_id": next(_ids),
-            "our_account_crm_id": account_crm_id,
-            "partner_id": partner_id,
-            "partner_population": partner_population,
-            "our_population": our_population,
-            "began_on": began_on,
-            "ended_on": ended_on,
-        }
-        self.overlaps.append(row)
-        return row
+        return self._keep(
+            self.overlaps,
+            {
+                "overlap_id": next(_ids),
+                "our_account_crm_id": account_crm_id,
+                "partner_id": partner_id,
+                "partner_population": partner_population,
+                "our_population": our_population,
+                "began_on": began_on,
+                "ended_on": ended_on,
+            },
+        )
 
 
 def reopened_deal() -> Scenario:

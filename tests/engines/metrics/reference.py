@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Any
 
+from ecoops.engines.metrics import NO_FILTERS, Filters
 from tests.engines.metrics.factories import Row, Scenario
 
 SOURCING = {"referral", "deal_registration", "crm_source"}
@@ -34,22 +35,13 @@ class Config:
     grace: int = 7
     look_back: int = 90
     half_life: float = 30.0
-    partner_ids: tuple[int, ...] = ()
-    program_ids: tuple[int, ...] = ()
-    tier_ids: tuple[int, ...] = ()
-    partner_types: tuple[str, ...] = ()
-    partner_owner_ids: tuple[int, ...] = ()
-    opportunity_owners: tuple[str, ...] = ()
+    # The engine's filter record, read here field by field (it carries no logic the reference needs).
+    filters: Filters = NO_FILTERS
 
     @property
     def selects_partners(self) -> bool:
-        return bool(
-            self.partner_ids
-            or self.program_ids
-            or self.tier_ids
-            or self.partner_types
-            or self.partner_owner_ids
-        )
+        f = self.filters
+        return any((f.partner_ids, f.program_ids, f.tier_ids, f.partner_types, f.partner_owner_ids))
 
 
 def total(values: list[Any]) -> float | None:
@@ -208,23 +200,23 @@ class Reference:
             for name in ("partners", "touches", "partner_stage_changes", "referrals", "overlaps")
             for r in getattr(self.s, name)
         }
-        c = self.c
-        if not c.selects_partners:
+        if not self.c.selects_partners:
             return known
+        f = self.c.filters
         partners = {p["partner_id"]: p for p in self.s.partners}
         chosen = set()
         for pid in known:
             p = partners.get(pid)
-            if c.partner_ids and pid not in c.partner_ids:
+            if f.partner_ids and pid not in f.partner_ids:
                 continue
-            if c.partner_types and (p is None or p["partner_type"] not in c.partner_types):
+            if f.partner_types and (p is None or p["partner_type"] not in f.partner_types):
                 continue
-            if c.partner_owner_ids and (p is None or p["owner_id"] not in c.partner_owner_ids):
+            if f.partner_owner_ids and (p is None or p["owner_id"] not in f.partner_owner_ids):
                 continue
-            if (c.program_ids or c.tier_ids) and not any(
+            if (f.program_ids or f.tier_ids) and not any(
                 m["partner_id"] == pid
-                and (not c.program_ids or m["program_id"] in c.program_ids)
-                and (not c.tier_ids or m["tier_id"] in c.tier_ids)
+                and (not f.program_ids or m["program_id"] in f.program_ids)
+                and (not f.tier_ids or m["tier_id"] in f.tier_ids)
                 for m in self.s.memberships
             ):
                 continue
@@ -232,7 +224,7 @@ class Reference:
         return chosen
 
     def owner_scope(self) -> dict[str, Row]:
-        owners = self.c.opportunity_owners
+        owners = self.c.filters.opportunity_owners
         return {k: o for k, o in self.states.items() if not owners or o["owner"] in owners}
 
     def scope(self) -> dict[str, Row]:
@@ -463,13 +455,13 @@ class Reference:
         }
 
     def _memberships(self) -> list[Row]:
-        c = self.c
+        f = self.c.filters
         return [
             m
             for m in self.s.memberships
             if m["partner_id"] in self.partner_scope
-            and (not c.program_ids or m["program_id"] in c.program_ids)
-            and (not c.tier_ids or m["tier_id"] in c.tier_ids)
+            and (not f.program_ids or m["program_id"] in f.program_ids)
+            and (not f.tier_ids or m["tier_id"] in f.tier_ids)
         ]
 
     def partners_needed(self, target: float) -> dict[int, dict[str, Any]]:
