@@ -74,14 +74,15 @@ SELECT
 FROM linked_touch l
 """
 
-# The touches that count, with just what classification and attribution read. From here on an
-# opportunity is joined on its integer `opportunity_key` (its row in opportunity_state), which hashes
-# and compares faster than the CRM id.
+# The touches that count, with just what classification and attribution read. The three conditions
+# after the verdict are implied by it; stated apart, DuckDB drops those touches before the join.
+# From here on an opportunity is joined on its integer `opportunity_key` (its row in
+# opportunity_state), which hashes and compares faster than the CRM id.
 COUNTING_TOUCHES = """
 CREATE TEMP TABLE counting_touch AS
 SELECT touch_id, opportunity_key, partner_id, touch_class, touched_on
 FROM touch_verdict
-WHERE verdict = 'counts'
+WHERE verdict = 'counts' AND is_counted_status(status) AND touched_on <= as_of() AND touch_class <> 'delivery'
 """
 
 # METRICS.md "Classification": sourced when a sourcing touch counts, the source partner being the
