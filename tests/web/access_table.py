@@ -16,14 +16,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts import service as accounts
-from ecoops.actors import Role
+from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
+from ecoops.referrals import links
+from ecoops.referrals.models import ReferralLink, Via
+from ecoops.referrals.submission import ReferralInput, submit
 from tests.factories import (
     make_account,
     make_opportunity,
@@ -167,6 +171,62 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/imports/{run_id}"): Row(page(Permission.IMPORT_DATA)),
     ("GET", "/imports/{run_id}/errors.csv"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/api/v1/imports"): Row(api(Permission.IMPORT_DATA, ok=201), files={"file": ACCOUNTS_CSV}),
+    # Referrals: the inbox and review for internal users; sellers and partner managers refer out
+    ("GET", "/referrals"): Row(page(Permission.READ_PROGRAM)),
+    ("GET", "/referrals/{referral_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/referrals/{referral_id}/approve"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"reason": "ok"}
+    ),
+    ("POST", "/referrals/{referral_id}/reject"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"reason": "no"}
+    ),
+    ("GET", "/outbound-referrals/new"): Row({**page(Permission.READ_PROGRAM), Role.VIEWER.value: 403}),
+    ("POST", "/outbound-referrals"): Row(
+        {**page(Permission.READ_PROGRAM, ok=303), Role.VIEWER.value: 403},
+        form={"partner_id": "{partner_id}", "kind": "eql", "company": "Matrix Outbound Co"},
+    ),
+    ("GET", "/api/v1/referrals"): Row(api(Permission.READ_PROGRAM)),
+    ("GET", "/api/v1/referrals/suggestions"): Row(api(Permission.READ_PROGRAM)),
+    ("GET", "/api/v1/referrals/{referral_id}"): Row(api(Permission.READ_PROGRAM)),
+    ("POST", "/api/v1/partners/{partner_id}/referrals"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201), json={"kind": "deal_registration", "company": "Matrix API Deal"}
+    ),
+    ("POST", "/api/v1/partners/{partner_id}/outbound-referrals"): Row(
+        api(Permission.READ_PROGRAM, ok=201),
+        json={"kind": "eql", "company": "Matrix API Outbound"},
+        note="every role that may hold a token refers out; viewers may not",
+    ),
+    ("POST", "/api/v1/referrals/{referral_id}/approve"): Row(
+        api(Permission.EDIT_PROGRAM), json={"reason": ""}
+    ),
+    ("POST", "/api/v1/referrals/{referral_id}/reject"): Row(
+        api(Permission.EDIT_PROGRAM), json={"reason": "no"}
+    ),
+    # Signed no-login links: managed by partner managers, the form open to anyone holding the link
+    ("GET", "/referral-links"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/referral-links"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"partner_id": "{partner_id}"}
+    ),
+    ("POST", "/referral-links/{link_id}/revoke"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("GET", "/r/{link_token}"): Row(everyone(200), changes_state=False),
+    ("POST", "/r/{link_token}"): Row(
+        everyone(200),
+        form={"nonce": "{link_nonce}", "kind": "eql", "company": "Matrix Link Lead"},
+        note="the nonce is spent in a rolled-back SAVEPOINT, so every role can use it",
+    ),
+    # Partner portal: referrals of the partner user's own partner ({referral_id} is another partner's)
+    ("GET", "/portal/referrals"): Row(signed_in(403, 200)),
+    ("GET", "/portal/referrals/new"): Row(signed_in(403, 200)),
+    ("POST", "/portal/referrals"): Row(
+        signed_in(403, 303), form={"kind": "eql", "company": "Matrix Portal Lead"}
+    ),
+    ("GET", "/portal/referrals/{referral_id}"): Row(signed_in(403, 404), note="another partner's: not found"),
+    ("POST", "/portal/referrals/{referral_id}/answer"): Row(signed_in(403, 404), form={"accept": "true"}),
+    ("POST", "/portal/colleagues"): Row(
+        signed_in(403, 403),
+        form={"email": "matrix-colleague@partner.example", "password": "{password}"},
+        note="the matrix's partner user is not a partner admin; tests/portal cover admins",
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -214,6 +274,32 @@ def _upload_token(session: Session, settings: Settings) -> str:
     return uploads.save_upload(settings.uploads_dir, io.BytesIO(ACCOUNTS_CSV[1]), ACCOUNTS_CSV[0])
 
 
+def _referral_id(session: Session, settings: Settings) -> str:
+    """A deal registration waiting for review, from a partner that is not the partner user's."""
+    partner = make_partner(session, name="Referring partner")
+    data = ReferralInput(kind="deal_registration", company="Matrix Prospect", domain="matrixprospect.com")
+    return str(submit(session, SYSTEM, data, settings=settings, via=Via.INTERNAL, partner_id=partner.id).id)
+
+
+def _link_id(session: Session, settings: Settings) -> str:
+    return str(
+        links.create_link(
+            session, SYSTEM, partner_id=int(_partner_id(session, settings)), days=30, settings=settings
+        ).id
+    )
+
+
+def _link_token(session: Session, settings: Settings) -> str:
+    return links.link_token(session.get(ReferralLink, int(_link_id(session, settings))), settings)
+
+
+def _link_nonce(session: Session, settings: Settings) -> str:
+    """A form nonce of the link `_link_token` made just before (PATH_VALUES runs in order)."""
+    return links.issue_nonce(
+        session, session.scalars(select(ReferralLink).order_by(ReferralLink.id.desc())).first()
+    )
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
@@ -224,6 +310,10 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "token_id": _token_id,
     "run_id": _run_id,
     "token": _upload_token,
+    "referral_id": _referral_id,
+    "link_id": _link_id,
+    "link_token": _link_token,
+    "link_nonce": _link_nonce,
 }
 
 

@@ -11,6 +11,9 @@ def page_routers() -> list[APIRouter]:
     from ecoops.crm.imports import pages as import_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.portal import pages as portal_pages
+    from ecoops.portal import referral_pages as portal_referral_pages
+    from ecoops.referrals import link_pages as referral_link_pages
+    from ecoops.referrals import pages as referral_pages
     from ecoops.web import api_docs, audit_pages, auth_pages, home_pages
 
     return [
@@ -21,7 +24,10 @@ def page_routers() -> list[APIRouter]:
         import_pages.router,
         account_pages.router,
         audit_pages.router,
+        referral_pages.router,
+        referral_link_pages.router,
         portal_pages.router,
+        portal_referral_pages.router,
         api_docs.router,
     ]
 
@@ -31,6 +37,14 @@ def api_routers() -> list[APIRouter]:
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
     from ecoops.partners import api as partner_api
+    from ecoops.referrals import api as referral_api
     from ecoops.web import audit_api
 
-    return [account_api.router, partner_api.router, crm_api.router, import_api.router, audit_api.router]
+    return [
+        account_api.router,
+        partner_api.router,
+        crm_api.router,
+        import_api.router,
+        referral_api.router,
+        audit_api.router,
+    ]

@@ -1,0 +1,115 @@
+"""Portal pages for partner users: their referrals both ways, submitting one, inviting colleagues."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.service import InvalidInput, create_partner_user
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.portal.service import require_partner_user
+from ecoops.referrals import outbound, queries
+from ecoops.referrals.access import get_referral
+from ecoops.referrals.forms import referral_form
+from ecoops.referrals.models import Kind, Via
+from ecoops.referrals.submission import ReferralInput, submit
+from ecoops.web.deps import app_settings, db, page_actor
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+
+
+def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
+    require_partner_user(actor)
+    return actor
+
+
+@router.get("/portal/referrals")
+def referrals(
+    request: Request,
+    page: int = Query(1, ge=1),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    result = queries.search_referrals(
+        session, actor, queries.ReferralFilters(), page=page, per_page=settings.page_size
+    )
+    return render(request, "portal/referrals.html", page=result)
+
+
+def _submit_form(
+    request: Request, data: ReferralInput, status_code: int = 200, error: str | None = None
+) -> Response:
+    return render(
+        request, "portal/submit.html", status_code=status_code, form=data, kinds=list(Kind), error=error
+    )
+
+
+@router.get("/portal/referrals/new")
+def new_referral(request: Request, actor: Actor = Depends(partner_user)) -> Response:
+    return _submit_form(request, ReferralInput(kind=Kind.DEAL_REGISTRATION, company=""))
+
+
+@router.post("/portal/referrals")
+def create_referral(
+    request: Request,
+    data: ReferralInput = Depends(referral_form),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    try:
+        referral = submit(session, actor, data, settings=settings, via=Via.PORTAL)
+    except InvalidInput as problem:
+        return _submit_form(request, data, 400, str(problem))
+    flash(request, "Submitted. Your partner manager reviews it; its status shows here.", "success")
+    return RedirectResponse(f"/portal/referrals/{referral.id}", status_code=303)
+
+
+@router.get("/portal/referrals/{referral_id}")
+def referral_detail(
+    request: Request, referral_id: int, actor: Actor = Depends(partner_user), session: Session = Depends(db)
+) -> Response:
+    return render(request, "portal/referral.html", referral=get_referral(session, actor, referral_id))
+
+
+@router.post("/portal/referrals/{referral_id}/answer")
+def answer(
+    request: Request,
+    referral_id: int,
+    accept: bool = Form(...),
+    reason: str = Form("", max_length=10_000),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        outbound.respond(session, actor, referral_id, accept=accept, reason=reason)
+    except InvalidInput as problem:
+        flash(request, f"Not recorded: {problem}", "error")
+    return RedirectResponse(f"/portal/referrals/{referral_id}", status_code=303)
+
+
+@router.post("/portal/colleagues")
+def invite_colleague(
+    request: Request,
+    email: str = Form("", max_length=254),
+    name: str = Form("", max_length=200),
+    password: str = Form("", max_length=1024),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+) -> Response:
+    """Partner admins invite colleagues of their own partner (the accounts service checks it)."""
+    assert actor.partner_id is not None  # a partner user always has one
+    try:
+        user = create_partner_user(
+            session, actor, partner_id=actor.partner_id, email=email, name=name, password=password
+        )
+    except InvalidInput as problem:
+        flash(request, f"Not invited: {problem}.", "error")
+    else:
+        flash(request, f"{user.email} can now sign in at /login with the password you chose.", "success")
+    return RedirectResponse("/portal", status_code=303)

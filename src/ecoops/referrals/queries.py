@@ -1,0 +1,71 @@
+"""Reading referrals: the filtered inbox (with SLA breaches) and the names a list shows beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.models import User
+from ecoops.actors import Actor
+from ecoops.audit import utcnow
+from ecoops.pagination import Page, paginate
+from ecoops.partners.models import Partner
+from ecoops.referrals.access import readable_referrals
+from ecoops.referrals.models import Referral, Status
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    """The inbox's filters; empty fields filter nothing."""
+
+    direction: str = ""
+    status: str = ""
+    kind: str = ""
+    partner_id: int | None = None
+    mine: bool = False  # handed to the signed-in seller
+    overdue: bool = False  # waiting for review past its SLA
+
+
+def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
+    """Waiting for review beyond its SLA (SQLite hands back naive UTC datetimes: compare as UTC)."""
+    if referral.status != Status.SUBMITTED or referral.sla_due_at is None:
+        return False
+    due = referral.sla_due_at
+    now = now or utcnow()
+    return (due.replace(tzinfo=now.tzinfo) if due.tzinfo is None else due) < now
+
+
+def search_referrals(
+    session: Session, actor: Actor, filters: ReferralFilters, *, page: int = 1, per_page: int = 50
+) -> Page[Referral]:
+    statement = readable_referrals(actor)
+    if filters.direction:
+        statement = statement.where(Referral.direction == filters.direction)
+    if filters.status:
+        statement = statement.where(Referral.status == filters.status)
+    if filters.kind:
+        statement = statement.where(Referral.kind == filters.kind)
+    if filters.partner_id is not None:
+        statement = statement.where(Referral.partner_id == filters.partner_id)
+    if filters.mine:
+        statement = statement.where(Referral.assigned_seller_id == actor.id)
+    if filters.overdue:
+        statement = statement.where(Referral.status == Status.SUBMITTED, Referral.sla_due_at < utcnow())
+    statement = statement.order_by(Referral.submitted_at.desc(), Referral.id.desc())
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def partner_names(session: Session, referrals: list[Referral]) -> dict[int, str]:
+    ids = {r.partner_id for r in referrals}
+    return {
+        id_: name
+        for id_, name in session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids)))
+    }
+
+
+def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    return {id_: name for id_, name in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
