@@ -1,7 +1,6 @@
-"""Account matching: normalise names, domains and countries, find candidate pairs, score them and explain why.
+"""Account matching: normalise names, domains and countries, find candidate pairs, score and explain them.
 
-Pure and columnar: Arrow tables in, Arrow tables out, DuckDB and rapidfuzz inside. See docs/mapping.md.
-"""
+Pure and columnar: Arrow tables in, Arrow tables out, DuckDB and rapidfuzz inside. See docs/mapping.md."""
 
 from ecoops.engines.matching.accounts import MissingColumns, keyed_accounts, required_columns_missing
 from ecoops.engines.matching.countries import country_code, country_codes

@@ -1,12 +1,4 @@
-"""Candidate pairs for name matching, a bounded number per record, by sorted neighbourhood.
-
-Sorted neighbourhood is the blocking: both sides are sorted together by a name key, and each of our
-records is paired with the `window` partner records just before and just after it. Two orders are
-used, the blocking key with the country appended and the blocking key reversed, so that a typo near
-the start of a name still lands next to its twin in one of them. Exact name + country twins sort
-together, ours just before theirs, so they are always a record's first neighbours: no separate
-join is needed to find them. A record gets at most `4 * window` candidates, however large the input.
-"""
+"""Candidate pairs for name matching, a bounded number per record, by sorted neighbourhood."""
 
 from __future__ import annotations
 
@@ -46,7 +38,15 @@ def _neighbours(ours: pa.Table, theirs: pa.Table, key: str, window: int) -> tupl
 
 
 def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Table:
-    """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables."""
+    """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables.
+
+    Sorted neighbourhood is the blocking: both sides are sorted together by a name key, and each of
+    our records is paired with the `window` partner records just before and just after it. Two orders
+    are used, the key with the country appended and the key reversed, so that a typo near the start
+    of a name still lands next to its twin in one of them. Exact name + country twins sort together,
+    ours just before theirs, so they are always first neighbours: no separate join is needed to find
+    them. A record gets at most `4 * window` candidates, however large the input.
+    """
     found = [_neighbours(ours, theirs, key, window) for key in SORT_KEYS]
     our_rows = np.concatenate([pair[0] for pair in found]).astype(np.int64)
     their_rows = np.concatenate([pair[1] for pair in found]).astype(np.int64)

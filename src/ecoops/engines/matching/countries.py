@@ -1,8 +1,4 @@
-"""Country names, ISO 3166 codes and common variants ("USA", "UK", "Deutschland") to ISO alpha-2 codes.
-
-Each distinct value is looked up once in a table built from pycountry plus the aliases below, so a
-million rows cost one dictionary pass over a few hundred distinct spellings.
-"""
+"""Country names, ISO 3166 codes and common variants ("USA", "UK", "Deutschland") to ISO alpha-2 codes."""
 
 from __future__ import annotations
 
@@ -12,6 +8,9 @@ from functools import cache
 import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
+
+# Each distinct value is looked up once in a table built from pycountry plus the aliases below, so a million
+# rows cost one dictionary pass over a few hundred distinct spellings.
 
 # Names that pycountry does not carry: English short forms, endonyms, old names, nations of the UK.
 COUNTRY_ALIASES: dict[str, str] = {

@@ -1,8 +1,4 @@
-"""Registrable domains from websites, URLs, e-mail addresses and host names, by the offline suffix list.
-
-The column form does the whole job in DuckDB and Arrow so a million values take about a second; the
-scalar form runs the same code on one value, so the two can never disagree.
-"""
+"""Registrable domains from websites, URLs, e-mail addresses and host names, by the offline suffix list."""
 
 from __future__ import annotations
 
@@ -15,6 +11,9 @@ import pyarrow.compute as pc
 import tldextract
 
 from ecoops.engines.matching.relations import project
+
+# The column form does the whole job in DuckDB and Arrow so a million values take about a second; the scalar
+# form runs the same code on one value, so the two can never disagree.
 
 # Domains people type when they have none: never a match key, like the free-mail ones.
 PLACEHOLDER_DOMAINS = frozenset(

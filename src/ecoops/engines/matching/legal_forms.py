@@ -1,11 +1,10 @@
-"""Company legal forms across languages, written as name normalisation leaves them (see `names`).
-
-Kept here rather than taken from `cleanco`: its list mixes in ordinary words ("private", "pt" as a
-suffix), misses the Japanese, Korean and Chinese forms, and only its data would be of use, since its
-per-name Python cleaning is too slow for a million names.
-"""
+"""Company legal forms across languages, written as name normalisation leaves them (see `names`)."""
 
 from __future__ import annotations
+
+# Kept here rather than taken from `cleanco`: its list mixes in ordinary words ("private", "pt" as a
+# suffix), misses the Japanese, Korean and Chinese forms, and only its data would be of use, since its per-
+# name Python cleaning is too slow for a million names.
 
 # Stripped when they end a name, repeatedly ("co ltd", "gmbh and co kg"). Dots and apostrophes are
 # already gone and other punctuation is a space, so "S.A." is "sa" and "A/S" is "a s".

@@ -1,10 +1,4 @@
-"""Matching our accounts with a partner's: the stages, the one-to-one resolution and the manual overrides.
-
-Stages, in order: (1) same registrable domain; (2) name candidates — exact name + country and sorted
-neighbours — scored and kept above a precision-first threshold, each record keeping at most its one
-unambiguous best; (3) declared parent/subsidiary links; (4) a person's confirmations, and rejections,
-which win over everything the stages found.
-"""
+"""Matching our accounts with a partner's: the stages, the one-to-one resolution and the manual overrides."""
 
 from __future__ import annotations
 
@@ -22,6 +16,11 @@ from ecoops.engines.matching.candidates import name_candidates
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.relations import query
 from ecoops.engines.matching.scoring import DOMAIN_ADJUSTMENT, NameComparer, match_score, pair_features
+
+# Stages, in order: (1) same registrable domain; (2) name candidates by sorted neighbourhood, scored and
+# kept above a precision-first threshold, each record keeping at most its one unambiguous best;
+# (3) declared parent/subsidiary links; (4) a person's confirmations and rejections, which win over
+# everything the stages found.
 
 METHODS = ("domain", "name_country", "fuzzy_name", "hierarchy", "manual")
 
@@ -168,19 +167,17 @@ def _parent_links(links: pa.Table | None) -> pa.Table:
     return pa.table({end: registrable_domains(links.column(end)) for end in ("child", "parent")})
 
 
-def _labelled(pairs: pa.Table, method: str, score: float = 1.0, relation: str = "same") -> pa.Table:
+def _labelled(pairs: pa.Table, method: str) -> pa.Table:
+    """Pairs found by a key or a person, which score 1: the domain, hierarchy and manual ones."""
     n = pairs.num_rows
+    same = pa.array(["same"] * n, pa.string())
     return pa.table(
         {
             "our_row": pc.cast(pairs.column("our_row"), pa.int64()),
             "their_row": pc.cast(pairs.column("their_row"), pa.int64()),
             "method": pa.array([method] * n, pa.string()),
-            "score": pa.array([score] * n, pa.float64()),
-            "relation": (
-                pairs.column("relation")
-                if "relation" in pairs.column_names
-                else pa.array([relation] * n, pa.string())
-            ),
+            "score": pa.array([1.0] * n, pa.float64()),
+            "relation": pairs.column("relation") if "relation" in pairs.column_names else same,
         }
     )
 

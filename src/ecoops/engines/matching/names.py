@@ -1,9 +1,4 @@
-"""Company names reduced to a comparable key: case, accents, punctuation, `&`, a leading "The", legal forms.
-
-Decisions: accents are dropped ("Müller" → "muller", so "Mueller" is close but not equal, and is left
-to fuzzy matching); "&" is "and" ("AT&T" = "AT and T"); CJK legal forms are dropped but scripts are
-not transliterated ("株式会社トヨタ" → "トヨタ", never "toyota").
-"""
+"""Company names reduced to a comparable key: case, accents, punctuation, `&`, leading "The", legal forms."""
 
 from __future__ import annotations
 
@@ -19,6 +14,10 @@ from ecoops.engines.matching.legal_forms import (
     TRAILING_LEGAL_FORMS,
 )
 from ecoops.engines.matching.relations import project
+
+# Decisions: accents are dropped ("Müller" → "muller", so "Mueller" is close but not equal, and is left to
+# fuzzy matching); "&" is "and" ("AT&T" = "AT and T"); CJK legal forms are dropped but scripts are not
+# transliterated ("株式会社トヨタ" → "トヨタ", never "toyota").
 
 _APOSTROPHES = "\u2019`\u00b4"  # typographic apostrophe, grave and acute accents, dropped like '
 

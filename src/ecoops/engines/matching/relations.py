@@ -1,8 +1,4 @@
-"""Running DuckDB SQL over Arrow tables: one in-memory connection per thread, reused across calls.
-
-`project` runs a row-by-row query over slices of its input on every core: DuckDB leaves such
-string-heavy projections on one thread, and normalising a million names is most of a run's time.
-"""
+"""Running DuckDB SQL over Arrow tables: one in-memory connection per thread, reused across calls."""
 
 from __future__ import annotations
 
@@ -13,6 +9,9 @@ from functools import cache
 
 import duckdb
 import pyarrow as pa
+
+# `project` runs a row-by-row query over slices of its input on every core: DuckDB leaves such string-heavy
+# projections on one thread, and normalising a million names is most of a run's time.
 
 _local = threading.local()
 # DuckDB scans an Arrow table one record batch per thread: a single huge batch runs on one core.

@@ -1,11 +1,4 @@
-"""What two accounts have in common (name similarity, domain and country agreement), and the score from it.
-
-The score starts from the name similarity (rapidfuzz's normalised Indel ratio of the name keys, 0-1)
-and is moved by the domain and country evidence, by the fixed amounts below; it is clipped to 0-1.
-The amounts are set so that one typo in a mid-length name in the same country still passes the
-default threshold (0.90), while the same name in two countries, or siblings that differ by a word,
-do not.
-"""
+"""What two accounts have in common (name similarity, domain and country agreement), and the score from it."""
 
 from __future__ import annotations
 
@@ -16,13 +9,20 @@ from rapidfuzz import fuzz, process
 
 from ecoops.engines.matching.relations import query
 
+# The score starts from the name similarity (rapidfuzz's normalised Indel ratio of the name keys, 0-1) and
+# is moved by the domain and country evidence, by the fixed amounts below; it is clipped to 0-1. The amounts
+# are set so that one typo in a mid-length name in the same country still passes the default threshold
+# (0.90), while the same name in two countries, or siblings that differ by a word, do not.
+
 DOMAIN_ADJUSTMENT: dict[str, float] = {
     "same": 0.10,  # one registrable domain
     "alias": 0.10,  # one domain once the workspace's aliases are applied
     "same_label": 0.05,  # one brand on two suffixes: acme.com and acme.de
-    "label_contains": 0.05,  # one label inside the other: acme.com and getacme.com, acme-de.com
+    # One label inside the other (acme.com, getacme.com) does not contradict the names, but it is no
+    # evidence either: labels are made from names, so "kraasle" and "kraasleve" differ as names do.
+    "label_contains": 0.0,
     "missing": 0.0,  # either side has none (or only a free-mail one)
-    "different": -0.10,
+    "different": -0.15,  # enough that one name in one country with two unrelated domains stays out
 }
 COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
 
