@@ -174,3 +174,13 @@ def test_email_only_partner_lists_and_populations_pass_through():
     row = match_accounts(ours, theirs).pairs.to_pylist()[0]
     assert (row["their_id"], row["method"]) == ("7", "domain")
     assert (row["our_population"], row["their_population"]) == ("Customers", "Open opportunities")
+
+
+def test_a_rejected_pair_leaves_the_record_free_for_its_next_best():
+    ours = accounts({"id": "o1", "name": "Globex Industries", "country": "US"})
+    theirs = accounts(
+        {"id": "t1", "name": "Globex Industries", "country": "US"},
+        {"id": "t2", "name": "Globex Industires", "country": "US"},
+    )
+    rejected = Overrides(rejected=pa.table({"our_id": ["o1"], "their_id": ["t1"]}))
+    assert pairs(match_accounts(ours, theirs, overrides=rejected).pairs) == {("o1", "t2", "fuzzy_name")}
