@@ -14,7 +14,7 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.audit import AuditEvent
 from ecoops.crm.models import Opportunity
 from ecoops.permissions import Forbidden, NotFound
-from ecoops.referrals import outbound, review
+from ecoops.referrals import outbound, review, routing
 from ecoops.referrals.models import TerritoryRule, Via
 from ecoops.referrals.submission import ReferralInput
 from tests.factories import make_account, make_opportunity, make_partner_user, make_user
@@ -133,3 +133,16 @@ def test_sla_due_follows_the_configured_hours(session, settings, partners, submi
     referral = submit_as(partners[0])
     assert (referral.sla_due_at - referral.submitted_at).total_seconds() == 4 * 3600
     assert referral.submitted_at.date() >= date(2025, 1, 1)
+
+
+def test_territory_rules_are_set_by_reviewers_and_replace_the_country_seller(session, manager_actor):
+    first, second = make_user(session, Role.SALES), make_user(session, Role.SALES)
+    routing.set_territory(session, manager_actor, country="Germany", seller_id=first.id)
+    rule = routing.set_territory(session, manager_actor, country="DE", seller_id=second.id)
+    assert [(r.country, u.id) for r, u in routing.territories(session, manager_actor)] == [("DE", second.id)]
+    with pytest.raises(InvalidInput, match="unknown country"):
+        routing.set_territory(session, manager_actor, country="Narnia", seller_id=first.id)
+    with pytest.raises(Forbidden):
+        routing.set_territory(session, user_actor(first), country="FR", seller_id=first.id)
+    routing.remove_territory(session, manager_actor, rule.id)
+    assert routing.territories(session, manager_actor) == []

@@ -25,7 +25,7 @@ from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
-from ecoops.referrals import links
+from ecoops.referrals import links, routing
 from ecoops.referrals.models import ReferralLink, Via
 from ecoops.referrals.submission import ReferralInput, submit
 from tests.factories import (
@@ -202,6 +202,11 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/referrals/{referral_id}/reject"): Row(
         api(Permission.EDIT_PROGRAM), json={"reason": "no"}
     ),
+    ("GET", "/referral-territories"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/referral-territories"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"country": "DE", "seller_id": "{user_id}"}
+    ),
+    ("POST", "/referral-territories/{territory_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
     # Signed no-login links: managed by partner managers, the form open to anyone holding the link
     ("GET", "/referral-links"): Row(page(Permission.EDIT_PROGRAM)),
     ("POST", "/referral-links"): Row(
@@ -281,6 +286,11 @@ def _referral_id(session: Session, settings: Settings) -> str:
     return str(submit(session, SYSTEM, data, settings=settings, via=Via.INTERNAL, partner_id=partner.id).id)
 
 
+def _territory_id(session: Session, settings: Settings) -> str:
+    seller = make_user(session, Role.SALES, email="matrix-territory@example.com")
+    return str(routing.set_territory(session, SYSTEM, country="FR", seller_id=seller.id).id)
+
+
 def _link_id(session: Session, settings: Settings) -> str:
     return str(
         links.create_link(
@@ -311,6 +321,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "run_id": _run_id,
     "token": _upload_token,
     "referral_id": _referral_id,
+    "territory_id": _territory_id,
     "link_id": _link_id,
     "link_token": _link_token,
     "link_nonce": _link_nonce,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
-from ecoops.actors import Actor, Role
+from ecoops.actors import Actor
 from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.config import Settings
@@ -18,7 +18,8 @@ from ecoops.crm.models import Account, Opportunity
 from ecoops.partners.models import Partner
 from ecoops.referrals.access import get_referral, require_reviewer, set_status
 from ecoops.referrals.companies import CompanyKeys, check_conflicts, matching_accounts
-from ecoops.referrals.models import Direction, Kind, Referral, Status, TerritoryRule
+from ecoops.referrals.models import Direction, Kind, Referral, Status
+from ecoops.referrals.routing import route
 
 MAX_REASON = 2000
 TOUCH_KINDS = {Kind.EQL: TouchKind.REFERRAL, Kind.DEAL_REGISTRATION: TouchKind.DEAL_REGISTRATION}
@@ -49,46 +50,6 @@ def reject(session: Session, actor: Actor, referral_id: int, reason: str) -> Ref
     set_status(referral, actor, Status.REJECTED, referral.reason)
     audit.record(session, actor, "referral.rejected", "referral", referral.id, reason=referral.reason)
     return referral
-
-
-def _user_for_owner(session: Session, owner: str) -> User | None:
-    """The active user our CRM names as the account owner (CRMs export a name or an e-mail)."""
-    if not owner.strip():
-        return None
-    owner = owner.strip().lower()
-    match = or_(func.lower(User.name) == owner, User.email == owner)
-    return session.scalar(select(User).where(match, User.is_active).order_by(User.id))
-
-
-def _round_robin(session: Session) -> User | None:
-    """The active seller whose last hand-off is the oldest (never first): the rotation is persisted in
-    the referrals themselves, so it survives restarts and needs no counter."""
-    last = (
-        select(Referral.assigned_seller_id, func.max(Referral.decided_at).label("last"))
-        .where(Referral.assigned_seller_id.is_not(None))
-        .group_by(Referral.assigned_seller_id)
-        .subquery()
-    )
-    statement = (
-        select(User)
-        .outerjoin(last, last.c.assigned_seller_id == User.id)
-        .where(User.is_active, User.role == Role.SALES)
-        .order_by(last.c.last.is_not(None), last.c.last, User.id)
-    )
-    return session.scalar(statement)
-
-
-def route(session: Session, referral: Referral, account: Account | None) -> tuple[User | None, str]:
-    """Who gets the lead: the account's owner, else the territory's seller, else the next seller in turn."""
-    if account is not None and (owner := _user_for_owner(session, account.owner)):
-        return owner, "account_owner"
-    if referral.country:
-        rule = session.scalar(select(TerritoryRule).where(TerritoryRule.country == referral.country))
-        seller = session.get(User, rule.seller_id) if rule else None
-        if seller is not None and seller.is_active:
-            return seller, "territory"
-    seller = _round_robin(session)
-    return seller, "round_robin" if seller else ""
 
 
 def _opportunity(

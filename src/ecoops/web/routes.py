@@ -14,6 +14,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.portal import referral_pages as portal_referral_pages
     from ecoops.referrals import link_pages as referral_link_pages
     from ecoops.referrals import pages as referral_pages
+    from ecoops.referrals import routing_pages as referral_routing_pages
     from ecoops.web import api_docs, audit_pages, auth_pages, home_pages
 
     return [
@@ -26,6 +27,7 @@ def page_routers() -> list[APIRouter]:
         audit_pages.router,
         referral_pages.router,
         referral_link_pages.router,
+        referral_routing_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,
