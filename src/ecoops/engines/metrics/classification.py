@@ -162,4 +162,6 @@ def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
 
 def classify_opportunities(snapshot: Snapshot, filters: Filters = NO_FILTERS) -> Explained:
     """Each opportunity existing on the snapshot date with its class; figures count each class."""
-    return snapshot.explained(filters, "FROM scoped_opportunity", CLASS_COUNTS)
+    return snapshot.explained(
+        filters, "SELECT * EXCLUDE (opportunity_key) FROM scoped_opportunity", CLASS_COUNTS
+    )

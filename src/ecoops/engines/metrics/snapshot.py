@@ -168,7 +168,7 @@ class Snapshot:
         records_params = params or {}
         figures = figures_sql.lstrip()
         # Both parts are this package's own SQL constants; values travel as parameters.
-        with_records = "WITH records AS (" + records_sql + ")"
+        with_records = "WITH records AS (" + records_sql + ")\n"
         combined = (
             with_records + ", " + figures[4:]
             if figures.upper().startswith("WITH")
@@ -184,6 +184,12 @@ class Snapshot:
 
     def close(self) -> None:
         self.connection.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def take_snapshot(inputs: MetricsInputs, as_of: date, settings: MetricsSettings | None = None) -> Snapshot:
