@@ -13,6 +13,7 @@ from ecoops.engines.metrics.forecast import forecast_from_overlaps
 from ecoops.engines.metrics.funnel import eql_funnel, eql_pre_pipeline, give_and_get
 from ecoops.engines.metrics.inputs import MetricsInputError, MetricsInputs, validate_inputs
 from ecoops.engines.metrics.life_cycle import partners_per_stage, tenure_and_retention, time_to_recruit
+from ecoops.engines.metrics.overlap_touches import overlap_touches
 from ecoops.engines.metrics.overlays import days_in_stage, partner_vs_direct
 from ecoops.engines.metrics.results import Explained
 from ecoops.engines.metrics.revenue import partner_revenue, pipeline_by_class
@@ -42,6 +43,7 @@ __all__ = [
     "first_revenue",
     "forecast_from_overlaps",
     "give_and_get",
+    "overlap_touches",
     "partner_revenue",
     "partner_vs_direct",
     "partners_needed",
