@@ -83,7 +83,7 @@ def test_internal_users_are_refused_the_portal_pages(client, session):
 )
 def test_no_partner_user_reaches_another_partners_referral(client, session, settings, referrals, viewer):
     """Random partners and referrals: every read or write of another partner's referral by id is a 404,
-    its company never shows in lists, and the internal pages and API refuse partner users outright."""
+    its company never shows in lists or exports, and the internal pages and API refuse partner users."""
     admin = user_actor(make_user(session, Role.ADMIN))
     partners = [make_partner(session) for _ in range(4)]
     made = []
@@ -104,9 +104,11 @@ def test_no_partner_user_reaches_another_partners_referral(client, session, sett
     sign_in(client, me.email)
     token = csrf_from(client.get("/portal").text)
     listing = client.get("/portal/referrals").text
+    export = client.get("/portal/referrals/export.csv").text
+    assert client.get("/referrals/export.csv").status_code == 403
     for referral in made:
         own = referral.partner_id == partners[viewer].id
-        assert (referral.company in listing) == own
+        assert (referral.company in listing) == own and (referral.company in export) == own
         read = client.get(f"/portal/referrals/{referral.id}")
         assert read.status_code == (200 if own else 404)
         write = client.post(

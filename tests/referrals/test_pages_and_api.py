@@ -79,3 +79,15 @@ def test_api_submits_approves_and_records_the_touch(client, session, partners, m
     assert [r["id"] for r in listed["items"]] == [referral_id]
     ranked = client.get("/api/v1/referrals/suggestions", params={"country": "FR"}, headers=headers).json()
     assert ranked[0]["partner_name"] == "Beta Partners" and "based in FR" in ranked[0]["reasons"]
+
+
+def test_the_export_neutralises_spreadsheet_formulas(client, session, partners, submit_as, manager):
+    submit_as(partners[0], company='=HYPERLINK("http://evil")', notes="x")
+    submit_as(partners[1], company="Plain Co")
+    session.flush()
+    sign_in(client, manager.email)
+    response = client.get("/referrals/export.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    assert lines[0].startswith("id,direction,kind,partner_id,company")
+    assert "'=HYPERLINK" in response.text and ",Plain Co," in response.text and len(lines) == 3

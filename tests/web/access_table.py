@@ -174,6 +174,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     # Referrals: the inbox and review for internal users; sellers and partner managers refer out
     ("GET", "/referrals"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/referrals/{referral_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("GET", "/referrals/export.csv"): Row(page(Permission.READ_PROGRAM)),
     ("POST", "/referrals/{referral_id}/approve"): Row(
         page(Permission.EDIT_PROGRAM, ok=303), form={"reason": "ok"}
     ),
@@ -222,6 +223,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     # Partner portal: referrals of the partner user's own partner ({referral_id} is another partner's)
     ("GET", "/portal/referrals"): Row(signed_in(403, 200)),
     ("GET", "/portal/referrals/new"): Row(signed_in(403, 200)),
+    ("GET", "/portal/referrals/export.csv"): Row(signed_in(403, 200)),
     ("POST", "/portal/referrals"): Row(
         signed_in(403, 303), form={"kind": "eql", "company": "Matrix Portal Lead"}
     ),

@@ -12,6 +12,7 @@ from ecoops.config import Settings
 from ecoops.portal.service import require_partner_user
 from ecoops.referrals import outbound, queries
 from ecoops.referrals.access import get_referral
+from ecoops.referrals.export import csv_response, referrals_csv
 from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import Kind, Via
 from ecoops.referrals.submission import ReferralInput, submit
@@ -47,6 +48,11 @@ def _submit_form(
     return render(
         request, "portal/submit.html", status_code=status_code, form=data, kinds=list(Kind), error=error
     )
+
+
+@router.get("/portal/referrals/export.csv")
+def export(actor: Actor = Depends(partner_user), session: Session = Depends(db)) -> Response:
+    return csv_response(referrals_csv(session, actor))
 
 
 @router.get("/portal/referrals/new")

@@ -14,6 +14,7 @@ from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, allowed
 from ecoops.referrals import outbound, queries, review
 from ecoops.referrals.access import get_referral, require_referrer
+from ecoops.referrals.export import csv_response, referrals_csv
 from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import Direction, Kind, Status, Via
 from ecoops.referrals.submission import ReferralInput
@@ -61,6 +62,11 @@ def inbox(
         statuses=list(Status),
         kinds=list(Kind),
     )
+
+
+@router.get("/referrals/export.csv")
+def export(actor: Actor = Depends(reader), session: Session = Depends(db)) -> Response:
+    return csv_response(referrals_csv(session, actor))
 
 
 @router.get("/referrals/{referral_id}")
