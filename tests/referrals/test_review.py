@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -146,3 +146,16 @@ def test_territory_rules_are_set_by_reviewers_and_replace_the_country_seller(ses
         routing.set_territory(session, user_actor(first), country="FR", seller_id=first.id)
     routing.remove_territory(session, manager_actor, rule.id)
     assert routing.territories(session, manager_actor) == []
+
+
+def test_the_touch_is_dated_on_the_workspace_day_of_submission(
+    session, settings, partners, submit_as, manager_actor
+):
+    settings.timezone = "Pacific/Auckland"  # UTC+13 in March
+    referral = submit_as(partners[0], kind="eql")
+    referral.submitted_at = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
+    session.flush()
+    session.expire(referral)  # read back as the database gives it (naive on SQLite)
+    review.approve(session, manager_actor, referral.id, settings=settings)
+    touch = session.scalar(select(PartnerTouch).where(PartnerTouch.evidence_ref == str(referral.id)))
+    assert touch.touched_on == date(2025, 3, 2)

@@ -9,7 +9,7 @@ link has an hourly budget of submissions and of forms shown.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from ecoops.partners.models import Partner
 from ecoops.permissions import NotFound
 from ecoops.referrals.access import require_reviewer
 from ecoops.referrals.models import FormNonce, Referral, ReferralLink, Via
+from ecoops.referrals.queries import as_utc
 from ecoops.referrals.submission import ReferralInput, submit
 
 SUBMISSIONS_PER_HOUR = 20
@@ -35,11 +36,6 @@ _SALT = "ecoops.referral-link"
 
 class RateLimited(Exception):
     """Too many submissions (or forms) through one link in the last hour; answered with 429."""
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every one we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def link_token(link: ReferralLink, settings: Settings) -> str:
@@ -84,7 +80,7 @@ def list_links(session: Session, actor: Actor) -> list[ReferralLink]:
 
 
 def is_usable(link: ReferralLink) -> bool:
-    return link.revoked_at is None and _aware(link.expires_at) > utcnow()
+    return link.revoked_at is None and as_utc(link.expires_at) > utcnow()
 
 
 def open_link(session: Session, token: str, settings: Settings) -> ReferralLink:
@@ -123,7 +119,7 @@ def _spend_nonce(session: Session, link: ReferralLink, nonce: str) -> None:
     if _count_last_hour(session, link, spent=True) >= SUBMISSIONS_PER_HOUR:
         raise RateLimited("too many submissions through this link; try again in an hour")
     row = session.scalar(select(FormNonce).where(FormNonce.nonce == nonce, FormNonce.link_id == link.id))
-    if row is None or row.used_at is not None or _aware(row.issued_at) < utcnow() - NONCE_LIFETIME:
+    if row is None or row.used_at is not None or as_utc(row.issued_at) < utcnow() - NONCE_LIFETIME:
         raise InvalidInput("this form was already sent or is too old; open the link again to send another")
     row.used_at = utcnow()
 

@@ -96,7 +96,12 @@ def approve(
 ) -> Response:
     try:
         referral = review.approve(session, actor, referral_id, settings=settings, reason=reason)
-        flash(request, f"Approved and handed to sales ({referral.routed_by.replace('_', ' ')}).", "success")
+        if referral.routed_by:
+            flash(
+                request, f"Approved and handed to sales ({referral.routed_by.replace('_', ' ')}).", "success"
+            )
+        else:
+            flash(request, "Approved; no active sales user to hand it to: assign it in the CRM.", "info")
     except InvalidInput as problem:
         flash(request, f"Not approved: {problem}", "error")
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,13 +29,16 @@ class ReferralFilters:
     overdue: bool = False  # waiting for review past its SLA
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Every datetime we store is UTC; SQLite hands them back naive."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
-    """Waiting for review beyond its SLA (SQLite hands back naive UTC datetimes: compare as UTC)."""
+    """Waiting for review beyond its SLA."""
     if referral.status != Status.SUBMITTED or referral.sla_due_at is None:
         return False
-    due = referral.sla_due_at
-    now = now or utcnow()
-    return (due.replace(tzinfo=now.tzinfo) if due.tzinfo is None else due) < now
+    return as_utc(referral.sla_due_at) < (now or utcnow())
 
 
 def search_referrals(

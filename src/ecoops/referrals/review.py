@@ -19,6 +19,7 @@ from ecoops.partners.models import Partner
 from ecoops.referrals.access import get_referral, require_reviewer, set_status
 from ecoops.referrals.companies import CompanyKeys, check_conflicts, matching_accounts
 from ecoops.referrals.models import Direction, Kind, Referral, Status
+from ecoops.referrals.queries import as_utc
 from ecoops.referrals.routing import route
 
 MAX_REASON = 2000
@@ -88,23 +89,19 @@ def approve(
     """Approve, hand the lead to sales, link or create its opportunity and record the partner touch."""
     referral = _pending(session, actor, referral_id)
     today = settings.today()
+    keys = CompanyKeys(referral.domain_key, referral.name_key, referral.country)
     if referral.kind == Kind.DEAL_REGISTRATION:
-        keys = CompanyKeys(referral.domain_key, referral.name_key, referral.country)
-        held = [
-            c
-            for c in check_conflicts(
-                session,
-                keys,
-                kind=referral.kind,
-                partner_id=referral.partner_id,
-                today=today,
-                exclude_id=referral.id,
-            )
-            if c.code == "registered_elsewhere"
-        ]
+        current = check_conflicts(
+            session,
+            keys,
+            kind=referral.kind,
+            partner_id=referral.partner_id,
+            today=today,
+            exclude_id=referral.id,
+        )
+        held = [c for c in current if c.code == "registered_elsewhere"]
         if held:
             raise InvalidInput(f"first come, first served: {held[0].message}; reject this one instead")
-    keys = CompanyKeys(referral.domain_key, referral.name_key, referral.country)
     accounts = matching_accounts(session, keys)
     account = accounts[0] if accounts else None
     seller, routed_by = route(session, referral, account)
@@ -126,7 +123,7 @@ def approve(
             account_crm_id=referral.account_crm_id,
             kind=TOUCH_KINDS[Kind(referral.kind)].value,
             # The partner's claim dates from its submission, not from our review.
-            touched_on=referral.submitted_at.astimezone(settings.tz).date(),
+            touched_on=as_utc(referral.submitted_at).astimezone(settings.tz).date(),
             evidence_type="referral",
             evidence_ref=str(referral.id),
             note=f"{referral.kind.replace('_', ' ')} #{referral.id} approved by {actor.label}",
