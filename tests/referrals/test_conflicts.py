@@ -13,6 +13,8 @@ from ecoops.referrals.models import Via
 from ecoops.referrals.submission import ReferralInput, clean, submit
 from tests.factories import make_account, make_opportunity, make_partner, make_partner_user
 
+pytestmark = pytest.mark.all_backends
+
 
 def codes(referral):
     return [c["code"] for c in referral.conflicts]
