@@ -14,7 +14,7 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.audit import AuditEvent
 from ecoops.crm.models import Opportunity
 from ecoops.permissions import Forbidden, NotFound
-from ecoops.referrals import outbound, review, routing
+from ecoops.referrals import outbound, queries, review, routing
 from ecoops.referrals.models import TerritoryRule, Via
 from ecoops.referrals.submission import ReferralInput
 from tests.factories import make_account, make_opportunity, make_partner_user, make_user
@@ -125,6 +125,9 @@ def test_outbound_referral_is_answered_by_its_partner_only(session, settings, pa
     own = partner_user_actor(make_partner_user(session, partners[1]))
     outbound.respond(session, own, referral.id, accept=True, reason="we'll call them")
     assert referral.status == "accepted"
+    exchange = queries.give_and_get(session, own, partners[1].id)
+    assert (exchange.received, exchange.sent, exchange.sent_accepted) == (0, 1, 1)
+    assert queries.give_and_get(session, own, partners[0].id).sent == 0  # another partner's: nothing shows
     assert actions(session, referral.id) == ["referral.sent", "referral.accepted"]
 
 

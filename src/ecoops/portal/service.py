@@ -14,6 +14,7 @@ from ecoops.partners.service import get_partner
 from ecoops.permissions import Forbidden
 from ecoops.referrals.access import readable_referrals
 from ecoops.referrals.models import Referral
+from ecoops.referrals.queries import GiveAndGet, give_and_get
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class PortalHome:
     is_partner_admin: bool
     colleagues: list[PartnerUser]  # shown to partner admins, who may invite more
     referral_counts: dict[str, int]  # status -> how many of the partner's referrals
+    exchange: GiveAndGet  # what the partner sent us and what we sent it
 
 
 def require_partner_user(actor: Actor) -> None:
@@ -49,4 +51,5 @@ def portal_home(session: Session, actor: Actor) -> PortalHome:
         is_partner_admin=is_admin,
         colleagues=list(colleagues) if is_admin else [],
         referral_counts={status: count for status, count in counts},
+        exchange=give_and_get(session, actor, partner.id),
     )

@@ -58,6 +58,7 @@ def inbox(
         names=queries.partner_names(session, result.items),
         partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
         overdue=queries.is_overdue,
+        exchange=queries.give_and_get(session, actor, partner) if partner is not None else None,
         directions=list(Direction),
         statuses=list(Status),
         kinds=list(Kind),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
@@ -14,7 +14,7 @@ from ecoops.audit import utcnow
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
 from ecoops.referrals.access import readable_referrals
-from ecoops.referrals.models import Referral, Status
+from ecoops.referrals.models import Direction, Referral, Status
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,33 @@ def partner_names(session: Session, referrals: list[Referral]) -> dict[int, str]
 def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     return {id_: name for id_, name in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
+
+
+@dataclass(frozen=True)
+class GiveAndGet:
+    """Referrals exchanged with one partner (METRICS.md "give and get"): sent us, and sent it."""
+
+    received: int  # inbound, from the partner
+    received_approved: int
+    sent: int  # outbound, to the partner
+    sent_accepted: int
+
+
+def give_and_get(session: Session, actor: Actor, partner_id: int) -> GiveAndGet:
+    statement = (
+        readable_referrals(actor)
+        .where(Referral.partner_id == partner_id)
+        .with_only_columns(Referral.direction, Referral.status, func.count())
+        .group_by(Referral.direction, Referral.status)
+    )
+    counts = {(direction, status): n for direction, status, n in session.execute(statement)}
+
+    def total(direction: Direction, *statuses: Status) -> int:
+        return sum(n for (d, s), n in counts.items() if d == direction and (not statuses or s in statuses))
+
+    return GiveAndGet(
+        received=total(Direction.INBOUND),
+        received_approved=total(Direction.INBOUND, Status.APPROVED),
+        sent=total(Direction.OUTBOUND),
+        sent_accepted=total(Direction.OUTBOUND, Status.ACCEPTED),
+    )
