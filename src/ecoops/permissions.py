@@ -15,6 +15,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, API tokens of others
     READ_AUDIT = "read_audit"
     USE_API_TOKENS = "use_api_tokens"  # create and revoke one's own API tokens
+    READ_METRICS = "read_metrics"  # dashboards, figures, explanations, `ecoops report`
+    REVIEW_ATTRIBUTION = "review_attribution"  # confirm or dispute proposed partner touches
+    MANAGE_METRIC_SETTINGS = "manage_metric_settings"  # sourcing grace, look-back, half-life
 
 
 _ALL = frozenset(Permission)
@@ -27,10 +30,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_PROGRAM,
             Permission.READ_CRM,
             Permission.USE_API_TOKENS,
+            Permission.READ_METRICS,
+            Permission.REVIEW_ATTRIBUTION,
         }
     ),
-    Role.SALES: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM, Permission.USE_API_TOKENS}),
-    Role.VIEWER: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM}),
+    Role.SALES: frozenset(
+        {Permission.READ_PROGRAM, Permission.READ_CRM, Permission.USE_API_TOKENS, Permission.READ_METRICS}
+    ),
+    Role.VIEWER: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM, Permission.READ_METRICS}),
 }
 
 

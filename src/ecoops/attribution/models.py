@@ -1,11 +1,13 @@
-"""Partner touches: the dated evidence linking a partner to an opportunity or account (METRICS.md)."""
+"""Partner touches: the dated evidence linking a partner to an opportunity or account (METRICS.md),
+their review, and the attribution rules (grace, look-back, half-life) with every change kept.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecoops.audit import utcnow
@@ -51,3 +53,25 @@ class PartnerTouch(Base):
     status: Mapped[str] = mapped_column(String(20), default="confirmed")  # proposed|confirmed|disputed
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The last review of a proposed touch: who confirmed or disputed it, when and why.
+    reviewed_by: Mapped[str] = mapped_column(String(200), default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class MetricSettingsChange(Base):
+    """One version of the attribution rules; the latest row is in force, the older ones its history.
+
+    Rules are agreed in advance: a figure for a past date is computed with the rules in force now, and
+    this table (with the audit trail) says who changed them, when and why.
+    """
+
+    __tablename__ = "metric_settings_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourcing_grace_days: Mapped[int] = mapped_column(Integer)
+    influence_look_back_days: Mapped[int] = mapped_column(Integer)
+    time_decay_half_life_days: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(200), default="")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

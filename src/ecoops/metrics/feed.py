@@ -1,0 +1,252 @@
+"""Stored records → the metrics engine's Arrow input tables: the one place figures read the database.
+
+Each table is one Core `SELECT` of plain columns (no ORM objects), turned into Arrow column by column.
+Gaps in the stored data are settled here, the same way for every figure (docs/dashboards.md):
+
+- a stage-history row without closed/won flags takes them from the opportunity when it names the
+  opportunity's current stage, else from the stage's name (`stage_outcome`, as the CRM import does);
+- opportunities without a created date, or closed without a close date, cannot be placed in time and
+  are left out (`Feed.skipped_opportunities` counts them);
+- the CRM's partner-source field becomes a `crm_source` touch, **proposed** (it counts only once a
+  partner manager confirms it), when it names a partner's CRM id or name and no crm_source touch of
+  that partner is stored for the opportunity yet; it is dated the opportunity's creation;
+- referrals: inbound → `in`, outbound → `out`, dated their submission day in the workspace time zone,
+  rejected and declined ones left out (they never became EQLs);
+- overlaps: none are stored yet (account mapping keeps no dated overlaps), so the table is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from sqlalchemy import Float, Select, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.crm.imports.values import stage_outcome
+from ecoops.crm.models import Opportunity, OpportunityStageChange
+from ecoops.engines.metrics import MetricsInputs, validate_inputs
+from ecoops.engines.metrics.inputs import (
+    MEMBERSHIPS,
+    OPPORTUNITIES,
+    OPPORTUNITY_STAGE_CHANGES,
+    PARTNER_STAGE_CHANGES,
+    PARTNERS,
+    REFERRALS,
+    TOUCHES,
+)
+from ecoops.partners.models import Membership, Partner, PartnerStageChange
+from ecoops.referrals.models import Direction, Referral, Status
+
+CRM_SOURCE_EVIDENCE = ("crm_field", "partner_source")
+_DIRECTIONS = {Direction.INBOUND.value: "in", Direction.OUTBOUND.value: "out"}
+_NOT_EQL = (Status.REJECTED.value, Status.DECLINED.value)
+AnySelect = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The validated engine inputs, and how many stored opportunities could not be placed in time."""
+
+    inputs: MetricsInputs
+    skipped_opportunities: int
+
+
+def _table(session: Session, statement: AnySelect, schema: pa.Schema) -> pa.Table:
+    """Run `statement` (its columns in `schema`'s order) and build the Arrow table column by column."""
+    rows = session.execute(statement).all()
+    columns: Sequence[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    return pa.Table.from_arrays(
+        [pa.array(values, type=spec.type) for values, spec in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
+
+
+def _placeable() -> Any:
+    return and_(
+        Opportunity.created_on.is_not(None),
+        or_(~Opportunity.is_closed, Opportunity.close_date.is_not(None)),
+    )
+
+
+def _opportunities(session: Session) -> pa.Table:
+    statement = select(
+        Opportunity.crm_id,
+        func.nullif(Opportunity.account_crm_id, ""),
+        cast(Opportunity.amount, Float),
+        Opportunity.created_on,
+        Opportunity.close_date,
+        Opportunity.is_closed,
+        Opportunity.is_won,
+        Opportunity.stage,
+        func.nullif(Opportunity.owner, ""),
+    ).where(_placeable())
+    return _table(session, statement, OPPORTUNITIES)
+
+
+def _stage_changes(session: Session) -> pa.Table:
+    statement = (
+        select(
+            OpportunityStageChange.id,
+            OpportunityStageChange.opportunity_crm_id,
+            OpportunityStageChange.stage,
+            OpportunityStageChange.changed_on,
+            OpportunityStageChange.is_closed,
+            OpportunityStageChange.is_won,
+            Opportunity.stage,
+            Opportunity.is_closed,
+            Opportunity.is_won,
+        )
+        .join(Opportunity, Opportunity.crm_id == OpportunityStageChange.opportunity_crm_id)
+        .where(_placeable())
+    )
+    ids, opportunities, stages, dates, closed, won = [], [], [], [], [], []
+    for change_id, crm_id, stage, on, is_closed, is_won, current, now_closed, now_won in session.execute(
+        statement
+    ):
+        if is_closed is None or is_won is None:
+            told = (now_closed, now_won) if stage == current else stage_outcome(stage)
+            is_closed = told[0] if is_closed is None else is_closed
+            is_won = told[1] if is_won is None else is_won
+        ids.append(change_id)
+        opportunities.append(crm_id)
+        stages.append(stage)
+        dates.append(on)
+        closed.append(is_closed)
+        won.append(is_won)
+    return pa.Table.from_pydict(
+        dict(
+            zip(
+                OPPORTUNITY_STAGE_CHANGES.names, (ids, opportunities, stages, dates, closed, won), strict=True
+            )
+        ),
+        schema=OPPORTUNITY_STAGE_CHANGES,
+    )
+
+
+def crm_source_candidates() -> AnySelect:
+    """(opportunity id, crm id, account crm id, partner id, created on) for every partner-source field
+    naming a partner (its CRM id or, case and spaces aside, its name) with no stored crm_source touch."""
+    named = or_(
+        Partner.crm_id == Opportunity.partner_source,
+        func.lower(func.trim(Partner.name)) == func.lower(func.trim(Opportunity.partner_source)),
+    )
+    stored = exists().where(
+        PartnerTouch.opportunity_crm_id == Opportunity.crm_id,
+        PartnerTouch.partner_id == Partner.id,
+        PartnerTouch.kind == TouchKind.CRM_SOURCE.value,
+    )
+    return (
+        select(
+            Opportunity.id.label("opportunity_id"),
+            Opportunity.crm_id,
+            Opportunity.account_crm_id,
+            Partner.id.label("partner_id"),
+            Opportunity.created_on,
+        )
+        .join(Partner, named)
+        .where(Opportunity.partner_source != "", Opportunity.created_on.is_not(None), ~stored)
+        .order_by(Opportunity.id, Partner.id)
+    )
+
+
+def _touches(session: Session) -> pa.Table:
+    stored = _table(
+        session,
+        select(
+            PartnerTouch.id,
+            PartnerTouch.partner_id,
+            func.nullif(PartnerTouch.opportunity_crm_id, ""),
+            func.nullif(PartnerTouch.account_crm_id, ""),
+            PartnerTouch.kind,
+            PartnerTouch.touched_on,
+            PartnerTouch.evidence_type,
+            PartnerTouch.evidence_ref,
+            PartnerTouch.status,
+        ),
+        TOUCHES,
+    )
+    candidates = crm_source_candidates().subquery()
+    # Not stored yet, so no row id of their own: the negated opportunity id keeps them apart from stored ones.
+    derived = _table(
+        session,
+        select(
+            -candidates.c.opportunity_id,
+            candidates.c.partner_id,
+            candidates.c.crm_id,
+            func.nullif(candidates.c.account_crm_id, ""),
+            literal(TouchKind.CRM_SOURCE.value),
+            candidates.c.created_on,
+            literal(CRM_SOURCE_EVIDENCE[0]),
+            literal(CRM_SOURCE_EVIDENCE[1]),
+            literal("proposed"),
+        ),
+        TOUCHES,
+    )
+    return pa.concat_tables([stored, derived])
+
+
+def _referrals(session: Session, tz: ZoneInfo) -> pa.Table:
+    rows = session.execute(
+        select(
+            Referral.id,
+            Referral.partner_id,
+            Referral.direction,
+            Referral.submitted_at,
+            cast(Referral.estimated_value, Float),
+            Referral.opportunity_crm_id,
+        ).where(Referral.status.not_in(_NOT_EQL))
+    ).all()
+    return pa.Table.from_pylist(
+        [
+            {
+                "referral_id": referral_id,
+                "partner_id": partner_id,
+                "direction": _DIRECTIONS[direction],
+                "created_on": _local_day(submitted_at, tz),
+                "declared_value": value,
+                "opportunity_crm_id": opportunity or None,
+            }
+            for referral_id, partner_id, direction, submitted_at, value, opportunity in rows
+        ],
+        schema=REFERRALS,
+    )
+
+
+def _local_day(moment: datetime, tz: ZoneInfo) -> date:
+    # SQLite hands timestamps back without their zone; they are stored in UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(tz).date()
+
+
+def load_inputs(session: Session, tz: ZoneInfo) -> Feed:
+    """Every stored record the figures read, as the engine's validated input tables."""
+    skipped = session.scalar(select(func.count()).select_from(Opportunity).where(~_placeable())) or 0
+    inputs = validate_inputs(
+        opportunities=_opportunities(session),
+        opportunity_stage_changes=_stage_changes(session),
+        touches=_touches(session),
+        partners=_table(session, select(Partner.id, Partner.partner_type, Partner.owner_id), PARTNERS),
+        partner_stage_changes=_table(
+            session,
+            select(
+                PartnerStageChange.id,
+                PartnerStageChange.partner_id,
+                PartnerStageChange.from_stage,
+                PartnerStageChange.to_stage,
+                PartnerStageChange.changed_on,
+            ),
+            PARTNER_STAGE_CHANGES,
+        ),
+        memberships=_table(
+            session, select(Membership.partner_id, Membership.program_id, Membership.tier_id), MEMBERSHIPS
+        ),
+        referrals=_referrals(session, tz),
+    )
+    return Feed(inputs=inputs, skipped_opportunities=skipped)

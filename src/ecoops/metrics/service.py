@@ -1,0 +1,271 @@
+"""The figures an actor asks for: stored records fed to the engine, one snapshot per request, named rows out.
+
+Every interface (pages, API, `ecoops report`) goes through here, so all of them show the same numbers
+for the same (as-of date, period, filters) and check READ_METRICS the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.attribution.rules import settings_in_force
+from ecoops.config import Settings
+from ecoops.engines.metrics import (
+    NO_FILTERS,
+    Explained,
+    Filters,
+    MetricsSettings,
+    OpportunityExplanation,
+    Period,
+    Snapshot,
+    attribute_revenue,
+    classify_opportunities,
+    days_in_stage,
+    eql_funnel,
+    eql_pre_pipeline,
+    explain_opportunity,
+    first_revenue,
+    forecast_from_overlaps,
+    give_and_get,
+    partner_revenue,
+    partner_vs_direct,
+    partners_needed,
+    partners_per_stage,
+    pipeline_by_class,
+    take_snapshot,
+    tenure_and_retention,
+    time_to_recruit,
+)
+from ecoops.metrics.feed import load_inputs
+from ecoops.partners.models import Partner, Program
+from ecoops.permissions import NotFound, Permission, require
+
+
+@dataclass(frozen=True)
+class MetricsQuery:
+    """What a reader asks: the date the records stand as, the period flows are counted over, the filters."""
+
+    as_of: date
+    period: Period
+    filters: Filters = NO_FILTERS
+    target_revenue: float = 1_000_000.0  # the $X of "partners needed for $X"
+
+
+def trailing_year(as_of: date) -> Period:
+    """The default period: the twelve months up to and including `as_of`."""
+    return Period(as_of - timedelta(days=364), as_of)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A named figure: its title, how the engine computes it, and the column its cohorts are keyed by."""
+
+    title: str
+    compute: Callable[[Snapshot, MetricsQuery], Explained]
+    cohort: str | None = None
+
+
+def _months(period: Period) -> list[Period]:
+    months, start = [], period.start
+    while start <= period.end:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        months.append(Period(start, min(following - timedelta(days=1), period.end)))
+        start = following
+    return months
+
+
+def _revenue_by_month(snapshot: Snapshot, query: MetricsQuery) -> Explained:
+    rows = []
+    for month in _months(query.period):
+        revenue = {
+            r["classification"]: r
+            for r in partner_revenue(snapshot, month, query.filters).figures.to_pylist()
+        }
+        rows.append(
+            {
+                "month": month.start.strftime("%Y-%m"),
+                **{
+                    f"{cls}_{name}": revenue.get(cls, {}).get(
+                        name, 0 if name == "won_opportunities" else None
+                    )
+                    for cls in ("sourced", "influenced")
+                    for name in ("won_opportunities", "revenue")
+                },
+            }
+        )
+    whole = partner_revenue(snapshot, query.period, query.filters)
+    return Explained(pa.Table.from_pylist(rows), lambda: whole.records)
+
+
+def _scorecard(snapshot: Snapshot, query: MetricsQuery) -> Explained:
+    """One row per partner: its credited revenue under `sourced` and `linear`, and its give and get."""
+    attributed = attribute_revenue(snapshot, query.period, query.filters)
+    exchanged = give_and_get(snapshot, query.period, query.filters).figures.to_pylist()
+    credit: dict[tuple[str, int], dict[str, Any]] = {
+        (r["model"], r["partner_id"]): r for r in attributed.figures.to_pylist()
+    }
+    rows = []
+    for partner in exchanged:
+        sourced = credit.get(("sourced", partner["partner_id"]), {})
+        linear = credit.get(("linear", partner["partner_id"]), {})
+        rows.append(
+            {
+                "partner_id": partner["partner_id"],
+                "sourced_won": sourced.get("opportunities", 0),
+                "sourced_revenue": sourced.get("attributed_revenue"),
+                "linear_won": linear.get("opportunities", 0),
+                "linear_revenue": linear.get("attributed_revenue"),
+                **{k: v for k, v in partner.items() if k != "partner_id"},
+            }
+        )
+    rows.sort(key=lambda r: (-(r["linear_revenue"] or 0), r["partner_id"]))
+    return Explained(pa.Table.from_pylist(rows), lambda: attributed.records)
+
+
+def _flow(
+    function: Callable[[Snapshot, Period, Filters], Explained],
+) -> Callable[[Snapshot, MetricsQuery], Explained]:
+    return lambda snapshot, query: function(snapshot, query.period, query.filters)
+
+
+def _stock(
+    function: Callable[[Snapshot, Filters], Explained],
+) -> Callable[[Snapshot, MetricsQuery], Explained]:
+    return lambda snapshot, query: function(snapshot, query.filters)
+
+
+FIGURES: dict[str, Figure] = {
+    "revenue": Figure("Sourced and influenced revenue (period)", _flow(partner_revenue), "classification"),
+    "revenue_by_month": Figure("Revenue by month (period)", _revenue_by_month),
+    "pipeline": Figure("Pipeline by class (as of)", _stock(pipeline_by_class), "classification"),
+    "classification": Figure(
+        "Opportunities by class (as of)", _stock(classify_opportunities), "classification"
+    ),
+    "overlays": Figure("Partner vs direct (closed in period)", _flow(partner_vs_direct), "classification"),
+    "days_in_stage": Figure("Days in stage (visits ended in period)", _flow(days_in_stage), "classification"),
+    "attribution": Figure(
+        "Attributed revenue per model and partner (period)", _flow(attribute_revenue), "model"
+    ),
+    "scorecard": Figure("Partner scorecard (period)", _scorecard, "partner_id"),
+    "partners_per_stage": Figure(
+        "Partners per life-cycle stage (as of)", _stock(partners_per_stage), "stage"
+    ),
+    "time_to_recruit": Figure("Time to recruit (signings in period)", _flow(time_to_recruit)),
+    "first_revenue": Figure("Time to first revenue and activation (signed in period)", _flow(first_revenue)),
+    "tenure_and_retention": Figure("Tenure and 12-month retention (as of)", _stock(tenure_and_retention)),
+    "partners_needed": Figure(
+        "Partners needed for the target, per program",
+        lambda snapshot, query: partners_needed(snapshot, query.target_revenue, query.filters),
+        "program_id",
+    ),
+    "give_and_get": Figure("Give and get per partner (period)", _flow(give_and_get), "partner_id"),
+    "eql_pre_pipeline": Figure("EQL pre-pipeline (as of)", _stock(eql_pre_pipeline)),
+    "eql_funnel": Figure("EQL → SQL funnel (created in period)", _flow(eql_funnel)),
+    "forecast": Figure(
+        "Forecast from overlaps (a forecast, not a result)", _stock(forecast_from_overlaps), "partner_id"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Figures for one query, partner and program ids named, and the rules they were computed with."""
+
+    query: MetricsQuery
+    settings: MetricsSettings
+    figures: dict[str, pa.Table] = field(default_factory=dict)
+    skipped_opportunities: int = 0
+
+
+def _names(session: Session) -> dict[str, dict[int, str]]:
+    partners = {i: name for i, name in session.execute(select(Partner.id, Partner.name))}
+    return {
+        "partner_id": partners,
+        "source_partner_id": partners,
+        "program_id": {i: name for i, name in session.execute(select(Program.id, Program.name))},
+    }
+
+
+def _with_names(table: pa.Table, names: dict[str, dict[int, str]]) -> pa.Table:
+    """Put a readable name beside each partner or program id column."""
+    for column, labels in names.items():
+        if column in table.column_names:
+            named = pa.array([labels.get(i) for i in table.column(column).to_pylist()], pa.string())
+            table = table.add_column(table.column_names.index(column) + 1, column.removesuffix("_id"), named)
+    return table
+
+
+def _run(
+    session: Session, actor: Actor, config: Settings, as_of: date
+) -> tuple[Snapshot, MetricsSettings, int]:
+    require(actor, Permission.READ_METRICS)
+    rules = settings_in_force(session, config.currency)
+    fed = load_inputs(session, config.tz)
+    return take_snapshot(fed.inputs, as_of, rules), rules, fed.skipped_opportunities
+
+
+def report(
+    session: Session, actor: Actor, config: Settings, query: MetricsQuery, names: Iterable[str] = FIGURES
+) -> Report:
+    """The named figures for `query` (all of them by default)."""
+    wanted = list(names)
+    unknown = [n for n in wanted if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
+    snapshot, rules, skipped = _run(session, actor, config, query.as_of)
+    labels = _names(session)
+    with snapshot:
+        figures = {n: _with_names(FIGURES[n].compute(snapshot, query).figures, labels) for n in wanted}
+    return Report(query, rules, figures, skipped)
+
+
+def records(
+    session: Session, actor: Actor, config: Settings, query: MetricsQuery, name: str, cohort: str = ""
+) -> pa.Table:
+    """The records behind figure `name`; with `cohort`, only those of that cohort (e.g. one class)."""
+    figure = FIGURES.get(name)
+    if figure is None:
+        raise NotFound(f"no figure {name!r}")
+    snapshot, _rules, _skipped = _run(session, actor, config, query.as_of)
+    with snapshot:
+        rows = figure.compute(snapshot, query).records
+    if cohort and figure.cohort and figure.cohort in rows.column_names:
+        key = rows.column(figure.cohort)
+        value: Any = int(cohort) if pa.types.is_integer(key.type) and cohort.lstrip("-").isdigit() else cohort
+        rows = rows.filter(pc.equal(key, pa.scalar(value, key.type)))
+    return _with_names(rows, _names(session))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One opportunity as of a date: `opportunity`, `touches` (with verdicts) and `shares`, names added."""
+
+    opportunity: dict[str, Any]
+    touches: list[dict[str, Any]]
+    shares: list[dict[str, Any]]
+    settings: MetricsSettings
+
+
+def explain(session: Session, actor: Actor, config: Settings, as_of: date, crm_id: str) -> Explanation:
+    """Why opportunity `crm_id` is in its class and who gets which share (NotFound if it did not exist)."""
+    snapshot, rules, _skipped = _run(session, actor, config, as_of)
+    with snapshot:
+        found: OpportunityExplanation = explain_opportunity(snapshot, crm_id)
+    if not found.opportunity.num_rows:
+        raise NotFound(f"no opportunity {crm_id!r} on {as_of}")
+    labels = _names(session)
+    return Explanation(
+        opportunity=_with_names(found.opportunity.drop_columns(["opportunity_key"]), labels).to_pylist()[0],
+        touches=_with_names(found.touches.drop_columns(["opportunity_key"]), labels).to_pylist(),
+        shares=_with_names(found.shares, labels).to_pylist(),
+        settings=rules,
+    )

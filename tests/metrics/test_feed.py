@@ -1,0 +1,72 @@
+"""The feed: stored records become the engine's tables, gaps settled as docs/dashboards.md says."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ecoops.engines.metrics import Period, partner_revenue, pipeline_by_class, take_snapshot
+from ecoops.metrics.feed import load_inputs
+from tests.metrics.scenario import AS_OF, Q1, seed
+
+pytestmark = pytest.mark.all_backends
+
+
+def test_tables_hold_the_stored_records_with_their_gaps_settled(session: Session) -> None:
+    scenario = seed(session)
+    feed = load_inputs(session, ZoneInfo("UTC"))
+    deals = scenario.deals
+
+    assert feed.skipped_opportunities == 1  # deal 3 has no created date
+    assert sorted(feed.inputs.opportunities.column("crm_id").to_pylist()) == sorted(
+        deals[n].crm_id for n in (1, 2, 4, 5)
+    )
+    history = feed.inputs.opportunity_stage_changes.sort_by("changed_on").to_pylist()
+    assert [(h["stage"], h["is_closed"], h["is_won"]) for h in history] == [
+        ("Prospecting", False, False),
+        ("Closed Won", True, True),
+    ]
+    touches = {
+        (t["opportunity_crm_id"], t["partner_id"], t["kind"]): t for t in feed.inputs.touches.to_pylist()
+    }
+    assert len(touches) == 5  # three stored, two derived from the partner-source field
+    derived_1 = touches[(deals[1].crm_id, scenario.acme.id, "crm_source")]
+    derived_2 = touches[(deals[2].crm_id, scenario.acme.id, "crm_source")]
+    for derived, deal in ((derived_1, deals[1]), (derived_2, deals[2])):
+        assert derived["status"] == "proposed"
+        assert derived["touched_on"] == deal.created_on
+        assert derived["touch_id"] == -deal.id
+        assert (derived["evidence_type"], derived["evidence_ref"]) == ("crm_field", "partner_source")
+    assert touches[(deals[5].crm_id, scenario.acme.id, "crm_source")]["status"] == "confirmed"
+    assert feed.inputs.referrals.to_pylist() == [
+        {
+            "referral_id": feed.inputs.referrals.column("referral_id")[0].as_py(),
+            "partner_id": scenario.beta.id,
+            "direction": "out",
+            "created_on": date(2025, 2, 3),
+            "declared_value": 700.0,
+            "opportunity_crm_id": None,
+        }
+    ]
+
+
+def test_hand_worked_revenue_and_pipeline(session: Session) -> None:
+    seed(session)
+    feed = load_inputs(session, ZoneInfo("UTC"))
+    with take_snapshot(feed.inputs, AS_OF) as snapshot:
+        revenue = {r["classification"]: r for r in partner_revenue(snapshot, Period(*Q1)).figures.to_pylist()}
+        pipeline = {r["classification"]: r for r in pipeline_by_class(snapshot).figures.to_pylist()}
+    # Deal 1 (Beta's referral) and deal 5 (Acme's confirmed crm_source) are sourced; deal 2 influenced.
+    assert (revenue["sourced"]["won_opportunities"], revenue["sourced"]["revenue"]) == (2, 4000.0)
+    assert (revenue["influenced"]["won_opportunities"], revenue["influenced"]["revenue"]) == (1, 2000.0)
+    assert pipeline["direct"]["pipeline"] == 500.0
+    assert pipeline["sourced"]["pipeline"] is None  # nothing open: no data, not 0
+
+
+def test_referral_days_follow_the_workspace_time_zone(session: Session) -> None:
+    seed(session)
+    feed = load_inputs(session, ZoneInfo("Pacific/Auckland"))  # 12:00 UTC is already the next day there
+    assert feed.inputs.referrals.column("created_on").to_pylist() == [date(2025, 2, 4)]
