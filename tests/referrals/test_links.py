@@ -13,7 +13,7 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.audit import AuditEvent, utcnow
 from ecoops.referrals import links
 from ecoops.referrals.models import Referral
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import csrf_from, make_partner_user, make_user, sign_in
 
 
 @pytest.fixture
@@ -145,3 +145,19 @@ def test_managers_create_list_and_revoke_links(client, session, partners):
     link_id = session.scalar(select(links.ReferralLink.id).order_by(links.ReferralLink.id.desc()))
     client.post(f"/referral-links/{link_id}/revoke", data={"csrf_token": csrf_from(page)})
     assert client.get(url).status_code == 404
+
+
+def test_partner_admins_find_their_own_working_links_in_the_portal(
+    client, session, settings, link, url, partners
+):
+    other = links.create_link(session, SYSTEM, partner_id=partners[1].id, days=5, settings=settings)
+    gone = links.create_link(session, SYSTEM, partner_id=partners[0].id, days=5, settings=settings)
+    links.revoke_link(session, SYSTEM, gone.id)
+    admin = make_partner_user(session, partners[0], is_partner_admin=True)
+    session.flush()
+    sign_in(client, admin.email)
+    shown = re.findall(
+        r'<code class="link-url">http://testserver(/r/[^<]+)</code>', client.get("/portal").text
+    )
+    assert shown == [url]
+    assert links.link_token(other, settings) not in client.get("/portal").text

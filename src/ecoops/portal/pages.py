@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import MIN_PASSWORD_LENGTH
 from ecoops.actors import Actor
+from ecoops.config import Settings
 from ecoops.portal import service
-from ecoops.web.deps import db, page_actor
+from ecoops.referrals import links
+from ecoops.web.deps import app_settings, db, page_actor
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render
 
@@ -17,13 +19,21 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/portal")
-def portal(request: Request, actor: Actor = Depends(page_actor), session: Session = Depends(db)) -> Response:
+def portal(
+    request: Request,
+    actor: Actor = Depends(page_actor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
     if actor.is_internal:
         # Links to the portal get shared around; an internal user following one lands on its own start.
         return RedirectResponse("/", status_code=303)
+    home = service.portal_home(session, actor)
+    shared = links.partner_links(session, actor) if home.is_partner_admin else []
     return render(
         request,
         "portal/home.html",
-        home=service.portal_home(session, actor),
+        home=home,
+        link_urls=[f"{request.base_url}r/{links.link_token(link, settings)}" for link in shared],
         min_password_length=MIN_PASSWORD_LENGTH,
     )

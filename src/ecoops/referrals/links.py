@@ -79,6 +79,18 @@ def list_links(session: Session, actor: Actor) -> list[ReferralLink]:
     return list(session.scalars(select(ReferralLink).order_by(ReferralLink.id.desc())))
 
 
+def partner_links(session: Session, actor: Actor) -> list[ReferralLink]:
+    """A partner admin's view: its own partner's links that still work, to pass to colleagues."""
+    if actor.kind != ActorKind.PARTNER_USER:
+        return []
+    statement = select(ReferralLink).where(
+        ReferralLink.partner_id == actor.partner_id,
+        ReferralLink.revoked_at.is_(None),
+        ReferralLink.expires_at > utcnow(),
+    )
+    return list(session.scalars(statement.order_by(ReferralLink.expires_at.desc())))
+
+
 def is_usable(link: ReferralLink) -> bool:
     return link.revoked_at is None and as_utc(link.expires_at) > utcnow()
 
