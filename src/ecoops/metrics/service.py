@@ -65,6 +65,42 @@ def trailing_year(as_of: date) -> Period:
     return Period(as_of - timedelta(days=364), as_of)
 
 
+def build_query(
+    today: date,
+    *,
+    as_of: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    partners: Iterable[int] = (),
+    programs: Iterable[int] = (),
+    tiers: Iterable[int] = (),
+    types: Iterable[str] = (),
+    owners: Iterable[int] = (),
+    deal_owners: Iterable[str] = (),
+    target_revenue: float = 1_000_000.0,
+) -> MetricsQuery:
+    """A query from what a reader typed: as of today, over the trailing year, unless told otherwise.
+
+    The period ends on `end`, else on the as-of date; it starts on `start`, else a year before its end.
+    Raises ValueError for a period that ends before it starts.
+    """
+    on = as_of or today
+    until = end or on
+    return MetricsQuery(
+        as_of=on,
+        period=Period(start or trailing_year(until).start, until),
+        filters=Filters(
+            partner_ids=tuple(partners),
+            program_ids=tuple(programs),
+            tier_ids=tuple(tiers),
+            partner_types=tuple(t for t in types if t),
+            partner_owner_ids=tuple(owners),
+            opportunity_owners=tuple(o for o in deal_owners if o),
+        ),
+        target_revenue=target_revenue,
+    )
+
+
 @dataclass(frozen=True)
 class Figure:
     """A named figure: its title, how the engine computes it, and the column its cohorts are keyed by."""
