@@ -93,8 +93,23 @@ def test_a_file_without_key_columns_is_refused_naming_the_file_and_what_is_missi
     out = tmp_path / "overlaps.csv"
     result = CliRunner().invoke(app, ["map-files", str(ours), str(theirs), "-o", str(out)])
     assert result.exit_code == 2
-    assert "partner.csv" in result.output and "crm_id" in result.output and "name" in result.output
+    assert "partner.csv: no column for an id (e.g. Id, Account ID, Record ID)" in result.output
+    assert "and a name, website, domain or e-mail" in result.output
     assert not out.exists()
+
+
+def test_a_partner_list_of_ids_and_emails_is_enough(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    ours = _write(tmp_path / "ours.csv", SALESFORCE)
+    theirs = _write(tmp_path / "partner.csv", "Record ID,Email\nx1,jane@acme.com\nx2,bob@gmail.com\n")
+    out = tmp_path / "overlaps.csv"
+    result = CliRunner().invoke(app, ["map-files", str(ours), str(theirs), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [(r["our_id"], r["their_id"], r["method"]) for r in _rows(out)] == [("001A", "x1", "domain")]
+    assert (
+        "partner.csv: rows with neither a name nor a usable domain, never matched: 1 (lines 3)"
+        in result.output
+    )
 
 
 def test_an_empty_partner_file_is_an_error_not_an_empty_result(tmp_path):

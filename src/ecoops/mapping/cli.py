@@ -1,7 +1,6 @@
 """`ecoops map-files OURS.csv THEIRS.csv -o overlaps.csv`: account mapping of two exports, no workspace.
 
-Exit status: 0 the overlaps were written; 2 a file cannot be read or has no column to match on.
-"""
+Exit status: 0 the overlaps were written; 2 a file cannot be read or has no column to match on."""
 
 from __future__ import annotations
 

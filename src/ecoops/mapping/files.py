@@ -1,9 +1,4 @@
-"""Quick mapping of two CSV exports with no workspace: read both, match them, write the overlaps as CSV.
-
-Files are read as the CRM importer reads them (encoding, separator, line numbers, the Salesforce and
-HubSpot account headers it recognises), plus an e-mail column and a plain "Country" column, which
-partner lists often have and CRM exports do not.
-"""
+"""Quick mapping of two CSV exports with no workspace: read both, match them, write the overlaps as CSV."""
 
 from __future__ import annotations
 
@@ -17,15 +12,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecoops.crm.imports.fields import Kind
-from ecoops.crm.imports.formats import ImportFileError, normal_header, recognise
+from ecoops.crm.imports.formats import PROFILES, ImportFileError, normal_header, recognise
 from ecoops.crm.imports.reader import CsvRows, examine
 from ecoops.crm.imports.report import neutralise
-from ecoops.engines.matching import MatchResult, match_accounts
+from ecoops.engines.matching import MatchResult, match_accounts, required_columns_missing
 
+# Files are read as the CRM importer reads them (encoding, separator, line numbers, and the Salesforce
+# and HubSpot account headers it knows), plus e-mail and plain "Country" columns, which partner lists
+# often have and CRM exports do not; unlike an import, a name is not required.
+
+ENGINE_COLUMNS = ("id", "name", "website", "domain", "email", "country")
 # Headers the account importer has no field for, by the engine's column they feed.
 EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
     "email": ("Email", "E-mail", "Email Address", "Work Email", "Contact Email"),
-    "country": ("Country", "Country/Region", "Billing Country", "BillingCountry"),
+    "country": ("Country",),
 }
 OUTPUT_COLUMNS = (
     "our_id",
@@ -62,22 +62,48 @@ class AccountsFile:
         return [self.lines[row] for row in rows.to_pylist()]
 
 
+def _account_aliases() -> dict[str, list[str]]:
+    """Engine column → every header the importer's account profiles know it by, plus the extra ones."""
+    aliases: dict[str, list[str]] = {}
+    for profile in PROFILES:
+        if profile.kind == Kind.ACCOUNTS:
+            for name, headers in profile.columns.items():
+                aliases.setdefault("id" if name == "crm_id" else name, []).extend(headers)
+    for name, headers in EXTRA_HEADERS.items():
+        aliases.setdefault(name, []).extend(headers)
+    return {name: list(dict.fromkeys(aliases[name])) for name in ENGINE_COLUMNS if name in aliases}
+
+
 def _engine_columns(headers: list[str], filename: str) -> dict[str, str]:
-    """Engine column → header; the importer's recognition first, the extra headers for what it lacks."""
+    """Engine column → header: the importer's recognition first, then its aliases for what it lacks.
+
+    The importer insists on a name; matching does not (a partner list of ids and e-mail addresses
+    matches on domains), so a file it refuses is read by the same aliases, relaxed.
+    """
     try:
         found = recognise(headers, filename, Kind.ACCOUNTS).columns
-    except ImportFileError as exc:
-        raise MappingFileError(str(exc)) from None
-    columns = {"id" if name == "crm_id" else name: header for name, header in found.items()}
+        columns = {"id" if name == "crm_id" else name: header for name, header in found.items()}
+    except ImportFileError:
+        columns = {}
     by_normal = {normal_header(h): h for h in reversed(headers)}
-    for name, aliases in EXTRA_HEADERS.items():
+    for name, aliases in _account_aliases().items():
         if name not in columns:
             header = next(
                 (by_normal[normal_header(a)] for a in aliases if normal_header(a) in by_normal), None
             )
             if header is not None:
                 columns[name] = header
-    return {k: v for k, v in columns.items() if k in ("id", "name", "website", "domain", "email", "country")}
+    missing = required_columns_missing(list(columns))
+    if missing:
+        examples = _account_aliases()
+        hints = [f"an id (e.g. {', '.join(examples['id'][:3])})"] if "id" in missing else []
+        if len(missing) > len(hints):
+            keys = [examples[name][0] for name in ("name", "website", "domain", "email")]
+            hints.append(f"a name, website, domain or e-mail (e.g. {', '.join(keys)})")
+        raise MappingFileError(
+            f"{filename}: no column for {' and '.join(hints)}; its columns: {', '.join(headers)}"
+        )
+    return {k: v for k, v in columns.items() if k in ENGINE_COLUMNS}
 
 
 def read_accounts(path: Path) -> AccountsFile:
