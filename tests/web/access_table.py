@@ -234,6 +234,14 @@ ROUTES: dict[tuple[str, str], Row] = {
         form={"email": "matrix-colleague@partner.example", "password": "{password}"},
         note="the matrix's partner user is not a partner admin; tests/portal cover admins",
     ),
+    # Metrics: dashboards, records behind a figure, an opportunity explained
+    ("GET", "/api/v1/metrics/overview"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/scorecard"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/life-cycle"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/eql-funnel"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/forecast"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/figures/{figure}/records"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/metrics/opportunities/{crm_id}"): Row(api(Permission.READ_METRICS)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -312,6 +320,10 @@ def _link_nonce(session: Session, settings: Settings) -> str:
     )
 
 
+def _crm_id(session: Session, settings: Settings) -> str:
+    return make_opportunity(session, account_crm_id="001MATRIXOPP").crm_id
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
@@ -327,6 +339,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "link_id": _link_id,
     "link_token": _link_token,
     "link_nonce": _link_nonce,
+    "figure": lambda session, settings: "revenue",
+    "crm_id": _crm_id,
 }
 
 

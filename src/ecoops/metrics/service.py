@@ -213,6 +213,44 @@ FIGURES: dict[str, Figure] = {
 
 
 @dataclass(frozen=True)
+class Dashboard:
+    """A page of figures: the same groups on the web, in the API and in `ecoops report`."""
+
+    title: str
+    figures: tuple[str, ...]
+
+
+DASHBOARDS: dict[str, Dashboard] = {
+    "overview": Dashboard(
+        "Program overview",
+        (
+            "revenue",
+            "revenue_by_month",
+            "pipeline",
+            "overlays",
+            "classification",
+            "days_in_stage",
+            "attribution",
+        ),
+    ),
+    "scorecard": Dashboard("Partner scorecard", ("scorecard",)),
+    "life-cycle": Dashboard(
+        "Partner life cycle",
+        (
+            "partners_per_stage",
+            "time_to_recruit",
+            "first_revenue",
+            "tenure_and_retention",
+            "partners_needed",
+            "give_and_get",
+        ),
+    ),
+    "eql-funnel": Dashboard("EQL funnel", ("eql_pre_pipeline", "eql_funnel")),
+    "forecast": Dashboard("Forecast from overlaps", ("forecast",)),
+}
+
+
+@dataclass(frozen=True)
 class Report:
     """Figures for one query, partner and program ids named, and the rules they were computed with."""
 

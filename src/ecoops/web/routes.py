@@ -38,6 +38,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
+    from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
     from ecoops.referrals import api as referral_api
     from ecoops.web import audit_api
@@ -48,5 +49,6 @@ def api_routers() -> list[APIRouter]:
         crm_api.router,
         import_api.router,
         referral_api.router,
+        metrics_api.router,
         audit_api.router,
     ]

@@ -1,0 +1,124 @@
+"""REST routes under /api/v1/metrics: dashboard figures, records behind a figure, an opportunity explained."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.metrics import service
+from ecoops.metrics.export import rows
+from ecoops.metrics.params import metrics_query
+from ecoops.metrics.schemas import ExplanationOut, FiguresOut, RecordsOut, RulesOut
+from ecoops.permissions import Permission
+from ecoops.web.deps import api_permission, app_settings, db
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+reader = api_permission(Permission.READ_METRICS)
+
+
+def _dashboard(
+    name: str, session: Session, actor: Actor, settings: Settings, query: service.MetricsQuery
+) -> FiguresOut:
+    report = service.report(session, actor, settings, query, service.DASHBOARDS[name].figures)
+    return FiguresOut(
+        dashboard=name,
+        as_of=query.as_of,
+        period_start=query.period.start,
+        period_end=query.period.end,
+        rules=RulesOut.of(report.settings),
+        skipped_opportunities=report.skipped_opportunities,
+        figures={figure: rows(table) for figure, table in report.figures.items()},
+    )
+
+
+@router.get("/overview", response_model=FiguresOut)
+def overview(
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> FiguresOut:
+    """Program overview: revenue (also by month), pipeline, partner vs direct, days in stage, attribution."""
+    return _dashboard("overview", session, actor, settings, query)
+
+
+@router.get("/scorecard", response_model=FiguresOut)
+def scorecard(
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> FiguresOut:
+    """Partner scorecard: credited revenue (sourced and linear models) and give and get, per partner."""
+    return _dashboard("scorecard", session, actor, settings, query)
+
+
+@router.get("/life-cycle", response_model=FiguresOut)
+def life_cycle(
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> FiguresOut:
+    """Partners per stage, time to recruit and to first revenue, tenure and retention, partners needed."""
+    return _dashboard("life-cycle", session, actor, settings, query)
+
+
+@router.get("/eql-funnel", response_model=FiguresOut)
+def eql_funnel(
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> FiguresOut:
+    """EQL pre-pipeline, EQL and SQL pipeline, conversion and closed-won from EQLs."""
+    return _dashboard("eql-funnel", session, actor, settings, query)
+
+
+@router.get("/forecast", response_model=FiguresOut)
+def forecast(
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> FiguresOut:
+    """A forecast from overlaps (labelled so), with the counts and rates it rests on."""
+    return _dashboard("forecast", session, actor, settings, query)
+
+
+@router.get("/figures/{figure}/records", response_model=RecordsOut)
+def figure_records(
+    figure: str,
+    cohort: str = Query("", max_length=200, description="only this cohort, e.g. a class or a partner id"),
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> RecordsOut:
+    """The records behind one figure (every figure opens to its records)."""
+    table = service.records(session, actor, settings, query, figure, cohort)
+    return RecordsOut(figure=figure, cohort=cohort, as_of=query.as_of, records=rows(table))
+
+
+@router.get("/opportunities/{crm_id}", response_model=ExplanationOut)
+def explain_opportunity(
+    crm_id: str,
+    as_of: date | None = Query(None, description="as the records stood that day (default: today)"),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> ExplanationOut:
+    """One opportunity explained: class, touches with evidence and verdict, each model's shares."""
+    on = as_of or settings.today()
+    found = service.explain(session, actor, settings, on, crm_id)
+    return ExplanationOut(
+        as_of=on,
+        rules=RulesOut.of(found.settings),
+        opportunity=found.opportunity,
+        touches=found.touches,
+        shares=found.shares,
+    )
