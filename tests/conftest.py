@@ -11,6 +11,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# Rich sizes its consoles when the CLI modules are imported: give them a wide terminal before that,
+# so CLI tests read whole lines whatever terminal (or none) the suite runs in.
+os.environ["COLUMNS"] = "300"
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from ecoops.schema import metadata
 
+
 @pytest.mark.all_backends
 def test_migrated_schema_matches_the_models(connection):
     differences = compare_metadata(

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ecoops.crm.imports.domains import registrable_domain
+from ecoops.crm.imports.domains import account_domain
 from ecoops.crm.imports.values import (
     DateOrder,
     DateReader,
@@ -142,13 +142,21 @@ def test_stage_names_tell_closed_and_won(stage, closed, won):
         ("https://www.Acme.com/about?x=1", "acme.com"),
         ("acme.com", "acme.com"),
         ("http://shop.acme.co.uk:8080", "acme.co.uk"),
-        ("WWW.EXAMPLE.ORG.", "example.org"),
+        ("WWW.ACME.ORG.", "acme.org"),
+        ("www.example.org", ""),  # reserved placeholder, never a key
         ("sales@acme.io", "acme.io"),
-        ("münchen.de", "xn--mnchen-3ya.de"),
+        ("xn--mnchen-3ya.de", "münchen.de"),
         ("n/a", ""),
         ("10.0.0.1", ""),
+        ("jane@gmail.com", ""),
         ("", ""),
     ],
 )
 def test_domains(value, domain):
-    assert registrable_domain(value) == domain
+    assert account_domain(value, "") == domain
+    assert account_domain("", value) == domain  # the website cell is read the same way
+
+
+def test_domain_cell_wins_over_website():
+    assert account_domain("acme.com", "https://www.acme-group.de") == "acme.com"
+    assert account_domain("gmail.com", "https://www.acme-group.de") == "acme-group.de"

@@ -1,35 +1,26 @@
-"""The web domain of an account or partner, from a website or domain cell.
+"""The web domain of an imported account or partner, by the matching engine's normaliser.
 
-Kept small and in one function on purpose: the account-mapping work brings a public-suffix-aware
-normaliser (`ecoops.engines.matching`) that can replace `registrable_domain` without other changes.
+One normaliser for imports and matching, so a stored `Account.domain` is exactly the key that
+account mapping joins on (public suffixes, free-mail and placeholder domains handled there).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
-_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)+$")
-# Second-level labels under which country registries sell names (acme.co.uk, acme.com.au).
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ltd", "plc", "ne", "or", "go"})
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ecoops.engines.matching.domains import registrable_domains
 
 
-def registrable_domain(value: str) -> str:
-    """`https://www.Shop.Acme.co.uk/path` → `acme.co.uk`; "" when the value holds no plausible host."""
-    host = value.strip().lower()
-    if not host:
-        return ""
-    host = _SCHEME.sub("", host)
-    host = re.split(r"[/?#\s]", host, maxsplit=1)[0]
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return ""
-    if not _HOST.match(host):
-        return ""
-    labels = host.split(".")
-    if labels[-1].isdigit():  # an IP address is not a domain
-        return ""
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
+def account_domains(domains: Sequence[object], websites: Sequence[object]) -> list[str]:
+    """Per row, the registrable domain of the domain cell, else of the website cell, else ""."""
+    from_domain = registrable_domains(pa.array([str(d) for d in domains], pa.string()))
+    from_website = registrable_domains(pa.array([str(w) for w in websites], pa.string()))
+    domains_found: list[str] = pc.fill_null(pc.coalesce(from_domain, from_website), "").to_pylist()
+    return domains_found
+
+
+def account_domain(domain: object, website: object) -> str:
+    return account_domains([domain], [website])[0]

@@ -20,7 +20,7 @@ from ecoops import audit
 from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
-from ecoops.crm.imports.domains import registrable_domain
+from ecoops.crm.imports.domains import account_domain
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.records import Problem, Record, RecordBuilder, RowRejected, column_length, id_reader
 from ecoops.crm.imports.records import text_reader as text
@@ -300,7 +300,7 @@ class PartnerListImport:
         return attributes
 
     def _domain(self, row: _Row) -> str:
-        return registrable_domain(row.text("domain")) or registrable_domain(row.text("website"))
+        return account_domain(row.text("domain"), row.text("website"))
 
     @staticmethod
     def _find_tier(program: Program, name: str) -> Tier | None:

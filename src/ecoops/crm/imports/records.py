@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
 
-from ecoops.crm.imports.domains import registrable_domain
+from ecoops.crm.imports.domains import account_domain, account_domains
 from ecoops.crm.imports.fields import Kind, required_fields
 from ecoops.crm.imports.formats import SALESFORCE_FORMATS, Mapping
 from ecoops.crm.imports.values import (
@@ -351,17 +351,13 @@ class AccountRecords(RecordBuilder):
     def fast_records(self, lines: list[int], rows: list[list[str]]) -> list[Record]:
         c = self.read_columns(rows)
         blank = [""] * len(rows)
-        c["domain"] = list(map(_domain, c.get("domain", blank), c.get("website", blank)))
+        c["domain"] = account_domains(c.get("domain", blank), c.get("website", blank))
         return self.records(lines, c)
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
         v = self.cells(line, cells)
-        v["domain"] = _domain(v.get("domain", ""), v.get("website", ""))
+        v["domain"] = account_domain(v.get("domain", ""), v.get("website", ""))
         return [self.record(v)]
-
-
-def _domain(domain: object, website: object) -> str:
-    return registrable_domain(str(domain)) or registrable_domain(str(website))
 
 
 class OpportunityRecords(RecordBuilder):
