@@ -242,6 +242,12 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/metrics/forecast"): Row(api(Permission.READ_METRICS)),
     ("GET", "/api/v1/metrics/figures/{figure}/records"): Row(api(Permission.READ_METRICS)),
     ("GET", "/api/v1/metrics/opportunities/{crm_id}"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/dashboards"): Row(page(Permission.READ_METRICS, ok=303), note="to the program overview"),
+    ("GET", "/dashboards/{dashboard}"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/dashboards/figures/{figure}.csv"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/dashboards/figures/{figure}/records"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/dashboards/figures/{figure}/records.csv"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/dashboards/opportunities/{crm_id}"): Row(page(Permission.READ_METRICS)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -340,6 +346,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "link_token": _link_token,
     "link_nonce": _link_nonce,
     "figure": lambda session, settings: "revenue",
+    "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,
 }
 

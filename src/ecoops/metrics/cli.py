@@ -17,7 +17,7 @@ from ecoops.actors import cli_actor
 from ecoops.config import get_settings
 from ecoops.db import make_engine, migrate, session_factory
 from ecoops.metrics import service
-from ecoops.metrics.export import table_csv, tables_json
+from ecoops.metrics.export import display, table_csv, tables_json
 
 console = Console()
 
@@ -26,19 +26,6 @@ class Format(StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
-
-
-def show_value(value: object) -> str:
-    """A figure as a person reads it: "no data" for null, thousands separated, rates and means to 2 places."""
-    if value is None:
-        return "no data"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def _day(value: datetime | None) -> date | None:
@@ -115,7 +102,7 @@ def _print_tables(result: service.Report) -> None:
             *table.column_names, title=f"{service.FIGURES[name].title} [{name}]", title_justify="left"
         )
         for row in table.to_pylist():
-            shown.add_row(*(show_value(v) for v in row.values()))
+            shown.add_row(*(display(v) for v in row.values()))
         if not table.num_rows:
             console.print(f"[bold]{service.FIGURES[name].title}[/] [{name}]: no data")
         else:

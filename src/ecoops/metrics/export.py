@@ -18,6 +18,19 @@ def _cell(value: object) -> object:
     return neutralise(value) if isinstance(value, str) else ("" if value is None else value)
 
 
+def display(value: object) -> str:
+    """A figure as a person reads it: "no data" for null, thousands separated, fractions to 2 places."""
+    if value is None:
+        return "no data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def table_csv(table: pa.Table) -> str:
     """The table as CSV with a header row; empty cells for "no data"."""
     out = io.StringIO()

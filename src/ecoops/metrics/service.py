@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.models import User
 from ecoops.actors import Actor
 from ecoops.attribution.rules import settings_in_force
 from ecoops.config import Settings
@@ -46,7 +47,7 @@ from ecoops.engines.metrics import (
     time_to_recruit,
 )
 from ecoops.metrics.feed import load_inputs
-from ecoops.partners.models import Partner, Program
+from ecoops.partners.models import Partner, Program, Tier
 from ecoops.permissions import NotFound, Permission, require
 
 
@@ -342,4 +343,41 @@ def explain(session: Session, actor: Actor, config: Settings, as_of: date, crm_i
         touches=_with_names(found.touches.drop_columns(["opportunity_key"]), labels).to_pylist(),
         shares=_with_names(found.shares, labels).to_pylist(),
         settings=rules,
+    )
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the filter form offers: (id, name) pairs, partner types and partner managers."""
+
+    partners: list[tuple[int, str]]
+    programs: list[tuple[int, str]]
+    tiers: list[tuple[int, str]]
+    types: list[str]
+    owners: list[tuple[int, str]]
+
+
+def filter_options(session: Session, actor: Actor) -> FilterOptions:
+    """The choices of the dashboards' filter form."""
+    require(actor, Permission.READ_METRICS)
+    return FilterOptions(
+        partners=[
+            (i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))
+        ],
+        programs=[
+            (i, n) for i, n in session.execute(select(Program.id, Program.name).order_by(Program.name))
+        ],
+        tiers=[
+            (i, f"{p} · {t}")
+            for i, p, t in session.execute(
+                select(Tier.id, Program.name, Tier.name).join(Program).order_by(Program.name, Tier.rank)
+            )
+        ],
+        types=list(session.scalars(select(Partner.partner_type).distinct().order_by(Partner.partner_type))),
+        owners=[
+            (i, n)
+            for i, n in session.execute(
+                select(User.id, User.name).where(User.id.in_(select(Partner.owner_id))).order_by(User.name)
+            )
+        ],
     )

@@ -9,6 +9,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
+    from ecoops.metrics import pages as metrics_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.portal import pages as portal_pages
     from ecoops.portal import referral_pages as portal_referral_pages
@@ -28,6 +29,7 @@ def page_routers() -> list[APIRouter]:
         referral_pages.router,
         referral_link_pages.router,
         referral_routing_pages.router,
+        metrics_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,

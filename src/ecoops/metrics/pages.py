@@ -1,0 +1,240 @@
+"""Dashboard pages: each dashboard's charts and tables, CSV of every table, the records behind a figure,
+and an opportunity explained. Chart data travels as a JSON block the static charts.js draws (CSP-safe)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.metrics import service
+from ecoops.metrics.export import display, table_csv
+from ecoops.metrics.params import metrics_query
+from ecoops.permissions import NotFound, Permission
+from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+reader = page_permission(Permission.READ_METRICS)
+CLASSES = ("sourced", "influenced", "direct")
+
+
+def _by(table: pa.Table, key: str) -> dict[Any, dict[str, Any]]:
+    return {row[key]: row for row in table.to_pylist()}
+
+
+def _series(label: str, values: list[Any]) -> dict[str, Any]:
+    return {"label": label, "data": values}
+
+
+def _charts(figures: dict[str, pa.Table]) -> list[dict[str, Any]]:
+    """The charts a dashboard draws, from the same tables it shows (null stays null: a gap, not a 0)."""
+    charts: list[dict[str, Any]] = []
+    if "revenue_by_month" in figures:
+        months = figures["revenue_by_month"].to_pylist()
+        charts.append(
+            {
+                "id": "revenue_by_month",
+                "title": "Sourced and influenced revenue by month",
+                "type": "bar",
+                "labels": [m["month"] for m in months],
+                "datasets": [
+                    _series(c, [m[f"{c}_revenue"] for m in months]) for c in ("sourced", "influenced")
+                ],
+            }
+        )
+    if "pipeline" in figures:
+        pipeline = _by(figures["pipeline"], "classification")
+        charts.append(
+            {
+                "id": "pipeline",
+                "title": "Open pipeline by class",
+                "type": "bar",
+                "labels": list(CLASSES),
+                "datasets": [_series("pipeline", [pipeline.get(c, {}).get("pipeline") for c in CLASSES])],
+            }
+        )
+    if "overlays" in figures:
+        overlays = _by(figures["overlays"], "classification")
+        for measure, title in (
+            ("win_rate", "Win rate"),
+            ("average_deal_size", "Average deal size"),
+            ("mean_days_to_close", "Sales cycle (mean days)"),
+            ("pipeline_velocity", "Pipeline velocity (per day)"),
+        ):
+            charts.append(
+                {
+                    "id": f"overlay_{measure}",
+                    "title": f"{title}: partner vs direct",
+                    "type": "bar",
+                    "labels": list(CLASSES),
+                    "datasets": [_series(title, [overlays.get(c, {}).get(measure) for c in CLASSES])],
+                }
+            )
+    if "partners_per_stage" in figures:
+        stages = figures["partners_per_stage"].to_pylist()
+        charts.append(
+            {
+                "id": "partners_per_stage",
+                "title": "Partners per stage",
+                "type": "bar",
+                "labels": [s["stage"] for s in stages],
+                "datasets": [_series("partners", [s["partners"] for s in stages])],
+            }
+        )
+    if "eql_funnel" in figures and figures["eql_funnel"].num_rows:
+        funnel = figures["eql_funnel"].to_pylist()[0]
+        charts.append(
+            {
+                "id": "eql_funnel",
+                "title": "EQL → SQL → won",
+                "type": "bar",
+                "labels": ["EQLs", "SQLs", "won"],
+                "datasets": [_series("count", [funnel["eqls"], funnel["sqls"], funnel["won_opportunities"]])],
+            }
+        )
+    if "scorecard" in figures:
+        top = figures["scorecard"].slice(0, 15).to_pylist()
+        charts.append(
+            {
+                "id": "scorecard",
+                "title": "Credited revenue, top partners",
+                "type": "bar",
+                "labels": [r["partner"] for r in top],
+                "datasets": [
+                    _series("sourced model", [r["sourced_revenue"] for r in top]),
+                    _series("linear model", [r["linear_revenue"] for r in top]),
+                ],
+            }
+        )
+    return charts
+
+
+def _query_string(request: Request, **changes: str) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and v != ""]
+    params += [(k, v) for k, v in changes.items() if v]
+    return urlencode(params)
+
+
+@router.get("/dashboards")
+def dashboards_home(actor: Actor = Depends(reader)) -> Response:
+    return RedirectResponse("/dashboards/overview", status_code=303)
+
+
+@router.get("/dashboards/{dashboard}")
+def dashboard_page(
+    request: Request,
+    dashboard: str,
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    board = service.DASHBOARDS.get(dashboard)
+    if board is None:
+        raise NotFound(f"no dashboard {dashboard!r}")
+    report = service.report(session, actor, settings, query, board.figures)
+    return render(
+        request,
+        "metrics/dashboard.html",
+        name=dashboard,
+        board=board,
+        dashboards=service.DASHBOARDS,
+        titles={n: f.title for n, f in service.FIGURES.items()},
+        cohorts={n: f.cohort for n, f in service.FIGURES.items()},
+        report=report,
+        charts=_charts(report.figures),
+        options=service.filter_options(session, actor),
+        query=query,
+        qs=_query_string(request),
+        show=display,
+    )
+
+
+@router.get("/dashboards/figures/{figure}.csv")
+def figure_csv(
+    figure: str,
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    if figure not in service.FIGURES:
+        raise NotFound(f"no figure {figure!r}")
+    table = service.report(session, actor, settings, query, [figure]).figures[figure]
+    return _csv(table, f"{figure}-{query.as_of}.csv")
+
+
+def _csv(table: pa.Table, filename: str) -> Response:
+    return Response(
+        table_csv(table),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/dashboards/figures/{figure}/records")
+def figure_records_page(
+    request: Request,
+    figure: str,
+    cohort: str = Query("", max_length=200),
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    table = service.records(session, actor, settings, query, figure, cohort)
+    return render(
+        request,
+        "metrics/records.html",
+        figure=figure,
+        title=service.FIGURES[figure].title,
+        cohort=cohort,
+        rows=table.to_pylist(),
+        columns=table.column_names,
+        query=query,
+        qs=_query_string(request),
+        as_of_qs=urlencode({"as_of": query.as_of.isoformat()}),
+        show=display,
+    )
+
+
+@router.get("/dashboards/figures/{figure}/records.csv")
+def figure_records_csv(
+    figure: str,
+    cohort: str = Query("", max_length=200),
+    query: service.MetricsQuery = Depends(metrics_query),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    table = service.records(session, actor, settings, query, figure, cohort)
+    return _csv(table, f"{figure}-records-{query.as_of}.csv")
+
+
+@router.get("/dashboards/opportunities/{crm_id}")
+def opportunity_page(
+    request: Request,
+    crm_id: str,
+    as_of: date | None = Query(None),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    on = as_of or settings.today()
+    return render(
+        request,
+        "metrics/opportunity.html",
+        crm_id=crm_id,
+        as_of=on,
+        explanation=service.explain(session, actor, settings, on, crm_id),
+        show=display,
+    )

@@ -1,0 +1,86 @@
+"""Dashboard pages: figures as the service computes them, "no data", drill-down, explanation, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Role
+from tests.factories import make_partner, make_user, sign_in
+from tests.metrics.scenario import seed
+
+QS = "as_of=2025-03-31&from=2025-01-01&to=2025-03-31"
+
+
+def _signed_in(session: Session, client: TestClient, role: Role = Role.VIEWER) -> None:
+    user = make_user(session, role)
+    session.flush()
+    sign_in(client, user.email)
+
+
+def _chart_data(html: str) -> list[dict[str, object]]:
+    match = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S)
+    assert match, "no chart data block"
+    data: list[dict[str, object]] = json.loads(match.group(1))
+    return data
+
+
+def test_overview_shows_hand_worked_figures_charts_and_no_data(session: Session, client: TestClient) -> None:
+    seed(session)
+    _signed_in(session, client)
+    page = client.get(f"/dashboards/overview?{QS}")
+    assert page.status_code == 200, page.text
+    charts = {c["id"]: c for c in _chart_data(page.text)}
+    assert charts["revenue_by_month"]["labels"] == ["2025-01", "2025-02", "2025-03"]
+    assert charts["revenue_by_month"]["datasets"][0]["data"] == [None, 1000.0, 3000.0]  # type: ignore[index]
+    assert charts["pipeline"]["datasets"][0]["data"] == [None, None, 500.0]  # type: ignore[index]
+    assert "4,000.00" in page.text and "no data" in page.text
+    assert '<script src="/static/charts.js"' in page.text and "<script>" not in page.text
+    assert '<a href="/dashboards">Dashboards</a>' in page.text
+
+
+def test_every_dashboard_renders_and_an_empty_one_says_no_data(session: Session, client: TestClient) -> None:
+    seed(session)
+    _signed_in(session, client)
+    for name in ("scorecard", "life-cycle", "eql-funnel", "forecast"):
+        page = client.get(f"/dashboards/{name}?{QS}")
+        assert page.status_code == 200, (name, page.text)
+    forecast = client.get(f"/dashboards/forecast?{QS}").text
+    assert "<strong>Forecast</strong>, not a result" in forecast
+    assert '<div class="empty">no data</div>' in forecast  # no overlaps stored
+    assert client.get("/dashboards/nonsense").status_code == 404
+
+
+def test_drill_down_from_a_figure_to_its_records_and_an_explanation(
+    session: Session, client: TestClient
+) -> None:
+    scenario = seed(session)
+    _signed_in(session, client)
+    overview = client.get(f"/dashboards/overview?{QS}").text
+    link = re.search(r'href="(/dashboards/figures/revenue/records\?[^"]*cohort=influenced)"', overview)
+    assert link, "no drill-down link for influenced revenue"
+    records = client.get(link.group(1).replace("&amp;", "&")).text
+    deal = scenario.deals[2].crm_id
+    assert f'href="/dashboards/opportunities/{deal}?as_of=2025-03-31"' in records
+    assert scenario.deals[1].crm_id not in records
+    explained = client.get(f"/dashboards/opportunities/{deal}?as_of=2025-03-31").text
+    assert "influenced" in explained and "co_sell" in explained and "crm_source" in explained
+    assert "proposed" in explained and "100.0 %" in explained  # Acme's linear share
+
+
+def test_csv_of_a_table_and_of_records_neutralises_formulas(session: Session, client: TestClient) -> None:
+    seed(session)
+    make_partner(session, name='=HYPERLINK("x")', stage="active")
+    _signed_in(session, client)
+    scorecard = client.get(f"/dashboards/figures/scorecard.csv?{QS}")
+    assert scorecard.headers["content-type"].startswith("text/csv")
+    cards = {r["partner"]: r for r in csv.DictReader(io.StringIO(scorecard.text))}
+    assert cards["Acme Partners"]["linear_revenue"] == "5000.0"
+    assert '\'=HYPERLINK("x")' in cards
+    records = client.get(f"/dashboards/figures/revenue/records.csv?{QS}&cohort=sourced")
+    assert sorted(float(r["amount"]) for r in csv.DictReader(io.StringIO(records.text))) == [1000.0, 3000.0]
