@@ -11,7 +11,7 @@ from ecoops.config import get_settings
 from ecoops.crm.imports.cli import import_file
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.demo.command import demo
-from ecoops.mapping.cli import map_files_command
+from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
 from ecoops.metrics.cli import report_command
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
@@ -19,6 +19,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("import")(import_file)
 app.command("map-files")(map_files_command)
+app.command("map")(map_command)
+app.command("map-upload")(map_upload_command)
 app.command("report")(report_command)
 app.command()(demo)
 console = Console()

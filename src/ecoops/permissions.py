@@ -18,6 +18,8 @@ class Permission(StrEnum):
     READ_METRICS = "read_metrics"  # dashboards, figures, explanations, `ecoops report`
     REVIEW_ATTRIBUTION = "review_attribution"  # confirm or dispute proposed partner touches
     MANAGE_METRIC_SETTINGS = "manage_metric_settings"  # sourcing grace, look-back, half-life
+    READ_MAPPING = "read_mapping"  # overlaps, matches and why, populations, sharing rules
+    MANAGE_MAPPING = "manage_mapping"  # partner uploads, runs, match overrides, populations, sharing
 
 
 _ALL = frozenset(Permission)
@@ -32,12 +34,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USE_API_TOKENS,
             Permission.READ_METRICS,
             Permission.REVIEW_ATTRIBUTION,
+            Permission.READ_MAPPING,
+            Permission.MANAGE_MAPPING,
         }
     ),
     Role.SALES: frozenset(
-        {Permission.READ_PROGRAM, Permission.READ_CRM, Permission.USE_API_TOKENS, Permission.READ_METRICS}
+        {
+            Permission.READ_PROGRAM,
+            Permission.READ_CRM,
+            Permission.USE_API_TOKENS,
+            Permission.READ_METRICS,
+            Permission.READ_MAPPING,
+        }
     ),
-    Role.VIEWER: frozenset({Permission.READ_PROGRAM, Permission.READ_CRM, Permission.READ_METRICS}),
+    Role.VIEWER: frozenset(
+        {Permission.READ_PROGRAM, Permission.READ_CRM, Permission.READ_METRICS, Permission.READ_MAPPING}
+    ),
 }
 
 

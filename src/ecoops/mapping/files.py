@@ -74,7 +74,7 @@ def _account_aliases() -> dict[str, list[str]]:
     return {name: list(dict.fromkeys(aliases[name])) for name in ENGINE_COLUMNS if name in aliases}
 
 
-def _engine_columns(headers: list[str], filename: str) -> dict[str, str]:
+def engine_columns(headers: list[str], filename: str) -> dict[str, str]:
     """Engine column → header: the importer's recognition first, then its aliases for what it lacks.
 
     The importer insists on a name; matching does not (a partner list of ids and e-mail addresses
@@ -112,7 +112,7 @@ def read_accounts(path: Path) -> AccountsFile:
     try:
         facts = examine(path, filename)
         with CsvRows(facts) as rows:
-            columns = _engine_columns(rows.header, filename)
+            columns = engine_columns(rows.header, filename)
             positions = {name: rows.header.index(header) for name, header in columns.items()}
             values: dict[str, list[str]] = {name: [] for name in columns}
             lines: list[int] = []

@@ -1,0 +1,291 @@
+"""Mapping runs: a partner's current list against our accounts through the matching engine, then
+the matches stored, the overlap history brought up to date and `overlap` partner touches written.
+
+A run is skipped when its input (the partner's list, our accounts' keys, our opportunities and the
+overrides) is the same as the last run's: nothing it would write could differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ecoops import audit
+from ecoops.actors import Actor
+from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.audit import utcnow
+from ecoops.crm.models import Account, Opportunity
+from ecoops.engines.matching import Overrides, match_accounts
+from ecoops.mapping.models import (
+    Decision,
+    MappingRun,
+    Match,
+    MatchOverride,
+    OverlapPeriod,
+    PartnerAccount,
+)
+from ecoops.mapping.uploads import current_upload
+from ecoops.partners.models import Partner
+from ecoops.permissions import Permission, require
+
+EVIDENCE_COLUMNS = (
+    "relation",
+    "name_similarity",
+    "domain_agreement",
+    "country_agreement",
+    "our_name_key",
+    "their_name_key",
+    "our_domain",
+    "their_domain",
+    "our_country",
+    "their_country",
+    "explanation",
+)
+OVERLAP_EVIDENCE = "overlap_period"
+
+
+def is_customer_label(label: str) -> bool:
+    """A partner's population label that means their customers ("Customer", "customers")."""
+    return label.strip().lower() in ("customer", "customers")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    partner_id: int
+    run: MappingRun | None  # None: the partner has no list yet
+    skipped: bool  # True: the input had not changed since the last run
+
+
+def _table(rows: Iterable[tuple[Any, ...]], names: tuple[str, ...]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    return pa.table(
+        {n: pa.array([str(v) for v in c], pa.string()) for n, c in zip(names, columns, strict=True)}
+    )
+
+
+def _fingerprint(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date | None = None) -> RunOutcome:
+    """Map one partner's current list; skipped when its input has not changed since the last run."""
+    require(actor, Permission.MANAGE_MAPPING)
+    today = today or utcnow().date()
+    upload = current_upload(session, partner_id)
+    if upload is None:
+        return RunOutcome(partner_id, None, skipped=False)
+    ours = session.execute(
+        select(Account.crm_id, Account.name, Account.website, Account.domain, Account.country).order_by(
+            Account.crm_id
+        )
+    ).all()
+    opportunities = session.execute(
+        select(
+            Opportunity.crm_id,
+            Opportunity.account_crm_id,
+            Opportunity.created_on,
+            Opportunity.close_date,
+            Opportunity.is_closed,
+        ).order_by(Opportunity.crm_id)
+    ).all()
+    overrides = session.execute(
+        select(MatchOverride.our_crm_id, MatchOverride.their_id, MatchOverride.decision)
+        .where(MatchOverride.partner_id == partner_id)
+        .order_by(MatchOverride.id)
+    ).all()
+    fingerprint = _fingerprint(
+        upload.sha256,
+        [tuple(r) for r in ours],
+        [tuple(r) for r in opportunities],
+        [tuple(r) for r in overrides],
+    )
+    last = session.scalar(
+        select(MappingRun).where(MappingRun.partner_id == partner_id).order_by(MappingRun.id.desc()).limit(1)
+    )
+    if last is not None and last.fingerprint == fingerprint:
+        return RunOutcome(partner_id, last, skipped=True)
+
+    run = MappingRun(partner_id=partner_id, upload_id=upload.id, fingerprint=fingerprint, run_by=actor.label)
+    session.add(run)
+    session.flush()
+    theirs = session.execute(
+        select(PartnerAccount.their_id, PartnerAccount.name, PartnerAccount.domain, PartnerAccount.country)
+        .where(PartnerAccount.upload_id == upload.id)
+        .order_by(PartnerAccount.id)
+    ).all()
+    decided = {
+        decision: _table(((o, t) for o, t, d in overrides if d == decision), ("our_id", "their_id"))
+        for decision in Decision
+    }
+    result = match_accounts(
+        _table(ours, ("id", "name", "website", "domain", "country")),
+        _table(theirs, ("id", "name", "domain", "country")),
+        overrides=Overrides(confirmed=decided[Decision.CONFIRMED], rejected=decided[Decision.REJECTED]),
+    )
+    pairs = _store_matches(session, partner_id, run.id, result.pairs)
+    _update_overlaps(session, partner_id, upload.id, pairs, today)
+    touches = _write_overlap_touches(session, actor, partner_id, today, opportunities)
+    run.our_accounts, run.their_accounts, run.matches = len(ours), len(theirs), len(pairs)
+    run.finished_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "mapping.run",
+        "partner",
+        partner_id,
+        run_id=run.id,
+        matches=len(pairs),
+        touches=touches,
+    )
+    return RunOutcome(partner_id, run, skipped=False)
+
+
+def _store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Table) -> list[Match]:
+    """Replace the partner's matches with this run's, keeping the run each pair was first seen in."""
+    first_seen = {
+        (our, their): run
+        for our, their, run in session.execute(
+            select(Match.our_crm_id, Match.their_id, Match.first_seen_run_id).where(
+                Match.partner_id == partner_id
+            )
+        )
+    }
+    session.execute(delete(Match).where(Match.partner_id == partner_id))
+    stored: dict[tuple[str, str], Match] = {}
+    for row in pairs.to_pylist():
+        key = (row["our_id"], row["their_id"])
+        if key in stored:  # the same their_id twice in one list: one match is enough
+            continue
+        stored[key] = Match(
+            partner_id=partner_id,
+            our_crm_id=row["our_id"],
+            their_id=row["their_id"],
+            method=row["method"],
+            score=float(row["score"]),
+            explanation={name: row.get(name) for name in EVIDENCE_COLUMNS},
+            first_seen_run_id=first_seen.get(key, run_id),
+        )
+    session.add_all(stored.values())
+    session.flush()
+    return list(stored.values())
+
+
+def _update_overlaps(
+    session: Session, partner_id: int, upload_id: int, pairs: list[Match], today: date
+) -> None:
+    """Open a period for each (our account, their population) that overlaps now, close those that ended."""
+    populations = dict(
+        session.execute(
+            select(PartnerAccount.their_id, PartnerAccount.population).where(
+                PartnerAccount.upload_id == upload_id
+            )
+        ).all()
+    )
+    # A hierarchy pair links related companies, not the same account: no overlap.
+    now = {
+        (m.our_crm_id, populations.get(m.their_id, ""))
+        for m in pairs
+        if m.explanation.get("relation") == "same"
+    }
+    open_periods = session.scalars(
+        select(OverlapPeriod).where(OverlapPeriod.partner_id == partner_id, OverlapPeriod.ended_on.is_(None))
+    ).all()
+    held = set()
+    for period in open_periods:
+        key = (period.account_crm_id, period.their_population)
+        if key in now:
+            held.add(key)
+        else:
+            period.ended_on = today
+    session.add_all(
+        OverlapPeriod(
+            partner_id=partner_id, account_crm_id=account, their_population=population, began_on=today
+        )
+        for account, population in sorted(now - held)
+    )
+    session.flush()
+
+
+def _write_overlap_touches(
+    session: Session,
+    actor: Actor,
+    partner_id: int,
+    today: date,
+    opportunities: Sequence[Any],
+) -> int:
+    """One `overlap` touch per opportunity that was open while its account was a partner's customer,
+    dated the first day both held (METRICS.md); an opportunity already touched keeps its first date."""
+    periods = [
+        p
+        for p in session.scalars(select(OverlapPeriod).where(OverlapPeriod.partner_id == partner_id))
+        if is_customer_label(p.their_population)
+    ]
+    if not periods:
+        return 0
+    touched = set(
+        session.scalars(
+            select(PartnerTouch.opportunity_crm_id).where(
+                PartnerTouch.partner_id == partner_id, PartnerTouch.kind == TouchKind.OVERLAP.value
+            )
+        )
+    )
+    by_account: dict[str, list[Any]] = {}
+    for opportunity in opportunities:
+        by_account.setdefault(opportunity.account_crm_id, []).append(opportunity)
+    firsts: dict[str, tuple[date, OverlapPeriod, str]] = {}
+    for period in periods:
+        for opportunity in by_account.get(period.account_crm_id, []):
+            opened = opportunity.created_on or period.began_on
+            closed = opportunity.close_date if opportunity.is_closed else None
+            began, ended = max(period.began_on, opened), period.ended_on or today
+            if opportunity.crm_id in touched or began > ended or (closed is not None and closed < began):
+                continue
+            if opportunity.crm_id not in firsts or began < firsts[opportunity.crm_id][0]:
+                firsts[opportunity.crm_id] = (began, period, opportunity.account_crm_id)
+    session.add_all(
+        PartnerTouch(
+            partner_id=partner_id,
+            opportunity_crm_id=crm_id,
+            account_crm_id=account,
+            kind=TouchKind.OVERLAP.value,
+            touched_on=began,
+            evidence_type=OVERLAP_EVIDENCE,
+            evidence_ref=str(period.id),
+            status="confirmed",
+            recorded_by=actor.label,
+        )
+        for crm_id, (began, period, account) in sorted(firsts.items())
+    )
+    session.flush()
+    return len(firsts)
+
+
+def run_all(
+    session: Session,
+    actor: Actor,
+    partner_ids: list[int] | None = None,
+    *,
+    on_partner: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Map each partner that has a list (or the ones given); `on_partner` hears of each as it finishes."""
+    require(actor, Permission.MANAGE_MAPPING)
+    ids = partner_ids or list(session.scalars(select(Partner.id).order_by(Partner.id)))
+    outcomes = []
+    for partner_id in ids:
+        outcome = run_mapping(session, actor, partner_id)
+        outcomes.append(outcome)
+        if on_partner is not None:
+            on_partner(outcome)
+    return outcomes
