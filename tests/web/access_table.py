@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
+from ecoops.attribution import review
+from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -248,6 +250,26 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/dashboards/figures/{figure}/records"): Row(page(Permission.READ_METRICS)),
     ("GET", "/dashboards/figures/{figure}/records.csv"): Row(page(Permission.READ_METRICS)),
     ("GET", "/dashboards/opportunities/{crm_id}"): Row(page(Permission.READ_METRICS)),
+    # Attribution review and rules
+    ("GET", "/attribution/touches"): Row(page(Permission.REVIEW_ATTRIBUTION)),
+    ("POST", "/attribution/proposals"): Row(
+        page(Permission.REVIEW_ATTRIBUTION, ok=303),
+        changes_state=False,
+        note="{touch_id}'s maker already stored every proposal, so nothing is left to propose (or audit)",
+    ),
+    ("POST", "/attribution/touches/{touch_id}/review"): Row(
+        page(Permission.REVIEW_ATTRIBUTION, ok=303), form={"decision": "confirm", "reason": "seen the deal"}
+    ),
+    ("GET", "/attribution/rules"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/attribution/rules"): Row(
+        page(Permission.MANAGE_METRIC_SETTINGS, ok=303),
+        form={
+            "sourcing_grace_days": "10",
+            "influence_look_back_days": "60",
+            "time_decay_half_life_days": "45",
+            "reason": "matrix",
+        },
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -326,6 +348,14 @@ def _link_nonce(session: Session, settings: Settings) -> str:
     )
 
 
+def _touch_id(session: Session, settings: Settings) -> str:
+    """A proposed touch, from the partner-source field of a deal naming a partner."""
+    partner = make_partner(session, name="Matrix Source Partner")
+    make_opportunity(session, account_crm_id="001MATRIXSRC", partner_source=partner.name)
+    review.propose_from_data(session, SYSTEM)
+    return str(session.scalars(select(PartnerTouch.id).order_by(PartnerTouch.id.desc())).first())
+
+
 def _crm_id(session: Session, settings: Settings) -> str:
     return make_opportunity(session, account_crm_id="001MATRIXOPP").crm_id
 
@@ -348,6 +378,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "figure": lambda session, settings: "revenue",
     "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,
+    "touch_id": _touch_id,
 }
 
 

@@ -1,0 +1,101 @@
+"""Pages of the attribution review (proposed touches confirmed or disputed) and of the attribution rules."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.attribution import review, rules
+from ecoops.config import Settings
+from ecoops.permissions import Permission
+from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+reviewer = page_permission(Permission.REVIEW_ATTRIBUTION)
+
+
+@router.get("/attribution/touches")
+def touches_page(
+    request: Request,
+    status: str = Query("proposed", pattern="^(proposed|confirmed|disputed)$"),
+    actor: Actor = Depends(reviewer),
+    session: Session = Depends(db),
+) -> Response:
+    return render(
+        request,
+        "attribution/touches.html",
+        status=status,
+        statuses=review.STATUSES,
+        rows=review.touches(session, actor, status),
+        unproposed=review.unproposed_count(session, actor),
+    )
+
+
+@router.post("/attribution/proposals")
+def propose(request: Request, actor: Actor = Depends(reviewer), session: Session = Depends(db)) -> Response:
+    count = review.propose_from_data(session, actor)
+    flash(request, f"{count} touches proposed from the CRM's partner-source field", "success")
+    return RedirectResponse("/attribution/touches", status_code=303)
+
+
+@router.post("/attribution/touches/{touch_id}/review")
+def review_touch(
+    request: Request,
+    touch_id: int,
+    decision: review.Decision = Form(...),
+    reason: str = Form("", max_length=2000),
+    actor: Actor = Depends(reviewer),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        touch = review.review_touch(session, actor, touch_id, decision, reason)
+        flash(request, f"Touch {touch.id} {touch.status}", "success")
+    except ValueError as error:
+        flash(request, str(error), "error")
+    return RedirectResponse("/attribution/touches", status_code=303)
+
+
+@router.get("/attribution/rules")
+def rules_page(
+    request: Request,
+    actor: Actor = Depends(page_permission(Permission.READ_METRICS)),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    return render(
+        request,
+        "attribution/rules.html",
+        current=rules.settings_in_force(session, settings.currency),
+        history=rules.history(session, actor),
+    )
+
+
+@router.post("/attribution/rules")
+def change_rules(
+    request: Request,
+    sourcing_grace_days: int = Form(..., ge=0, le=3650),
+    influence_look_back_days: int = Form(..., ge=0, le=3650),
+    time_decay_half_life_days: float = Form(..., gt=0, le=3650),
+    reason: str = Form("", max_length=2000),
+    actor: Actor = Depends(page_permission(Permission.MANAGE_METRIC_SETTINGS)),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    try:
+        rules.change_rules(
+            session,
+            actor,
+            sourcing_grace_days=sourcing_grace_days,
+            influence_look_back_days=influence_look_back_days,
+            time_decay_half_life_days=time_decay_half_life_days,
+            reason=reason,
+            currency=settings.currency,
+        )
+        flash(request, "Rules changed; every figure now uses them", "success")
+    except ValueError as error:
+        flash(request, str(error), "error")
+    return RedirectResponse("/attribution/rules", status_code=303)
