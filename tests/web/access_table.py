@@ -26,6 +26,8 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
+from ecoops.mapping import populations
+from ecoops.mapping import uploads as mapping_uploads
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import links, routing
 from ecoops.referrals.models import ReferralLink, Via
@@ -91,6 +93,13 @@ ACCOUNTS_CSV = (
     "accounts.csv",
     b"Account Owner,Account Name,Type,Industry,Billing Country,Website,Employees,Created Date,Account ID\r\n"
     b"Ana Owner,Matrix Imported,Customer,Software,Germany,https://imported.example,12,2024-05-01,001MATRIXIMP\r\n",
+    "text/csv",
+)
+
+PARTNER_ACCOUNTS_CSV = (
+    "partner.csv",
+    b"Account ID,Account Name,Website,Billing Country,Population\r\n"
+    b"T1,Matrix Mapped,matrixmapped.com,DE,Customers\r\n",
     "text/csv",
 )
 
@@ -270,6 +279,55 @@ ROUTES: dict[tuple[str, str], Row] = {
             "reason": "matrix",
         },
     ),
+    # Account mapping
+    ("GET", "/mapping"): Row(page(Permission.READ_MAPPING)),
+    ("GET", "/mapping/partners/{partner_id}"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/partners/{partner_id}/uploads"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), files={"file": PARTNER_ACCOUNTS_CSV}
+    ),
+    ("GET", "/mapping/partners/{partner_id}/overlaps"): Row(page(Permission.READ_MAPPING)),
+    ("GET", "/mapping/partners/{partner_id}/overlaps.csv"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/partners/{mapped_partner_id}/decisions"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"our_crm_id": "001MATRIXMAP", "their_id": "T1", "decision": "rejected"},
+    ),
+    ("GET", "/mapping/populations"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/populations"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={
+            "name": "Matrix DE",
+            "filter": '{{"conditions": [{{"field": "account.country", "op": "eq", "value": "DE"}}]}}',
+        },
+    ),
+    ("POST", "/mapping/populations/{population_id}"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={
+            "name": "Matrix FR",
+            "filter": '{{"conditions": [{{"field": "account.country", "op": "eq", "value": "FR"}}]}}',
+        },
+    ),
+    ("GET", "/api/v1/mapping/populations"): Row(api(Permission.READ_MAPPING)),
+    ("POST", "/api/v1/mapping/populations"): Row(
+        api(Permission.MANAGE_MAPPING, ok=201),
+        json={
+            "name": "Matrix API",
+            "filter": {"conditions": [{"field": "account.owner", "op": "eq", "value": "x"}]},
+        },
+    ),
+    ("PUT", "/api/v1/mapping/populations/{population_id}"): Row(
+        api(Permission.MANAGE_MAPPING),
+        json={
+            "name": "Matrix API 2",
+            "filter": {"conditions": [{"field": "account.owner", "op": "eq", "value": "y"}]},
+        },
+    ),
+    ("GET", "/api/v1/mapping/partners/{partner_id}/matrix"): Row(api(Permission.READ_MAPPING)),
+    ("GET", "/api/v1/mapping/partners/{partner_id}/overlaps"): Row(api(Permission.READ_MAPPING)),
+    ("GET", "/api/v1/mapping/partners/{partner_id}/decisions"): Row(api(Permission.READ_MAPPING)),
+    ("POST", "/api/v1/mapping/partners/{mapped_partner_id}/decisions"): Row(
+        api(Permission.MANAGE_MAPPING, ok=201),
+        json={"our_crm_id": "001MATRIXMAP", "their_id": "T1", "decision": "confirmed"},
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -360,6 +418,22 @@ def _crm_id(session: Session, settings: Settings) -> str:
     return make_opportunity(session, account_crm_id="001MATRIXOPP").crm_id
 
 
+def _mapped_partner_id(session: Session, settings: Settings) -> str:
+    """A partner whose current list has "T1", and our account "001MATRIXMAP": a pair to decide on."""
+    partner = make_partner(session, name="Matrix Mapped Partner")
+    make_account(session, crm_id="001MATRIXMAP", name="Matrix Mapped", domain="matrixmapped.com")
+    path = settings.var_dir / "matrix-partner.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PARTNER_ACCOUNTS_CSV[1])
+    mapping_uploads.upload_partner_list(session, SYSTEM, partner.id, path, "matrix-partner.csv")
+    return str(partner.id)
+
+
+def _population_id(session: Session, settings: Settings) -> str:
+    filter = {"conditions": [{"field": "account.country", "op": "eq", "value": "NL"}]}
+    return str(populations.create_population(session, SYSTEM, name="Matrix NL", filter=filter).id)
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
@@ -379,6 +453,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,
     "touch_id": _touch_id,
+    "mapped_partner_id": _mapped_partner_id,
+    "population_id": _population_id,
 }
 
 

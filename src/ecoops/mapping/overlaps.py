@@ -6,20 +6,23 @@ companies, not one account). A cell counts our distinct accounts.
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
+from ecoops.crm.imports.report import neutralise
 from ecoops.crm.models import Account, Opportunity
 from ecoops.mapping.models import Match, PartnerAccount
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.mapping.uploads import current_upload
-from ecoops.permissions import Permission, require
+from ecoops.partners.models import Partner
+from ecoops.permissions import NotFound, Permission, require
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,13 @@ class OverlapMatrix:
 
     def count(self, ours: str, theirs: str) -> int:
         return self.counts.get((ours, theirs), 0)
+
+
+def partner_or_404(session: Session, partner_id: int) -> Partner:
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound(f"no partner {partner_id}")
+    return partner
 
 
 def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
@@ -120,6 +130,7 @@ def matrix_of(session: Session, rows: list[OverlapRow]) -> OverlapMatrix:
 def overlap_matrix(session: Session, actor: Actor, partner_id: int) -> OverlapMatrix:
     """Our populations by the partner's, each cell the number of our accounts in both."""
     require(actor, Permission.READ_MAPPING)
+    partner_or_404(session, partner_id)
     return matrix_of(session, overlap_rows(session, partner_id))
 
 
@@ -128,8 +139,48 @@ def cell_accounts(
 ) -> list[OverlapRow]:
     """The overlapping pairs behind a cell (either side may be left open: a whole row or column)."""
     require(actor, Permission.READ_MAPPING)
+    partner_or_404(session, partner_id)
     return [
         row
         for row in overlap_rows(session, partner_id)
         if (not ours or ours in row.our_populations) and (theirs is None or row.their_population == theirs)
     ]
+
+
+EXPORT_COLUMNS = (
+    "our_id",
+    "our_name",
+    "owner",
+    "open_opportunities",
+    "open_amount",
+    "their_id",
+    "their_name",
+    "their_population",
+    "method",
+    "score",
+    "explanation",
+)
+
+
+def write_overlaps_csv(rows: list[OverlapRow], out: TextIO) -> None:
+    """The pairs behind a cell as CSV (out opened with newline=""), the partner's shared fields last;
+    every cell safe in a spreadsheet."""
+    extra = sorted({name for row in rows for name in row.their_fields})
+    writer = csv.writer(out)
+    writer.writerow([*EXPORT_COLUMNS, *extra])
+    for row in rows:
+        cells: list[object] = [
+            row.our_crm_id,
+            row.our_name,
+            row.owner,
+            row.open_opportunities,
+            f"{row.open_amount:.2f}",
+            row.their_id,
+            row.their_name,
+            row.their_population,
+            row.method,
+            f"{row.score:.4f}",
+            row.explanation.get("explanation") or "",
+            *(row.their_fields.get(name, "") for name in extra),
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in cells])

@@ -10,6 +10,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.attribution import pages as attribution_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
+    from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.portal import pages as portal_pages
@@ -25,6 +26,7 @@ def page_routers() -> list[APIRouter]:
         partner_pages.router,
         crm_pages.router,
         import_pages.router,
+        mapping_pages.router,
         account_pages.router,
         audit_pages.router,
         referral_pages.router,
@@ -42,6 +44,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
+    from ecoops.mapping import api as mapping_api
     from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
     from ecoops.referrals import api as referral_api
@@ -52,6 +55,7 @@ def api_routers() -> list[APIRouter]:
         partner_api.router,
         crm_api.router,
         import_api.router,
+        mapping_api.router,
         referral_api.router,
         metrics_api.router,
         audit_api.router,

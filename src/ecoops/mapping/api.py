@@ -1,0 +1,116 @@
+"""REST routes of account mapping under /api/v1/mapping: populations, a partner's overlap matrix, the
+pairs behind a cell with why they matched, and decisions on matches."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.mapping import overrides, populations, runs
+from ecoops.mapping.models import MatchOverride, Population
+from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404
+from ecoops.mapping.schemas import (
+    DecisionIn,
+    DecisionOut,
+    MatrixCell,
+    MatrixOut,
+    OverlapOut,
+    PopulationIn,
+    PopulationOut,
+)
+from ecoops.permissions import Permission
+from ecoops.web.deps import api_permission, db
+
+router = APIRouter(prefix="/mapping", tags=["mapping"])
+reader = api_permission(Permission.READ_MAPPING)
+manager = api_permission(Permission.MANAGE_MAPPING)
+
+
+def _population_out(session: Session, population: Population) -> PopulationOut:
+    key = f"{populations.CUSTOM_PREFIX}{population.id}"
+    size = len(populations.memberships(session).get(key, set()))
+    return PopulationOut(
+        key=key, name=population.name, built_in=False, filter=population.filter, accounts=size
+    )
+
+
+@router.get("/populations", response_model=list[PopulationOut])
+def list_populations(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[PopulationOut]:
+    sizes = {key: len(members) for key, members in populations.memberships(session).items()}
+    custom = {f"{populations.CUSTOM_PREFIX}{p.id}": p.filter for p in session.scalars(select(Population))}
+    return [
+        PopulationOut(
+            key=key,
+            name=name,
+            built_in=key in populations.BUILT_IN,
+            filter=custom.get(key),
+            accounts=sizes[key],
+        )
+        for key, name in populations.population_names(session).items()
+    ]
+
+
+@router.post("/populations", response_model=PopulationOut, status_code=201)
+def create_population(
+    body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> PopulationOut:
+    created = populations.create_population(session, actor, name=body.name, filter=body.filter)
+    return _population_out(session, created)
+
+
+@router.put("/populations/{population_id}", response_model=PopulationOut)
+def update_population(
+    population_id: int, body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> PopulationOut:
+    updated = populations.update_population(session, actor, population_id, name=body.name, filter=body.filter)
+    return _population_out(session, updated)
+
+
+@router.get("/partners/{partner_id}/matrix", response_model=MatrixOut)
+def matrix(partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)) -> MatrixOut:
+    found = overlap_matrix(session, actor, partner_id)
+    cells = [MatrixCell(ours=o, theirs=t, accounts=n) for (o, t), n in sorted(found.counts.items())]
+    return MatrixOut(
+        our_populations=found.our_populations, their_populations=found.their_populations, cells=cells
+    )
+
+
+@router.get("/partners/{partner_id}/overlaps", response_model=list[OverlapOut])
+def overlaps(
+    partner_id: int,
+    ours: str = Query("", description="Our population key; empty: all"),
+    theirs: str | None = Query(None, description="The partner's population label; absent: all"),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> list[OverlapOut]:
+    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
+    return [OverlapOut.model_validate(row) for row in rows]
+
+
+@router.get("/partners/{partner_id}/decisions", response_model=list[DecisionOut])
+def decisions(
+    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> list[MatchOverride]:
+    partner_or_404(session, partner_id)
+    return overrides.overrides(session, actor, partner_id)
+
+
+@router.post("/partners/{mapped_partner_id}/decisions", response_model=DecisionOut, status_code=201)
+def decide(
+    mapped_partner_id: int, body: DecisionIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> MatchOverride:
+    """Confirm, reject or add a pair by hand; the partner is re-mapped with it at once."""
+    partner_or_404(session, mapped_partner_id)
+    override = overrides.decide(
+        session,
+        actor,
+        mapped_partner_id,
+        our_crm_id=body.our_crm_id,
+        their_id=body.their_id,
+        decision=body.decision,
+        reason=body.reason,
+    )
+    runs.run_mapping(session, actor, mapped_partner_id)
+    return override

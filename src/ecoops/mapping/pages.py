@@ -1,0 +1,223 @@
+"""Mapping pages: partners' lists and runs, a partner's overlap matrix, the accounts behind a cell and
+why they matched, decisions on matches, CSV export, and custom populations."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.service import InvalidInput
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.crm.imports import uploads as stored_files
+from ecoops.mapping import overrides, populations, runs, uploads
+from ecoops.mapping.files import MappingFileError
+from ecoops.mapping.models import Decision, MappingRun, Population
+from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
+from ecoops.partners.models import Partner
+from ecoops.permissions import Permission
+from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+reader = page_permission(Permission.READ_MAPPING)
+manager = page_permission(Permission.MANAGE_MAPPING)
+
+
+def _last_run(session: Session, partner_id: int) -> MappingRun | None:
+    return session.scalar(
+        select(MappingRun).where(MappingRun.partner_id == partner_id).order_by(MappingRun.id.desc()).limit(1)
+    )
+
+
+@router.get("/mapping")
+def mapping_home(
+    request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    partners = session.scalars(select(Partner).order_by(Partner.name)).all()
+    rows = [(p, uploads.current_upload(session, p.id), _last_run(session, p.id)) for p in partners]
+    return render(request, "mapping/index.html", rows=rows)
+
+
+@router.get("/mapping/partners/{partner_id}")
+def partner_mapping(
+    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    partner = partner_or_404(session, partner_id)
+    current = uploads.current_upload(session, partner_id)
+    last_run = _last_run(session, partner_id)
+    return render(
+        request,
+        "mapping/partner.html",
+        partner=partner,
+        current=current,
+        last_run=last_run,
+        # A list newer than the last run has not been mapped yet (a run failed or is under way).
+        pending=current is not None and (last_run is None or last_run.upload_id != current.id),
+        matrix=overlap_matrix(session, actor, partner_id),
+        history=uploads.uploads(session, actor, partner_id),
+        decisions=overrides.overrides(session, actor, partner_id),
+    )
+
+
+@router.post("/mapping/partners/{partner_id}/uploads")
+def upload_list(
+    request: Request,
+    partner_id: int,
+    file: UploadFile = File(...),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    partner_or_404(session, partner_id)
+    filename = file.filename or "partner.csv"
+    token = stored_files.save_upload(settings.uploads_dir, file.file, filename)
+    path = stored_files.upload_path(settings.uploads_dir, token)
+    try:
+        outcome = uploads.upload_partner_list(session, actor, partner_id, path, Path(filename).name)
+    except MappingFileError as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse(f"/mapping/partners/{partner_id}", status_code=303)
+    finally:
+        stored_files.remove_upload(settings.uploads_dir, token)
+    upload = outcome.upload
+    if not outcome.changed:
+        flash(request, f"{upload.filename} has the same content as the current list: nothing changed")
+    else:
+        run = runs.run_mapping(session, actor, partner_id).run
+        skipped = len(upload.rows_without_id) + len(upload.rows_without_key)
+        flash(
+            request,
+            f"{upload.rows:,} accounts stored, {run.matches if run else 0:,} matches"
+            + (f"; {skipped:,} rows reported below" if skipped else ""),
+            "success",
+        )
+    return RedirectResponse(f"/mapping/partners/{partner_id}", status_code=303)
+
+
+@router.get("/mapping/partners/{partner_id}/overlaps")
+def overlaps_page(
+    request: Request,
+    partner_id: int,
+    ours: str = Query(""),
+    theirs: str | None = Query(None),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> Response:
+    partner = partner_or_404(session, partner_id)
+    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
+    names = populations.population_names(session)
+    return render(
+        request, "mapping/overlaps.html", partner=partner, rows=rows, ours=ours, theirs=theirs, names=names
+    )
+
+
+@router.get("/mapping/partners/{partner_id}/overlaps.csv")
+def overlaps_csv(
+    partner_id: int,
+    ours: str = Query(""),
+    theirs: str | None = Query(None),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> Response:
+    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
+    out = io.StringIO()
+    write_overlaps_csv(rows, out)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="overlaps-{partner_id}.csv"'},
+    )
+
+
+@router.post("/mapping/partners/{mapped_partner_id}/decisions")
+def decide(
+    request: Request,
+    mapped_partner_id: int,
+    our_crm_id: str = Form(...),
+    their_id: str = Form(...),
+    decision: Decision = Form(...),
+    reason: str = Form(""),
+    back: str = Form(""),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+) -> Response:
+    partner_or_404(session, mapped_partner_id)
+    try:
+        overrides.decide(
+            session,
+            actor,
+            mapped_partner_id,
+            our_crm_id=our_crm_id.strip(),
+            their_id=their_id.strip(),
+            decision=decision,
+            reason=reason,
+        )
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+    else:
+        runs.run_mapping(session, actor, mapped_partner_id)
+        flash(request, f"{our_crm_id} and {their_id}: {decision.value}", "success")
+    target = back if back.startswith("/mapping/") else f"/mapping/partners/{mapped_partner_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/mapping/populations")
+def populations_page(
+    request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    custom = session.scalars(select(Population).order_by(Population.name)).all()
+    sizes = {key: len(members) for key, members in populations.memberships(session).items()}
+    return render(
+        request,
+        "mapping/populations.html",
+        built_in=populations.BUILT_IN,
+        custom=[(p, json.dumps(p.filter, indent=2)) for p in custom],
+        sizes=sizes,
+        prefix=populations.CUSTOM_PREFIX,
+    )
+
+
+def _filter_json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the filter is not JSON: {exc.msg} (line {exc.lineno})") from None
+
+
+@router.post("/mapping/populations")
+def create_population(
+    request: Request,
+    name: str = Form(...),
+    filter: str = Form(...),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        populations.create_population(session, actor, name=name, filter=_filter_json(filter))
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+    return RedirectResponse("/mapping/populations", status_code=303)
+
+
+@router.post("/mapping/populations/{population_id}")
+def update_population(
+    request: Request,
+    population_id: int,
+    name: str = Form(...),
+    filter: str = Form(...),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        populations.update_population(session, actor, population_id, name=name, filter=_filter_json(filter))
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+    return RedirectResponse("/mapping/populations", status_code=303)

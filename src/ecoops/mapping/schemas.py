@@ -1,0 +1,72 @@
+"""Pydantic shapes of the mapping API: populations, the overlap matrix, overlapping pairs, decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecoops.mapping.models import Decision
+
+
+class PopulationIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    filter: dict[str, Any]
+
+
+class PopulationOut(BaseModel):
+    key: str
+    name: str
+    built_in: bool
+    filter: dict[str, Any] | None = None
+    accounts: int
+
+
+class MatrixCell(BaseModel):
+    ours: str
+    theirs: str
+    accounts: int
+
+
+class MatrixOut(BaseModel):
+    our_populations: dict[str, str]
+    their_populations: list[str]
+    cells: list[MatrixCell]
+
+
+class OverlapOut(BaseModel):
+    """One overlapping pair, with why it matched (the engine's evidence)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    our_crm_id: str
+    our_name: str
+    owner: str
+    open_opportunities: int
+    open_amount: Decimal
+    our_populations: list[str]
+    their_id: str
+    their_name: str
+    their_population: str
+    their_fields: dict[str, str]
+    method: str
+    score: float
+    explanation: dict[str, Any]
+
+
+class DecisionIn(BaseModel):
+    our_crm_id: str = Field(min_length=1, max_length=64)
+    their_id: str = Field(min_length=1, max_length=120)
+    decision: Decision
+    reason: str = ""
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    our_crm_id: str
+    their_id: str
+    decision: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
