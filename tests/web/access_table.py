@@ -328,6 +328,24 @@ ROUTES: dict[tuple[str, str], Row] = {
         api(Permission.MANAGE_MAPPING, ok=201),
         json={"our_crm_id": "001MATRIXMAP", "their_id": "T1", "decision": "confirmed"},
     ),
+    ("GET", "/mapping/sharing-defaults"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/sharing-defaults"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), form={"level_customers": "counts"}
+    ),
+    ("GET", "/mapping/partners/{partner_id}/sharing"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/partners/{partner_id}/sharing"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), form={"level_prospects": "all", "fields_prospects": "name"}
+    ),
+    ("GET", "/mapping/partners/{partner_id}/preview"): Row(page(Permission.READ_MAPPING)),
+    ("GET", "/api/v1/mapping/sharing-defaults"): Row(api(Permission.READ_MAPPING)),
+    ("PUT", "/api/v1/mapping/sharing-defaults"): Row(
+        api(Permission.MANAGE_MAPPING), json={"customers": {"level": "counts", "fields": []}}
+    ),
+    ("GET", "/api/v1/mapping/partners/{partner_id}/sharing"): Row(api(Permission.READ_MAPPING)),
+    ("PUT", "/api/v1/mapping/partners/{partner_id}/sharing"): Row(
+        api(Permission.MANAGE_MAPPING), json={"prospects": {"level": "overlapping", "fields": ["name"]}}
+    ),
+    ("GET", "/api/v1/mapping/partners/{partner_id}/shared-view"): Row(api(Permission.READ_MAPPING)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),

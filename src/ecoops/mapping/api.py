@@ -1,5 +1,5 @@
 """REST routes of account mapping under /api/v1/mapping: populations, a partner's overlap matrix, the
-pairs behind a cell with why they matched, and decisions on matches."""
+pairs behind a cell with why they matched, decisions on matches, sharing rules and the shared view."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
-from ecoops.mapping import overrides, populations, runs
+from ecoops.mapping import overrides, populations, runs, sharing
 from ecoops.mapping.models import MatchOverride, Population
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404
 from ecoops.mapping.schemas import (
@@ -19,6 +19,8 @@ from ecoops.mapping.schemas import (
     OverlapOut,
     PopulationIn,
     PopulationOut,
+    RuleIO,
+    SharedPopulationOut,
 )
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, db
@@ -114,3 +116,48 @@ def decide(
     )
     runs.run_mapping(session, actor, mapped_partner_id)
     return override
+
+
+def _rules_out(rules: dict[str, sharing.Rule]) -> dict[str, RuleIO]:
+    return {key: RuleIO(level=rule.level, fields=list(rule.fields)) for key, rule in rules.items()}
+
+
+def _rules_in(body: dict[str, RuleIO]) -> dict[str, sharing.Rule]:
+    return {key: sharing.Rule(rule.level, tuple(rule.fields)) for key, rule in body.items()}
+
+
+@router.get("/sharing-defaults", response_model=dict[str, RuleIO])
+def sharing_defaults(actor: Actor = Depends(reader), session: Session = Depends(db)) -> dict[str, RuleIO]:
+    return _rules_out(sharing.rules_for(session, None))
+
+
+@router.put("/sharing-defaults", response_model=dict[str, RuleIO])
+def set_sharing_defaults(
+    body: dict[str, RuleIO], actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> dict[str, RuleIO]:
+    """Rules for partners without their own, by population key."""
+    return _rules_out(sharing.set_rules(session, actor, None, _rules_in(body)))
+
+
+@router.get("/partners/{partner_id}/sharing", response_model=dict[str, RuleIO])
+def partner_sharing(
+    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> dict[str, RuleIO]:
+    """The rules in force for the partner (its own, else the defaults), by population key."""
+    partner_or_404(session, partner_id)
+    return _rules_out(sharing.rules_for(session, partner_id))
+
+
+@router.put("/partners/{partner_id}/sharing", response_model=dict[str, RuleIO])
+def set_partner_sharing(
+    partner_id: int, body: dict[str, RuleIO], actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> dict[str, RuleIO]:
+    return _rules_out(sharing.set_rules(session, actor, partner_id, _rules_in(body)))
+
+
+@router.get("/partners/{partner_id}/shared-view", response_model=list[SharedPopulationOut])
+def shared_view(
+    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> list[sharing.SharedPopulation]:
+    """Exactly what the partner may see of our accounts under its sharing rules."""
+    return sharing.shared_view(session, actor, partner_id)

@@ -1,10 +1,12 @@
 """Mapping pages: partners' lists and runs, a partner's overlap matrix, the accounts behind a cell and
-why they matched, decisions on matches, CSV export, and custom populations."""
+why they matched, decisions on matches, CSV export, custom populations, sharing rules and the
+"view as this partner" preview."""
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -16,9 +18,9 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads as stored_files
-from ecoops.mapping import overrides, populations, runs, uploads
+from ecoops.mapping import overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
-from ecoops.mapping.models import Decision, MappingRun, Population
+from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
@@ -221,3 +223,83 @@ def update_population(
     except InvalidInput as exc:
         flash(request, str(exc), "error")
     return RedirectResponse("/mapping/populations", status_code=303)
+
+
+def _rules_from_form(form: Mapping[str, str | list[str]], keys: list[str]) -> dict[str, sharing.Rule]:
+    """`level_<key>` and `fields_<key>` (repeated) for each population on the form."""
+    rules = {}
+    for key in keys:
+        level = form.get(f"level_{key}")
+        if isinstance(level, str) and level in SharingLevel.__members__.values():
+            given = form.get(f"fields_{key}", [])
+            fields = [given] if isinstance(given, str) else given
+            rules[key] = sharing.Rule(SharingLevel(level), tuple(fields))
+    return rules
+
+
+async def _form(request: Request) -> dict[str, str | list[str]]:
+    form = await request.form()
+    return {
+        key: [str(v) for v in form.getlist(key)] if key.startswith("fields_") else str(form[key])
+        for key in form
+    }
+
+
+def _sharing_page(request: Request, session: Session, partner: Partner | None) -> Response:
+    return render(
+        request,
+        "mapping/sharing.html",
+        partner=partner,
+        names=populations.population_names(session),
+        rules=sharing.rules_for(session, partner.id if partner else None),
+        levels=list(SharingLevel),
+        fields=sharing.SHAREABLE_FIELDS,
+    )
+
+
+@router.get("/mapping/sharing-defaults")
+def sharing_defaults(
+    request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    return _sharing_page(request, session, None)
+
+
+@router.get("/mapping/partners/{partner_id}/sharing")
+def partner_sharing(
+    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    return _sharing_page(request, session, partner_or_404(session, partner_id))
+
+
+@router.post("/mapping/sharing-defaults")
+async def save_sharing_defaults(
+    request: Request, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    keys = list(populations.population_names(session))
+    sharing.set_rules(session, actor, None, _rules_from_form(await _form(request), keys))
+    flash(request, "Default sharing saved: partners without rules of their own get these", "success")
+    return RedirectResponse("/mapping/sharing-defaults", status_code=303)
+
+
+@router.post("/mapping/partners/{partner_id}/sharing")
+async def save_partner_sharing(
+    request: Request, partner_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    keys = list(populations.population_names(session))
+    sharing.set_rules(session, actor, partner_id, _rules_from_form(await _form(request), keys))
+    flash(request, "Sharing saved", "success")
+    return RedirectResponse(f"/mapping/partners/{partner_id}/sharing", status_code=303)
+
+
+@router.get("/mapping/partners/{partner_id}/preview")
+def preview(
+    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    """What the partner would see, computed by the same function its API and portal use."""
+    partner = partner_or_404(session, partner_id)
+    return render(
+        request,
+        "mapping/preview.html",
+        partner=partner,
+        shown=sharing.shared_view(session, actor, partner_id),
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecoops.mapping.models import Decision
+from ecoops.mapping.models import Decision, SharingLevel
 
 
 class PopulationIn(BaseModel):
@@ -70,3 +70,19 @@ class DecisionOut(BaseModel):
     reason: str
     decided_by: str
     decided_at: datetime
+
+
+class RuleIO(BaseModel):
+    """A sharing rule: the level and the account fields shown."""
+
+    level: SharingLevel
+    fields: list[str] = []
+
+
+class SharedPopulationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    key: str
+    name: str
+    level: SharingLevel
+    counts: dict[str, int]
+    accounts: list[dict[str, str]]
