@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query
@@ -35,59 +36,29 @@ def _dashboard(
     )
 
 
-@router.get("/overview", response_model=FiguresOut)
-def overview(
-    query: service.MetricsQuery = Depends(metrics_query),
-    actor: Actor = Depends(reader),
-    session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
-) -> FiguresOut:
-    """Program overview: revenue (also by month), pipeline, partner vs direct, days in stage, attribution."""
-    return _dashboard("overview", session, actor, settings, query)
+def _dashboard_route(name: str, board: service.Dashboard) -> Callable[..., FiguresOut]:
+    def route(
+        query: service.MetricsQuery = Depends(metrics_query),
+        actor: Actor = Depends(reader),
+        session: Session = Depends(db),
+        settings: Settings = Depends(app_settings),
+    ) -> FiguresOut:
+        return _dashboard(name, session, actor, settings, query)
+
+    route.__doc__ = f"{board.title}: {', '.join(board.figures)} (null is 'no data', never 0)."
+    return route
 
 
-@router.get("/scorecard", response_model=FiguresOut)
-def scorecard(
-    query: service.MetricsQuery = Depends(metrics_query),
-    actor: Actor = Depends(reader),
-    session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
-) -> FiguresOut:
-    """Partner scorecard: credited revenue (sourced and linear models) and give and get, per partner."""
-    return _dashboard("scorecard", session, actor, settings, query)
-
-
-@router.get("/life-cycle", response_model=FiguresOut)
-def life_cycle(
-    query: service.MetricsQuery = Depends(metrics_query),
-    actor: Actor = Depends(reader),
-    session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
-) -> FiguresOut:
-    """Partners per stage, time to recruit and to first revenue, tenure and retention, partners needed."""
-    return _dashboard("life-cycle", session, actor, settings, query)
-
-
-@router.get("/eql-funnel", response_model=FiguresOut)
-def eql_funnel(
-    query: service.MetricsQuery = Depends(metrics_query),
-    actor: Actor = Depends(reader),
-    session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
-) -> FiguresOut:
-    """EQL pre-pipeline, EQL and SQL pipeline, conversion and closed-won from EQLs."""
-    return _dashboard("eql-funnel", session, actor, settings, query)
-
-
-@router.get("/forecast", response_model=FiguresOut)
-def forecast(
-    query: service.MetricsQuery = Depends(metrics_query),
-    actor: Actor = Depends(reader),
-    session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
-) -> FiguresOut:
-    """A forecast from overlaps (labelled so), with the counts and rates it rests on."""
-    return _dashboard("forecast", session, actor, settings, query)
+# One route per dashboard, with the figures the web page of the same name shows.
+for _name, _board in service.DASHBOARDS.items():
+    router.add_api_route(
+        f"/{_name}",
+        _dashboard_route(_name, _board),
+        methods=["GET"],
+        response_model=FiguresOut,
+        name=f"metrics_{_name.replace('-', '_')}",
+        summary=_board.title,
+    )
 
 
 @router.get("/figures/{figure}/records", response_model=RecordsOut)

@@ -35,33 +35,28 @@ def _series(label: str, values: list[Any]) -> dict[str, Any]:
     return {"label": label, "data": values}
 
 
+def _bars(chart_id: str, title: str, labels: list[Any], *datasets: dict[str, Any]) -> dict[str, Any]:
+    return {"id": chart_id, "title": title, "type": "bar", "labels": labels, "datasets": list(datasets)}
+
+
 def _charts(figures: dict[str, pa.Table]) -> list[dict[str, Any]]:
     """The charts a dashboard draws, from the same tables it shows (null stays null: a gap, not a 0)."""
     charts: list[dict[str, Any]] = []
     if "revenue_by_month" in figures:
         months = figures["revenue_by_month"].to_pylist()
+        revenue = [_series(c, [m[f"{c}_revenue"] for m in months]) for c in ("sourced", "influenced")]
         charts.append(
-            {
-                "id": "revenue_by_month",
-                "title": "Sourced and influenced revenue by month",
-                "type": "bar",
-                "labels": [m["month"] for m in months],
-                "datasets": [
-                    _series(c, [m[f"{c}_revenue"] for m in months]) for c in ("sourced", "influenced")
-                ],
-            }
+            _bars(
+                "revenue_by_month",
+                "Sourced and influenced revenue by month",
+                [m["month"] for m in months],
+                *revenue,
+            )
         )
     if "pipeline" in figures:
         pipeline = _by(figures["pipeline"], "classification")
-        charts.append(
-            {
-                "id": "pipeline",
-                "title": "Open pipeline by class",
-                "type": "bar",
-                "labels": list(CLASSES),
-                "datasets": [_series("pipeline", [pipeline.get(c, {}).get("pipeline") for c in CLASSES])],
-            }
-        )
+        values = [pipeline.get(c, {}).get("pipeline") for c in CLASSES]
+        charts.append(_bars("pipeline", "Open pipeline by class", list(CLASSES), _series("pipeline", values)))
     if "overlays" in figures:
         overlays = _by(figures["overlays"], "classification")
         for measure, title in (
@@ -70,50 +65,35 @@ def _charts(figures: dict[str, pa.Table]) -> list[dict[str, Any]]:
             ("mean_days_to_close", "Sales cycle (mean days)"),
             ("pipeline_velocity", "Pipeline velocity (per day)"),
         ):
+            values = [overlays.get(c, {}).get(measure) for c in CLASSES]
             charts.append(
-                {
-                    "id": f"overlay_{measure}",
-                    "title": f"{title}: partner vs direct",
-                    "type": "bar",
-                    "labels": list(CLASSES),
-                    "datasets": [_series(title, [overlays.get(c, {}).get(measure) for c in CLASSES])],
-                }
+                _bars(
+                    f"overlay_{measure}", f"{title}: partner vs direct", list(CLASSES), _series(title, values)
+                )
             )
     if "partners_per_stage" in figures:
         stages = figures["partners_per_stage"].to_pylist()
-        charts.append(
-            {
-                "id": "partners_per_stage",
-                "title": "Partners per stage",
-                "type": "bar",
-                "labels": [s["stage"] for s in stages],
-                "datasets": [_series("partners", [s["partners"] for s in stages])],
-            }
+        counts = _series("partners", [s["partners"] for s in stages])
+        charts.append(_bars("partners_per_stage", "Partners per stage", [s["stage"] for s in stages], counts))
+    if "retention_curve" in figures:
+        curve = figures["retention_curve"].to_pylist()
+        line = _bars(
+            "retention_curve",
+            "Retention: share still signed, months after first signing",
+            [c["months_after_signing"] for c in curve],
+            _series("retained", [c["retention_rate"] for c in curve]),
         )
+        charts.append(line | {"type": "line"})
     if "eql_funnel" in figures and figures["eql_funnel"].num_rows:
         funnel = figures["eql_funnel"].to_pylist()[0]
-        charts.append(
-            {
-                "id": "eql_funnel",
-                "title": "EQL → SQL → won",
-                "type": "bar",
-                "labels": ["EQLs", "SQLs", "won"],
-                "datasets": [_series("count", [funnel["eqls"], funnel["sqls"], funnel["won_opportunities"]])],
-            }
-        )
+        counts = _series("count", [funnel["eqls"], funnel["sqls"], funnel["won_opportunities"]])
+        charts.append(_bars("eql_funnel", "EQL → SQL → won", ["EQLs", "SQLs", "won"], counts))
     if "scorecard" in figures:
         top = figures["scorecard"].slice(0, 15).to_pylist()
+        sourced = _series("sourced model", [r["sourced_revenue"] for r in top])
+        linear = _series("linear model", [r["linear_revenue"] for r in top])
         charts.append(
-            {
-                "id": "scorecard",
-                "title": "Credited revenue, top partners",
-                "type": "bar",
-                "labels": [r["partner"] for r in top],
-                "datasets": [
-                    _series("sourced model", [r["sourced_revenue"] for r in top]),
-                    _series("linear model", [r["linear_revenue"] for r in top]),
-                ],
-            }
+            _bars("scorecard", "Credited revenue, top partners", [r["partner"] for r in top], sourced, linear)
         )
     return charts
 

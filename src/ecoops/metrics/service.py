@@ -168,6 +168,42 @@ def _scorecard(snapshot: Snapshot, query: MetricsQuery) -> Explained:
     return Explained(pa.Table.from_pylist(rows), lambda: attributed.records)
 
 
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later (29 February → 28 February, 31st → the month's last day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return min(date(year, month, 1) + timedelta(days=day.day - 1), following - timedelta(days=1))
+
+
+RETENTION_MONTHS = 24
+
+
+def _retention_curve(snapshot: Snapshot, query: MetricsQuery) -> Explained:
+    """For each month k after the first signing: of the partners first signed at least k months before the
+    as-of date, the share whose first spell had not ended k months after it (the 12-month point is the
+    engine's retention rate); "no data" once no partner was signed that long ago."""
+    tenure = tenure_and_retention(snapshot, query.filters)
+    spells = tenure.records.to_pylist()
+    rows = []
+    for months in range(RETENTION_MONTHS + 1):
+        cohort = [s for s in spells if _add_months(s["first_signed_on"], months) <= query.as_of]
+        retained = [
+            s
+            for s in cohort
+            if s["first_left_on"] is None or s["first_left_on"] > _add_months(s["first_signed_on"], months)
+        ]
+        rows.append(
+            {
+                "months_after_signing": months,
+                "cohort": len(cohort),
+                "retained": len(retained),
+                "retention_rate": len(retained) / len(cohort) if cohort else None,
+            }
+        )
+    return Explained(pa.Table.from_pylist(rows), lambda: pa.Table.from_pylist(spells))
+
+
 def _flow(
     function: Callable[[Snapshot, Period, Filters], Explained],
 ) -> Callable[[Snapshot, MetricsQuery], Explained]:
@@ -199,6 +235,7 @@ FIGURES: dict[str, Figure] = {
     "time_to_recruit": Figure("Time to recruit (signings in period)", _flow(time_to_recruit)),
     "first_revenue": Figure("Time to first revenue and activation (signed in period)", _flow(first_revenue)),
     "tenure_and_retention": Figure("Tenure and 12-month retention (as of)", _stock(tenure_and_retention)),
+    "retention_curve": Figure("Retention curve: months after first signing (as of)", _retention_curve),
     "partners_needed": Figure(
         "Partners needed for the target, per program",
         lambda snapshot, query: partners_needed(snapshot, query.target_revenue, query.filters),
@@ -242,6 +279,7 @@ DASHBOARDS: dict[str, Dashboard] = {
             "time_to_recruit",
             "first_revenue",
             "tenure_and_retention",
+            "retention_curve",
             "partners_needed",
             "give_and_get",
         ),
