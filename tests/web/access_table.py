@@ -346,6 +346,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         api(Permission.MANAGE_MAPPING), json={"prospects": {"level": "overlapping", "fields": ["name"]}}
     ),
     ("GET", "/api/v1/mapping/partners/{partner_id}/shared-view"): Row(api(Permission.READ_MAPPING)),
+    ("GET", "/mapping/shared-accounts"): Row(page(Permission.READ_MAPPING)),
+    ("GET", "/mapping/co-sell"): Row(page(Permission.READ_MAPPING)),
+    ("GET", "/api/v1/mapping/shared-accounts"): Row(api(Permission.READ_MAPPING)),
+    ("GET", "/api/v1/mapping/co-sell"): Row(api(Permission.READ_MAPPING)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
-from ecoops.mapping import overrides, populations, runs, sharing
+from ecoops.mapping import cross_partner, overrides, populations, runs, sharing
 from ecoops.mapping.models import MatchOverride, Population
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404
 from ecoops.mapping.schemas import (
@@ -20,6 +20,7 @@ from ecoops.mapping.schemas import (
     PopulationIn,
     PopulationOut,
     RuleIO,
+    SharedAccountOut,
     SharedPopulationOut,
 )
 from ecoops.permissions import Permission
@@ -161,3 +162,21 @@ def shared_view(
 ) -> list[sharing.SharedPopulation]:
     """Exactly what the partner may see of our accounts under its sharing rules."""
     return sharing.shared_view(session, actor, partner_id)
+
+
+@router.get("/shared-accounts", response_model=list[SharedAccountOut])
+def shared_accounts(
+    limit: int = Query(50, ge=1, le=1000), actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> list[cross_partner.SharedAccount]:
+    """Our accounts that the most partners also have."""
+    return cross_partner.most_shared_accounts(session, actor, limit=limit)
+
+
+@router.get("/co-sell", response_model=dict[str, list[SharedAccountOut]])
+def co_sell(
+    owner: str = Query("", description="One account owner; empty: all"),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> dict[str, list[cross_partner.SharedAccount]]:
+    """Per account owner, their accounts with open opportunities that partners also have."""
+    return cross_partner.co_sell_list(session, actor, owner=owner)

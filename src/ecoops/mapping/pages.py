@@ -18,7 +18,7 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads as stored_files
-from ecoops.mapping import overrides, populations, runs, sharing, uploads
+from ecoops.mapping import cross_partner, overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
 from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
@@ -302,4 +302,25 @@ def preview(
         "mapping/preview.html",
         partner=partner,
         shown=sharing.shared_view(session, actor, partner_id),
+    )
+
+
+@router.get("/mapping/shared-accounts")
+def shared_accounts_page(
+    request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    return render(
+        request, "mapping/shared_accounts.html", accounts=cross_partner.most_shared_accounts(session, actor)
+    )
+
+
+@router.get("/mapping/co-sell")
+def co_sell_page(
+    request: Request, owner: str = Query(""), actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    return render(
+        request,
+        "mapping/co_sell.html",
+        owner=owner,
+        by_owner=cross_partner.co_sell_list(session, actor, owner=owner),
     )

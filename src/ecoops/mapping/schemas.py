@@ -86,3 +86,13 @@ class SharedPopulationOut(BaseModel):
     level: SharingLevel
     counts: dict[str, int]
     accounts: list[dict[str, str]]
+
+
+class SharedAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    crm_id: str
+    name: str
+    owner: str
+    open_opportunities: int
+    open_amount: Decimal
+    partners: list[tuple[str, str]]
