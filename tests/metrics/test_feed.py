@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from ecoops.engines.metrics import Period, partner_revenue, pipeline_by_class, take_snapshot
+from ecoops.engines.metrics import Period, eql_pre_pipeline, partner_revenue, pipeline_by_class, take_snapshot
+from ecoops.mapping.models import OverlapPeriod
 from ecoops.metrics.feed import load_inputs
+from tests.factories import make_account
 from tests.metrics.scenario import AS_OF, Q1, seed
 
 pytestmark = pytest.mark.all_backends
@@ -70,3 +72,33 @@ def test_referral_days_follow_the_workspace_time_zone(session: Session) -> None:
     seed(session)
     feed = load_inputs(session, ZoneInfo("Pacific/Auckland"))  # 12:00 UTC is already the next day there
     assert feed.inputs.referrals.column("created_on").to_pylist() == [date(2025, 2, 4)]
+
+
+def test_overlaps_are_fed_with_our_populations_of_today(session: Session) -> None:
+    scenario = seed(session)
+    make_account(session, crm_id="A4")  # deal 4 is open: our open-opportunities population
+    make_account(session, crm_id="A9")  # no deal: a prospect
+    for account, label in (("A4", "Customers"), ("A9", "customer"), ("A9", "Partners")):
+        session.add(
+            OverlapPeriod(
+                partner_id=scenario.acme.id,
+                account_crm_id=account,
+                their_population=label,
+                began_on=date(2025, 1, 15),
+            )
+        )
+    session.flush()
+    feed = load_inputs(session, ZoneInfo("UTC"))
+    fed = sorted(
+        (o["our_account_crm_id"], o["our_population"], o["partner_population"])
+        for o in feed.inputs.overlaps.to_pylist()
+    )
+    assert fed == [
+        ("A4", "open_opportunities", "customers"),
+        ("A9", "prospects", "Partners"),
+        ("A9", "prospects", "customers"),
+    ]
+    with take_snapshot(feed.inputs, AS_OF) as snapshot:
+        pre_pipeline = eql_pre_pipeline(snapshot).figures.to_pylist()
+    # A4 at its open amount (500); A9 at the mean won deal of 12 months: (1,000 + 2,000 + 3,000) / 3.
+    assert pre_pipeline == [{"accounts": 2, "valued_at_average": 1, "value": 2500.0}]

@@ -12,7 +12,9 @@ Gaps in the stored data are settled here, the same way for every figure (docs/da
   that partner is stored for the opportunity yet; it is dated the opportunity's creation;
 - referrals: inbound → `in`, outbound → `out`, dated their submission day in the workspace time zone,
   rejected and declined ones left out (they never became EQLs);
-- overlaps: none are stored yet (account mapping keeps no dated overlaps), so the table is empty.
+- overlaps: account mapping's dated overlap periods, once per built-in population of ours the account
+  is in **today** (our populations keep no history), a partner label meaning "customers" (mapping's
+  own rule) fed as `customers`.
 """
 
 from __future__ import annotations
@@ -29,17 +31,21 @@ from sqlalchemy.orm import Session
 
 from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.crm.imports.values import stage_outcome
-from ecoops.crm.models import Opportunity, OpportunityStageChange
+from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
 from ecoops.engines.metrics import MetricsInputs, validate_inputs
 from ecoops.engines.metrics.inputs import (
     MEMBERSHIPS,
     OPPORTUNITIES,
     OPPORTUNITY_STAGE_CHANGES,
+    OVERLAPS,
     PARTNER_STAGE_CHANGES,
     PARTNERS,
     REFERRALS,
     TOUCHES,
 )
+from ecoops.mapping.models import OverlapPeriod
+from ecoops.mapping.populations import BUILT_IN, built_in_where
+from ecoops.mapping.runs import is_customer_label
 from ecoops.partners.models import Membership, Partner, PartnerStageChange
 from ecoops.referrals.models import Direction, Referral, Status
 
@@ -218,6 +224,37 @@ def _referrals(session: Session, tz: ZoneInfo) -> pa.Table:
     )
 
 
+def _overlaps(session: Session) -> pa.Table:
+    rows = []
+    # One row per (period, population of ours): the id keeps them apart, the period id readable in it.
+    for rank, population in enumerate(BUILT_IN):
+        statement = (
+            select(
+                OverlapPeriod.id,
+                OverlapPeriod.account_crm_id,
+                OverlapPeriod.partner_id,
+                OverlapPeriod.their_population,
+                OverlapPeriod.began_on,
+                OverlapPeriod.ended_on,
+            )
+            .join(Account, Account.crm_id == OverlapPeriod.account_crm_id)
+            .where(built_in_where(population))
+        )
+        for period_id, account, partner_id, label, began_on, ended_on in session.execute(statement):
+            rows.append(
+                {
+                    "overlap_id": period_id * len(BUILT_IN) + rank,
+                    "our_account_crm_id": account,
+                    "partner_id": partner_id,
+                    "partner_population": "customers" if is_customer_label(label) else label,
+                    "our_population": population,
+                    "began_on": began_on,
+                    "ended_on": ended_on,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=OVERLAPS)
+
+
 def _local_day(moment: datetime, tz: ZoneInfo) -> date:
     # SQLite hands timestamps back without their zone; they are stored in UTC.
     if moment.tzinfo is None:
@@ -248,5 +285,6 @@ def load_inputs(session: Session, tz: ZoneInfo) -> Feed:
             session, select(Membership.partner_id, Membership.program_id, Membership.tier_id), MEMBERSHIPS
         ),
         referrals=_referrals(session, tz),
+        overlaps=_overlaps(session),
     )
     return Feed(inputs=inputs, skipped_opportunities=skipped)
