@@ -41,6 +41,7 @@ def _population_out(session: Session, population: Population) -> PopulationOut:
 
 @router.get("/populations", response_model=list[PopulationOut])
 def list_populations(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[PopulationOut]:
+    """Our populations, built-in and custom, with how many accounts each holds."""
     sizes = {key: len(members) for key, members in populations.memberships(session).items()}
     custom = {f"{populations.CUSTOM_PREFIX}{p.id}": p.filter for p in session.scalars(select(Population))}
     return [
@@ -59,6 +60,7 @@ def list_populations(actor: Actor = Depends(reader), session: Session = Depends(
 def create_population(
     body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> PopulationOut:
+    """Save a custom population (a name and a validated filter)."""
     created = populations.create_population(session, actor, name=body.name, filter=body.filter)
     return _population_out(session, created)
 
@@ -67,12 +69,14 @@ def create_population(
 def update_population(
     population_id: int, body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> PopulationOut:
+    """Rename a custom population or change its filter."""
     updated = populations.update_population(session, actor, population_id, name=body.name, filter=body.filter)
     return _population_out(session, updated)
 
 
 @router.get("/partners/{partner_id}/matrix", response_model=MatrixOut)
 def matrix(partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)) -> MatrixOut:
+    """The partner's overlap matrix: our populations by theirs, accounts per cell."""
     found = overlap_matrix(session, actor, partner_id)
     cells = [MatrixCell(ours=o, theirs=t, accounts=n) for (o, t), n in sorted(found.counts.items())]
     return MatrixOut(
@@ -88,6 +92,7 @@ def overlaps(
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> list[OverlapOut]:
+    """The overlapping pairs behind a cell (or a row, a column, all), with why they matched."""
     rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
     return [OverlapOut.model_validate(row) for row in rows]
 
@@ -96,6 +101,7 @@ def overlaps(
 def decisions(
     partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> list[MatchOverride]:
+    """The decisions on the partner's matches, newest first."""
     partner_or_404(session, partner_id)
     return overrides.overrides(session, actor, partner_id)
 
@@ -129,6 +135,7 @@ def _rules_in(body: dict[str, RuleIO]) -> dict[str, sharing.Rule]:
 
 @router.get("/sharing-defaults", response_model=dict[str, RuleIO])
 def sharing_defaults(actor: Actor = Depends(reader), session: Session = Depends(db)) -> dict[str, RuleIO]:
+    """The default sharing rules, by population key."""
     return _rules_out(sharing.rules_for(session, None))
 
 
@@ -153,6 +160,7 @@ def partner_sharing(
 def set_partner_sharing(
     partner_id: int, body: dict[str, RuleIO], actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> dict[str, RuleIO]:
+    """Save the partner's own sharing rules, by population key."""
     return _rules_out(sharing.set_rules(session, actor, partner_id, _rules_in(body)))
 
 
