@@ -84,3 +84,29 @@ def test_records_explanation_and_errors(session: Session, client: TestClient) ->
             "won_amount": None,
         }
     ]
+
+
+def test_type_and_deal_owner_filters(session: Session, client: TestClient) -> None:
+    scenario = seed(session)
+    scenario.deals[5].owner = "Olivia"
+    session.flush()
+    headers = bearer(session, make_user(session, Role.SALES))
+    resellers = client.get("/api/v1/metrics/overview", params=PARAMS | {"type": "reseller"}, headers=headers)
+    revenue = {r["classification"]: r["revenue"] for r in resellers.json()["figures"]["revenue"]}
+    assert revenue == {"sourced": 1000.0, "influenced": None}  # Beta is the only reseller
+    olivia = client.get("/api/v1/metrics/overview", params=PARAMS | {"deal_owner": "Olivia"}, headers=headers)
+    revenue = {r["classification"]: r["revenue"] for r in olivia.json()["figures"]["revenue"]}
+    assert revenue == {"sourced": 3000.0, "influenced": None}  # only deal 5 is Olivia's
+
+
+def test_partner_manager_filter(session: Session, client: TestClient) -> None:
+    scenario = seed(session)
+    manager = make_user(session, Role.PARTNER_MANAGER)
+    scenario.acme.owner_id = manager.id
+    session.flush()
+    headers = bearer(session, manager)
+    body = client.get(
+        "/api/v1/metrics/overview", params=PARAMS | {"owner": manager.id}, headers=headers
+    ).json()
+    revenue = {r["classification"]: r["revenue"] for r in body["figures"]["revenue"]}
+    assert revenue == {"sourced": 3000.0, "influenced": 2000.0}  # Acme's deals 5 and 2
