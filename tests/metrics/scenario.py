@@ -46,6 +46,7 @@ def _touch(session: Session, partner: Partner, deal: Opportunity, kind: str, on:
             status=fields.get("status", "confirmed"),
             evidence_type=fields.get("evidence_type", "user"),
             evidence_ref=fields.get("evidence_ref", "1"),
+            recorded_by=fields.get("recorded_by", ""),
         )
     )
 
@@ -116,7 +117,16 @@ def seed(session: Session) -> Scenario:
             ),
         ]
     )
-    _touch(session, beta, deals[1], "referral", date(2025, 1, 12), evidence_type="referral", evidence_ref="9")
+    _touch(
+        session,
+        beta,
+        deals[1],
+        "referral",
+        date(2025, 1, 12),
+        evidence_type="referral",
+        evidence_ref="9",
+        recorded_by="referral desk",
+    )
     _touch(session, acme, deals[2], "co_sell", date(2025, 2, 1))
     _touch(session, acme, deals[5], "crm_source", date(2025, 2, 15), evidence_type="crm_field")
     _referral(session, acme, "inbound", "rejected", "400")

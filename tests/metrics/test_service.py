@@ -77,6 +77,13 @@ def test_filters_records_and_explanations(session: Session, settings: Settings) 
         ("Acme Partners", "crm_source", "proposed"),
     }
     assert [(s["partner"], s["sourced"], s["linear"]) for s in explanation.shares] == [("Beta Co", 1.0, 1.0)]
+    evidence = {
+        t["kind"]: (t["evidence_type"], t["evidence_ref"], t["recorded_by"]) for t in explanation.touches
+    }
+    assert evidence == {
+        "referral": ("referral", "9", "referral desk"),
+        "crm_source": ("crm_field", "partner_source", "derived from the CRM field"),
+    }
     with pytest.raises(NotFound):
         service.explain(session, SYSTEM, settings, AS_OF, scenario.deals[3].crm_id)
 

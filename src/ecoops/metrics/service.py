@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
 from ecoops.actors import Actor
+from ecoops.attribution.models import PartnerTouch
 from ecoops.attribution.rules import settings_in_force
 from ecoops.config import Settings
 from ecoops.engines.metrics import (
@@ -376,9 +377,23 @@ def explain(session: Session, actor: Actor, config: Settings, as_of: date, crm_i
     if not found.opportunity.num_rows:
         raise NotFound(f"no opportunity {crm_id!r} on {as_of}")
     labels = _names(session)
+    touches = _with_names(found.touches.drop_columns(["opportunity_key"]), labels).to_pylist()
+    # The engine carries the evidence's type and reference; the note and who recorded it are stored beside.
+    stored = {
+        touch_id: (note, recorded_by)
+        for touch_id, note, recorded_by in session.execute(
+            select(PartnerTouch.id, PartnerTouch.note, PartnerTouch.recorded_by).where(
+                PartnerTouch.id.in_([t["touch_id"] for t in touches if t["touch_id"] > 0])
+            )
+        )
+    }
+    for touch in touches:
+        touch["note"], touch["recorded_by"] = stored.get(
+            touch["touch_id"], ("", "derived from the CRM field")
+        )
     return Explanation(
         opportunity=_with_names(found.opportunity.drop_columns(["opportunity_key"]), labels).to_pylist()[0],
-        touches=_with_names(found.touches.drop_columns(["opportunity_key"]), labels).to_pylist(),
+        touches=touches,
         shares=_with_names(found.shares, labels).to_pylist(),
         settings=rules,
     )
