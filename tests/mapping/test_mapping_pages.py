@@ -34,7 +34,8 @@ def test_upload_matrix_why_reject_and_export(client: TestClient, session: Sessio
     assert uploaded.status_code == 303
 
     page = client.get(f"/mapping/partners/{partner.id}")
-    assert "7 accounts stored, 5 matches" in page.text and "lines 7" in page.text
+    assert "7 accounts stored; mapping started" in page.text and "lines 7" in page.text
+    assert "Mapping the current list" not in page.text  # the run after the upload has finished
     assert 'overlaps?ours=customers&amp;theirs=Customers">2</a>' in page.text
 
     cell = client.get(

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads as stored_files
+from ecoops.db import transaction
 from ecoops.mapping import cross_partner, overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
 from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
@@ -28,6 +30,7 @@ from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
+logger = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_MAPPING)
 manager = page_permission(Permission.MANAGE_MAPPING)
@@ -69,10 +72,21 @@ def partner_mapping(
     )
 
 
+def map_in_background(sessions: sessionmaker[Session], actor: Actor, partner_id: int) -> None:
+    """The mapping run that follows an upload, as a job of its own."""
+    try:
+        with transaction(sessions) as session:
+            runs.run_mapping(session, actor, partner_id)
+    except Exception:
+        # The page keeps showing the list as not mapped; `ecoops map` retries it.
+        logger.exception("mapping partner %s after an upload failed", partner_id)
+
+
 @router.post("/mapping/partners/{partner_id}/uploads")
 def upload_list(
     request: Request,
     partner_id: int,
+    background: BackgroundTasks,
     file: UploadFile = File(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -93,11 +107,13 @@ def upload_list(
     if not outcome.changed:
         flash(request, f"{upload.filename} has the same content as the current list: nothing changed")
     else:
-        run = runs.run_mapping(session, actor, partner_id).run
+        # After the response, in a transaction of its own: the upload is committed by then, and a
+        # large list does not hold the request open. The page shows the list as not mapped until done.
+        background.add_task(map_in_background, request.app.state.sessions, actor, partner_id)
         skipped = len(upload.rows_without_id) + len(upload.rows_without_key)
         flash(
             request,
-            f"{upload.rows:,} accounts stored, {run.matches if run else 0:,} matches"
+            f"{upload.rows:,} accounts stored; mapping started"
             + (f"; {skipped:,} rows reported below" if skipped else ""),
             "success",
         )
