@@ -111,6 +111,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/logout"): Row(everyone(LOGIN)),
     ("GET", "/"): Row(signed_in(303, 303)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
+    ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/api/docs"): Row(everyone(200)),
     ("GET", "/api/v1/openapi.json"): Row(everyone(200)),
     # Partner program
@@ -270,6 +271,20 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.REVIEW_ATTRIBUTION, ok=303), form={"decision": "confirm", "reason": "seen the deal"}
     ),
     ("GET", "/attribution/rules"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/api/v1/attribution/touches"): Row(api(Permission.REVIEW_ATTRIBUTION)),
+    ("POST", "/api/v1/attribution/touches/{touch_id}/review"): Row(
+        api(Permission.REVIEW_ATTRIBUTION), json={"decision": "dispute", "reason": "not theirs"}
+    ),
+    ("GET", "/api/v1/attribution/rules"): Row(api(Permission.READ_METRICS)),
+    ("POST", "/api/v1/attribution/rules"): Row(
+        api(Permission.MANAGE_METRIC_SETTINGS, ok=201),
+        json={
+            "sourcing_grace_days": 5,
+            "influence_look_back_days": 60,
+            "time_decay_half_life_days": 20,
+            "reason": "matrix",
+        },
+    ),
     ("POST", "/attribution/rules"): Row(
         page(Permission.MANAGE_METRIC_SETTINGS, ok=303),
         form={

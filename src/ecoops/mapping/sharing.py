@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.accounts.service import InvalidInput
-from ecoops.actors import Actor
+from ecoops.actors import Actor, ActorKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account
 from ecoops.mapping.models import SharingLevel, SharingRule
 from ecoops.mapping.overlaps import OverlapRow, overlap_rows, partner_or_404
 from ecoops.mapping.populations import memberships, population_names
-from ecoops.permissions import Permission, require
+from ecoops.permissions import NotFound, Permission, require
 
 SHAREABLE_FIELDS = ("name", "domain", "country", "industry", "owner")
 
@@ -131,7 +131,11 @@ def visible(
 def shared_view(session: Session, actor: Actor, partner_id: int) -> list[SharedPopulation]:
     """Everything the partner may see of our accounts, per population: the API, the preview and any
     partner-facing page go through here."""
-    require(actor, Permission.READ_MAPPING)
+    if actor.kind == ActorKind.PARTNER_USER:
+        if actor.partner_id != partner_id:  # another partner's view: as if it did not exist
+            raise NotFound(f"no partner {partner_id}")
+    else:
+        require(actor, Permission.READ_MAPPING)
     partner_or_404(session, partner_id)
     rules = rules_for(session, partner_id)
     members = memberships(session)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import MIN_PASSWORD_LENGTH
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.mapping.sharing import shared_view
 from ecoops.portal import service
 from ecoops.referrals import links
 from ecoops.web.deps import app_settings, db, page_actor
@@ -37,3 +38,13 @@ def portal(
         link_urls=[f"{request.base_url}r/{links.link_token(link, settings)}" for link in shared],
         min_password_length=MIN_PASSWORD_LENGTH,
     )
+
+
+@router.get("/portal/overlaps")
+def overlaps(
+    request: Request, actor: Actor = Depends(page_actor), session: Session = Depends(db)
+) -> Response:
+    """The accounts we share with the partner, exactly as our sharing rules allow (and nothing more)."""
+    if actor.is_internal or actor.partner_id is None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "portal/overlaps.html", shown=shared_view(session, actor, actor.partner_id))
