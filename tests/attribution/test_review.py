@@ -17,7 +17,7 @@ from ecoops.config import Settings
 from ecoops.engines.metrics import Period
 from ecoops.metrics import service
 from ecoops.permissions import Forbidden
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import bearer, csrf_from, make_user, sign_in
 from tests.metrics.scenario import AS_OF, Q1, seed
 
 QUERY = service.MetricsQuery(AS_OF, Period(*Q1))
@@ -156,3 +156,44 @@ def test_review_and_rules_pages(session: Session, client: TestClient) -> None:
     assert (
         "never been changed" in rules_page and 'name="reason"' not in rules_page
     )  # managers may not change them
+
+
+def test_review_and_rules_through_the_api(session: Session, client: TestClient, settings: Settings) -> None:
+    scenario = seed(session)
+    review.propose_from_data(session, SYSTEM)
+    manager = make_user(session, Role.PARTNER_MANAGER)
+    headers = bearer(session, manager)
+    proposed = client.get("/api/v1/attribution/touches", headers=headers).json()
+    deal_2 = next(t for t in proposed if t["opportunity_crm_id"] == scenario.deals[2].crm_id)
+    assert (deal_2["kind"], deal_2["status"]) == ("crm_source", "proposed")
+    refused = client.post(
+        f"/api/v1/attribution/touches/{deal_2['id']}/review",
+        json={"decision": "confirm", "reason": ""},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    done = client.post(
+        f"/api/v1/attribution/touches/{deal_2['id']}/review",
+        json={"decision": "confirm", "reason": "CRM field checked"},
+        headers=headers,
+    ).json()
+    assert (done["status"], done["review_reason"], done["reviewed_by"]) == (
+        "confirmed",
+        "CRM field checked",
+        manager.email,
+    )
+    assert _sourced(session, settings) == {"sourced": 6000.0, "influenced": None}
+    assert client.get("/api/v1/attribution/rules", headers=headers).json() == []
+    ops_headers = bearer(session, make_user(session, Role.OPS))
+    rules_in = {
+        "sourcing_grace_days": 3,
+        "influence_look_back_days": 30,
+        "time_decay_half_life_days": 10,
+        "reason": "QBR",
+    }
+    assert client.post("/api/v1/attribution/rules", json=rules_in, headers=headers).status_code == 403
+    created = client.post("/api/v1/attribution/rules", json=rules_in, headers=ops_headers)
+    assert created.status_code == 201 and created.json()["reason"] == "QBR"
+    assert [
+        r["sourcing_grace_days"] for r in client.get("/api/v1/attribution/rules", headers=headers).json()
+    ] == [3]

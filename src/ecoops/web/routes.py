@@ -42,6 +42,7 @@ def page_routers() -> list[APIRouter]:
 
 def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
+    from ecoops.attribution import api as attribution_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
     from ecoops.mapping import api as mapping_api
@@ -58,5 +59,6 @@ def api_routers() -> list[APIRouter]:
         mapping_api.router,
         referral_api.router,
         metrics_api.router,
+        attribution_api.router,
         audit_api.router,
     ]
