@@ -81,7 +81,7 @@ def test_overlap_matrix_counts_our_accounts_per_population_pair(session: Session
         1,
         5000,
     )
-    assert globex.their_fields == {"Partner Rep": "Bob"}
+    assert globex.their_fields == {"Partner Rep": "Bob"} and globex.since == DAY_1
     assert globex.method == "domain" and "globex.com" in globex.explanation["explanation"]
 
 

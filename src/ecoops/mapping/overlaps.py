@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.crm.imports.report import neutralise
 from ecoops.crm.models import Account, Opportunity
-from ecoops.mapping.models import Match, PartnerAccount
+from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.mapping.uploads import current_upload
 from ecoops.partners.models import Partner
@@ -42,6 +43,7 @@ class OverlapRow:
     score: float
     explanation: dict[str, Any]
     our_populations: tuple[str, ...]
+    since: date | None = None  # the day the current overlap period began
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,14 @@ def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
             .group_by(Opportunity.account_crm_id)
         )
     }
+    since = {
+        (account, population): began
+        for account, population, began in session.execute(
+            select(
+                OverlapPeriod.account_crm_id, OverlapPeriod.their_population, OverlapPeriod.began_on
+            ).where(OverlapPeriod.partner_id == partner_id, OverlapPeriod.ended_on.is_(None))
+        )
+    }
     populations_of: dict[str, list[str]] = defaultdict(list)
     for key, members in memberships(session).items():
         for crm_id in members & our_ids:
@@ -109,6 +119,7 @@ def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
                 score=match.score,
                 explanation=dict(match.explanation),
                 our_populations=tuple(populations_of[account.crm_id]),
+                since=since.get((account.crm_id, their.population)),
             )
         )
     return rows

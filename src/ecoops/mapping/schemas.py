@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,7 @@ class OverlapOut(BaseModel):
     method: str
     score: float
     explanation: dict[str, Any]
+    since: date | None = Field(None, description="The day the current overlap began")
 
 
 class DecisionIn(BaseModel):
