@@ -42,14 +42,20 @@ def _shared_accounts(session: Session) -> list[SharedAccount]:
     for crm_id, explanation, partner, population in rows:
         if explanation.get("relation", "same") == "same":
             partners[crm_id].add((partner, population))
-    accounts = session.execute(
-        select(Account.crm_id, Account.name, Account.owner).where(Account.crm_id.in_(partners))
-    ).all()
+    # A subquery, not the ids: there can be more of them than SQLite takes parameters.
+    matched = select(Match.our_crm_id).scalar_subquery()
+    accounts = [
+        row
+        for row in session.execute(
+            select(Account.crm_id, Account.name, Account.owner).where(Account.crm_id.in_(matched))
+        )
+        if row.crm_id in partners
+    ]
     pipeline = {
         crm_id: (count, Decimal(amount or 0))
         for crm_id, count, amount in session.execute(
             select(Opportunity.account_crm_id, func.count(), func.sum(Opportunity.amount))
-            .where(Opportunity.account_crm_id.in_(partners), Opportunity.is_closed.is_(False))
+            .where(Opportunity.account_crm_id.in_(matched), Opportunity.is_closed.is_(False))
             .group_by(Opportunity.account_crm_id)
         )
     }

@@ -77,12 +77,14 @@ def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
         for a in session.scalars(select(PartnerAccount).where(PartnerAccount.upload_id == upload.id))
     }
     our_ids = {m.our_crm_id for m in matches}
-    accounts = {a.crm_id: a for a in session.scalars(select(Account).where(Account.crm_id.in_(our_ids)))}
+    # A subquery, not a list of ids: a big partner overlaps more accounts than SQLite takes parameters.
+    matched = select(Match.our_crm_id).where(Match.partner_id == partner_id).scalar_subquery()
+    accounts = {a.crm_id: a for a in session.scalars(select(Account).where(Account.crm_id.in_(matched)))}
     open_by_account = {
         crm_id: (count, amount or Decimal(0))
         for crm_id, count, amount in session.execute(
             select(Opportunity.account_crm_id, func.count(), func.sum(Opportunity.amount))
-            .where(Opportunity.account_crm_id.in_(our_ids), Opportunity.is_closed.is_(False))
+            .where(Opportunity.account_crm_id.in_(matched), Opportunity.is_closed.is_(False))
             .group_by(Opportunity.account_crm_id)
         )
     }

@@ -139,16 +139,12 @@ def shared_view(session: Session, actor: Actor, partner_id: int) -> list[SharedP
     partner_or_404(session, partner_id)
     rules = rules_for(session, partner_id)
     members = memberships(session)
-    needed = {
-        crm_id
-        for key, rule in rules.items()
-        if rule.level == SharingLevel.ALL
-        for crm_id in members.get(key, ())
-    }
     overlaps = overlap_rows(session, partner_id)
-    needed |= {row.our_crm_id for row in overlaps}
+    # Every account's shareable fields (a few columns), not a list of ids, which can outgrow what
+    # SQLite takes as parameters; `visible` picks what the rules let through.
+    columns = [getattr(Account, f) for f in SHAREABLE_FIELDS]
     accounts = {
-        a.crm_id: {f: str(getattr(a, f) or "") for f in SHAREABLE_FIELDS}
-        for a in session.scalars(select(Account).where(Account.crm_id.in_(needed)))
+        crm_id: {f: str(v or "") for f, v in zip(SHAREABLE_FIELDS, values, strict=True)}
+        for crm_id, *values in session.execute(select(Account.crm_id, *columns))
     }
     return visible(rules, population_names(session), members, accounts, overlaps)
