@@ -17,6 +17,7 @@ os.environ["COLUMNS"] = "300"
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,11 @@ from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
 from ecoops.web.app import create_app
 from tests.pg_server import start_postgres
+
+
+# Tests check correctness, never speed: no per-example time limit, which a busy machine would trip.
+hypothesis_settings.register_profile("ecoops", deadline=None)
+hypothesis_settings.load_profile("ecoops")
 
 
 def pytest_configure(config: pytest.Config) -> None:
