@@ -17,8 +17,8 @@ os.environ["COLUMNS"] = "300"
 
 import pytest
 from fastapi import FastAPI
-from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +26,6 @@ from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
 from ecoops.web.app import create_app
 from tests.pg_server import start_postgres
-
 
 # Tests check correctness, never speed: no per-example time limit, which a busy machine would trip.
 hypothesis_settings.register_profile("ecoops", deadline=None)
