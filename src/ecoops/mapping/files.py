@@ -27,11 +27,8 @@ EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
     "email": ("Email", "E-mail", "Email Address", "Work Email", "Contact Email"),
     "country": ("Country",),
 }
-OUTPUT_COLUMNS = (
-    "our_id",
-    "their_id",
-    "method",
-    "score",
+# The engine's evidence for one pair: what "why these matched" shows, in files and in the workspace.
+PAIR_EVIDENCE = (
     "name_similarity",
     "domain_agreement",
     "country_agreement",
@@ -43,6 +40,7 @@ OUTPUT_COLUMNS = (
     "their_country",
     "explanation",
 )
+OUTPUT_COLUMNS = ("our_id", "their_id", "method", "score", *PAIR_EVIDENCE)
 
 
 class MappingFileError(ValueError):

@@ -24,6 +24,7 @@ from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching import Overrides, match_accounts
+from ecoops.mapping.files import PAIR_EVIDENCE
 from ecoops.mapping.models import (
     Decision,
     MappingRun,
@@ -36,19 +37,7 @@ from ecoops.mapping.uploads import current_upload
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, require
 
-EVIDENCE_COLUMNS = (
-    "relation",
-    "name_similarity",
-    "domain_agreement",
-    "country_agreement",
-    "our_name_key",
-    "their_name_key",
-    "our_domain",
-    "their_domain",
-    "our_country",
-    "their_country",
-    "explanation",
-)
+EVIDENCE_COLUMNS = ("relation", *PAIR_EVIDENCE)
 OVERLAP_EVIDENCE = "overlap_period"
 
 
