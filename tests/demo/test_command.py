@@ -13,6 +13,7 @@ from ecoops.cli import app
 from ecoops.config import get_settings
 from ecoops.crm.models import Account
 from ecoops.db import make_engine
+from ecoops.mapping.models import Match, PartnerUpload
 
 
 @pytest.fixture
@@ -33,6 +34,7 @@ def test_seeds_once_and_reseeds_only_on_reset(var_dir):
     assert first.exit_code == 0, first.output
     assert "admin@fernhill.example" in first.output and "Open http://127.0.0.1:8000" in first.output
     assert len(list((var_dir / "demo" / "partner-exports").glob("*.csv"))) >= 3
+    _assert_lists_mapped_against_their_truth(var_dir)
 
     again = demo("--if-empty")
     assert again.exit_code == 0, again.output
@@ -67,3 +69,25 @@ def test_reset_of_a_postgresql_database_needs_yes(var_dir, monkeypatch):
     refused = demo("--reset")
 
     assert refused.exit_code == 2 and "--yes" in refused.output
+
+
+def _assert_lists_mapped_against_their_truth(var_dir: Path) -> None:
+    """Every written list is mapped, and its stored matches are (almost all) the demo's true overlaps."""
+    truth_folder = var_dir / "demo" / "match-truth"
+    engine = make_engine(get_settings().effective_database_url)
+    with engine.connect() as connection:
+        partner_of_file = dict(
+            connection.execute(select(PartnerUpload.filename, PartnerUpload.partner_id)).all()
+        )
+        found = set(connection.execute(select(Match.partner_id, Match.their_id, Match.our_crm_id)).all())
+    engine.dispose()
+    assert set(partner_of_file) == {path.name for path in truth_folder.glob("*.csv")}  # every list mapped
+    expected = {
+        (partner_of_file[path.name], *row.split(",")[:2])
+        for path in truth_folder.glob("*.csv")
+        for row in path.read_text(encoding="utf-8").splitlines()[1:]
+        if row
+    }
+    assert expected, "the demo lists overlap our accounts"
+    assert len(found & expected) >= 0.8 * len(expected)  # most true overlaps are found
+    assert len(found - expected) <= 0.02 * len(found)  # precision first: next to no wrong ones

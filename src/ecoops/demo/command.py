@@ -35,6 +35,7 @@ def demo(
 ) -> None:
     """Seed a demo workspace: a company's CRM history, partner program, touches and partner account lists."""
     # Imported here so that other commands do not pay for loading Faker.
+    from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.workspace import STEPS, has_data, reset_database, seed_workspace
 
@@ -80,7 +81,11 @@ def demo(
             raise typer.Exit(1) from None
         progress.update(task, description="Seeded", completed=len(STEPS))
     paths = write_partner_exports(seeded.exports, settings.var_dir / "demo")
-    _print_summary(f"Demo workspace (seed {seed}, as of {today})", seeded.counts, paths)
+    with console.status("Mapping the partners' account lists"), transaction(sessions) as session:
+        matched = map_partner_lists(session, cli_actor("ecoops demo"), seeded.exports, paths, today)
+    _print_summary(
+        f"Demo workspace (seed {seed}, as of {today})", seeded.counts | {"mapped overlaps": matched}, paths
+    )
     with sessions() as session:
         _print_sign_ins(session)
 
