@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -98,3 +102,11 @@ def bearer(session: Session, user: User) -> dict[str, str]:
     _token, secret = accounts.create_api_token(session, accounts.user_actor(user), name="test")
     session.flush()
     return {"authorization": f"Bearer {secret}"}
+
+
+@contextmanager
+def cheap_password_hashing() -> Iterator[None]:
+    """Seeding a demo hashes every demo user's password; argon2's production cost would dominate the tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, Row, select
 
-from ecoops.accounts import service as accounts_service
 from ecoops.actors import SYSTEM
 from ecoops.db import Base, make_engine, migrate, session_factory, transaction
 from ecoops.demo.partner_exports import write_partner_exports
 from ecoops.demo.workspace import SeededWorkspace, seed_workspace
 from ecoops.partners.models import PartnerStageChange
+from tests.factories import cheap_password_hashing
 
 AS_OF = date(2026, 6, 1)
 SMALL = 300
@@ -45,12 +44,8 @@ class SeededDatabase:
 
 
 @pytest.fixture(scope="package", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """Seeding hashes every demo user's password; argon2's production cost would dominate these tests."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        )
+def cheap_demo_password_hashing() -> Iterator[None]:
+    with cheap_password_hashing():
         yield
 
 

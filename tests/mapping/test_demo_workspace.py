@@ -11,11 +11,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from ecoops.accounts import service as accounts_service
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate, session_factory, transaction
@@ -25,7 +23,7 @@ from ecoops.demo.workspace import seed_workspace
 from ecoops.mapping import runs
 from ecoops.mapping.models import Match
 from ecoops.web.app import create_app
-from tests.factories import csrf_from, sign_in
+from tests.factories import cheap_password_hashing, csrf_from, sign_in
 
 MANAGER = "partners@"
 
@@ -38,11 +36,7 @@ def demo(
     settings = Settings(env="test", var_dir=folder, secret_key="m" * 40)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    with pytest.MonkeyPatch.context() as patch:
-        # Seeding hashes every demo password; argon2's production cost would dominate this test.
-        patch.setattr(
-            accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        )
+    with cheap_password_hashing():
         with transaction(session_factory(engine)) as session:
             seeded = seed_workspace(session, SYSTEM, seed=11, as_of=date(2026, 6, 1), account_count=300)
         export = max(seeded.exports, key=lambda e: len(e.truth))

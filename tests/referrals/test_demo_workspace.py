@@ -10,11 +10,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ecoops.accounts import service as accounts_service
 from ecoops.accounts.models import PartnerUser
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
@@ -23,7 +21,7 @@ from ecoops.demo.people import DEMO_PASSWORD, STAFF, demo_sign_ins
 from ecoops.demo.workspace import seed_workspace
 from ecoops.partners.models import Partner
 from ecoops.web.app import create_app
-from tests.factories import csrf_from, sign_in
+from tests.factories import cheap_password_hashing, csrf_from, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +30,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     settings = Settings(env="test", var_dir=folder, secret_key="d" * 40)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    with pytest.MonkeyPatch.context() as patch:
-        # Seeding hashes every demo password; argon2's production cost would dominate this test.
-        patch.setattr(
-            accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        )
+    with cheap_password_hashing():
         with transaction(session_factory(engine)) as session:
             seed_workspace(session, SYSTEM, seed=11, as_of=date(2026, 6, 1), account_count=300)
             admins = [s.email for s in demo_sign_ins(session) if s.role.startswith("partner admin")]
