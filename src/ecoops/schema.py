@@ -5,6 +5,7 @@ from ecoops.attribution import models as attribution_models
 from ecoops.audit import AuditEvent
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
+from ecoops.events import models as events_models
 from ecoops.mapping import models as mapping_models
 from ecoops.partners import models as partners_models
 from ecoops.referrals import models as referrals_models
@@ -16,6 +17,7 @@ __all__ = [
     "accounts_models",
     "attribution_models",
     "crm_models",
+    "events_models",
     "mapping_models",
     "metadata",
     "partners_models",
