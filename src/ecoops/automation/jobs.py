@@ -1,0 +1,19 @@
+"""The jobs the worker runs on every tick, before it delivers what is due.
+
+Each job takes a session (the worker commits after each job), the settings and the current time,
+and returns how many things it did (for logs and progress). Order matters: events become
+deliveries before deliveries are sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ecoops.config import Settings
+
+TickJob = Callable[[Session, Settings, datetime], int]
+
+TICK_JOBS: tuple[TickJob, ...] = ()
