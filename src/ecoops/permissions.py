@@ -20,6 +20,7 @@ class Permission(StrEnum):
     MANAGE_METRIC_SETTINGS = "manage_metric_settings"  # sourcing grace, look-back, half-life
     READ_MAPPING = "read_mapping"  # overlaps, matches and why, populations, sharing rules
     MANAGE_MAPPING = "manage_mapping"  # partner uploads, runs, match overrides, populations, sharing
+    MANAGE_AUTOMATION = "manage_automation"  # rules, webhook endpoints, deliveries, nurture sequences
 
 
 _ALL = frozenset(Permission)
@@ -36,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_ATTRIBUTION,
             Permission.READ_MAPPING,
             Permission.MANAGE_MAPPING,
+            Permission.MANAGE_AUTOMATION,
         }
     ),
     Role.SALES: frozenset(
