@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     # Referrals (docs/referrals.md): how long an approved deal registration holds, and the review SLA.
     registration_window_days: int = Field(90, ge=1)
     referral_sla_hours: int = Field(48, ge=1)
+    # Rules (docs/automation.md): the address links in messages start with, Slack's interactive
+    # endpoint secret, and the thresholds of the time-based events.
+    base_url: str = "http://localhost:8000"
+    slack_signing_secret: str = ""
+    registration_expiry_warning_days: int = Field(14, ge=1)
+    partner_inactive_days: int = Field(30, ge=1)
 
     @field_validator("timezone")
     @classmethod
