@@ -3,6 +3,9 @@
 from ecoops.accounts import models as accounts_models
 from ecoops.attribution import models as attribution_models
 from ecoops.audit import AuditEvent
+from ecoops.automation import deliveries as delivery_models
+from ecoops.automation import endpoints as endpoint_models
+from ecoops.automation import throttle as throttle_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
@@ -17,9 +20,12 @@ __all__ = [
     "accounts_models",
     "attribution_models",
     "crm_models",
+    "delivery_models",
+    "endpoint_models",
     "events_models",
     "mapping_models",
     "metadata",
     "partners_models",
     "referrals_models",
+    "throttle_models",
 ]
