@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -36,6 +37,29 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     registration_expiry_warning_days: int = Field(14, ge=1)
     partner_inactive_days: int = Field(30, ge=1)
+    # Delivery (docs/automation.md "Delivery"): the worker, retries, per-target throttles, channels.
+    worker: Literal["auto", "inprocess", "off"] = "auto"  # auto: in-process except when env is test
+    worker_poll_seconds: float = Field(1.0, gt=0)
+    worker_batch: int = Field(20, ge=1)
+    worker_concurrency: int = Field(1, ge=1)
+    delivery_max_attempts: int = Field(8, ge=1)
+    delivery_backoff_seconds: float = Field(10.0, ge=0)  # first retry waits up to this, doubling each time
+    delivery_backoff_max_seconds: float = Field(3600.0, ge=0)
+    delivery_lease_seconds: float = Field(120.0, gt=0)  # a claim unfinished after this is retried
+    delivery_timeout: float = Field(10.0, gt=0)  # per request to Slack, SMTP or a webhook receiver
+    slack_min_interval: float = Field(1.0, ge=0)  # seconds between two messages to one Slack channel
+    email_min_interval: float = Field(0.0, ge=0)
+    webhook_min_interval: float = Field(0.0, ge=0)
+    slack_bot_token: str = ""
+    slack_webhook_url: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "ecoops@localhost"
+    webhook_allow_private: bool = False  # development and tests only: lets webhooks reach private addresses
 
     @field_validator("timezone")
     @classmethod
