@@ -7,6 +7,7 @@ from rich.console import Console
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import Role, cli_actor
+from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
 from ecoops.crm.imports.cli import import_file
 from ecoops.db import make_engine, migrate, session_factory, transaction
@@ -23,6 +24,7 @@ app.command("map")(map_command)
 app.command("map-upload")(map_upload_command)
 app.command("report")(report_command)
 app.command()(demo)
+app.command("worker")(worker_command)
 console = Console()
 
 

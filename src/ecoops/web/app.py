@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from ecoops import __version__
 from ecoops.accounts.service import InvalidInput
+from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,  # served by web/api_docs.py from our own copy of Swagger UI
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=worker_lifespan,  # the in-process delivery worker (ECOOPS_WORKER)
     )
     app.state.settings = settings
     app.state.engine = engine

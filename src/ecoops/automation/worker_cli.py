@@ -1,0 +1,37 @@
+"""`ecoops worker`: deliver from the outbox until stopped (SIGTERM or Ctrl-C finish the batch in hand)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+import typer
+
+from ecoops.automation.worker import Worker
+from ecoops.config import get_settings
+from ecoops.db import make_engine, session_factory
+
+
+def worker_command(
+    once: bool = typer.Option(False, "--once", help="Run one tick (jobs, then everything due) and exit"),
+    concurrency: int = typer.Option(
+        0, min=0, help="Deliveries sent at the same time (0: ECOOPS_WORKER_CONCURRENCY)"
+    ),
+) -> None:
+    """Run the delivery worker: tick jobs, then Slack, e-mail and webhook deliveries, with retries."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    worker = Worker(session_factory(engine), settings, concurrency=concurrency or None)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("ecoops.worker").info("signal %d: stopping after the current batch", signum)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    outcomes = worker.run(once=once)
+    engine.dispose()
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(outcomes.items())) or "nothing due"
+    typer.echo(f"worker stopped: {summary}")
