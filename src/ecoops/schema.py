@@ -5,6 +5,9 @@ from ecoops.attribution import models as attribution_models
 from ecoops.audit import AuditEvent
 from ecoops.automation import deliveries as delivery_models
 from ecoops.automation import endpoints as endpoint_models
+from ecoops.automation import rules as rules_models
+from ecoops.automation import scanner as scanner_models
+from ecoops.automation import tasks as tasks_models
 from ecoops.automation import throttle as throttle_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
@@ -27,5 +30,8 @@ __all__ = [
     "metadata",
     "partners_models",
     "referrals_models",
+    "rules_models",
+    "scanner_models",
+    "tasks_models",
     "throttle_models",
 ]

@@ -24,6 +24,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Their Slack member id (U…): mentions, direct messages, and who pressed a Slack button.
+    slack_user_id: Mapped[str] = mapped_column(String(40), default="", index=True)
 
 
 class PartnerUser(Base):

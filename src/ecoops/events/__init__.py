@@ -5,6 +5,6 @@ been dispatched yet, so an event exists exactly when the change it describes was
 """
 
 from ecoops.events.models import Event, EventKind
-from ecoops.events.outbox import emit, undispatched
+from ecoops.events.outbox import emit, emit_many, undispatched
 
-__all__ = ["Event", "EventKind", "emit", "undispatched"]
+__all__ = ["Event", "EventKind", "emit", "emit_many", "undispatched"]

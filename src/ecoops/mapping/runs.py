@@ -33,6 +33,7 @@ from ecoops.mapping.models import (
     OverlapPeriod,
     PartnerAccount,
 )
+from ecoops.mapping.overlap_events import emit_overlap_events
 from ecoops.mapping.uploads import current_upload
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, require
@@ -191,20 +192,23 @@ def _update_overlaps(
     open_periods = session.scalars(
         select(OverlapPeriod).where(OverlapPeriod.partner_id == partner_id, OverlapPeriod.ended_on.is_(None))
     ).all()
-    held = set()
+    held, ended = set(), []
     for period in open_periods:
         key = (period.account_crm_id, period.their_population)
         if key in now:
             held.add(key)
         else:
             period.ended_on = today
+            ended.append(key)
+    began = sorted(now - held)
     session.add_all(
         OverlapPeriod(
             partner_id=partner_id, account_crm_id=account, their_population=population, began_on=today
         )
-        for account, population in sorted(now - held)
+        for account, population in began
     )
     session.flush()
+    emit_overlap_events(session, partner_id, began, ended)
 
 
 def _write_overlap_touches(

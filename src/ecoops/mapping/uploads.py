@@ -17,6 +17,7 @@ from ecoops.audit import utcnow
 from ecoops.crm.imports.formats import ImportFileError, normal_header
 from ecoops.crm.imports.reader import CsvRows, examine
 from ecoops.engines.matching.domains import registrable_domains
+from ecoops.events import EventKind, emit
 from ecoops.mapping.files import MappingFileError, engine_columns
 from ecoops.mapping.models import PartnerAccount, PartnerUpload
 from ecoops.partners.models import Partner
@@ -127,6 +128,16 @@ def upload_partner_list(
         rows=len(records),
         rows_without_id=len(without_id),
         rows_without_key=len(upload.rows_without_key),
+    )
+    emit(
+        session,
+        EventKind.PARTNER_LIST_UPLOADED,
+        partner_id=partner_id,
+        partner_name=session.scalar(select(Partner.name).where(Partner.id == partner_id)),
+        upload_id=upload.id,
+        filename=upload.filename,
+        rows=len(records),
+        link=f"/mapping/partners/{partner_id}",
     )
     return UploadOutcome(upload, changed=True)
 

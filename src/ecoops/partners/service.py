@@ -12,6 +12,7 @@ from ecoops import audit
 from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind
+from ecoops.events import EventKind, emit
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import (
     STAGE_ORDER,
@@ -235,6 +236,16 @@ def change_stage(
         from_stage=previous,
         to_stage=target.value,
         on=on.isoformat(),
+    )
+    emit(
+        session,
+        EventKind.PARTNER_STAGE_CHANGED,
+        partner_id=partner.id,
+        partner_name=partner.name,
+        from_stage=previous,
+        to_stage=target.value,
+        on=on.isoformat(),
+        link=f"/partners/{partner.id}",
     )
     return change
 

@@ -15,9 +15,11 @@ from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.config import Settings
 from ecoops.crm.models import Account, Opportunity
+from ecoops.events import EventKind
 from ecoops.partners.models import Partner
 from ecoops.referrals.access import get_referral, require_reviewer, set_status
 from ecoops.referrals.companies import CompanyKeys, check_conflicts, matching_accounts
+from ecoops.referrals.events import emit_referral_event
 from ecoops.referrals.models import Direction, Kind, Referral, Status
 from ecoops.referrals.queries import as_utc
 from ecoops.referrals.routing import route
@@ -50,6 +52,9 @@ def reject(session: Session, actor: Actor, referral_id: int, reason: str) -> Ref
     referral.decided_at = utcnow()
     set_status(referral, actor, Status.REJECTED, referral.reason)
     audit.record(session, actor, "referral.rejected", "referral", referral.id, reason=referral.reason)
+    emit_referral_event(
+        session, EventKind.REFERRAL_REJECTED, referral, reviewer=actor.label, reason=referral.reason
+    )
     return referral
 
 
@@ -140,5 +145,14 @@ def approve(
         seller_id=referral.assigned_seller_id,
         routed_by=routed_by,
         opportunity_crm_id=opportunity.crm_id,
+    )
+    emit_referral_event(
+        session,
+        EventKind.REFERRAL_APPROVED,
+        referral,
+        reviewer=actor.label,
+        reason=referral.reason,
+        account_owner=account.owner if account else "",
+        seller=seller.name if seller else "",
     )
     return referral

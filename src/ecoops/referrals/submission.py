@@ -13,10 +13,12 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind
 from ecoops.audit import utcnow
 from ecoops.config import Settings
+from ecoops.events import EventKind
 from ecoops.partners.models import Partner
 from ecoops.permissions import NotFound
 from ecoops.referrals.access import require_reviewer, set_status
 from ecoops.referrals.companies import CompanyKeys, check_conflicts, company_keys
+from ecoops.referrals.events import emit_referral_event
 from ecoops.referrals.models import Direction, Kind, Referral, Status, Via
 
 # Field caps: the no-login form is public, so every field has a size the database and reviewers can take.
@@ -172,4 +174,5 @@ def submit(
         via=via.value,
         conflicts=[c["code"] for c in referral.conflicts],
     )
+    emit_referral_event(session, EventKind.REFERRAL_SUBMITTED, referral, submitted_by=actor.label)
     return referral

@@ -22,13 +22,14 @@ from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import ImportFileError, Mapping, explicit_mapping, recognise
+from ecoops.crm.imports.outcome_events import emit_outcome_events
 from ecoops.crm.imports.partner_list import PartnerCounts, PartnerListImport, PartnerRows
 from ecoops.crm.imports.reader import CsvRows, FileFacts, examine
 from ecoops.crm.imports.records import BUILDERS, Problem, RecordBuilder, RowRejected, Workspace
 from ecoops.crm.imports.report import write_report
 from ecoops.crm.imports.staging import ProblemLog, RecordStage
 from ecoops.crm.imports.values import DateOrder, date_order_evidence
-from ecoops.crm.models import ImportRejection, ImportRun
+from ecoops.crm.models import ImportRejection, ImportRun, Opportunity
 from ecoops.pagination import Page, paginate
 from ecoops.permissions import NotFound, Permission, require
 
@@ -206,6 +207,8 @@ def run_import(
             _settle_records(builder, stage, outcome, tally)
             outcome.rejected = problems.rejected_rows()
             if _writes(outcome, request) and (outcome.new or outcome.updated):
+                if builder.table is Opportunity.__table__ and outcome.updated:
+                    emit_outcome_events(session, stage.stage)
                 stage.write()
             stage.drop()
     outcome.rows = tally.rows
