@@ -12,8 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ecoops.automation.dispatch import dispatch_pending
+from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 
 TickJob = Callable[[Session, Settings, datetime], int]
 
-TICK_JOBS: tuple[TickJob, ...] = ()
+TICK_JOBS: tuple[TickJob, ...] = (dispatch_pending, scan)
