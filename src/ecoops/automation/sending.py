@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -84,20 +85,27 @@ def _outgoing(session: Session, claim: Claim) -> Outgoing:
 
 
 def _record_endpoint(session: Session, claim: Claim, now: datetime, failure: DeliveryError | None) -> None:
-    if claim.channel != Channel.WEBHOOK or not claim.target.isdigit():
-        return
-    endpoint = session.get(WebhookEndpoint, int(claim.target))
-    if endpoint is None:
-        return
-    endpoint.last_attempt_at = now
-    endpoint.last_status = 200 if failure is None else failure.status
-    endpoint.last_error = "" if failure is None else str(failure)[:2000]
-    if isinstance(failure, EndpointGone) and endpoint.enabled:
-        endpoint.enabled = False
-        endpoint.disabled_reason = f"the receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC"
-        audit.record(
-            session, SYSTEM, "webhook_endpoint.disabled", "webhook_endpoint", endpoint.id, reason="410"
-        )
+    """The endpoint's last answer; a 410 disables it. UPDATE statements only: on SQLite a transaction
+    that reads before it writes can be refused the write lock when another worker committed meanwhile."""
+    values: dict[str, Any] = {
+        "last_attempt_at": now,
+        "last_status": 200 if failure is None else failure.status,
+        "last_error": "" if failure is None else str(failure)[:2000],
+    }
+    endpoint_id = int(claim.target)
+    session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values))
+    if isinstance(failure, EndpointGone):
+        reason = f"the receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC"
+        disabled = session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled.is_(True))
+            .values(enabled=False, disabled_reason=reason)
+            .returning(WebhookEndpoint.id)
+        ).first()
+        if disabled is not None:
+            audit.record(
+                session, SYSTEM, "webhook_endpoint.disabled", "webhook_endpoint", endpoint_id, reason=reason
+            )
 
 
 def deliver(
@@ -119,6 +127,7 @@ def deliver(
                 postpone(session, claim, datetime.fromtimestamp(free_at, UTC))
                 return "throttled"
     failure: DeliveryError | None = None
+    contacted = False  # whether a webhook endpoint was called, so its last answer is worth recording
     try:
         if claim.attempts > settings.delivery_max_attempts:  # a worker died mid-send that often
             raise PermanentError(f"gave up after {claim.attempts - 1} attempts")
@@ -127,6 +136,7 @@ def deliver(
         sender = senders.get(claim.channel)
         if sender is None:
             raise PermanentError(f"no channel called {claim.channel!r}")
+        contacted = outgoing.endpoint is not None
         sender(outgoing, settings)
     except DeliveryError as exc:
         failure = exc
@@ -135,9 +145,11 @@ def deliver(
         failure = RetryableError(f"{type(exc).__name__}: {exc}")
     done = datetime.fromtimestamp(clock(), UTC)
     with transaction(factory) as session:
-        _record_endpoint(session, claim, done, failure)
         if failure is None:
             mark_delivered(session, claim, done)
+        if contacted:
+            _record_endpoint(session, claim, done, failure)
+        if failure is None:
             return "delivered"
         if failure.retryable and claim.attempts < settings.delivery_max_attempts:
             delay = backoff_seconds(
