@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     registration_expiry_warning_days: int = Field(14, ge=1)
     partner_inactive_days: int = Field(30, ge=1)
+    # Weekly digest (docs/automation.md "Nurture and digests"): sent from this weekday (0 = Monday)
+    # and hour of the workspace time zone on, once per ISO week.
+    digest_enabled: bool = True
+    digest_weekday: int = Field(0, ge=0, le=6)
+    digest_hour: int = Field(8, ge=0, le=23)
     # Delivery (docs/automation.md "Delivery"): the worker, retries, per-target throttles, channels.
     worker: Literal["auto", "inprocess", "off"] = "auto"  # auto: in-process except when env is test
     worker_poll_seconds: float = Field(1.0, gt=0)

@@ -9,6 +9,8 @@ from ecoops.automation import rules as rules_models
 from ecoops.automation import scanner as scanner_models
 from ecoops.automation import tasks as tasks_models
 from ecoops.automation import throttle as throttle_models
+from ecoops.automation.digest import models as digest_models
+from ecoops.automation.nurture import models as nurture_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
@@ -24,10 +26,12 @@ __all__ = [
     "attribution_models",
     "crm_models",
     "delivery_models",
+    "digest_models",
     "endpoint_models",
     "events_models",
     "mapping_models",
     "metadata",
+    "nurture_models",
     "partners_models",
     "referrals_models",
     "rules_models",

@@ -23,6 +23,8 @@ from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
 from ecoops.attribution import review
 from ecoops.attribution.models import PartnerTouch
+from ecoops.automation.nurture import sequences as nurture
+from ecoops.automation.nurture.models import NurtureStep
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -365,6 +367,35 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/mapping/co-sell"): Row(page(Permission.READ_MAPPING)),
     ("GET", "/api/v1/mapping/shared-accounts"): Row(api(Permission.READ_MAPPING)),
     ("GET", "/api/v1/mapping/co-sell"): Row(api(Permission.READ_MAPPING)),
+    # Nurture sequences (automation)
+    ("GET", "/automation/nurture"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/nurture"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303), form={"name": "Matrix nurture", "stage": "onboarding"}
+    ),
+    ("GET", "/automation/nurture/{sequence_id}"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/nurture/{sequence_id}"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303),
+        form={"name": "Matrix nurture renamed", "stage": "active", "description": "x"},
+    ),
+    ("POST", "/automation/nurture/{sequence_id}/enabled"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303), form={"enabled": "true"}
+    ),
+    ("POST", "/automation/nurture/{sequence_id}/steps"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303),
+        form={
+            "delay_days": "7",
+            "channel": "manager_email",
+            "subject": "Check in",
+            "body": "Hi {{{{ manager_name }}}}",
+        },
+    ),
+    ("POST", "/automation/nurture-steps/{nurture_step_id}"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303),
+        form={"delay_days": "3", "channel": "partner_email", "subject": "Welcome", "body": "Hello"},
+    ),
+    ("POST", "/automation/nurture-steps/{nurture_step_id}/delete"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303)
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -471,6 +502,21 @@ def _population_id(session: Session, settings: Settings) -> str:
     return str(populations.create_population(session, SYSTEM, name="Matrix NL", filter=filter).id)
 
 
+def _sequence_id(session: Session, settings: Settings) -> str:
+    """A switched-off sequence with one step, so switching it on succeeds."""
+    return str(_nurture_step(session, "Matrix sequence").sequence_id)
+
+
+def _nurture_step_id(session: Session, settings: Settings) -> str:
+    return str(_nurture_step(session, "Matrix step's sequence").id)
+
+
+def _nurture_step(session: Session, name: str) -> NurtureStep:
+    sequence = nurture.create_sequence(session, SYSTEM, name=name, stage="onboarding")
+    data = nurture.StepInput("0", "partner_email", "Welcome {{ partner_name }}", "Hello {{ recipient_name }}")
+    return nurture.add_step(session, SYSTEM, sequence, data)
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
@@ -492,6 +538,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "touch_id": _touch_id,
     "mapped_partner_id": _mapped_partner_id,
     "population_id": _population_id,
+    "sequence_id": _sequence_id,
+    "nurture_step_id": _nurture_step_id,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.models import User
 from ecoops.accounts.service import MIN_PASSWORD_LENGTH, InvalidInput, list_partner_users
 from ecoops.actors import Actor
+from ecoops.automation.nurture.history import partner_history
 from ecoops.config import Settings
 from ecoops.crm.service import partner_opportunities
 from ecoops.partners import service
@@ -194,6 +195,7 @@ def partner_page(
         stages=[s for s in Stage if s.value != partner.stage],
         next_stage=service.next_stage(Stage(partner.stage)),
         today=settings.today(),
+        sent=partner_history(session, actor, partner.id),
     )
 
 

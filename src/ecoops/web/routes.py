@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
     from ecoops.attribution import pages as attribution_pages
+    from ecoops.automation.nurture import pages as nurture_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.mapping import pages as mapping_pages
@@ -34,6 +35,7 @@ def page_routers() -> list[APIRouter]:
         referral_routing_pages.router,
         metrics_pages.router,
         attribution_pages.router,
+        nurture_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,

@@ -1,0 +1,89 @@
+"""Rendering one account executive's digest as a Message: a text part, an HTML part, follow-up links.
+
+Each overlap links to the account's page and to the "refer to a partner" form filled in with the
+account; each referral links to its page. They are plain links to existing pages (the reader signs
+in as usual), not one-time tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from html import escape
+from urllib.parse import urlencode
+
+from ecoops.automation.digest.picks import Digest, OverlapPick, ReferralPick
+from ecoops.automation.messages import Message
+
+RANKING = (
+    "How overlaps are ranked: accounts the partner lists among its customers come first (the warmest "
+    "introduction), then the account's open opportunity amount, largest first, then the overlaps that "
+    "began most recently. Open referrals are the ones waiting for review, approved and still running, "
+    "or sent to a partner and waiting for its answer; newest first."
+)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.0f} {currency}"
+
+
+def _overlap_links(base: str, pick: OverlapPick) -> tuple[str, str]:
+    refer = urlencode({"company": pick.account_name, "country": pick.country})
+    return f"{base}/accounts/{pick.account_id}", f"{base}/outbound-referrals/new?{refer}"
+
+
+def _overlap_line(pick: OverlapPick, currency: str) -> str:
+    since = f", overlapping since {pick.since.isoformat()}" if pick.since else ""
+    pipeline = (
+        f"open pipeline {_money(pick.open_amount, currency)}" if pick.open_amount else "no open pipeline"
+    )
+    population = pick.their_population or "list"
+    return f"{pick.account_name} with {pick.partner_name} (their {population}): {pipeline}{since}"
+
+
+def _referral_line(pick: ReferralPick) -> str:
+    way = "from" if pick.direction == "inbound" else "to"
+    kind = pick.kind.replace("_", " ")
+    when = f"{pick.submitted_at:%Y-%m-%d}"
+    return f"#{pick.referral_id} {pick.company}, {kind} {way} {pick.partner_name}: {pick.status} ({when})"
+
+
+def render_digest(digest: Digest, *, base_url: str, currency: str, week_of: date) -> Message:
+    base = base_url.rstrip("/")
+    user = digest.user
+    subject = (
+        f"Your partner digest, week of {week_of.isoformat()}: "
+        f"{len(digest.overlaps)} overlap(s), {len(digest.referrals)} open referral(s)"
+    )
+    text = [f"Hi {user.name},", ""]
+    html = [f"<p>Hi {escape(user.name)},</p>"]
+    if digest.overlaps:
+        text += ["Your accounts' best overlaps with partners:", ""]
+        html += ["<h2>Your accounts' best overlaps with partners</h2>", "<ol>"]
+        for pick in digest.overlaps:
+            account, refer = _overlap_links(base, pick)
+            line = _overlap_line(pick, currency)
+            text += [f"- {line}", f"  Account: {account}", f"  Refer to a partner: {refer}"]
+            html.append(
+                f'<li>{escape(line)}<br><a href="{escape(account)}">Open the account</a> · '
+                f'<a href="{escape(refer)}">Refer to a partner</a></li>'
+            )
+        text.append("")
+        html.append("</ol>")
+    if digest.referrals:
+        text += ["Your open referrals:", ""]
+        html += ["<h2>Your open referrals</h2>", "<ul>"]
+        for referral in digest.referrals:
+            link, line = f"{base}/referrals/{referral.referral_id}", _referral_line(referral)
+            text += [f"- {line}", f"  {link}"]
+            html.append(f'<li>{escape(line)}<br><a href="{escape(link)}">Follow up</a></li>')
+        text.append("")
+        html.append("</ul>")
+    text += ["--", RANKING]
+    html.append(f"<hr><p><small>{escape(RANKING)}</small></p>")
+    return Message(
+        subject=subject,
+        text="\n".join(text),
+        html="\n".join(html),
+        link=f"{base}/mapping/co-sell",
+    )
