@@ -12,10 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ecoops.automation.digest.job import send_weekly_digests
 from ecoops.automation.dispatch import dispatch_pending
+from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 
 TickJob = Callable[[Session, Settings, datetime], int]
 
-TICK_JOBS: tuple[TickJob, ...] = (dispatch_pending, scan)
+TICK_JOBS: tuple[TickJob, ...] = (dispatch_pending, scan, run_nurture, send_weekly_digests)
