@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     # Referrals (docs/referrals.md): how long an approved deal registration holds, and the review SLA.
     registration_window_days: int = Field(90, ge=1)
     referral_sla_hours: int = Field(48, ge=1)
+    # Private mapping between instances (docs/private-mapping.md): how partners' servers reach this one,
+    # the largest list either side may send, how long an invitation code stays valid, CA bundle for
+    # the peer's TLS certificate (empty: the system's), and plain http to a loopback peer (dev, tests).
+    public_url: str = ""
+    psi_max_items: int = Field(2_000_000, ge=1)
+    psi_invitation_hours: int = Field(72, ge=1)
+    psi_timeout_seconds: float = Field(600, gt=0)
+    psi_ca_bundle: str = ""
+    psi_allow_http_loopback: bool = False
     # Rules (docs/automation.md): the address links in messages start with, Slack's interactive
     # endpoint secret, and the thresholds of the time-based events.
     base_url: str = "http://localhost:8000"

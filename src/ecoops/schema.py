@@ -16,6 +16,7 @@ from ecoops.db import Base
 from ecoops.events import models as events_models
 from ecoops.mapping import models as mapping_models
 from ecoops.partners import models as partners_models
+from ecoops.psi import models as psi_models
 from ecoops.referrals import models as referrals_models
 
 metadata = Base.metadata
@@ -33,6 +34,7 @@ __all__ = [
     "metadata",
     "nurture_models",
     "partners_models",
+    "psi_models",
     "referrals_models",
     "rules_models",
     "scanner_models",

@@ -367,6 +367,36 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/mapping/co-sell"): Row(page(Permission.READ_MAPPING)),
     ("GET", "/api/v1/mapping/shared-accounts"): Row(api(Permission.READ_MAPPING)),
     ("GET", "/api/v1/mapping/co-sell"): Row(api(Permission.READ_MAPPING)),
+    # Private mapping between instances: the partner page, and what the partner's server calls
+    ("GET", "/mapping/partners/{partner_id}/private"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/partners/{partner_id}/private/invitations"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"interval_hours": "24"},
+        changes_state=False,
+        note="the matrix app has no ECOOPS_PUBLIC_URL: refused with a message (tests/psi make real ones)",
+    ),
+    ("POST", "/mapping/partners/{partner_id}/private/redeem"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"code": "not-a-code"},
+        changes_state=False,
+        note="not a code: refused with a message (tests/psi redeem real ones)",
+    ),
+    ("POST", "/mapping/partners/{partner_id}/private/run"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), changes_state=False, note="no connection: refused"
+    ),
+    ("POST", "/mapping/partners/{partner_id}/private/schedule"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"interval_hours": "12"},
+        changes_state=False,
+        note="no connection: refused",
+    ),
+    ("POST", "/mapping/partners/{partner_id}/private/revoke"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), changes_state=False, note="no connection: refused"
+    ),
+    ("POST", "/psi/v1/connect"): Row(everyone(401), note="server to server: an invitation secret"),
+    ("POST", "/psi/v1/exchange/start"): Row(everyone(401), note="server to server: the connection's token"),
+    ("POST", "/psi/v1/exchange/finish"): Row(everyone(401), note="server to server: the connection's token"),
+    ("POST", "/psi/v1/revoke"): Row(everyone(401), note="server to server: the connection's token"),
     # Nurture sequences (automation)
     ("GET", "/automation/nurture"): Row(page(Permission.MANAGE_AUTOMATION)),
     ("POST", "/automation/nurture"): Row(

@@ -65,7 +65,7 @@ class Matrix:
         values = self.values | ({"token_id": str(caller.token_id)} if caller.token_id else {})
         headers = {"authorization": f"Bearer {caller.token}"} if caller.token else {}
         form = {key: str(value).format(**values) for key, value in (row.form or {}).items()}
-        is_api = path.startswith("/api/")
+        is_api = path.startswith(("/api/", "/psi/"))  # /psi/v1: server to server, no session
         if csrf and method in UNSAFE_METHODS and not is_api:
             form["csrf_token"] = caller.csrf
         savepoint = self.connection.begin_nested()
@@ -190,7 +190,7 @@ def test_state_changes_write_an_audit_event_and_refusals_none(matrix: Matrix, me
             assert not actions, f"{method} {path} as {role} was refused yet wrote {actions}"
 
 
-PAGE_UNSAFE_ROUTES = [route for route in UNSAFE_ROUTES if not route[1].startswith("/api/")]
+PAGE_UNSAFE_ROUTES = [route for route in UNSAFE_ROUTES if not route[1].startswith(("/api/", "/psi/"))]
 
 
 @pytest.mark.parametrize(

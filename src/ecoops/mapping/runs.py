@@ -40,6 +40,7 @@ from ecoops.permissions import Permission, require
 
 EVIDENCE_COLUMNS = ("relation", *PAIR_EVIDENCE)
 OVERLAP_EVIDENCE = "overlap_period"
+PRIVATE_EXCHANGE_SOURCE = "private exchange"  # PartnerUpload.columns["source"] of an exchange's list
 
 
 def is_customer_label(label: str) -> bool:
@@ -75,6 +76,15 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
     upload = current_upload(session, partner_id)
     if upload is None:
         return RunOutcome(partner_id, None, skipped=False)
+    if upload.columns.get("source") == PRIVATE_EXCHANGE_SOURCE:
+        # Only what the partner released in a private exchange, mapped by the exchange (ecoops.psi).
+        last = session.scalar(
+            select(MappingRun)
+            .where(MappingRun.partner_id == partner_id)
+            .order_by(MappingRun.id.desc())
+            .limit(1)
+        )
+        return RunOutcome(partner_id, last, skipped=True)
     ours = session.execute(
         select(Account.crm_id, Account.name, Account.website, Account.domain, Account.country).order_by(
             Account.crm_id

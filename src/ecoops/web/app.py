@@ -18,7 +18,7 @@ from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.deps import LoginRequired, request_transaction
-from ecoops.web.routes import api_routers, page_routers
+from ecoops.web.routes import api_routers, page_routers, peer_routers
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
 
@@ -26,7 +26,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/psi/"))
 
 
 def _error(request: Request, status_code: int, message: str) -> Response:
@@ -105,4 +105,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router, include_in_schema=False, dependencies=transaction)
     for router in api_routers():
         app.include_router(router, prefix="/api/v1", dependencies=transaction)
+    for router in peer_routers():
+        app.include_router(router, include_in_schema=False, dependencies=transaction)
     return app

@@ -16,6 +16,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.partners import pages as partner_pages
     from ecoops.portal import pages as portal_pages
     from ecoops.portal import referral_pages as portal_referral_pages
+    from ecoops.psi import pages as psi_pages
     from ecoops.referrals import link_pages as referral_link_pages
     from ecoops.referrals import pages as referral_pages
     from ecoops.referrals import routing_pages as referral_routing_pages
@@ -28,6 +29,7 @@ def page_routers() -> list[APIRouter]:
         crm_pages.router,
         import_pages.router,
         mapping_pages.router,
+        psi_pages.router,
         account_pages.router,
         audit_pages.router,
         referral_pages.router,
@@ -64,3 +66,10 @@ def api_routers() -> list[APIRouter]:
         attribution_api.router,
         audit_api.router,
     ]
+
+
+def peer_routers() -> list[APIRouter]:
+    """Routes other ecoops servers call (/psi/v1): their own credentials, no session, no CSRF."""
+    from ecoops.psi import endpoints as psi_endpoints
+
+    return [psi_endpoints.router]

@@ -1,0 +1,158 @@
+"""/psi/v1: what one ecoops server calls on another. Authenticated by the connection's bearer token
+(or, for /connect, the invitation's secret), never by a browser session, so there is no CSRF token
+to ask for: these routes are not on a page router. Refusals are JSON `{"detail": …}`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from ecoops.config import Settings
+from ecoops.engines.psi import PsiError
+from ecoops.psi import connections, exchange
+from ecoops.psi.models import PsiConnection
+from ecoops.psi.transport import REVOKED_HEADER
+from ecoops.web.deps import app_settings, db
+
+router = APIRouter(prefix="/psi/v1")
+_LIVE_LOCK = threading.Lock()
+# Beyond the elements themselves (32 bytes, or 8-byte tags back) a released record's ciphertext.
+BYTES_PER_ITEM = 600
+
+
+class ConnectRequest(BaseModel):
+    secret: str
+    url: str
+    token: str
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def peer_connection(request: Request, session: Session = Depends(db)) -> PsiConnection:
+    """The connection whose token the caller presents; 401 without one, 403 once revoked."""
+    try:
+        return connections.authenticate(session, request.headers.get("authorization"))
+    except connections.PeerUnauthorized as exc:
+        raise _unauthorized(str(exc)) from None
+    except connections.ConnectionRevoked as exc:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, str(exc), headers={REVOKED_HEADER: "revoked"}
+        ) from None
+
+
+async def message_body(request: Request, settings: Settings = Depends(app_settings)) -> bytes:
+    """The request's bytes, refused (413) beyond what the largest allowed list can need."""
+    limit = settings.psi_max_items * BYTES_PER_ITEM + (1 << 20)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"message larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"message larger than {limit} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def live_parties(request: Request) -> exchange.LiveParties:
+    with _LIVE_LOCK:
+        live = getattr(request.app.state, "psi_live", None)
+        if live is None:
+            live = request.app.state.psi_live = exchange.LiveParties()
+    return live
+
+
+def _refusal(exc: Exception) -> JSONResponse:
+    """A refused message, answered without raising, so what we recorded about it is committed."""
+    if isinstance(exc, exchange.ExchangeRefused):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=400)
+
+
+async def connect_request(request: Request) -> ConnectRequest | None:
+    """The body of /connect, or None if it is not one (answered 401 like a wrong secret)."""
+    try:
+        return ConnectRequest.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+
+
+@router.post("/connect")
+def connect(
+    body: ConnectRequest | None = Depends(connect_request),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> dict[str, str]:
+    """The partner redeems our invitation: its secret, URL and token in, our token for it out."""
+    if body is None:
+        raise _unauthorized("an invitation secret, the caller's URL and a token are required")
+    try:
+        return {"token": connections.accept(session, settings, body.secret, body.url, body.token)}
+    except connections.PeerUnauthorized as exc:
+        raise _unauthorized(str(exc)) from None
+
+
+@router.post("/exchange/start")
+def start(
+    request: Request,
+    connection: PsiConnection = Depends(peer_connection),
+    body: bytes = Depends(message_body),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Message 1 of an exchange the peer runs; answered with message 2."""
+    try:
+        reply = exchange.respond_start(
+            session,
+            settings,
+            live_parties(request),
+            connection,
+            request.headers.get(exchange.SESSION_HEADER),
+            request.headers.get(exchange.MODE_HEADER),
+            body,
+        )
+    except (exchange.ExchangeRefused, PsiError) as exc:
+        return _refusal(exc)
+    return Response(reply, media_type="application/octet-stream")
+
+
+@router.post("/exchange/finish")
+def finish(
+    request: Request,
+    connection: PsiConnection = Depends(peer_connection),
+    body: bytes = Depends(message_body),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Message 3 of an exchange the peer runs; answered with message 4 once our result is stored."""
+    try:
+        reply = exchange.respond_finish(
+            session,
+            settings,
+            live_parties(request),
+            connection,
+            request.headers.get(exchange.SESSION_HEADER),
+            body,
+        )
+    except (exchange.ExchangeRefused, PsiError) as exc:
+        return _refusal(exc)
+    return Response(reply, media_type="application/octet-stream")
+
+
+@router.post("/revoke")
+def revoke(
+    connection: PsiConnection = Depends(peer_connection), session: Session = Depends(db)
+) -> dict[str, str]:
+    """The peer revoked the connection: so do we."""
+    connections.revoked_by_peer(session, connection)
+    return {"state": "revoked"}

@@ -1,0 +1,346 @@
+"""The exchange between two ecoops servers: we run the four steps as initiator (a background job,
+by hand or on the connection's schedule), or answer them as responder through /psi/v1.
+
+One run is two exchanges, each with a fresh session id and fresh secrets: counts first (every
+population the partner may see, counts per population pair), then reveal (only populations whose
+rule shows overlapping accounts). Both sides store what they learnt at the end of each exchange.
+
+The responder keeps a Party between message 1 and message 3 in memory (`LiveParties`, per app),
+so one server process answers one exchange from start to finish; a run it forgot (restart,
+timeout) is refused at message 3 and the initiator's next run starts over.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoops import audit
+from ecoops.accounts.service import InvalidInput
+from ecoops.actors import Actor, ActorKind, Role
+from ecoops.audit import utcnow
+from ecoops.config import Settings
+from ecoops.db import transaction
+from ecoops.engines.psi import Party, PsiError, new_session_id
+from ecoops.engines.psi.party import Mode
+from ecoops.psi import transport
+from ecoops.psi.connections import aware, revoked_by_peer
+from ecoops.psi.items import our_side
+from ecoops.psi.models import ConnectionState, ExchangeStatus, PsiConnection, PsiExchange
+from ecoops.psi.results import store_counts, store_reveal
+
+logger = logging.getLogger(__name__)
+MODES: dict[str, Mode] = {"count": "count", "reveal": "reveal"}  # run in this order
+START_PATH = "/psi/v1/exchange/start"
+FINISH_PATH = "/psi/v1/exchange/finish"
+SESSION_HEADER = "x-psi-session"
+MODE_HEADER = "x-psi-mode"
+STALE_RUN = timedelta(hours=1)  # a run still "running" after this is taken as dead
+
+
+class ExchangeRefused(Exception):
+    """A peer's message cannot be answered (unknown or replayed session, bad mode); says why."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def exchange_actor(connection: PsiConnection) -> Actor:
+    return Actor(
+        kind=ActorKind.SYSTEM,
+        id=None,
+        label=f"private exchange with {connection.peer_url}"[:200],
+        role=Role.ADMIN,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mode: str
+    status: str
+    matches: int
+    error: str = ""
+
+
+# -- initiator -------------------------------------------------------------------------------------
+def run_exchanges(sessions: sessionmaker[Session], settings: Settings, connection_id: int) -> list[Outcome]:
+    """Run the counts and then the reveal exchange over a connection, each in its own transactions."""
+    outcomes = []
+    for mode in MODES.values():
+        outcome = _run_one(sessions, settings, connection_id, mode)
+        outcomes.append(outcome)
+        if outcome.status != ExchangeStatus.DONE:
+            break
+    with transaction(sessions) as session:
+        connection = session.get(PsiConnection, connection_id)
+        if (
+            connection is not None
+            and connection.state == ConnectionState.ACTIVE
+            and connection.interval_hours
+        ):
+            connection.next_exchange_at = utcnow() + timedelta(hours=connection.interval_hours)
+    return outcomes
+
+
+def _run_one(sessions: sessionmaker[Session], settings: Settings, connection_id: int, mode: Mode) -> Outcome:
+    session_id = new_session_id()
+    with transaction(sessions) as session:
+        connection = session.get(PsiConnection, connection_id)
+        if connection is None or connection.state != ConnectionState.ACTIVE:
+            raise InvalidInput("no active connection to run an exchange over")
+        ours = our_side(session, connection.partner_id, connection.ref_key, mode)
+        exchange = PsiExchange(
+            connection_id=connection.id,
+            session_id=session_id.hex(),
+            role="initiator",
+            mode=mode,
+            our_items=len(ours.items),
+            started_at=utcnow(),
+        )
+        session.add(exchange)
+        session.flush()
+        exchange_id, peer_url, token = exchange.id, connection.peer_url, connection.outbound_token
+    sent = received = 0
+    headers = {SESSION_HEADER: session_id.hex(), MODE_HEADER: mode}
+    try:
+        party = Party(
+            ours.items, session_id=session_id, role="initiator", mode=mode, max_items=settings.psi_max_items
+        )
+        message = party.step1()
+        sent += len(message)
+        reply = transport.post(settings, peer_url, START_PATH, token=token, content=message, headers=headers)
+        received += len(reply.content)
+        message = party.step3(reply.content)
+        sent += len(message)
+        reply = transport.post(settings, peer_url, FINISH_PATH, token=token, content=message, headers=headers)
+        received += len(reply.content)
+        party.finish(reply.content)
+    except (PsiError, transport.PeerError) as exc:
+        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, PsiError) else str(exc)
+        with transaction(sessions) as session:
+            exchange = session.get_one(PsiExchange, exchange_id)
+            _fail(exchange, error, sent, received)
+            connection = session.get_one(PsiConnection, connection_id)
+            if isinstance(exc, transport.PeerRevoked):
+                revoked_by_peer(session, connection)
+            audit.record(
+                session,
+                exchange_actor(connection),
+                "psi.exchange_failed",
+                "partner",
+                connection.partner_id,
+                exchange_id=exchange_id,
+                mode=mode,
+                error=error[:500],
+            )
+        return Outcome(mode, ExchangeStatus.FAILED.value, 0, error)
+    with transaction(sessions) as session:
+        exchange = session.get_one(PsiExchange, exchange_id)
+        connection = session.get_one(PsiConnection, connection_id)
+        exchange.bytes_sent, exchange.bytes_received = sent, received
+        matches = record_result(session, settings, connection, exchange, party, ours.population_keys)
+    return Outcome(mode, ExchangeStatus.DONE.value, matches)
+
+
+def _fail(exchange: PsiExchange, error: str, sent: int, received: int) -> None:
+    exchange.status = ExchangeStatus.FAILED.value
+    exchange.error = error[:2000]
+    exchange.finished_at = utcnow()
+    exchange.bytes_sent, exchange.bytes_received = sent, received
+
+
+def record_result(
+    session: Session,
+    settings: Settings,
+    connection: PsiConnection,
+    exchange: PsiExchange,
+    party: Party,
+    population_keys: dict[str, str],
+) -> int:
+    """Store what a finished Party learnt (either role) and close the exchange; the matches."""
+    actor = exchange_actor(connection)
+    if exchange.mode == "count":
+        matches = store_counts(exchange, party.result.counts, population_keys)
+    else:
+        matches = store_reveal(session, actor, connection, exchange, party.result.matches, settings.today())
+    exchange.status = ExchangeStatus.DONE.value
+    exchange.matches = matches
+    exchange.finished_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "psi.exchange_completed",
+        "partner",
+        connection.partner_id,
+        exchange_id=exchange.id,
+        role=exchange.role,
+        mode=exchange.mode,
+        matches=matches,
+        bytes_sent=exchange.bytes_sent,
+        bytes_received=exchange.bytes_received,
+    )
+    return matches
+
+
+def is_running(session: Session, connection_id: int) -> bool:
+    """An exchange of ours over the connection started less than STALE_RUN ago and not finished."""
+    started = session.scalar(
+        select(PsiExchange.started_at)
+        .where(
+            PsiExchange.connection_id == connection_id,
+            PsiExchange.role == "initiator",
+            PsiExchange.status == ExchangeStatus.RUNNING.value,
+        )
+        .order_by(PsiExchange.id.desc())
+        .limit(1)
+    )
+    return started is not None and aware(started) > utcnow() - STALE_RUN
+
+
+def run_in_background(sessions: sessionmaker[Session], settings: Settings, connection_id: int) -> None:
+    """`run_exchanges` as a job of its own: failures are stored on the exchange and logged."""
+    try:
+        run_exchanges(sessions, settings, connection_id)
+    except Exception:
+        logger.exception("private exchange over connection %s failed", connection_id)
+
+
+def start_due_exchanges(session: Session, settings: Settings, now: datetime) -> int:
+    """Worker tick job: run the exchanges of active connections whose scheduled time has come."""
+    due = list(
+        session.scalars(
+            select(PsiConnection.id).where(
+                PsiConnection.state == ConnectionState.ACTIVE.value,
+                PsiConnection.interval_hours > 0,
+                PsiConnection.next_exchange_at <= now,
+            )
+        )
+    )
+    sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    ran = 0
+    for connection_id in due:
+        if is_running(session, connection_id):
+            continue
+        run_in_background(sessions, settings, connection_id)
+        ran += 1
+    return ran
+
+
+# -- responder -------------------------------------------------------------------------------------
+@dataclass
+class Live:
+    party: Party
+    exchange_id: int
+    population_keys: dict[str, str]
+    expires: float
+
+
+class LiveParties:
+    """Responder parties between message 1 and message 3, by (connection, session id)."""
+
+    def __init__(self) -> None:
+        self._parties: dict[tuple[int, str], Live] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: tuple[int, str], live: Live) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._parties = {k: v for k, v in self._parties.items() if v.expires > now}
+            self._parties[key] = live
+
+    def take(self, key: tuple[int, str]) -> Live | None:
+        with self._lock:
+            live = self._parties.pop(key, None)
+        return live if live is not None and live.expires > time.monotonic() else None
+
+
+def _session_id(raw: str | None) -> bytes:
+    try:
+        session_id = bytes.fromhex(raw or "")
+    except ValueError:
+        session_id = b""
+    if len(session_id) != 16:
+        raise ExchangeRefused(f"the {SESSION_HEADER} header must be 32 hex digits (a 16-byte session id)")
+    return session_id
+
+
+def respond_start(
+    session: Session,
+    settings: Settings,
+    live: LiveParties,
+    connection: PsiConnection,
+    session_header: str | None,
+    mode: str | None,
+    message: bytes,
+) -> bytes:
+    """Message 1 in, message 2 out; the exchange is recorded (a session id is accepted once)."""
+    session_id = _session_id(session_header)
+    if mode not in MODES:
+        raise ExchangeRefused(f"the {MODE_HEADER} header must be one of {', '.join(MODES)}")
+    chosen = MODES[mode]
+    if session.scalar(select(PsiExchange.id).where(PsiExchange.session_id == session_id.hex())) is not None:
+        raise ExchangeRefused("this session id was used before: a replayed exchange is refused", 409)
+    ours = our_side(session, connection.partner_id, connection.ref_key, mode)
+    exchange = PsiExchange(
+        connection_id=connection.id,
+        session_id=session_id.hex(),
+        role="responder",
+        mode=mode,
+        our_items=len(ours.items),
+        bytes_received=len(message),
+        started_at=utcnow(),
+    )
+    session.add(exchange)
+    session.flush()
+    try:
+        party = Party(
+            ours.items, session_id=session_id, role="responder", mode=chosen, max_items=settings.psi_max_items
+        )
+        reply = party.step2(message)
+    except PsiError as exc:
+        _fail(exchange, f"{type(exc).__name__}: {exc}", 0, len(message))
+        raise
+    exchange.bytes_sent = len(reply)
+    deadline = time.monotonic() + settings.psi_timeout_seconds * 2
+    live.put((connection.id, session_id.hex()), Live(party, exchange.id, ours.population_keys, deadline))
+    return reply
+
+
+def respond_finish(
+    session: Session,
+    settings: Settings,
+    live: LiveParties,
+    connection: PsiConnection,
+    session_header: str | None,
+    message: bytes,
+) -> bytes:
+    """Message 3 in, message 4 out; what we learnt is stored before the answer goes back."""
+    session_id = _session_id(session_header)
+    waiting = live.take((connection.id, session_id.hex()))
+    if waiting is None:
+        known = session.scalar(
+            select(PsiExchange).where(
+                PsiExchange.session_id == session_id.hex(), PsiExchange.connection_id == connection.id
+            )
+        )
+        if known is not None and known.status != ExchangeStatus.RUNNING:
+            raise ExchangeRefused("this exchange is over: a replayed message 3 is refused", 409)
+        raise ExchangeRefused("no exchange is waiting for message 3 under this session id (expired?)", 409)
+    exchange = session.get_one(PsiExchange, waiting.exchange_id)
+    exchange.bytes_received += len(message)
+    try:
+        reply = waiting.party.step4(message)
+    except PsiError as exc:
+        _fail(exchange, f"{type(exc).__name__}: {exc}", exchange.bytes_sent, exchange.bytes_received)
+        raise
+    exchange.bytes_sent += len(reply)
+    record_result(session, settings, connection, exchange, waiting.party, waiting.population_keys)
+    return reply
