@@ -23,8 +23,11 @@ from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
 from ecoops.attribution import review
 from ecoops.attribution.models import PartnerTouch
+from ecoops.automation import rules as automation_rules
+from ecoops.automation.conditions import Conditions
 from ecoops.automation.nurture import sequences as nurture
 from ecoops.automation.nurture.models import NurtureStep
+from ecoops.automation.tasks import add_task
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -426,6 +429,54 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/automation/nurture-steps/{nurture_step_id}/delete"): Row(
         page(Permission.MANAGE_AUTOMATION, ok=303)
     ),
+    # Automation rules, tasks, Slack users and Slack's signed interactive endpoint
+    ("GET", "/automation/rules"): Row(page(Permission.READ_PROGRAM)),
+    ("GET", "/automation/rules/new"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/rules"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303),
+        form={
+            "name": "Matrix rule",
+            "trigger": "overlap.began",
+            "action_0_kind": "email",
+            "action_0_to": "address",
+            "action_0_value": "matrix@example.com",
+        },
+    ),
+    ("GET", "/automation/rules/{rule_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("GET", "/automation/rules/{rule_id}/edit"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/rules/{rule_id}"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303),
+        form={
+            "name": "Matrix rule 2",
+            "trigger": "referral.submitted",
+            "action_0_kind": "task",
+            "action_0_to": "partner_manager",
+        },
+    ),
+    ("POST", "/automation/rules/{rule_id}/enabled"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303), form={"enabled": "true"}
+    ),
+    ("POST", "/automation/rules/{rule_id}/delete"): Row(page(Permission.MANAGE_AUTOMATION, ok=303)),
+    ("GET", "/automation/rules/{rule_id}/try"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/automation/template-preview"): Row(
+        page(Permission.MANAGE_AUTOMATION),
+        form={"trigger": "overlap.began", "subject_template": "Hi {{{{ partner_name }}}}"},
+        changes_state=False,
+        note="renders a preview, stores nothing",
+    ),
+    ("GET", "/tasks"): Row(signed_in(200, 403)),
+    ("POST", "/tasks/{task_id}/done"): Row(
+        signed_in(404, 403), form={"done": "true"}, note="{task_id} is another user's task: not found"
+    ),
+    ("GET", "/automation/slack-users"): Row(page(Permission.MANAGE_USERS)),
+    ("POST", "/automation/slack-users/{user_id}"): Row(
+        page(Permission.MANAGE_USERS, ok=303), form={"slack_user_id": "U0MATRIX"}
+    ),
+    ("POST", "/integrations/slack/actions"): Row(
+        everyone(403),
+        changes_state=False,
+        note="Slack's signature replaces session and CSRF: unsigned is refused",
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -547,6 +598,22 @@ def _nurture_step(session: Session, name: str) -> NurtureStep:
     return nurture.add_step(session, SYSTEM, sequence, data)
 
 
+def _rule_id(session: Session, settings: Settings) -> str:
+    data = automation_rules.RuleInput(
+        name="Matrix existing rule",
+        trigger="overlap.began",
+        conditions=Conditions(),
+        actions=[automation_rules.Action("email", "partner_manager")],
+    )
+    return str(automation_rules.create_rule(session, SYSTEM, data).id)
+
+
+def _task_id(session: Session, settings: Settings) -> str:
+    """Someone else's task: nobody in the matrix may tick it off."""
+    user = make_user(session, Role.SALES, email="matrix-task-owner@example.com")
+    return str(add_task(session, uid="matrix-task", user_id=user.id, title="Not yours").id)
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
@@ -570,6 +637,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "population_id": _population_id,
     "sequence_id": _sequence_id,
     "nurture_step_id": _nurture_step_id,
+    "rule_id": _rule_id,
+    "task_id": _task_id,
 }
 
 

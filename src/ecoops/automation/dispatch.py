@@ -164,6 +164,16 @@ def recent_events(session: Session, trigger: str, since: datetime) -> Sequence[E
     return session.scalars(statement).all()
 
 
+def latest_event(session: Session, trigger: str) -> Event | None:
+    """The newest stored event of a kind: the sample a rule page shows its recipients and message for."""
+    return session.scalar(
+        select(Event)
+        .where(Event.kind == trigger)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(1)
+    )
+
+
 def preview(
     session: Session, actor: Actor, rule: Rule, settings: Settings, *, now: datetime, days: int = 30
 ) -> tuple[int, list[Planned]]:

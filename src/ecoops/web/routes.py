@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
     from ecoops.attribution import pages as attribution_pages
+    from ecoops.automation import rule_pages, slack_actions, slack_user_pages, task_pages
     from ecoops.automation.nurture import pages as nurture_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
@@ -38,6 +39,10 @@ def page_routers() -> list[APIRouter]:
         metrics_pages.router,
         attribution_pages.router,
         nurture_pages.router,
+        rule_pages.router,
+        task_pages.router,
+        slack_user_pages.router,
+        slack_actions.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,
