@@ -1,5 +1,6 @@
 """Sourced, influenced or direct: the grace, the look-back, the close date and the evidence decide."""
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -137,3 +138,27 @@ def test_the_explanation_shows_every_touch_with_its_evidence_and_why_it_counts_o
     shares = rows_by(explanation.shares, "partner_id")
     assert shares[10]["sourced"] == 1.0 and shares[20]["sourced"] == 0.0
     assert shares[10]["linear"] == shares[20]["linear"] == 0.5
+
+
+# counting_touch states the verdict rules as conditions for speed; both must pick the same touch links.
+# Each kind, linked by opportunity and by account, on every day around the grace, the look-back, the
+# close and the as-of date, on a won and an open opportunity, in every status.
+def test_the_counting_touches_are_those_whose_verdict_is_counts():
+    s = Scenario()
+    offsets = [*range(-93, -86), *range(-2, 10), *range(59, 63), 120]
+    kinds = ("referral", "crm_source", "co_sell", "overlap", "delivery")
+    for n, (kind, offset, via, status) in enumerate(
+        itertools.product(kinds, offsets, ("opportunity", "account"), ("confirmed", "proposed"))
+    ):
+        account = f"A{n}"
+        if n % 2:
+            s.won(f"O{n}", CREATED, CLOSED, account_crm_id=account)
+        else:
+            s.opportunity(f"O{n}", CREATED, account_crm_id=account)
+        on = None if via == "account" else f"O{n}"
+        s.touch(10, on, kind, CREATED + timedelta(offset), account_crm_id=account, status=status)
+    snapshot = take_snapshot(s.inputs(), CREATED + timedelta(61))
+    link = "SELECT touch_id, opportunity_key FROM {} ORDER BY ALL"
+    counting = snapshot.fetch(link.format("counting_touch")).to_pylist()
+    assert len(counting) > 100
+    assert counting == snapshot.fetch(link.format("touch_verdict WHERE verdict = 'counts'")).to_pylist()

@@ -57,11 +57,9 @@ WITH active_member AS (
     JOIN partner_spell s USING (partner_id)
     WHERE holds_in_trailing_year(s.signed_on, s.left_on)
 ), program_opportunity AS (
-    SELECT DISTINCT m.program_id, o.opportunity_crm_id, o.amount
+    SELECT DISTINCT m.program_id, w.opportunity_crm_id, w.amount
     FROM scoped_membership m
-    JOIN credited_partner c USING (partner_id)
-    JOIN opportunity_as_of o USING (opportunity_key)
-    WHERE o.is_won AND o.close_date > year_before()
+    JOIN trailing_year_win w USING (partner_id)
 )
 SELECT program_id, 'partner' AS record, CAST(partner_id AS VARCHAR) AS record_id, NULL::DOUBLE AS amount
 FROM active_member

@@ -74,23 +74,44 @@ SELECT
 FROM linked_touch l
 """
 
-# The touches that count, with just what classification and attribution read. The three conditions
-# after the verdict are implied by it; stated apart, DuckDB drops those touches before the join.
-# From here on an opportunity is joined on its integer `opportunity_key` (its row in
+# The touches that count, with just what classification and attribution read: the rules of
+# TOUCH_VERDICTS stated as conditions (tests/engines/metrics/test_classification.py checks both agree),
+# because evaluating every verdict costs a third more and conditions on the touch alone are pushed below
+# the join. From here on an opportunity is joined on its integer `opportunity_key` (its row in
 # opportunity_state), which hashes and compares faster than the CRM id.
 COUNTING_TOUCHES = """
 CREATE TEMP TABLE counting_touch AS
-SELECT touch_id, opportunity_key, partner_id, touch_class, touched_on
-FROM touch_verdict
-WHERE verdict = 'counts' AND is_counted_status(status) AND touched_on <= as_of() AND touch_class <> 'delivery'
+WITH candidate AS (
+    SELECT
+        touch_id, partner_id, opportunity_crm_id, account_crm_id, touched_on, touch_class(kind) AS touch_class
+    FROM input_touches
+    WHERE is_counted_status(status) AND touched_on <= as_of() AND touch_class(kind) <> 'delivery'
+)
+SELECT t.touch_id, o.rowid AS opportunity_key, t.partner_id, t.touch_class, t.touched_on
+FROM candidate t
+JOIN opportunity_state o ON o.opportunity_crm_id = t.opportunity_crm_id
+WHERE coalesce(t.opportunity_crm_id, '') <> ''
+  AND t.touched_on <= coalesce(o.close_date, as_of())
+  AND CASE WHEN t.touch_class = 'sourcing' THEN t.touched_on <= o.created_on + sourcing_grace_days()
+      ELSE t.touched_on >= o.created_on - influence_look_back_days() END
+UNION ALL
+SELECT t.touch_id, o.rowid AS opportunity_key, t.partner_id, t.touch_class, t.touched_on
+FROM candidate t
+JOIN opportunity_state o ON o.account_crm_id = t.account_crm_id
+WHERE coalesce(t.opportunity_crm_id, '') = ''
+  AND t.touched_on <= coalesce(o.close_date, as_of())
+  AND t.touched_on >= o.created_on - influence_look_back_days()
+  AND (t.touch_class <> 'sourcing' OR t.touched_on <= o.created_on + sourcing_grace_days())
 """
 
 # METRICS.md "Classification": sourced when a sourcing touch counts, the source partner being the
 # earliest one's (ties: the lower partner id); influenced when not sourced and an influence touch
 # counts; direct otherwise.
 OPPORTUNITY_CLASSES = """
-CREATE TEMP TABLE opportunity_as_of AS
-WITH touched AS (
+UPDATE opportunity_state
+SET classification = CASE WHEN t.source_partner_id IS NOT NULL THEN 'sourced' ELSE 'influenced' END,
+    source_partner_id = t.source_partner_id
+FROM (
     SELECT
         opportunity_key,
         id_of(min(day_and_id(touched_on, partner_id)) FILTER (WHERE touch_class = 'sourcing'))
@@ -98,18 +119,14 @@ WITH touched AS (
         bool_or(touch_class = 'influence') AS influenced
     FROM counting_touch
     GROUP BY opportunity_key
-)
-SELECT
-    o.rowid AS opportunity_key,
-    o.*,
-    CASE
-        WHEN t.source_partner_id IS NOT NULL THEN 'sourced'
-        WHEN t.influenced THEN 'influenced'
-        ELSE 'direct'
-    END AS classification,
-    t.source_partner_id
-FROM opportunity_state o
-LEFT JOIN touched t ON t.opportunity_key = o.rowid
+) t
+WHERE opportunity_state.rowid = t.opportunity_key AND (t.source_partner_id IS NOT NULL OR t.influenced)
+"""
+# Each opportunity on the date with its class, keyed as the touches are. The classes are filled in
+# place (state.py creates every opportunity `direct`): updating the classified rows costs half of
+# copying a million rows with their strings into a new table.
+OPPORTUNITIES_AS_OF = """
+CREATE TEMP VIEW opportunity_as_of AS SELECT rowid AS opportunity_key, * FROM opportunity_state
 """
 
 # Whom the class credits: the source partner of a sourced opportunity, each partner with a counting
@@ -124,6 +141,16 @@ SELECT DISTINCT t.opportunity_key, t.partner_id, 'influence' AS credit
 FROM counting_touch t
 JOIN opportunity_as_of o USING (opportunity_key)
 WHERE o.classification = 'influenced'
+"""
+
+# The partners credited with each won opportunity of the trailing 12 months: what partners needed for
+# $X and the forecast count as conversions. Built once here, where the won ones are picked before the
+# join (DuckDB would otherwise join the credits with the memberships first, a million rows more).
+TRAILING_YEAR_WINS = """
+CREATE TEMP TABLE trailing_year_win AS
+SELECT c.partner_id, o.opportunity_key, o.opportunity_crm_id, o.account_crm_id, o.amount, o.close_date
+FROM (FROM opportunity_as_of WHERE is_won AND close_date > year_before()) o
+JOIN credited_partner c USING (opportunity_key)
 """
 
 # The three classes in display order, so every class gets a row even when no opportunity has it.
@@ -142,7 +169,8 @@ ORDER BY c.position
 
 
 def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the touch verdicts, `counting_touch`, `opportunity_as_of` and `credited_partner`."""
+    """Create the touch verdicts, `counting_touch`, `opportunity_as_of`, `credited_partner` and
+    `trailing_year_win`."""
     connection.execute(
         "CREATE TEMP MACRO touch_class(kind) AS CASE"
         f" WHEN list_contains({text_list(SOURCING_KINDS)}, kind) THEN 'sourcing'"
@@ -155,7 +183,9 @@ def build_classification(connection: duckdb.DuckDBPyConnection) -> None:
         TOUCH_VERDICTS,
         COUNTING_TOUCHES,
         OPPORTUNITY_CLASSES,
+        OPPORTUNITIES_AS_OF,
         CREDITED_PARTNERS,
+        TRAILING_YEAR_WINS,
     ):
         connection.execute(statement)
 

@@ -24,10 +24,7 @@ WITH held AS (
     WHERE holds_in_trailing_year(began_on, ended_on) AND partner_id IN (FROM scoped_partner)
     GROUP BY ALL
 ), won AS (
-    SELECT DISTINCT o.account_crm_id, c.partner_id, o.close_date
-    FROM opportunity_as_of o
-    JOIN credited_partner c USING (opportunity_key)
-    WHERE o.is_won AND o.close_date > year_before()
+    SELECT DISTINCT account_crm_id, partner_id, close_date FROM trailing_year_win
 )
 SELECT
     h.*,

@@ -11,7 +11,8 @@ import duckdb
 # before it (same-day changes in the order they were recorded), so a closed-then-reopened opportunity
 # is open from the reopening, and its close date is the date of the change that last closed it. An
 # opportunity whose history starts after the date was still open then. Only one with no history at
-# all falls back on its record: closed from its close date on.
+# all falls back on its record: closed from its close date on. Every opportunity starts `direct`;
+# classification.py fills in the partner classes once the touches are read.
 # One pass over the history finds whether there is any and the latest change, packed as
 # day_and_id(day, change id) x 4 + closed x 2 + won, so a single max() carries its flags along.
 OPPORTUNITY_STATE = """
@@ -47,7 +48,9 @@ SELECT
     CASE
         WHEN has_history THEN CASE WHEN closed_by_history THEN changed_on END
         WHEN closed_by_record THEN close_date
-    END AS close_date
+    END AS close_date,
+    'direct' AS classification,
+    NULL::BIGINT AS source_partner_id
 FROM resolved
 """
 
