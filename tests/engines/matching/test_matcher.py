@@ -184,3 +184,24 @@ def test_a_rejected_pair_leaves_the_record_free_for_its_next_best():
     )
     rejected = Overrides(rejected=pa.table({"our_id": ["o1"], "their_id": ["t1"]}))
     assert pairs(match_accounts(ours, theirs, overrides=rejected).pairs) == {("o1", "t2", "fuzzy_name")}
+
+
+def test_a_swap_in_the_middle_of_a_name_is_found_among_many_neighbours():
+    # Dozens of names share the first and last letters, so neither the key nor its reverse puts the two
+    # spellings next to each other; the letters in order (the third sort key) do.
+    fillers = [f"Yag{c}{d}ra" for c in "abcdefghij" for d in "klmn"]
+    ours = accounts({"id": "o1", "name": "Yagodra Pharma", "country": "MX"})
+    theirs = accounts(
+        {"id": "t1", "name": "Yagdora Pharma", "country": "Mexico"},
+        *({"id": f"f{i}", "name": f"{name} Pharma", "country": "MX"} for i, name in enumerate(fillers)),
+    )
+    assert pairs(match_accounts(ours, theirs).pairs) == {("o1", "t1", "fuzzy_name")}
+
+
+def test_domains_one_letter_apart_count_against_a_name_match():
+    ours = accounts({"id": "o1", "name": "Rimuis Inc", "website": "rimuis.us", "country": "US"})
+    theirs = accounts({"id": "t1", "name": "Brimuis Inc", "website": "brimuis.com", "country": "US"})
+    assert match_accounts(ours, theirs).pairs.num_rows == 0
+    # The same names with a domain that adds a word are left to the names (and match).
+    theirs = accounts({"id": "t1", "name": "Rimuis", "website": "getrimuis.com", "country": "US"})
+    assert pairs(match_accounts(ours, theirs).pairs) == {("o1", "t1", "name_country")}

@@ -25,6 +25,10 @@ from ecoops.engines.matching import name_keys, normalise_name
         ("Polska Grupa Sp. z o.o.", "Polska Grupa"),
         ("McDonald's Corporation", "McDonalds"),
         ("  Acme\t\tInc  ", "acme"),
+        ("Xixaal & Co. Ltd", "Xixaal"),  # "co ltd" goes first; the "and" it leaves goes too
+        ("Toasatac Marine Aktiebolag", "Toasatac Marine AB"),  # a legal form written out in full
+        ("Müller Gesellschaft mit beschränkter Haftung", "Müller GmbH"),
+        ("Renault Société Anonyme", "Renault S.A."),
         ("株式会社トヨタ", "トヨタ(株)"),  # the Japanese form, before or after, is dropped
     ],
 )
@@ -48,6 +52,8 @@ def test_same_key(one, other):
         ("Ærø Øl ApS", "aero ol"),
         ("Straße AG", "strasse"),
         ("Acme Holdings International", "acme holdings international"),  # descriptors stay in the key
+        ("Johnson and Johnson", "johnson and johnson"),  # only a trailing "and" goes
+        ("Marks & Spencer plc", "marks and spencer"),
     ],
 )
 def test_key(name, key):

@@ -19,8 +19,14 @@ SELECT side, row FROM (
 ORDER BY sort_key, side, id, row
 """
 
-# The two sort orders: country appended keeps same-country twins of a common name together.
-SORT_KEYS = ("name_core || chr(1) || coalesce(country, '')", "reverse(name_core)")
+# The sort orders. Country appended keeps same-country twins of a common name together. The reversed key
+# finds a typo near the start; the letters in alphabetical order (an anagram key) find a swap of two
+# letters, or a changed letter, anywhere in the name, which the first two miss in the middle of a name.
+SORT_KEYS = (
+    "name_core || chr(1) || coalesce(country, '')",
+    "reverse(name_core)",
+    "array_to_string(list_sort(string_split(name_core, '')), '') || chr(1) || coalesce(country, '')",
+)
 
 
 def _neighbours(ours: pa.Table, theirs: pa.Table, key: str, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,11 +47,12 @@ def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Tabl
     """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables.
 
     Sorted neighbourhood is the blocking: both sides are sorted together by a name key, and each of
-    our records is paired with the `window` partner records just before and just after it. Two orders
-    are used, the key with the country appended and the key reversed, so that a typo near the start
-    of a name still lands next to its twin in one of them. Exact name + country twins sort together,
-    ours just before theirs, so they are always first neighbours: no separate join is needed to find
-    them. A record gets at most `4 * window` candidates, however large the input.
+    our records is paired with the `window` partner records just before and just after it. Three
+    orders are used (`SORT_KEYS`): the key with the country appended, the key reversed, and its letters
+    sorted, so that a typo near the start, or a swap in the middle, still lands next to its twin in one
+    of them. Exact name + country twins sort together, ours just before theirs, so they are always first
+    neighbours: no separate join is needed to find them. A record gets at most `2 * window *
+    len(SORT_KEYS)` candidates, however large the input.
     """
     found = [_neighbours(ours, theirs, key, window) for key in SORT_KEYS]
     our_rows = np.concatenate([pair[0] for pair in found]).astype(np.int64)

@@ -37,6 +37,12 @@ TRAILING_LEGAL_FORMS: tuple[str, ...] = (
     # Asia-Pacific (romanised)
     "kk", "kabushiki kaisha", "kabushikigaisha", "gk", "godo kaisha", "yk", "yugen kaisha", "bhd",
     "sdn bhd", "tbk", "pt tbk", "co ltd", "coltd",
+    # The same forms written out in full, as some CRMs hold them
+    "aktiengesellschaft", "kommanditgesellschaft", "gesellschaft mit beschrankter haftung",
+    "societe anonyme", "societe par actions simplifiee", "societe a responsabilite limitee",
+    "sociedad anonima", "sociedad limitada", "sociedade anonima", "limitada", "societa per azioni",
+    "societa a responsabilita limitata", "besloten vennootschap", "naamloze vennootschap", "aktiebolag",
+    "aktieselskab", "anpartsselskab", "aksjeselskap", "osakeyhtio", "julkinen osakeyhtio",
 )
 
 # Stripped when they start a name: Indonesian "PT", Russian and Ukrainian forms written first.

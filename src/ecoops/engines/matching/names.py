@@ -32,7 +32,9 @@ def _alternation(words: tuple[str, ...]) -> str:
 def _names_sql() -> str:
     # Letters that Unicode does not decompose into a base letter and an accent.
     single = ("øłđħıŀŧ", "oldhilt")
-    reversed_forms = tuple(form[::-1] for form in TRAILING_LEGAL_FORMS)
+    # "and" joins a legal form to the name ("Acme & Co. Ltd"): the stripping takes "co ltd" first and
+    # would leave "acme and", so a trailing "and" goes with the forms (a name never ends in "and").
+    reversed_forms = tuple(form[::-1] for form in (*TRAILING_LEGAL_FORMS, "and"))
     # Most names are ASCII (byte length = character length): they skip the Unicode folding.
     # Trailing legal forms are stripped from the reversed name, so the pattern is anchored and cheap.
     return f"""

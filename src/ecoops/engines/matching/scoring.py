@@ -2,92 +2,196 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Indel
 
 from ecoops.engines.matching.relations import query
 
-# The score starts from the name similarity (rapidfuzz's normalised Indel ratio of the name keys, 0-1) and
-# is moved by the domain and country evidence, by the fixed amounts below; it is clipped to 0-1. The amounts
-# are set so that one typo in a mid-length name in the same country still passes the default threshold
-# (0.90), while the same name in two countries, or siblings that differ by a word, do not.
+# The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain and country
+# evidence, by the fixed amounts below; it is clipped to 0-1. The amounts are set so that one typo in a
+# mid-length name in the same country still passes the default threshold, while the same name in two
+# countries, or siblings that differ by a word, do not.
 
 DOMAIN_ADJUSTMENT: dict[str, float] = {
     "same": 0.10,  # one registrable domain
     "alias": 0.10,  # one domain once the workspace's aliases are applied
     "same_label": 0.05,  # one brand on two suffixes: acme.com and acme.de
-    # One label inside the other (acme.com, getacme.com) does not contradict the names, but it is no
-    # evidence either: labels are made from names, so "kraasle" and "kraasleve" differ as names do.
+    # One label inside the other with a word around it (acme.com, getacme.com, acme-us.com,
+    # acmegroup.com) does not contradict the names, but it is no evidence either: labels are made from
+    # names, so "kraasle" and "kraasleveb" differ as names do. One or two letters more ("brimuis.com",
+    # "rimuis.us") is not how a company varies its own domain: that is two names a typo apart, each
+    # registered by its own company, so it counts as "different".
     "label_contains": 0.0,
     "missing": 0.0,  # either side has none (or only a free-mail one)
     "different": -0.15,  # enough that one name in one country with two unrelated domains stays out
 }
 COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
 
+# `{keys}` is empty when only the evidence is wanted (on every candidate, before names are compared).
 _FEATURES_SQL = """
-SELECT p.our_row, p.their_row,
-       o.name_key AS our_name_key, t.name_key AS their_name_key,
-       o.domain_raw AS our_domain, t.domain_raw AS their_domain,
-       o.country AS our_country, t.country AS their_country,
+SELECT p.our_row, p.their_row, {keys}
        CASE WHEN o.domain IS NULL OR t.domain IS NULL THEN 'missing'
             WHEN o.domain = t.domain THEN CASE WHEN o.domain_raw = t.domain_raw THEN 'same' ELSE 'alias' END
             WHEN o.domain_label = t.domain_label THEN 'same_label'
             WHEN least(length(o.domain_label), length(t.domain_label)) >= 4
                  AND (contains(o.domain_label, t.domain_label) OR contains(t.domain_label, o.domain_label))
+                 AND (abs(length(o.domain_label) - length(t.domain_label)) >= 3
+                      OR contains(o.domain_label || t.domain_label, '-'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o.country IS NULL OR t.country IS NULL THEN 'missing'
-            WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement,
-       p.name_similarity
+            WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement
+       {similarity}
 FROM pairs AS p
 JOIN ours AS o ON o.row = p.our_row
 JOIN theirs AS t ON t.row = p.their_row
 """
+_KEYS = """o.name_key AS our_name_key, t.name_key AS their_name_key,
+       o.domain_raw AS our_domain, t.domain_raw AS their_domain,
+       o.country AS our_country, t.country AS their_country,"""
+
+
+# A word in at least this share of all names (and at least `_COMMON_WORD_MIN` of them) is common: "systems",
+# "consulting", "group". Shared common words say little about whether two names are one company, so the
+# similarity also compares the names without them. Counted on the two lists being matched, so it adapts
+# to the data (a bank's customer list has other common words than a software vendor's).
+_COMMON_WORD_SHARE = 1 / 2000
+_COMMON_WORD_MIN = 5
+
+_COMMON_WORDS_SQL = """
+SELECT word FROM (
+  SELECT unnest(string_split(name_key, ' ')) AS word FROM ours WHERE name_key IS NOT NULL
+  UNION ALL
+  SELECT unnest(string_split(name_key, ' ')) AS word FROM theirs WHERE name_key IS NOT NULL
+) GROUP BY word HAVING count(*) >= {min_count}
+"""
+
+
+def distinctive_keys(keys: pa.Array | pa.ChunkedArray, common: list[str]) -> pa.Array:
+    """Each name key without its common words; the whole key where that would leave nothing."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    if not common:
+        return keys
+    words = "|".join(sorted(common, key=len, reverse=True))  # keys hold letters, digits and spaces only
+    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(keys, f"(?:^| )(?:{words})(?: |$)", " "))
+    # A second pass: two common words in a row share the space between them, so the first pass skips one.
+    stripped = pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(stripped, f"(?:^| )(?:{words})(?: |$)", " ")
+    )
+    stripped = pc.replace_substring_regex(stripped, " +", " ")
+    result: pa.Array = pc.if_else(pc.equal(stripped, ""), keys, stripped)
+    return result
 
 
 class NameComparer:
-    """Both sides' name keys, held as Python strings once, compared pair by pair by row number."""
+    """Both sides' name keys, held as Python strings once, compared pair by pair by row number.
+
+    The similarity of two names is the mean of three rapidfuzz measures, each 0-1:
+    - the normalised Indel similarity of the keys (insertions and deletions: forgiving of a dropped or
+      added letter, and of a word added at the end);
+    - the normalised OSA similarity (Levenshtein plus adjacent transpositions): a swapped or replaced
+      letter costs one edit, not Indel's two, but a length difference costs its full length, so it is
+      stricter than Indel on names of different lengths;
+    - the Indel similarity of the keys without their common words (`distinctive_keys`): "nexbri
+      consulting" and "onnexbri consulting" are less alike than the shared word makes them look.
+    Averaging keeps each one's view: a pair passes when the names are close by all three.
+    """
 
     def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
-        self._names = [side.column("name_key").to_numpy(zero_copy_only=False) for side in (ours, theirs)]
+        names = ours.num_rows + theirs.num_rows
+        min_count = max(_COMMON_WORD_MIN, int(names * _COMMON_WORD_SHARE))
+        common = query(_COMMON_WORDS_SQL.format(min_count=min_count), ours=ours, theirs=theirs)
+        words = common.column("word").to_pylist()
+        keys = [side.column("name_key").combine_chunks() for side in (ours, theirs)]
+        distinctive = [distinctive_keys(side, words) for side in keys]
+        self._names = [side.to_numpy(zero_copy_only=False) for side in keys]
+        self._distinctive = [side.to_numpy(zero_copy_only=False) for side in distinctive]
+        self._has_common = [
+            pc.fill_null(pc.not_equal(d, k), False).to_numpy(zero_copy_only=False)
+            for d, k in zip(distinctive, keys, strict=True)
+        ]
         self._lengths = [
-            pc.fill_null(pc.utf8_length(side.column("name_key")), 0).to_numpy(zero_copy_only=False)
-            for side in (ours, theirs)
+            pc.fill_null(pc.utf8_length(side), 0).to_numpy(zero_copy_only=False) for side in keys
         ]
 
-    def similarity(self, our_rows: np.ndarray, their_rows: np.ndarray, floor: float = 0.0) -> np.ndarray:
-        """Normalised Indel similarity (0-1) of each pair's names: NaN where a name is missing, and 0 where
-        the lengths alone keep it below `floor` (so hopeless candidates are never compared).
+    def similarity(
+        self, our_rows: np.ndarray, their_rows: np.ndarray, floor: float | np.ndarray = 0.0
+    ) -> np.ndarray:
+        """Name similarity (0-1, see the class) of each pair: NaN where a name is missing, and 0 where it
+        provably stays below `floor` (one for all pairs, or one per pair), so hopeless candidates are
+        compared once, not three times.
         """
         our_length, their_length = self._lengths[0][our_rows], self._lengths[1][their_rows]
         missing = (our_length == 0) | (their_length == 0)
-        # The best Indel ratio two strings of these lengths can reach.
-        bound = 2.0 * np.minimum(our_length, their_length) / np.maximum(our_length + their_length, 1)
-        worth = ~missing & (bound >= floor)
         similarity = np.where(missing, np.nan, 0.0)
-        if worth.any():
-            ratios = process.cpdist(
-                self._names[0][our_rows[worth]],
-                self._names[1][their_rows[worth]],
-                scorer=fuzz.ratio,
-                score_cutoff=floor * 100,  # lets rapidfuzz stop early on pairs that cannot make it
-                workers=-1,
-                dtype=np.float32,
-            )
-            similarity[worth] = np.asarray(ratios, dtype=np.float64) / 100.0
+        present = np.flatnonzero(~missing)
+        if len(present) == 0:
+            return similarity
+        ours, theirs = our_rows[present], their_rows[present]
+        floors = np.broadcast_to(np.asarray(floor, dtype=np.float64), our_rows.shape)[present]
+        # OSA's distance is at least half Indel's (a replacement or swap is two Indel edits), so its
+        # similarity is at most (1 + Indel's) / 2, and the mean of the three at most (1 + Indel's) / 2:
+        # a pair whose Indel similarity is under 2 * floor - 1 cannot reach the floor.
+        indel_floors = np.maximum(0.0, 2 * floors - 1)
+        # ... and Indel's similarity is at most 2 * shorter / (sum of the lengths).
+        our_length, their_length = our_length[present], their_length[present]
+        best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
+        reachable = np.flatnonzero(best_indel >= indel_floors)
+        ours, theirs, indel_floors = ours[reachable], theirs[reachable], indel_floors[reachable]
+        cutoff = float(indel_floors.min()) if len(indel_floors) else 0.0
+        indel = self._compare(Indel.normalized_similarity, self._names, ours, theirs, cutoff)
+        close = np.flatnonzero(indel >= indel_floors)
+        ours, theirs, indel = ours[close], theirs[close], indel[close]
+        osa = self._compare(OSA.normalized_similarity, self._names, ours, theirs)
+        # Where neither name has a common word, the distinctive keys are the keys: Indel's value stands.
+        distinctive = indel.copy()
+        differ = np.flatnonzero(self._has_common[0][ours] | self._has_common[1][theirs])
+        distinctive[differ] = self._compare(
+            Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]
+        )
+        similarity[present[reachable[close]]] = (indel + osa + distinctive) / 3
         return similarity
+
+    @staticmethod
+    def _compare(
+        scorer: Callable[..., float],
+        keys: list[np.ndarray],
+        ours: np.ndarray,
+        theirs: np.ndarray,
+        cutoff: float = 0.0,
+    ) -> np.ndarray:
+        if len(ours) == 0:
+            return np.zeros(0, dtype=np.float64)
+        scores = process.cpdist(
+            keys[0][ours], keys[1][theirs], scorer=scorer, score_cutoff=cutoff, workers=-1, dtype=np.float32
+        )
+        return np.asarray(scores, dtype=np.float64)
 
 
 def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity: np.ndarray) -> pa.Table:
     """Keys and agreements for each (`our_row`, `their_row`) pair of keyed accounts, beside its
     `name_similarity` (from `NameComparer.similarity`, aligned with `pairs`; NaN becomes null).
+    The rows come back in no particular order.
     """
     with_similarity = pairs.select(["our_row", "their_row"]).append_column(
         "name_similarity", pa.array(similarity, pa.float64(), from_pandas=True)
     )
-    return query(_FEATURES_SQL, pairs=with_similarity, ours=ours, theirs=theirs)
+    sql = _FEATURES_SQL.format(keys=_KEYS, similarity=", p.name_similarity")
+    return query(sql, pairs=with_similarity, ours=ours, theirs=theirs)
+
+
+def pair_evidence(pairs: pa.Table, ours: pa.Table, theirs: pa.Table) -> pa.Table:
+    """`our_row`, `their_row`, `domain_agreement` and `country_agreement` of each pair: the part of
+    `pair_features` that is cheap to work out for every candidate. The rows come back in no particular order.
+    """
+    sql = _FEATURES_SQL.format(keys="", similarity="")
+    return query(sql, pairs=pairs.select(["our_row", "their_row"]), ours=ours, theirs=theirs)
 
 
 def _adjustment(agreements: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
@@ -96,12 +200,16 @@ def _adjustment(agreements: pa.ChunkedArray | pa.Array, table: dict[str, float])
     return adjustments
 
 
+def evidence_adjustment(features: pa.Table) -> np.ndarray:
+    """What the domain and country evidence adds to (or takes from) each pair's name similarity."""
+    domain = _adjustment(features.column("domain_agreement"), DOMAIN_ADJUSTMENT)
+    country = _adjustment(features.column("country_agreement"), COUNTRY_ADJUSTMENT)
+    total: np.ndarray = domain + country
+    return total
+
+
 def match_score(features: pa.Table) -> pa.Array:
     """The confidence (0-1) of each pair in `pair_features` output; 0 where a name is missing."""
     similarity = np.nan_to_num(features.column("name_similarity").to_numpy(zero_copy_only=False), nan=0.0)
-    score = (
-        similarity
-        + _adjustment(features.column("domain_agreement"), DOMAIN_ADJUSTMENT)
-        + _adjustment(features.column("country_agreement"), COUNTRY_ADJUSTMENT)
-    )
+    score = similarity + evidence_adjustment(features)
     return pa.array(np.clip(np.round(score, 4), 0.0, 1.0))

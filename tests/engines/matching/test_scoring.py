@@ -1,0 +1,94 @@
+"""Name similarity and pair evidence: common words, the three measures, the floor, domain labels."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA, Indel
+
+from ecoops.engines.matching.accounts import keyed_accounts
+from ecoops.engines.matching.scoring import NameComparer, distinctive_keys, pair_evidence
+from tests.engines.matching.factories import accounts
+
+
+def _keyed(*names: str, side: str = "ours") -> pa.Table:
+    return keyed_accounts(accounts(*({"id": str(i), "name": n} for i, n in enumerate(names))), side=side)
+
+
+def test_distinctive_keys_drop_common_words_but_never_the_whole_name():
+    keys = pa.array(["acme systems", "systems consulting", "acme systems consulting labs x", "systems", None])
+    assert distinctive_keys(keys, ["systems", "consulting", "labs"]).to_pylist() == [
+        "acme",
+        "systems consulting",  # all common: the key stands
+        "acme x",
+        "systems",
+        None,
+    ]
+    assert distinctive_keys(keys, []).to_pylist() == keys.to_pylist()
+    # Whole words only: "labsco" is not "labs".
+    assert distinctive_keys(pa.array(["labsco labs"]), ["labs"]).to_pylist() == ["labsco"]
+
+
+def test_similarity_is_the_mean_of_indel_osa_and_the_distinctive_indel_worked_by_hand():
+    # "consulting" is in 6 of the 7 names: common (the minimum count is 5).
+    ours = _keyed("Nexbri Consulting", *(f"Filler{i} Consulting" for i in range(4)))
+    theirs = _keyed("Onnexbri Consulting", "Zzz Consulting", side="theirs")
+    similarity = NameComparer(ours, theirs).similarity(np.array([0]), np.array([0]))[0]
+    a, b = "nexbri consulting", "onnexbri consulting"
+    expected = (Indel.normalized_similarity(a, b) + OSA.normalized_similarity(a, b)) / 3 + (
+        Indel.normalized_similarity("nexbri", "onnexbri") / 3
+    )
+    assert similarity == pytest.approx(expected, abs=1e-6)
+    assert expected < Indel.normalized_similarity(a, b)  # the shared word no longer carries the pair
+    # Without common words (a short list), the distinctive measure is the whole key's.
+    few = NameComparer(_keyed("Nexbri Consulting"), _keyed("Onnexbri Consulting", side="theirs"))
+    plain = few.similarity(np.array([0]), np.array([0]))[0]
+    assert plain == pytest.approx(
+        (2 * Indel.normalized_similarity(a, b) + OSA.normalized_similarity(a, b)) / 3, abs=1e-6
+    )
+
+
+def test_a_missing_name_is_nan():
+    comparer = NameComparer(_keyed("Acme", "..."), _keyed("Acme", side="theirs"))
+    similarity = comparer.similarity(np.array([0, 1]), np.array([0, 0]))
+    assert similarity[0] == 1.0 and np.isnan(similarity[1])
+
+
+letters = st.text(alphabet="abcdeo ", min_size=1, max_size=14)
+
+
+@given(st.lists(st.tuples(letters, letters), min_size=1, max_size=20), st.floats(0.0, 1.1))
+def test_the_floor_only_zeroes_pairs_that_could_not_reach_it(names, floor):
+    ours = _keyed(*(f"x{a}" for a, _ in names))
+    theirs = _keyed(*(f"x{b}" for _, b in names), side="theirs")
+    comparer = NameComparer(ours, theirs)
+    rows = np.arange(len(names))
+    full = comparer.similarity(rows, rows)
+    floored = comparer.similarity(rows, rows, floor=floor)
+    reaching = full >= floor
+    assert np.allclose(floored[reaching], full[reaching])
+    assert np.all((floored[~reaching] == 0) | np.isclose(floored[~reaching], full[~reaching]))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "agreement"),
+    [
+        ("acme.com", "acme.com", "same"),
+        ("acme.com", "acme.de", "same_label"),
+        ("acme.com", "getacme.com", "label_contains"),
+        ("acme.com", "acmegroup.de", "label_contains"),
+        ("acme.com", "acme-us.com", "label_contains"),  # a hyphenated part is a word, however short
+        ("rimuis.us", "brimuis.com", "different"),  # one letter more: another company's name
+        ("kaste.io", "rikaste.com", "different"),
+        ("acme.com", "globex.com", "different"),
+        ("acme.com", None, "missing"),
+    ],
+)
+def test_domain_agreement(ours, theirs, agreement):
+    keyed = [
+        keyed_accounts(accounts({"id": "1", "name": "x", "website": site}), side=side)
+        for site, side in ((ours, "ours"), (theirs, "theirs"))
+    ]
+    evidence = pair_evidence(pa.table({"our_row": [0], "their_row": [0]}), *keyed)
+    assert evidence.column("domain_agreement").to_pylist() == [agreement]
