@@ -248,14 +248,14 @@ def revoke(session: Session, actor: Actor, settings: Settings, partner_id: int) 
     connection = current_connection(session, partner_id)
     if connection is None or connection.state == ConnectionState.REVOKED:
         raise InvalidInput("no connection or invitation to revoke")
-    was_active = connection.state == ConnectionState.ACTIVE
+    was_active, token = connection.state == ConnectionState.ACTIVE, connection.outbound_token
     _end(connection, actor.label)
     session.flush()
     audit.record(session, actor, "psi.connection_revoked", "partner", partner_id, connection_id=connection.id)
     if not was_active:
         return "invitation withdrawn: its code no longer works"
     try:
-        transport.post(settings, connection.peer_url, "/psi/v1/revoke", token=connection.outbound_token)
+        transport.post(settings, connection.peer_url, "/psi/v1/revoke", token=token)
     except transport.PeerError as exc:
         return (
             f"connection revoked; the partner's server was not told now ({exc}) and will be refused next time"
