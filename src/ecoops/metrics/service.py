@@ -47,7 +47,8 @@ from ecoops.engines.metrics import (
     tenure_and_retention,
     time_to_recruit,
 )
-from ecoops.metrics.feed import load_inputs
+from ecoops.metrics import cache
+from ecoops.metrics.feed import Feed, load_inputs
 from ecoops.partners.models import Partner, Program, Tier
 from ecoops.permissions import NotFound, Permission, require
 
@@ -318,28 +319,44 @@ def _with_names(table: pa.Table, names: dict[str, dict[int, str]]) -> pa.Table:
     return table
 
 
-def _run(
-    session: Session, actor: Actor, config: Settings, as_of: date
-) -> tuple[Snapshot, MetricsSettings, int]:
+@dataclass(frozen=True)
+class _Context:
+    """What every figure of one request reads: the fed records and the rules, and the cache key they make."""
+
+    key: tuple[Any, ...]
+    feed: Feed
+    rules: MetricsSettings
+
+
+def _context(session: Session, actor: Actor, config: Settings) -> _Context:
     require(actor, Permission.READ_METRICS)
-    rules = settings_in_force(session, config.currency)
-    fed = load_inputs(session, config.tz)
-    return take_snapshot(fed.inputs, as_of, rules), rules, fed.skipped_opportunities
+    key = (cache.data_version(session), config.currency, str(config.tz))
+    feed, rules = cache.INPUTS.get_or_compute(
+        key, lambda: (load_inputs(session, config.tz), settings_in_force(session, config.currency))
+    )
+    return _Context(key, feed, rules)
 
 
 def report(
     session: Session, actor: Actor, config: Settings, query: MetricsQuery, names: Iterable[str] = FIGURES
 ) -> Report:
-    """The named figures for `query` (all of them by default)."""
+    """The named figures for `query` (all of them by default); figures already computed on the same
+    records for the same query come from the cache (cache.py)."""
     wanted = list(names)
     unknown = [n for n in wanted if n not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
-    snapshot, rules, skipped = _run(session, actor, config, query.as_of)
-    labels = _names(session)
-    with snapshot:
-        figures = {n: _with_names(FIGURES[n].compute(snapshot, query).figures, labels) for n in wanted}
-    return Report(query, rules, figures, skipped)
+    context = _context(session, actor, config)
+    figures: dict[str, pa.Table | None] = {n: cache.FIGURES.get((context.key, query, n)) for n in wanted}
+    missing = [n for n, table in figures.items() if table is None]
+    if missing:
+        labels = _names(session)
+        with take_snapshot(context.feed.inputs, query.as_of, context.rules) as snapshot:
+            for n in missing:
+                table = _with_names(FIGURES[n].compute(snapshot, query).figures, labels)
+                figures[n] = cache.FIGURES.put((context.key, query, n), table)
+    computed = {n: table for n, table in figures.items() if table is not None}
+    return Report(query, context.rules, computed, context.feed.skipped_opportunities)
 
 
 def records(
@@ -349,14 +366,21 @@ def records(
     figure = FIGURES.get(name)
     if figure is None:
         raise NotFound(f"no figure {name!r}")
-    snapshot, _rules, _skipped = _run(session, actor, config, query.as_of)
-    with snapshot:
-        rows = figure.compute(snapshot, query).records
-    if cohort and figure.cohort and figure.cohort in rows.column_names:
-        key = rows.column(figure.cohort)
-        value: Any = int(cohort) if pa.types.is_integer(key.type) and cohort.lstrip("-").isdigit() else cohort
-        rows = rows.filter(pc.equal(key, pa.scalar(value, key.type)))
-    return _with_names(rows, _names(session))
+    context = _context(session, actor, config)
+
+    def compute() -> pa.Table:
+        with take_snapshot(context.feed.inputs, query.as_of, context.rules) as snapshot:
+            rows = figure.compute(snapshot, query).records
+        if cohort and figure.cohort and figure.cohort in rows.column_names:
+            key = rows.column(figure.cohort)
+            value: Any = (
+                int(cohort) if pa.types.is_integer(key.type) and cohort.lstrip("-").isdigit() else cohort
+            )
+            rows = rows.filter(pc.equal(key, pa.scalar(value, key.type)))
+        return _with_names(rows, _names(session))
+
+    table: pa.Table = cache.RECORDS.get_or_compute((context.key, query, name, cohort), compute)
+    return table
 
 
 @dataclass(frozen=True)
@@ -371,8 +395,8 @@ class Explanation:
 
 def explain(session: Session, actor: Actor, config: Settings, as_of: date, crm_id: str) -> Explanation:
     """Why opportunity `crm_id` is in its class and who gets which share (NotFound if it did not exist)."""
-    snapshot, rules, _skipped = _run(session, actor, config, as_of)
-    with snapshot:
+    context = _context(session, actor, config)
+    with take_snapshot(context.feed.inputs, as_of, context.rules) as snapshot:
         found: OpportunityExplanation = explain_opportunity(snapshot, crm_id)
     if not found.opportunity.num_rows:
         raise NotFound(f"no opportunity {crm_id!r} on {as_of}")
@@ -395,7 +419,7 @@ def explain(session: Session, actor: Actor, config: Settings, as_of: date, crm_i
         opportunity=_with_names(found.opportunity.drop_columns(["opportunity_key"]), labels).to_pylist()[0],
         touches=touches,
         shares=_with_names(found.shares, labels).to_pylist(),
-        settings=rules,
+        settings=context.rules,
     )
 
 
