@@ -3,6 +3,8 @@ fields of records that did not match can never be decrypted."""
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from ecoops.engines.psi import DecryptionFailed, Item, group
@@ -68,7 +70,7 @@ def test_two_exchanges_of_the_same_data_share_no_element() -> None:
         d1 = decode(one, session_id=first.initiator.session_id, step=step, mode="reveal", max_items=99)
         d2 = decode(two, session_id=second.initiator.session_id, step=step, mode="reveal", max_items=99)
         assert not chunks(d1) & chunks(d2)
-        assert not {c for _, c in d1.ciphertexts} & {c for _, c in d2.ciphertexts}
+        assert not set(d1.ciphertexts) & set(d2.ciphertexts)
 
 
 def test_the_same_session_id_with_fresh_secrets_still_gives_unrelated_elements() -> None:
@@ -88,14 +90,22 @@ def test_only_matched_records_are_released_and_only_their_key_opens_them() -> No
     m4 = decode(run.messages[3], session_id=sid, step=4, mode="reveal", max_items=99)
     # acme.com and initech|US match; acme|DE, globex.com, hooli.com do not: 2 released per side
     assert len(m3.ciphertexts) == 2 == len(m4.ciphertexts)
-    # every key derived from any other element (matched or not) fails to open a released record
-    shared = group.blind(group.random_scalar(), run.messages[0][38 : 38 + 3 * 32], workers=1)
-    for index, ciphertext in m3.ciphertexts:
-        associated = sid + bytes([3]) + index.to_bytes(4, "big")
-        for k in range(3):
-            wrong = group.item_key(sid, 1, shared[k * 32 : k * 32 + 32])
+    # a released record opens only under its own element's key: not under the other match's key,
+    # nor under a key from any element that did not match
+    pairs = run.initiator._pairs
+    m2 = decode(run.messages[1], session_id=sid, step=2, mode="reveal", max_items=99)
+    shared = group.blind(run.initiator._secret, m2.points, workers=1)  # H(y)^ab of the responder's elements
+    unmatched = group.blind(group.random_scalar(), run.messages[0][38 : 38 + 3 * 32], workers=1)
+    for k, ((i, j), ciphertext) in enumerate(zip(pairs, m3.ciphertexts, strict=True)):
+        associated = sid + struct.pack(">BII", 3, i, j)
+        own = group.item_key(sid, 1, shared[j * 32 : j * 32 + 32])
+        assert group.open_sealed(own, ciphertext, associated)
+        other_j = pairs[1 - k][1]
+        wrong = [group.item_key(sid, 1, shared[other_j * 32 : other_j * 32 + 32])]
+        wrong += [group.item_key(sid, 1, unmatched[n * 32 : n * 32 + 32]) for n in range(3)]
+        for key in wrong:
             with pytest.raises(DecryptionFailed):
-                group.open_sealed(wrong, ciphertext, associated)
+                group.open_sealed(key, ciphertext, associated)
     # the recipient learns the matched records' fields, never those of records that did not match
     released = {v for m in run.responder.result.matches for v in m.their_fields.values()}
     assert released == {"Acme Corp", "kim@ours.example", "Initech"}

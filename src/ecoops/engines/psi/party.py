@@ -218,11 +218,8 @@ class Party:
         _, holders, _ = self._own
         handles = new_handles(len(self.items))
         ciphertexts = [
-            (
-                i,
-                self._seal(
-                    3, i, shared[j * 32 : j * 32 + 32], [(handles[r], self.items[r]) for r in holders[i]]
-                ),
+            self._seal(
+                3, i, j, shared[j * 32 : j * 32 + 32], [(handles[r], self.items[r]) for r in holders[i]]
             )
             for i, j in self._pairs
         ]
@@ -251,18 +248,14 @@ class Party:
             return self._message(4)
         pairs = _pairs(self._their_tags, message.tags)
         _, holders, _ = self._own
-        theirs = self._open(3, message.ciphertexts, {i: i for i, _ in pairs})
-        self._result = _reveal_result(self.items, [(holders[j], theirs.get(i, [])) for i, j in pairs])
+        theirs = self._open(3, message.ciphertexts, pairs, [i for i, _ in pairs])
+        self._result = _reveal_result(
+            self.items, [(holders[j], t) for (_, j), t in zip(pairs, theirs, strict=True)]
+        )
         handles = new_handles(len(self.items))
         ciphertexts = [
-            (
-                j,
-                self._seal(
-                    4,
-                    j,
-                    self._shared[i * 32 : i * 32 + 32],
-                    [(handles[r], self.items[r]) for r in holders[j]],
-                ),
+            self._seal(
+                4, i, j, self._shared[i * 32 : i * 32 + 32], [(handles[r], self.items[r]) for r in holders[j]]
             )
             for i, j in pairs
         ]
@@ -278,8 +271,10 @@ class Party:
         if self.mode == "count":
             return
         _, holders, _ = self._own
-        theirs = self._open(4, message.ciphertexts, {j: j for _, j in self._pairs})
-        self._result = _reveal_result(self.items, [(holders[i], theirs.get(j, [])) for i, j in self._pairs])
+        theirs = self._open(4, message.ciphertexts, self._pairs, [j for _, j in self._pairs])
+        self._result = _reveal_result(
+            self.items, [(holders[i], t) for (i, _), t in zip(self._pairs, theirs, strict=True)]
+        )
         self._shared = b""
 
     # -- state between steps, for the offline CLI (holds the secret: keep the file private) --------
@@ -332,26 +327,28 @@ class Party:
         return party
 
     # -- released records ----------------------------------------------------------------------
-    def _associated(self, step: int, index: int) -> bytes:
-        return self.session_id + struct.pack(">BI", step, index)
+    def _associated(self, step: int, i: int, j: int) -> bytes:
+        """Binds a released record to its exchange, its message and its matched pair of elements."""
+        return self.session_id + struct.pack(">BII", step, i, j)
 
-    def _seal(self, step: int, index: int, shared_point: bytes, records: list[tuple[bytes, Item]]) -> bytes:
+    def _seal(
+        self, step: int, i: int, j: int, shared_point: bytes, records: list[tuple[bytes, Item]]
+    ) -> bytes:
         key = group.item_key(self.session_id, step % 2, shared_point)
-        return group.seal(key, encode_records(records), self._associated(step, index))
+        return group.seal(key, encode_records(records), self._associated(step, i, j))
 
     def _open(
-        self, step: int, ciphertexts: list[tuple[int, bytes]], matched: dict[int, int]
-    ) -> dict[int, list[Released]]:
-        """Decrypt each released record set; its index must be one of the matched elements (its key)."""
-        opened: dict[int, list[Released]] = {}
-        for index, ciphertext in ciphertexts:
-            if index not in matched or index in opened:
-                raise MalformedMessage(
-                    f"a released record for element {index}, which did not match (or twice)"
-                )
-            point = self._shared[index * 32 : index * 32 + 32]
-            key = group.item_key(self.session_id, step % 2, point)
-            opened[index] = decode_records(group.open_sealed(key, ciphertext, self._associated(step, index)))
+        self, step: int, ciphertexts: list[bytes], pairs: list[tuple[int, int]], shared_index: list[int]
+    ) -> list[list[Released]]:
+        """Decrypt the released records, one ciphertext per matched pair, in the pairs' order."""
+        if len(ciphertexts) != len(pairs):
+            raise MalformedMessage(
+                f"message {step} releases {len(ciphertexts)} records for {len(pairs)} matched elements"
+            )
+        opened = []
+        for (i, j), k, ciphertext in zip(pairs, shared_index, ciphertexts, strict=True):
+            key = group.item_key(self.session_id, step % 2, self._shared[k * 32 : k * 32 + 32])
+            opened.append(decode_records(group.open_sealed(key, ciphertext, self._associated(step, i, j))))
         return opened
 
 

@@ -7,7 +7,8 @@
     point labels x u16   (counts-only mode)      population index x 2 + parity of the key subset
     tags         x 8 bytes                       hashes of doubly-blinded elements
     tag labels   x u16   (counts-only mode)
-    ciphertexts  x (u32 element index, u32 length, bytes)   released records (reveal mode)
+    ciphertexts  x (u32 length, bytes)           released records, one per matched pair, in the
+                                                 order of the initiator's elements (reveal mode)
 
 A message must be exactly as long as its header says; anything else is refused before any work.
 """
@@ -35,7 +36,7 @@ ROLES = ("initiator", "responder")
 LABEL_BYTES = 2
 _HEADER = struct.Struct(">4sBBBB16sHIII")
 HEADER_BYTES = _HEADER.size
-_CIPHERTEXT_HEAD = struct.Struct(">II")
+_CIPHERTEXT_HEAD = struct.Struct(">I")
 MAX_CIPHERTEXT = 1 << 24
 
 
@@ -51,7 +52,7 @@ class Message:
     point_labels: bytes = b""
     tags: bytes = b""
     tag_labels: bytes = b""
-    ciphertexts: list[tuple[int, bytes]] = field(default_factory=list)
+    ciphertexts: list[bytes] = field(default_factory=list)
 
     @property
     def sender(self) -> str:
@@ -85,8 +86,8 @@ def encode(message: Message) -> bytes:
         raw = name.encode()
         parts.append(struct.pack(">H", len(raw)) + raw)
     parts += [message.points, message.point_labels, message.tags, message.tag_labels]
-    for index, ciphertext in message.ciphertexts:
-        parts.append(_CIPHERTEXT_HEAD.pack(index, len(ciphertext)) + ciphertext)
+    for ciphertext in message.ciphertexts:
+        parts.append(_CIPHERTEXT_HEAD.pack(len(ciphertext)) + ciphertext)
     return b"".join(parts)
 
 
@@ -151,12 +152,12 @@ def decode(
     message.tags = reader.take(n_tags * TAG_BYTES, f"{n_tags} tags")
     message.tag_labels = reader.take(n_tags * LABEL_BYTES if labelled else 0, "tag labels")
     for _ in range(n_ct):
-        index, length = _CIPHERTEXT_HEAD.unpack(reader.take(_CIPHERTEXT_HEAD.size, "a ciphertext header"))
+        (length,) = _CIPHERTEXT_HEAD.unpack(reader.take(_CIPHERTEXT_HEAD.size, "a ciphertext header"))
         if not AEAD_OVERHEAD <= length <= MAX_CIPHERTEXT:
             raise MalformedMessage(
                 f"a ciphertext of {length} bytes (allowed {AEAD_OVERHEAD}-{MAX_CIPHERTEXT})"
             )
-        message.ciphertexts.append((index, reader.take(length, "a ciphertext")))
+        message.ciphertexts.append(reader.take(length, "a ciphertext"))
     if reader.at != len(data):
         raise MalformedMessage(f"{len(data) - reader.at} bytes after the end the header announces")
     return message
