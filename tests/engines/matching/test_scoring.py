@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import OSA, Indel
 
 from ecoops.engines.matching.accounts import keyed_accounts
-from ecoops.engines.matching.scoring import NameComparer, distinctive_keys, pair_evidence
+from ecoops.engines.matching.scoring import (
+    EvidenceBound,
+    NameComparer,
+    distinctive_keys,
+    evidence_adjustment,
+    pair_features,
+)
 from tests.engines.matching.factories import accounts
 
 
@@ -90,5 +96,35 @@ def test_domain_agreement(ours, theirs, agreement):
         keyed_accounts(accounts({"id": "1", "name": "x", "website": site}), side=side)
         for site, side in ((ours, "ours"), (theirs, "theirs"))
     ]
-    evidence = pair_evidence(pa.table({"our_row": [0], "their_row": [0]}), *keyed)
-    assert evidence.column("domain_agreement").to_pylist() == [agreement]
+    features = pair_features(pa.table({"our_row": [0], "their_row": [0]}), *keyed, np.array([1.0]))
+    assert features.column("domain_agreement").to_pylist() == [agreement]
+
+
+SITES = ["acme.com", "acme.de", "getacme.com", "acme-us.com", "bacme.com", "globex.com", "gmail.com", None]
+COUNTRIES = ["US", "USA", "DE", None]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(SITES), st.sampled_from(COUNTRIES)), min_size=1, max_size=8),
+    st.lists(st.tuples(st.sampled_from(SITES), st.sampled_from(COUNTRIES)), min_size=1, max_size=8),
+)
+def test_the_evidence_bound_is_never_below_the_evidence(our_rows, their_rows):
+    keyed = [
+        keyed_accounts(
+            accounts(
+                *({"id": str(i), "name": "x", "website": w, "country": c} for i, (w, c) in enumerate(rows))
+            ),
+            side=side,
+        )
+        for rows, side in ((our_rows, "ours"), (their_rows, "theirs"))
+    ]
+    ours, theirs = np.meshgrid(np.arange(len(our_rows)), np.arange(len(their_rows)))
+    candidates = pa.table({"our_row": ours.ravel(), "their_row": theirs.ravel()})
+    features = pair_features(candidates, *keyed, np.ones(candidates.num_rows))
+    exact = evidence_adjustment(features)
+    rows = [features.column(c).to_numpy() for c in ("our_row", "their_row")]
+    most = EvidenceBound(*keyed).most(*rows)
+    assert np.all(most >= exact - 1e-12)
+    # ...and equal to it wherever no label containment is in question.
+    settled = features.column("domain_agreement").to_numpy(zero_copy_only=False) != "different"
+    assert np.allclose(most[settled], exact[settled])

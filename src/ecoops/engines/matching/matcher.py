@@ -16,10 +16,9 @@ from ecoops.engines.matching.candidates import name_candidates
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.relations import query
 from ecoops.engines.matching.scoring import (
+    EvidenceBound,
     NameComparer,
-    evidence_adjustment,
     match_score,
-    pair_evidence,
     pair_features,
 )
 
@@ -199,13 +198,14 @@ def _name_pairs(
     candidates: pa.Table, ours: pa.Table, theirs: pa.Table, names: NameComparer, settings: MatchSettings
 ) -> pa.Table:
     """Scored, thresholded and resolved name candidates, labelled `name_country` or `fuzzy_name`."""
-    # The evidence first: it says how alike each pair's names must be to pass, so the names of pairs
-    # that cannot pass are compared as little as possible.
-    evidence = pair_evidence(candidates, ours, theirs)
-    adjustment = evidence_adjustment(evidence)
-    similarity = names.similarity(*_rows(evidence), floor=settings.threshold - adjustment)
-    close = similarity + adjustment >= settings.threshold - 1e-9
-    features = pair_features(evidence.filter(pa.array(close)), ours, theirs, similarity[close])
+    # The evidence first: the most it can add says how alike each pair's names must be to pass, so the
+    # names of pairs that cannot pass are compared as little as possible, and only the pairs that come
+    # close get their full features.
+    our_rows, their_rows = _rows(candidates)
+    most = EvidenceBound(ours, theirs).most(our_rows, their_rows)
+    similarity = names.similarity(our_rows, their_rows, floor=settings.threshold - most)
+    close = similarity + most >= settings.threshold - 1e-9
+    features = pair_features(candidates.filter(pa.array(close)), ours, theirs, similarity[close])
     scored = features.append_column("score", match_score(features))
     scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
     resolved = query(_RESOLVE_SQL, scored=scored)

@@ -32,9 +32,11 @@ DOMAIN_ADJUSTMENT: dict[str, float] = {
 }
 COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
 
-# `{keys}` is empty when only the evidence is wanted (on every candidate, before names are compared).
 _FEATURES_SQL = """
-SELECT p.our_row, p.their_row, {keys}
+SELECT p.our_row, p.their_row,
+       o.name_key AS our_name_key, t.name_key AS their_name_key,
+       o.domain_raw AS our_domain, t.domain_raw AS their_domain,
+       o.country AS our_country, t.country AS their_country,
        CASE WHEN o.domain IS NULL OR t.domain IS NULL THEN 'missing'
             WHEN o.domain = t.domain THEN CASE WHEN o.domain_raw = t.domain_raw THEN 'same' ELSE 'alias' END
             WHEN o.domain_label = t.domain_label THEN 'same_label'
@@ -45,15 +47,12 @@ SELECT p.our_row, p.their_row, {keys}
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o.country IS NULL OR t.country IS NULL THEN 'missing'
-            WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement
-       {similarity}
+            WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement,
+       p.name_similarity
 FROM pairs AS p
 JOIN ours AS o ON o.row = p.our_row
 JOIN theirs AS t ON t.row = p.their_row
 """
-_KEYS = """o.name_key AS our_name_key, t.name_key AS their_name_key,
-       o.domain_raw AS our_domain, t.domain_raw AS their_domain,
-       o.country AS our_country, t.country AS their_country,"""
 
 
 # A word in at least this share of all names (and at least `_COMMON_WORD_MIN` of them) is common: "systems",
@@ -78,14 +77,19 @@ def distinctive_keys(keys: pa.Array | pa.ChunkedArray, common: list[str]) -> pa.
         keys = keys.combine_chunks()
     if not common:
         return keys
-    words = "|".join(sorted(common, key=len, reverse=True))  # keys hold letters, digits and spaces only
-    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(keys, f"(?:^| )(?:{words})(?: |$)", " "))
-    # A second pass: two common words in a row share the space between them, so the first pass skips one.
-    stripped = pc.utf8_trim_whitespace(
-        pc.replace_substring_regex(stripped, f"(?:^| )(?:{words})(?: |$)", " ")
-    )
-    stripped = pc.replace_substring_regex(stripped, " +", " ")
-    result: pa.Array = pc.if_else(pc.equal(stripped, ""), keys, stripped)
+    words = pc.split_pattern(keys, " ")  # keys are words joined by single spaces
+    flat = pc.list_flatten(words)
+    kept = pc.invert(pc.is_in(flat, value_set=pa.array(common, pa.string())))
+    # The kept words, regrouped by the key they came from.
+    per_key = np.bincount(
+        pc.list_parent_indices(words).to_numpy(),
+        weights=kept.to_numpy(zero_copy_only=False),
+        minlength=len(keys),
+    ).astype(np.int32)
+    offsets = pa.array(np.concatenate(([0], np.cumsum(per_key))).astype(np.int32))
+    regrouped = pa.ListArray.from_arrays(offsets, pc.filter(flat, kept))
+    stripped = pc.binary_join(regrouped, " ")
+    result: pa.Array = pc.if_else(pc.and_(pc.is_valid(keys), pc.not_equal(stripped, "")), stripped, keys)
     return result
 
 
@@ -182,16 +186,58 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
     with_similarity = pairs.select(["our_row", "their_row"]).append_column(
         "name_similarity", pa.array(similarity, pa.float64(), from_pandas=True)
     )
-    sql = _FEATURES_SQL.format(keys=_KEYS, similarity=", p.name_similarity")
-    return query(sql, pairs=with_similarity, ours=ours, theirs=theirs)
+    return query(_FEATURES_SQL, pairs=with_similarity, ours=ours, theirs=theirs)
 
 
-def pair_evidence(pairs: pa.Table, ours: pa.Table, theirs: pa.Table) -> pa.Table:
-    """`our_row`, `their_row`, `domain_agreement` and `country_agreement` of each pair: the part of
-    `pair_features` that is cheap to work out for every candidate. The rows come back in no particular order.
+def _shared_codes(ours: pa.ChunkedArray, theirs: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of both sides' values from one dictionary (-1 for null): equal values, equal codes."""
+    both = pa.chunked_array([*ours.chunks, *theirs.chunks], ours.type).combine_chunks().dictionary_encode()
+    codes = pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False)
+    return codes[: len(ours)], codes[len(ours) :]
+
+
+class EvidenceBound:
+    """The most the domain and country evidence can add to each candidate's name similarity, worked out
+    on integer codes so that it is cheap for millions of candidates. Exact except where two different
+    domains' labels might contain one another: that is counted as no evidence (0) here, the best it can
+    be, and settled by `pair_features` for the few pairs whose names come close enough.
     """
-    sql = _FEATURES_SQL.format(keys="", similarity="")
-    return query(sql, pairs=pairs.select(["our_row", "their_row"]), ours=ours, theirs=theirs)
+
+    def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
+        self._codes = {
+            column: _shared_codes(ours.column(column), theirs.column(column))
+            for column in ("domain", "domain_raw", "domain_label", "country")
+        }
+
+    def _pairs(
+        self, column: str, our_rows: np.ndarray, their_rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        ours, theirs = self._codes[column]
+        return ours[our_rows], theirs[their_rows]
+
+    def most(self, our_rows: np.ndarray, their_rows: np.ndarray) -> np.ndarray:
+        """Per pair, the adjustment `match_score` will add at most (see `evidence_adjustment`)."""
+        our_domain, their_domain = self._pairs("domain", our_rows, their_rows)
+        our_raw, their_raw = self._pairs("domain_raw", our_rows, their_rows)
+        our_label, their_label = self._pairs("domain_label", our_rows, their_rows)
+        both = (our_domain >= 0) & (their_domain >= 0)
+        domain = np.select(
+            [~both, our_domain == their_domain, our_label == their_label],
+            [
+                DOMAIN_ADJUSTMENT["missing"],
+                np.where(our_raw == their_raw, DOMAIN_ADJUSTMENT["same"], DOMAIN_ADJUSTMENT["alias"]),
+                DOMAIN_ADJUSTMENT["same_label"],
+            ],
+            default=max(DOMAIN_ADJUSTMENT["label_contains"], DOMAIN_ADJUSTMENT["different"]),
+        )
+        our_country, their_country = self._pairs("country", our_rows, their_rows)
+        country = np.select(
+            [(our_country < 0) | (their_country < 0), our_country == their_country],
+            [COUNTRY_ADJUSTMENT["missing"], COUNTRY_ADJUSTMENT["same"]],
+            default=COUNTRY_ADJUSTMENT["different"],
+        )
+        total: np.ndarray = domain + country
+        return total
 
 
 def _adjustment(agreements: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
