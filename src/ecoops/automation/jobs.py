@@ -17,7 +17,14 @@ from ecoops.automation.dispatch import dispatch_pending
 from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
+from ecoops.psi.exchange import start_due_exchanges
 
 TickJob = Callable[[Session, Settings, datetime], int]
 
-TICK_JOBS: tuple[TickJob, ...] = (dispatch_pending, scan, run_nurture, send_weekly_digests)
+TICK_JOBS: tuple[TickJob, ...] = (
+    dispatch_pending,
+    scan,
+    run_nurture,
+    send_weekly_digests,
+    start_due_exchanges,
+)

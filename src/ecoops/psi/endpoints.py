@@ -52,14 +52,12 @@ async def message_body(request: Request, settings: Settings = Depends(app_settin
     limit = settings.psi_max_items * BYTES_PER_ITEM + (1 << 20)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"message larger than {limit} bytes")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"message larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"message larger than {limit} bytes"
-            )
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"message larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -214,24 +214,37 @@ def run_in_background(sessions: sessionmaker[Session], settings: Settings, conne
 
 
 def start_due_exchanges(session: Session, settings: Settings, now: datetime) -> int:
-    """Worker tick job: run the exchanges of active connections whose scheduled time has come."""
-    due = list(
-        session.scalars(
-            select(PsiConnection.id).where(
-                PsiConnection.state == ConnectionState.ACTIVE.value,
-                PsiConnection.interval_hours > 0,
-                PsiConnection.next_exchange_at <= now,
-            )
+    """Worker tick job: start the runs of active connections whose time has come, each in a thread
+    of its own (a run talks to the partner's server for minutes at 1M accounts; the worker's
+    deliveries do not wait for it). Their next time is set first, so the next tick does not start
+    them again."""
+    due = session.scalars(
+        select(PsiConnection).where(
+            PsiConnection.state == ConnectionState.ACTIVE.value,
+            PsiConnection.interval_hours > 0,
+            PsiConnection.next_exchange_at <= now,
         )
-    )
+    ).all()
     sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
-    ran = 0
-    for connection_id in due:
-        if is_running(session, connection_id):
-            continue
-        run_in_background(sessions, settings, connection_id)
-        ran += 1
-    return ran
+    started = []
+    for connection in due:
+        connection.next_exchange_at = now + timedelta(hours=connection.interval_hours)
+        if not is_running(session, connection.id):
+            started.append(connection.id)
+    session.flush()
+
+    def start(_session: Session) -> None:
+        for connection_id in started:
+            threading.Thread(
+                target=run_in_background,
+                args=(sessions, settings, connection_id),
+                name=f"psi-{connection_id}",
+            ).start()
+
+    # Once this tick's transaction is committed: a run started earlier would read a snapshot from
+    # before the commit, and SQLite refuses its first write.
+    event.listen(session, "after_commit", start, once=True)
+    return len(started)
 
 
 # -- responder -------------------------------------------------------------------------------------
