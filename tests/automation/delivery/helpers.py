@@ -44,7 +44,7 @@ def add_deliveries(
                 message=Message(subject="s", text=f"{text} {n}"),
                 recipient="manual",
                 source="manual",
-                source_ref=f"test:{n}:{target}",
+                source_ref=f"test:{text}:{n}:{target}",
             ).uid
             for n, target in enumerate(targets)
         ]

@@ -3,6 +3,7 @@ that records every request and answers as scripted, and an SMTP server (aiosmtpd
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -46,7 +47,8 @@ class StandIn:
     signatures are checked and each request's `verified` outcome recorded.
     """
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, secret: str | None = None, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds each answer takes, to stretch work across a crash test's kills
         self.requests: list[Request] = []
         self.verified: list[bool] = []
         self.script: deque[Answer] = deque()
@@ -56,9 +58,14 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the sender was killed
+                    self.answer()
+
+            def answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 answer = standin.record(Request(self.path, headers, body, time.time()))
+                time.sleep(standin.delay)
                 payload = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
                 data = payload.encode()
                 self.send_response(answer.status)
@@ -85,8 +92,9 @@ class StandIn:
                 try:
                     Webhook(self.secret).verify(request.body, request.headers)
                     self.verified.append(True)
-                except WebhookVerificationError:
+                except WebhookVerificationError:  # e.g. a body cut short by a killed sender
                     self.verified.append(False)
+                    return Answer(400, "bad signature")
             if self.script:
                 return self.script.popleft()
         if request.path.startswith("/api/users.lookupByEmail"):

@@ -7,6 +7,8 @@ the channel it was created for.
 
 from __future__ import annotations
 
+import ssl
+from functools import cache
 from typing import Any
 from urllib.error import URLError
 
@@ -33,6 +35,10 @@ RETRYABLE_API_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
+
+
+# Built once: loading the CA bundle for every message would cost more than sending it.
+_tls = cache(ssl.create_default_context)
 
 
 def _metadata(uid: str) -> dict[str, Any]:
@@ -82,7 +88,7 @@ def _post_with_bot(outgoing: Outgoing, settings: Settings) -> None:
 
 
 def _post_to_webhook(url: str, outgoing: Outgoing, settings: Settings) -> None:
-    client = WebhookClient(url, timeout=int(settings.delivery_timeout))
+    client = WebhookClient(url, timeout=int(settings.delivery_timeout), ssl=_tls())
     body = {
         "text": fallback_text(outgoing.message),
         "blocks": blocks_for(outgoing.message),

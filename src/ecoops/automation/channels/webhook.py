@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import httpx
@@ -17,6 +18,12 @@ from standardwebhooks import Webhook
 from ecoops.automation.channels.addresses import check_url
 from ecoops.automation.channels.base import Outgoing, PermanentError, RetryableError, http_failure
 from ecoops.config import Settings
+
+
+@cache
+def _client() -> httpx.Client:
+    """One client for the process (thread-safe): building its TLS context costs more than a request."""
+    return httpx.Client(follow_redirects=False)
 
 
 def payload(outgoing: Outgoing, now: datetime) -> dict[str, Any]:
@@ -49,12 +56,8 @@ def send(outgoing: Outgoing, settings: Settings) -> None:
     check_url(endpoint.url, allow_private=endpoint.allow_private or settings.webhook_allow_private)
     body, headers = signed_request(outgoing, endpoint.secret, datetime.now(UTC))
     try:
-        response = httpx.post(
-            endpoint.url,
-            content=body,
-            headers=headers,
-            timeout=settings.delivery_timeout,
-            follow_redirects=False,
+        response = _client().post(
+            endpoint.url, content=body, headers=headers, timeout=settings.delivery_timeout
         )
     except httpx.HTTPError as exc:
         raise RetryableError(f"{endpoint.url} unreachable: {exc}") from exc
