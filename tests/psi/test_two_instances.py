@@ -110,8 +110,10 @@ def test_the_pages_show_the_connection_and_the_counts(exchanged: tuple[Instance,
     alpha, _ = exchanged
     page = alpha.browser().get(f"/mapping/partners/{alpha.partner_id}/private")
     assert page.status_code == 200
-    assert "Overlap counts (private exchange" in page.text and "exact normalised keys" in page.text
+    assert "Overlap counts from a private exchange" in page.text and "exact normalised keys" in page.text
     assert "Run now" in page.text and "Revoke connection" in page.text
+    mapping = alpha.browser().get(f"/mapping/partners/{alpha.partner_id}")  # the partner's matrix page
+    assert "Overlap counts from a private exchange" in mapping.text and "private exchange #" in mapping.text
 
 
 def test_nothing_raw_crosses_between_the_servers(

@@ -26,6 +26,7 @@ from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
+from ecoops.psi.results import private_counts
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
@@ -69,6 +70,7 @@ def partner_mapping(
         matrix=overlap_matrix(session, actor, partner_id),
         history=uploads.uploads(session, actor, partner_id),
         decisions=overrides.overrides(session, actor, partner_id),
+        private=private_counts(session, partner_id),  # counts from a private exchange
     )
 
 
