@@ -31,7 +31,7 @@ from ecoops.automation.tasks import add_task
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
-from ecoops.mapping import populations
+from ecoops.mapping import company_links, populations
 from ecoops.mapping import uploads as mapping_uploads
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import links, routing
@@ -366,6 +366,31 @@ ROUTES: dict[tuple[str, str], Row] = {
         api(Permission.MANAGE_MAPPING), json={"prospects": {"level": "overlapping", "fields": ["name"]}}
     ),
     ("GET", "/api/v1/mapping/partners/{partner_id}/shared-view"): Row(api(Permission.READ_MAPPING)),
+    ("GET", "/mapping/companies"): Row(page(Permission.READ_MAPPING)),
+    ("POST", "/mapping/companies/aliases"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"alias": "matrix-alias.de", "domain": "matrix-alias.com"},
+    ),
+    ("POST", "/mapping/companies/aliases/{alias_id}/remove"): Row(page(Permission.MANAGE_MAPPING, ok=303)),
+    ("POST", "/mapping/companies/links"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303),
+        form={"child_crm_id": "001MATRIXCHILD", "parent_crm_id": "001MATRIXPARENT"},
+    ),
+    ("POST", "/mapping/companies/links/{parent_link_id}/remove"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303)
+    ),
+    ("GET", "/api/v1/mapping/domain-aliases"): Row(api(Permission.READ_MAPPING)),
+    ("POST", "/api/v1/mapping/domain-aliases"): Row(
+        api(Permission.MANAGE_MAPPING, ok=201),
+        json={"alias": "matrix-alias.de", "domain": "matrix-alias.com"},
+    ),
+    ("DELETE", "/api/v1/mapping/domain-aliases/{alias_id}"): Row(api(Permission.MANAGE_MAPPING, ok=204)),
+    ("GET", "/api/v1/mapping/parent-links"): Row(api(Permission.READ_MAPPING)),
+    ("POST", "/api/v1/mapping/parent-links"): Row(
+        api(Permission.MANAGE_MAPPING, ok=201),
+        json={"child_crm_id": "001MATRIXCHILD", "parent_crm_id": "001MATRIXPARENT"},
+    ),
+    ("DELETE", "/api/v1/mapping/parent-links/{parent_link_id}"): Row(api(Permission.MANAGE_MAPPING, ok=204)),
     ("GET", "/mapping/shared-accounts"): Row(page(Permission.READ_MAPPING)),
     ("GET", "/mapping/co-sell"): Row(page(Permission.READ_MAPPING)),
     ("GET", "/api/v1/mapping/shared-accounts"): Row(api(Permission.READ_MAPPING)),
@@ -583,6 +608,20 @@ def _population_id(session: Session, settings: Settings) -> str:
     return str(populations.create_population(session, SYSTEM, name="Matrix NL", filter=filter).id)
 
 
+def _alias_id(session: Session, settings: Settings) -> str:
+    return str(company_links.add_domain_alias(session, SYSTEM, alias="matrix.de", domain="matrix.com").id)
+
+
+def _parent_link_id(session: Session, settings: Settings) -> str:
+    """A link to remove, between two accounts that also serve the routes that add one."""
+    for crm_id in ("001MATRIXCHILD", "001MATRIXPARENT", "001MATRIXSUB"):
+        make_account(session, crm_id=crm_id, name=f"Matrix {crm_id}", domain=f"{crm_id.lower()}.com")
+    link = company_links.add_parent_link(
+        session, SYSTEM, child_crm_id="001MATRIXSUB", parent_crm_id="001MATRIXPARENT"
+    )
+    return str(link.id)
+
+
 def _sequence_id(session: Session, settings: Settings) -> str:
     """A switched-off sequence with one step, so switching it on succeeds."""
     return str(_nurture_step(session, "Matrix sequence").sequence_id)
@@ -635,6 +674,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "touch_id": _touch_id,
     "mapped_partner_id": _mapped_partner_id,
     "population_id": _population_id,
+    "alias_id": _alias_id,
+    "parent_link_id": _parent_link_id,
     "sequence_id": _sequence_id,
     "nurture_step_id": _nurture_step_id,
     "rule_id": _rule_id,

@@ -1,22 +1,27 @@
 """REST routes of account mapping under /api/v1/mapping: populations, a partner's overlap matrix, the
-pairs behind a cell with why they matched, decisions on matches, sharing rules and the shared view."""
+pairs behind a cell with why they matched, decisions on matches, sharing rules, the shared view, and the
+workspace's domain aliases and parent links."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
-from ecoops.mapping import cross_partner, overrides, populations, runs, sharing
-from ecoops.mapping.models import MatchOverride, Population
+from ecoops.mapping import company_links, cross_partner, overrides, populations, runs, sharing
+from ecoops.mapping.models import DomainAlias, MatchOverride, Population
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404
 from ecoops.mapping.schemas import (
     DecisionIn,
     DecisionOut,
+    DomainAliasIn,
+    DomainAliasOut,
     MatrixCell,
     MatrixOut,
     OverlapOut,
+    ParentLinkIn,
+    ParentLinkOut,
     PopulationIn,
     PopulationOut,
     RuleIO,
@@ -188,3 +193,67 @@ def co_sell(
 ) -> dict[str, list[cross_partner.SharedAccount]]:
     """Per account owner, their accounts with open opportunities that partners also have."""
     return cross_partner.co_sell_list(session, actor, owner=owner)
+
+
+@router.get("/domain-aliases", response_model=list[DomainAliasOut])
+def list_domain_aliases(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[DomainAlias]:
+    """The workspace's domain aliases: each alias is matched as its domain."""
+    return company_links.domain_aliases(session, actor)
+
+
+@router.post("/domain-aliases", response_model=DomainAliasOut, status_code=201)
+def add_domain_alias(
+    body: DomainAliasIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> DomainAlias:
+    """Add an alias (both sides normalised to registrable domains); every partner is re-mapped with it at
+    its next run."""
+    return company_links.add_domain_alias(session, actor, alias=body.alias, domain=body.domain)
+
+
+@router.delete("/domain-aliases/{alias_id}", status_code=204)
+def remove_domain_alias(
+    alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    company_links.remove_domain_alias(session, actor, alias_id)
+    return Response(status_code=204)
+
+
+def _links_out(session: Session, actor: Actor) -> list[ParentLinkOut]:
+    domains = {(c, p): (cd, pd) for c, p, cd, pd in company_links.link_domains(session)}
+    return [
+        ParentLinkOut(
+            id=link.id,
+            child_crm_id=link.child_crm_id,
+            parent_crm_id=link.parent_crm_id,
+            child_domain=domains[(link.child_crm_id, link.parent_crm_id)][0],
+            parent_domain=domains[(link.child_crm_id, link.parent_crm_id)][1],
+            created_by=link.created_by,
+            created_at=link.created_at,
+        )
+        for link in company_links.parent_links(session, actor)
+    ]
+
+
+@router.get("/parent-links", response_model=list[ParentLinkOut])
+def list_parent_links(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[ParentLinkOut]:
+    """Parent/subsidiary links between our accounts, with the domains matching uses for them."""
+    return _links_out(session, actor)
+
+
+@router.post("/parent-links", response_model=ParentLinkOut, status_code=201)
+def add_parent_link(
+    body: ParentLinkIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> ParentLinkOut:
+    """Link a subsidiary to its parent (no self-links, one parent each, no cycles)."""
+    link = company_links.add_parent_link(
+        session, actor, child_crm_id=body.child_crm_id, parent_crm_id=body.parent_crm_id
+    )
+    return next(out for out in _links_out(session, actor) if out.id == link.id)
+
+
+@router.delete("/parent-links/{parent_link_id}", status_code=204)
+def remove_parent_link(
+    parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    company_links.remove_parent_link(session, actor, parent_link_id)
+    return Response(status_code=204)

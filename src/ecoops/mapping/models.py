@@ -1,5 +1,6 @@
 """Tables of account mapping: partners' uploaded account lists, matches and overrides, overlap
-history, mapping runs, custom populations and sharing rules.
+history, mapping runs, custom populations, sharing rules, and the workspace's domain aliases and parent
+links.
 
 Our side is read from the CRM tables (accounts are keyed by crm_id); a partner's side is kept per
 upload, so an older list stays readable after a newer one replaces it. Matches and overrides are
@@ -169,3 +170,29 @@ class SharingRule(Base):
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DomainAlias(Base):
+    """The workspace knows `alias` is the same company as `domain` (acme.de → acme.com): both are
+    registrable domains, and matching treats the alias as the domain, on both sides."""
+
+    __tablename__ = "mapping_domain_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(String(253), unique=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ParentLink(Base):
+    """Our account `child_crm_id` is a subsidiary of our account `parent_crm_id`: related companies, never
+    the same account. An account has one parent at most, and links never form a cycle."""
+
+    __tablename__ = "mapping_parent_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_crm_id: Mapped[str] = mapped_column(String(64), unique=True)
+    parent_crm_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,6 +1,6 @@
 """Mapping pages: partners' lists and runs, a partner's overlap matrix, the accounts behind a cell and
-why they matched, decisions on matches, CSV export, custom populations, sharing rules and the
-"view as this partner" preview."""
+why they matched, decisions on matches, CSV export, custom populations, sharing rules, the
+"view as this partner" preview, and the workspace's domain aliases and parent links."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads as stored_files
 from ecoops.db import transaction
-from ecoops.mapping import cross_partner, overrides, populations, runs, sharing, uploads
+from ecoops.mapping import company_links, cross_partner, overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
 from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
 from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
@@ -342,3 +342,73 @@ def co_sell_page(
         owner=owner,
         by_owner=cross_partner.co_sell_list(session, actor, owner=owner),
     )
+
+
+@router.get("/mapping/companies")
+def companies_page(
+    request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
+) -> Response:
+    """The workspace's domain aliases and parent/subsidiary links, which every mapping run uses."""
+    domains = {(c, p): (cd, pd) for c, p, cd, pd in company_links.link_domains(session)}
+    links = [
+        (link, *domains[(link.child_crm_id, link.parent_crm_id)])
+        for link in company_links.parent_links(session, actor)
+    ]
+    return render(
+        request, "mapping/companies.html", aliases=company_links.domain_aliases(session, actor), links=links
+    )
+
+
+def _companies_changed(request: Request, message: str) -> Response:
+    flash(request, f"{message}; each partner is re-mapped with it at its next run (ecoops map)", "success")
+    return RedirectResponse("/mapping/companies", status_code=303)
+
+
+@router.post("/mapping/companies/aliases")
+def add_alias(
+    request: Request,
+    alias: str = Form(...),
+    domain: str = Form(...),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        added = company_links.add_domain_alias(session, actor, alias=alias, domain=domain)
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse("/mapping/companies", status_code=303)
+    return _companies_changed(request, f"{added.alias} is now matched as {added.domain}")
+
+
+@router.post("/mapping/companies/aliases/{alias_id}/remove")
+def remove_alias(
+    request: Request, alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    company_links.remove_domain_alias(session, actor, alias_id)
+    return _companies_changed(request, "Alias removed")
+
+
+@router.post("/mapping/companies/links")
+def add_link(
+    request: Request,
+    child_crm_id: str = Form(...),
+    parent_crm_id: str = Form(...),
+    actor: Actor = Depends(manager),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        link = company_links.add_parent_link(
+            session, actor, child_crm_id=child_crm_id, parent_crm_id=parent_crm_id
+        )
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+        return RedirectResponse("/mapping/companies", status_code=303)
+    return _companies_changed(request, f"{link.child_crm_id} is now a subsidiary of {link.parent_crm_id}")
+
+
+@router.post("/mapping/companies/links/{parent_link_id}/remove")
+def remove_link(
+    request: Request, parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    company_links.remove_parent_link(session, actor, parent_link_id)
+    return _companies_changed(request, "Link removed")

@@ -97,3 +97,32 @@ class SharedAccountOut(BaseModel):
     open_opportunities: int
     open_amount: Decimal
     partners: list[tuple[str, str]]
+
+
+class DomainAliasIn(BaseModel):
+    alias: str = Field(min_length=1, max_length=300, description="acme.de, www.acme.de or https://acme.de/")
+    domain: str = Field(min_length=1, max_length=300, description="The domain the alias stands for")
+
+
+class DomainAliasOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    alias: str
+    domain: str
+    created_by: str
+    created_at: datetime
+
+
+class ParentLinkIn(BaseModel):
+    child_crm_id: str = Field(min_length=1, max_length=64, description="Our subsidiary account")
+    parent_crm_id: str = Field(min_length=1, max_length=64, description="Our parent account")
+
+
+class ParentLinkOut(BaseModel):
+    id: int
+    child_crm_id: str
+    parent_crm_id: str
+    child_domain: str = Field(description="Empty: the account has no usable domain, so the link is not used")
+    parent_domain: str
+    created_by: str
+    created_at: datetime
