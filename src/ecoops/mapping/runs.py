@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
-from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchKind
+from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching import Overrides, match_accounts
@@ -276,7 +276,7 @@ def _write_overlap_touches(
             touched_on=began,
             evidence_type=OVERLAP_EVIDENCE,
             evidence_ref=str(period.id),
-            status=DERIVED_TOUCH_STATUS,
+            status="confirmed",
             recorded_by=actor.label,
         )
         for crm_id, (began, period, account) in sorted(firsts.items())
