@@ -151,9 +151,10 @@ def test_overlap_history_and_touches(session: Session, partner: Partner) -> None
         ("A4", "Customers"): (DAY_1, None),
     }
     touches = {
-        (t.opportunity_crm_id, t.touched_on, t.kind)
+        (t.opportunity_crm_id, t.touched_on, t.kind, t.status)
         for t in session.scalars(select(PartnerTouch).where(PartnerTouch.partner_id == partner.id))
     }
     # Both open deals were open while their accounts were the partner's customers, from DAY_1 on;
-    # the touch on Globex's deal stays though the overlap ended.
-    assert touches == {("O2", DAY_1, "overlap"), ("O4", DAY_1, "overlap")}
+    # the touch on Globex's deal stays though the overlap ended. Derived from data, each is a proposal
+    # for a partner manager to confirm or dispute.
+    assert touches == {("O2", DAY_1, "overlap", "proposed"), ("O4", DAY_1, "overlap", "proposed")}

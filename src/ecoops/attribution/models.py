@@ -36,6 +36,10 @@ TOUCH_CLASS: dict[TouchKind, str] = {
     TouchKind.DELIVERY: "delivery",
 }
 
+# A touch derived from data (the CRM's partner-source field, an overlap) enters as a proposal: a partner
+# manager confirms or disputes it, and only confirmed touches count (docs/metrics.md "Touch statuses").
+DERIVED_TOUCH_STATUS = "proposed"
+
 
 class PartnerTouch(Base):
     __tablename__ = "partner_touches"

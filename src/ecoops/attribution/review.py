@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
-from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Opportunity
 from ecoops.metrics.feed import CRM_SOURCE_EVIDENCE, crm_source_candidates
@@ -75,7 +75,7 @@ def propose_from_data(session: Session, actor: Actor) -> int:
                 touched_on=created_on,
                 evidence_type=CRM_SOURCE_EVIDENCE[0],
                 evidence_ref=CRM_SOURCE_EVIDENCE[1],
-                status="proposed",
+                status=DERIVED_TOUCH_STATUS,
                 recorded_by=actor.label,
             )
         )

@@ -29,7 +29,7 @@ import pyarrow as pa
 from sqlalchemy import Float, Select, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchKind
 from ecoops.crm.imports.values import stage_outcome
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
 from ecoops.engines.metrics import MetricsInputs, validate_inputs
@@ -190,7 +190,7 @@ def _touches(session: Session) -> pa.Table:
             candidates.c.created_on,
             literal(CRM_SOURCE_EVIDENCE[0]),
             literal(CRM_SOURCE_EVIDENCE[1]),
-            literal("proposed"),
+            literal(DERIVED_TOUCH_STATUS),
         ),
         TOUCHES,
     )
