@@ -1,8 +1,9 @@
 """Mapping runs: a partner's current list against our accounts through the matching engine, then
 the matches stored, the overlap history brought up to date and `overlap` partner touches written.
 
-A run is skipped when its input (the partner's list, our accounts' keys, our opportunities and the
-overrides) is the same as the last run's: nothing it would write could differ.
+A run is skipped when its input (the partner's list, our accounts' keys, our opportunities, the
+overrides, and the workspace's domain aliases and parent links) is the same as the last run's: nothing
+it would write could differ.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchK
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching import Overrides, match_accounts
+from ecoops.mapping import company_links
 from ecoops.mapping.files import PAIR_EVIDENCE
 from ecoops.mapping.models import (
     Decision,
@@ -104,11 +106,14 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
         .where(MatchOverride.partner_id == partner_id)
         .order_by(MatchOverride.id)
     ).all()
+    domain_aliases, parent_links = company_links.engine_overrides(session)
     fingerprint = _fingerprint(
         upload.sha256,
         [tuple(r) for r in ours],
         [tuple(r) for r in opportunities],
         [tuple(r) for r in overrides],
+        domain_aliases.to_pylist(),
+        parent_links.to_pylist(),
     )
     last = session.scalar(
         select(MappingRun).where(MappingRun.partner_id == partner_id).order_by(MappingRun.id.desc()).limit(1)
@@ -131,7 +136,12 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
     result = match_accounts(
         _table(ours, ("id", "name", "website", "domain", "country")),
         _table(theirs, ("id", "name", "domain", "country")),
-        overrides=Overrides(confirmed=decided[Decision.CONFIRMED], rejected=decided[Decision.REJECTED]),
+        overrides=Overrides(
+            confirmed=decided[Decision.CONFIRMED],
+            rejected=decided[Decision.REJECTED],
+            domain_aliases=domain_aliases,
+            parent_links=parent_links,
+        ),
     )
     pairs = _store_matches(session, partner_id, run.id, result.pairs)
     _update_overlaps(session, partner_id, upload.id, pairs, today)
