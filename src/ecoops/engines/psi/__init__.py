@@ -19,6 +19,7 @@ API (what the exchange between instances and the offline `ecoops psi` CLI use)::
     a.finish(msg4)          #          A's result is ready
     a.result.matches        # [Match(record_id=ours, their_fields, their_population, their_ref)]
     a.result.counts         # {(our population, their population): matched record pairs}
+    session_id, step, mode = peek(msg1)   # header only: how a responder learns the session and mode
 
 - Items: each record's normalised keys (``"d:<registrable domain>"``, ``"n:<name key>|<CC>"``, see
   `item_keys`); a record matches a partner record when any key is equal. `population` is the
@@ -52,7 +53,7 @@ from ecoops.engines.psi.errors import (
 from ecoops.engines.psi.keys import item_keys
 from ecoops.engines.psi.party import DEFAULT_MAX_ITEMS, Match, Party, Result
 from ecoops.engines.psi.records import Item
-from ecoops.engines.psi.wire import new_session_id
+from ecoops.engines.psi.wire import new_session_id, peek
 
 __all__ = [
     "DEFAULT_MAX_ITEMS",
@@ -72,4 +73,5 @@ __all__ = [
     "UnsupportedVersion",
     "item_keys",
     "new_session_id",
+    "peek",
 ]

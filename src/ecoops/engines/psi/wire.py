@@ -166,3 +166,16 @@ def decode(
 def new_session_id() -> bytes:
     """A fresh random session id (the initiator makes one per exchange and tells the responder)."""
     return os.urandom(SESSION_BYTES)
+
+
+def peek(data: bytes) -> tuple[bytes, int, str]:
+    """(session id, message number, mode) of a message, checking only its header: how a responder
+    learns which exchange a first message opens before it creates its Party."""
+    if len(data) < HEADER_BYTES or data[:4] != MAGIC:
+        raise MalformedMessage("not an ecoops PSI message (too short or bad magic bytes)")
+    _, version, step, mode_index, _, session = _HEADER.unpack_from(data)[:6]
+    if version != VERSION:
+        raise UnsupportedVersion(f"message is protocol version {version}; this side speaks {VERSION}")
+    if mode_index >= len(MODES):
+        raise MalformedMessage(f"unknown mode {mode_index}")
+    return session, step, MODES[mode_index]
