@@ -14,10 +14,12 @@ from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.demo.command import demo
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
 from ecoops.metrics.cli import report_command
+from ecoops.psi.cli import psi_app
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(psi_app, name="psi")
 app.command("import")(import_file)
 app.command("map-files")(map_files_command)
 app.command("map")(map_command)
