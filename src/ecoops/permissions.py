@@ -21,12 +21,13 @@ class Permission(StrEnum):
     READ_MAPPING = "read_mapping"  # overlaps, matches and why, populations, sharing rules
     MANAGE_MAPPING = "manage_mapping"  # partner uploads, runs, match overrides, populations, sharing
     MANAGE_AUTOMATION = "manage_automation"  # rules, webhook endpoints, deliveries, nurture sequences
+    ALLOW_PRIVATE_WEBHOOKS = "allow_private_webhooks"  # let an endpoint reach private addresses (SSRF)
 
 
 _ALL = frozenset(Permission)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
-    Role.OPS: _ALL - {Permission.MANAGE_USERS},
+    Role.OPS: _ALL - {Permission.MANAGE_USERS, Permission.ALLOW_PRIVATE_WEBHOOKS},
     Role.PARTNER_MANAGER: frozenset(
         {
             Permission.READ_PROGRAM,

@@ -23,8 +23,11 @@ from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
 from ecoops.attribution import review
 from ecoops.attribution.models import PartnerTouch
+from ecoops.automation import endpoint_admin
 from ecoops.automation import rules as automation_rules
 from ecoops.automation.conditions import Conditions
+from ecoops.automation.deliveries import Channel, DeliveryStatus, enqueue
+from ecoops.automation.messages import Message
 from ecoops.automation.nurture import sequences as nurture
 from ecoops.automation.nurture.models import NurtureStep
 from ecoops.automation.tasks import add_task
@@ -454,6 +457,23 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/automation/nurture-steps/{nurture_step_id}/delete"): Row(
         page(Permission.MANAGE_AUTOMATION, ok=303)
     ),
+    # Deliveries: log, dead letters, webhook endpoints (automation)
+    ("GET", "/automation/deliveries"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("GET", "/automation/deliveries/dead"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/deliveries/{delivery_id}/retry"): Row(page(Permission.MANAGE_AUTOMATION, ok=303)),
+    ("POST", "/automation/deliveries/retry-dead"): Row(page(Permission.MANAGE_AUTOMATION, ok=303)),
+    ("GET", "/automation/webhooks"): Row(page(Permission.MANAGE_AUTOMATION)),
+    ("POST", "/automation/webhooks"): Row(
+        page(Permission.MANAGE_AUTOMATION),
+        form={"name": "Matrix hook", "url": "https://hooks.example.com/matrix"},
+        note="answers the page itself, showing the new secret once",
+    ),
+    ("POST", "/automation/webhooks/{endpoint_id}/enabled"): Row(
+        page(Permission.MANAGE_AUTOMATION, ok=303), form={"enabled": "false"}
+    ),
+    ("POST", "/automation/webhooks/{endpoint_id}/allow-private"): Row(
+        page(Permission.ALLOW_PRIVATE_WEBHOOKS, ok=303), form={"allow": "true"}
+    ),
     # Automation rules, tasks, Slack users and Slack's signed interactive endpoint
     ("GET", "/automation/rules"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/automation/rules/new"): Row(page(Permission.MANAGE_AUTOMATION)),
@@ -654,7 +674,29 @@ def _task_id(session: Session, settings: Settings) -> str:
 
 
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
+def _delivery_id(session: Session, settings: Settings) -> str:
+    """A dead delivery, so retrying it succeeds."""
+    delivery = enqueue(
+        session,
+        channel=Channel.EMAIL,
+        target="matrix@example.com",
+        message=Message(subject="Matrix", text="Matrix"),
+        recipient="user:1",
+        source="manual",
+        source_ref="matrix",
+    )
+    delivery.status = DeliveryStatus.DEAD.value
+    session.flush()
+    return str(delivery.id)
+
+
+def _endpoint_id(session: Session, settings: Settings) -> str:
+    return str(endpoint_admin.create(session, SYSTEM, name="Matrix", url="https://hooks.example.com/m").id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
+    "delivery_id": _delivery_id,
+    "endpoint_id": _endpoint_id,
     "partner_id": _partner_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
     from ecoops.attribution import pages as attribution_pages
-    from ecoops.automation import rule_pages, slack_actions, slack_user_pages, task_pages
+    from ecoops.automation import delivery_pages, rule_pages, slack_actions, slack_user_pages, task_pages
     from ecoops.automation.nurture import pages as nurture_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
@@ -43,6 +43,7 @@ def page_routers() -> list[APIRouter]:
         task_pages.router,
         slack_user_pages.router,
         slack_actions.router,
+        delivery_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,
@@ -52,6 +53,7 @@ def page_routers() -> list[APIRouter]:
 def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.attribution import api as attribution_api
+    from ecoops.automation import rule_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
     from ecoops.mapping import api as mapping_api
@@ -69,6 +71,7 @@ def api_routers() -> list[APIRouter]:
         referral_api.router,
         metrics_api.router,
         attribution_api.router,
+        rule_api.router,
         audit_api.router,
     ]
 
