@@ -77,7 +77,7 @@ def parse_code(code: str) -> tuple[str, str]:
     if len(parts) != 3 or parts[0] != CODE_PREFIX or len(parts[2]) < 32:
         raise InvalidInput(f"not an invitation code: it starts with {CODE_PREFIX}. and has three parts")
     try:
-        url = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+        url = base64.b64decode(parts[1] + "=" * (-len(parts[1]) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidInput("not an invitation code: the address part is damaged") from None
     return url, parts[2]
