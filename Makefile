@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping clean
+.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-metrics: install
 MAPPING_SIZES ?= 10000,100000
 bench-mapping: install
 	$(BIN)/python bench/mapping/run.py --sizes $(MAPPING_SIZES)
+
+## Private mapping: the PSI exchange beside openmined-psi, and exact keys' recall against fuzzy matching
+## (PSI_SIZES=1000000 for the big one, PSI_RECALL_SIZE=0 to skip the recall comparison)
+bench-psi: install
+	$(BIN)/python bench/psi/run.py --sizes $(or $(PSI_SIZES),100000) --recall-size $(or $(PSI_RECALL_SIZE),100000)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache
