@@ -517,6 +517,17 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/automation/slack-users/{user_id}"): Row(
         page(Permission.MANAGE_USERS, ok=303), form={"slack_user_id": "U0MATRIX"}
     ),
+    ("GET", "/api/v1/automation/rules"): Row(api(Permission.READ_PROGRAM)),
+    ("POST", "/api/v1/automation/rules"): Row(
+        api(Permission.MANAGE_AUTOMATION, ok=201),
+        json={
+            "name": "Matrix API rule",
+            "trigger": "partner.inactive",
+            "actions": [{"kind": "task", "to": "partner_manager"}],
+        },
+    ),
+    ("GET", "/api/v1/automation/rules/{rule_id}"): Row(api(Permission.READ_PROGRAM)),
+    ("GET", "/api/v1/automation/rules/{rule_id}/preview"): Row(api(Permission.READ_PROGRAM)),
     ("POST", "/integrations/slack/actions"): Row(
         everyone(403),
         changes_state=False,
