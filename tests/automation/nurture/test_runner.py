@@ -39,6 +39,7 @@ def test_a_newly_onboarding_partner_gets_day_0_at_once_day_7_a_week_later_and_no
     assert "Partner playbook: https://example.com/playbook" in welcome[0].body.text
     assert 'href="https://example.com/playbook"' in welcome[0].body.html
     assert welcome[0].body.text.startswith("Hello Pat Partner")
+    assert enrolment(session).next_due_on == date(2030, 3, 9)  # the next tick to look at it: day 7
 
     # Re-runs the same day, and days 1 to 6, send nothing more.
     run_nurture(session, settings, at(SIGNED, 14))
@@ -54,6 +55,7 @@ def test_a_newly_onboarding_partner_gets_day_0_at_once_day_7_a_week_later_and_no
     ]
     assert check_in[0].body.text == "Day 7 of onboarding."
     assert len({d.uid for d in deliveries(session)}) == 3
+    assert enrolment(session).next_due_on == date(2030, 4, 1)  # day 30
     assert enrolment(session).status == "active"
 
 

@@ -87,6 +87,9 @@ class NurtureEnrolment(Base):
     sends_from: Mapped[date] = mapped_column(Date)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default=EnrolmentStatus.ACTIVE.value, index=True)
+    # The day its next unhandled step falls due (None when none is left): a tick reads only enrolments
+    # due by today. Editing the sequence's steps resets it to `entered_on`, "look again".
+    next_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str] = mapped_column(Text, default="")
     sequence: Mapped[NurtureSequence] = relationship()

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import TemplateError
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ecoops import audit
@@ -96,12 +96,13 @@ def enrol(session: Session, settings: Settings, now: datetime) -> int:
         partners = session.scalars(
             select(Partner).where(Partner.stage == sequence.stage, ~enrolled).order_by(Partner.id)
         ).all()
+        recorded = _entries_recorded_on(session, sequence.stage, settings.tz) if partners else {}
         for partner in partners:
-            starts = [partner.stage_since, _entry_recorded_on(session, partner, settings.tz)]
+            starts = [partner.stage_since, recorded.get(partner.id, partner.stage_since)]
             if sequence.enabled_at is not None:
                 starts.append(local_date(sequence.enabled_at, settings.tz))
             # A stamp from a clock ahead of the worker's counts as today, not as a day still to come.
-            sends_from = min(max(d for d in starts if d is not None), today)
+            sends_from = min(max(starts), today)
             session.add(
                 NurtureEnrolment(
                     sequence_id=sequence.id,
@@ -111,6 +112,7 @@ def enrol(session: Session, settings: Settings, now: datetime) -> int:
                     sends_from=sends_from,
                     enrolled_at=now,
                     status=EnrolmentStatus.ACTIVE.value,
+                    next_due_on=partner.stage_since,
                 )
             )
             audit.record(
@@ -128,19 +130,19 @@ def enrol(session: Session, settings: Settings, now: datetime) -> int:
     return count
 
 
-def _entry_recorded_on(session: Session, partner: Partner, tz: ZoneInfo) -> date | None:
-    """The day the partner's move into its current stage was recorded (not the day it is dated)."""
-    recorded = session.scalar(
-        select(PartnerStageChange.recorded_at)
+def _entries_recorded_on(session: Session, stage: str, tz: ZoneInfo) -> dict[int, date]:
+    """Partner id → the day its move into its current stay in `stage` was recorded (not its date)."""
+    rows = session.execute(
+        select(PartnerStageChange.partner_id, func.max(PartnerStageChange.recorded_at))
+        .join(Partner, Partner.id == PartnerStageChange.partner_id)
         .where(
-            PartnerStageChange.partner_id == partner.id,
-            PartnerStageChange.to_stage == partner.stage,
-            PartnerStageChange.changed_on == partner.stage_since,
+            Partner.stage == stage,
+            PartnerStageChange.to_stage == Partner.stage,
+            PartnerStageChange.changed_on == Partner.stage_since,
         )
-        .order_by(PartnerStageChange.id.desc())
-        .limit(1)
+        .group_by(PartnerStageChange.partner_id)
     )
-    return local_date(recorded, tz) if recorded is not None else None
+    return {partner_id: local_date(recorded, tz) for partner_id, recorded in rows}
 
 
 def send_due(session: Session, settings: Settings, now: datetime, today: date) -> int:
@@ -149,22 +151,28 @@ def send_due(session: Session, settings: Settings, now: datetime, today: date) -
         select(NurtureEnrolment)
         .join(NurtureSequence, NurtureSequence.id == NurtureEnrolment.sequence_id)
         .where(
-            and_(NurtureEnrolment.status == EnrolmentStatus.ACTIVE, NurtureSequence.is_enabled),
+            NurtureEnrolment.status == EnrolmentStatus.ACTIVE,
+            NurtureEnrolment.next_due_on <= today,
+            NurtureSequence.is_enabled,
         )
         .options(selectinload(NurtureEnrolment.sends), selectinload(NurtureEnrolment.sequence))
         .order_by(NurtureEnrolment.id)
     ).all()
     handled = 0
     for enrolment in enrolments:
-        sequence = enrolment.sequence
         done = {send.step_id for send in enrolment.sends}
-        for step in sequence.steps:
+        ahead = []
+        for step in enrolment.sequence.steps:
             due = enrolment.entered_on + timedelta(days=step.delay_days)
-            if step.id in done or due > today:
+            if step.id in done:
+                continue
+            if due > today:
+                ahead.append(due)
                 continue
             enrolment.sends.append(_handle(session, settings, enrolment, step, due, today))
             handled += 1
-        if {step.id for step in sequence.steps} <= {send.step_id for send in enrolment.sends}:
+        enrolment.next_due_on = min(ahead, default=None)
+        if not ahead:
             _end(enrolment, EnrolmentStatus.COMPLETED, "every step sent or skipped", now)
     session.flush()
     return handled

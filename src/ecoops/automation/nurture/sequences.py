@@ -142,6 +142,24 @@ def set_enabled(session: Session, actor: Actor, sequence: NurtureSequence, enabl
     return sequence
 
 
+def _look_again(session: Session, sequence_id: int) -> None:
+    """Steps changed: the sequence's enrolments, finished ones too, are due for a look at the next tick."""
+    session.execute(
+        update(NurtureEnrolment)
+        .where(
+            NurtureEnrolment.sequence_id == sequence_id,
+            NurtureEnrolment.status.in_((EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED)),
+        )
+        .values(
+            status=EnrolmentStatus.ACTIVE.value,
+            next_due_on=NurtureEnrolment.entered_on,
+            ended_at=None,
+            end_reason="",
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def _checked_step(data: StepInput) -> dict[str, object]:
     """The step's columns from the form, or InvalidInput naming the first field that is wrong."""
     text = data.delay_days.strip()
@@ -185,15 +203,8 @@ def add_step(session: Session, actor: Actor, sequence: NurtureSequence, data: St
     require(actor, Permission.MANAGE_AUTOMATION)
     step = NurtureStep(sequence_id=sequence.id, **_checked_step(data))
     session.add(step)
-    # Finished enrolments look again: the new step may still be ahead of them.
-    session.execute(
-        update(NurtureEnrolment)
-        .where(
-            NurtureEnrolment.sequence_id == sequence.id, NurtureEnrolment.status == EnrolmentStatus.COMPLETED
-        )
-        .values(status=EnrolmentStatus.ACTIVE.value, ended_at=None, end_reason="")
-    )
     session.flush()
+    _look_again(session, sequence.id)
     session.expire(sequence, ["steps"])
     audit.record(
         session,
@@ -213,6 +224,7 @@ def update_step(session: Session, actor: Actor, step: NurtureStep, data: StepInp
     for column, value in _checked_step(data).items():
         setattr(step, column, value)
     session.flush()
+    _look_again(session, step.sequence_id)
     session.expire(step.sequence, ["steps"])
     audit.record(
         session,
@@ -235,5 +247,6 @@ def delete_step(session: Session, actor: Actor, step: NurtureStep) -> None:
         raise InvalidInput("a switched-on sequence keeps at least one step; switch it off first")
     session.delete(step)
     session.flush()
+    _look_again(session, sequence.id)
     session.expire(sequence, ["steps"])
     audit.record(session, actor, "nurture.step_deleted", "nurture_step", step.id, sequence_id=sequence.id)

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("sends_from", sa.Date(), nullable=False),
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("next_due_on", sa.Date(), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -91,6 +92,9 @@ def upgrade() -> None:
         op.f("ix_nurture_enrolments_partner_id"), "nurture_enrolments", ["partner_id"], unique=False
     )
     op.create_index(op.f("ix_nurture_enrolments_status"), "nurture_enrolments", ["status"], unique=False)
+    op.create_index(
+        op.f("ix_nurture_enrolments_next_due_on"), "nurture_enrolments", ["next_due_on"], unique=False
+    )
     op.create_table(
         "nurture_sends",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -133,6 +137,7 @@ def downgrade() -> None:
     op.drop_table("digest_weeks")
     op.drop_index(op.f("ix_nurture_sends_step_id"), table_name="nurture_sends")
     op.drop_table("nurture_sends")
+    op.drop_index(op.f("ix_nurture_enrolments_next_due_on"), table_name="nurture_enrolments")
     op.drop_index(op.f("ix_nurture_enrolments_status"), table_name="nurture_enrolments")
     op.drop_index(op.f("ix_nurture_enrolments_partner_id"), table_name="nurture_enrolments")
     op.drop_index(op.f("ix_nurture_enrolments_sequence_id"), table_name="nurture_enrolments")
