@@ -71,7 +71,7 @@ def live_parties(request: Request) -> exchange.LiveParties:
 
 
 def _refusal(exc: Exception) -> JSONResponse:
-    """A refused message, answered without raising, so what we recorded about it is committed."""
+    """A refused message: `{"detail": …}` with the status the refusal calls for (400 for a bad message)."""
     if isinstance(exc, exchange.ExchangeRefused):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
     return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=400)
@@ -105,16 +105,15 @@ def start(
     request: Request,
     connection: PsiConnection = Depends(peer_connection),
     body: bytes = Depends(message_body),
-    session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
     """Message 1 of an exchange the peer runs; answered with message 2."""
     try:
         reply = exchange.respond_start(
-            session,
+            request.app.state.sessions,
             settings,
             live_parties(request),
-            connection,
+            connection.id,
             request.headers.get(exchange.SESSION_HEADER),
             request.headers.get(exchange.MODE_HEADER),
             body,
@@ -129,16 +128,15 @@ def finish(
     request: Request,
     connection: PsiConnection = Depends(peer_connection),
     body: bytes = Depends(message_body),
-    session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
     """Message 3 of an exchange the peer runs; answered with message 4 once our result is stored."""
     try:
         reply = exchange.respond_finish(
-            session,
+            request.app.state.sessions,
             settings,
             live_parties(request),
-            connection,
+            connection.id,
             request.headers.get(exchange.SESSION_HEADER),
             body,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -42,6 +43,9 @@ FINISH_PATH = "/psi/v1/exchange/finish"
 SESSION_HEADER = "x-psi-session"
 MODE_HEADER = "x-psi-mode"
 STALE_RUN = timedelta(hours=1)  # a run still "running" after this is taken as dead
+
+
+_REPLAYED = "this session id was used before: a replayed exchange is refused"
 
 
 class ExchangeRefused(Exception):
@@ -286,24 +290,28 @@ def _session_id(raw: str | None) -> bytes:
 
 
 def respond_start(
-    session: Session,
+    sessions: sessionmaker[Session],
     settings: Settings,
     live: LiveParties,
-    connection: PsiConnection,
+    connection_id: int,
     session_header: str | None,
     mode: str | None,
     message: bytes,
 ) -> bytes:
-    """Message 1 in, message 2 out; the exchange is recorded (a session id is accepted once)."""
+    """Message 1 in, message 2 out; the exchange is recorded (a session id is accepted once).
+
+    The work runs between short transactions of its own, not in one held for the whole step: on
+    SQLite a transaction that read before a long computation could not write after it."""
     session_id = _session_id(session_header)
     if mode not in MODES:
         raise ExchangeRefused(f"the {MODE_HEADER} header must be one of {', '.join(MODES)}")
-    chosen = MODES[mode]
-    if session.scalar(select(PsiExchange.id).where(PsiExchange.session_id == session_id.hex())) is not None:
-        raise ExchangeRefused("this session id was used before: a replayed exchange is refused", 409)
-    ours = our_side(session, connection.partner_id, connection.ref_key, mode)
+    with transaction(sessions) as session:
+        if session.scalar(select(PsiExchange.id).where(PsiExchange.session_id == session_id.hex())):
+            raise ExchangeRefused(_REPLAYED, 409)
+        connection = session.get_one(PsiConnection, connection_id)
+        ours = our_side(session, connection.partner_id, connection.ref_key, mode)
     exchange = PsiExchange(
-        connection_id=connection.id,
+        connection_id=connection_id,
         session_id=session_id.hex(),
         role="responder",
         mode=mode,
@@ -311,49 +319,69 @@ def respond_start(
         bytes_received=len(message),
         started_at=utcnow(),
     )
-    session.add(exchange)
-    session.flush()
+    refusal: PsiError | None = None
     try:
         party = Party(
-            ours.items, session_id=session_id, role="responder", mode=chosen, max_items=settings.psi_max_items
+            ours.items,
+            session_id=session_id,
+            role="responder",
+            mode=MODES[mode],
+            max_items=settings.psi_max_items,
         )
         reply = party.step2(message)
+        exchange.bytes_sent = len(reply)
     except PsiError as exc:
+        refusal = exc
         _fail(exchange, f"{type(exc).__name__}: {exc}", 0, len(message))
-        raise
-    exchange.bytes_sent = len(reply)
+    try:
+        with transaction(sessions) as session:
+            session.add(exchange)
+    except IntegrityError:  # the same session id, started meanwhile
+        raise ExchangeRefused(_REPLAYED, 409) from None
+    if refusal is not None:
+        raise refusal
     deadline = time.monotonic() + settings.psi_timeout_seconds * 2
-    live.put((connection.id, session_id.hex()), Live(party, exchange.id, ours.population_keys, deadline))
+    live.put((connection_id, session_id.hex()), Live(party, exchange.id, ours.population_keys, deadline))
     return reply
 
 
 def respond_finish(
-    session: Session,
+    sessions: sessionmaker[Session],
     settings: Settings,
     live: LiveParties,
-    connection: PsiConnection,
+    connection_id: int,
     session_header: str | None,
     message: bytes,
 ) -> bytes:
     """Message 3 in, message 4 out; what we learnt is stored before the answer goes back."""
     session_id = _session_id(session_header)
-    waiting = live.take((connection.id, session_id.hex()))
+    waiting = live.take((connection_id, session_id.hex()))
     if waiting is None:
-        known = session.scalar(
-            select(PsiExchange).where(
-                PsiExchange.session_id == session_id.hex(), PsiExchange.connection_id == connection.id
+        with transaction(sessions) as session:
+            status = session.scalar(
+                select(PsiExchange.status).where(
+                    PsiExchange.session_id == session_id.hex(), PsiExchange.connection_id == connection_id
+                )
             )
-        )
-        if known is not None and known.status != ExchangeStatus.RUNNING:
+        if status is not None and status != ExchangeStatus.RUNNING:
             raise ExchangeRefused("this exchange is over: a replayed message 3 is refused", 409)
         raise ExchangeRefused("no exchange is waiting for message 3 under this session id (expired?)", 409)
-    exchange = session.get_one(PsiExchange, waiting.exchange_id)
-    exchange.bytes_received += len(message)
     try:
         reply = waiting.party.step4(message)
     except PsiError as exc:
-        _fail(exchange, f"{type(exc).__name__}: {exc}", exchange.bytes_sent, exchange.bytes_received)
+        with transaction(sessions) as session:
+            exchange = session.get_one(PsiExchange, waiting.exchange_id)
+            _fail(
+                exchange,
+                f"{type(exc).__name__}: {exc}",
+                exchange.bytes_sent,
+                exchange.bytes_received + len(message),
+            )
         raise
-    exchange.bytes_sent += len(reply)
-    record_result(session, settings, connection, exchange, waiting.party, waiting.population_keys)
+    with transaction(sessions) as session:
+        exchange = session.get_one(PsiExchange, waiting.exchange_id)
+        exchange.bytes_received += len(message)
+        exchange.bytes_sent += len(reply)
+        connection = session.get_one(PsiConnection, connection_id)
+        record_result(session, settings, connection, exchange, waiting.party, waiting.population_keys)
     return reply
