@@ -5,6 +5,7 @@ Every input is checked once, here, so the queries can trust types, required valu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -220,10 +221,18 @@ def validate_inputs(
         "referrals": (referrals, REFERRALS),
         "overlaps": (overlaps, OVERLAPS),
     }
-    conformed = {
-        name: schema.empty_table() if table is None else conform(name, table, schema)
-        for name, (table, schema) in given.items()
-    }
+    # Arrow's kernels and DuckDB release the GIL: the tables are checked two at a time (the machine's
+    # cores); results are read in order, so the first invalid table in this order is the one reported.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checks = {
+            name: pool.submit(conform, name, table, schema)
+            for name, (table, schema) in given.items()
+            if table is not None
+        }
+        conformed = {
+            name: checks[name].result() if name in checks else schema.empty_table()
+            for name, (_table, schema) in given.items()
+        }
     _check_touch_targets(conformed["touches"])
     _check_close_dates(conformed["opportunities"])
     return MetricsInputs(**conformed)
