@@ -142,6 +142,16 @@ def test_released_records_must_decrypt_and_be_one_per_match() -> None:
         b.step4(reframed(m3, a, 3, ciphertexts=[ciphertext, ciphertext]))
 
 
+def test_a_section_a_message_never_holds_is_refused() -> None:
+    a, b = parties()
+    m1 = a.step1()
+    with pytest.raises(MalformedMessage, match="message 1 carries tags"):
+        b.step2(reframed(m1, a, 1, tags=bytes(24)))
+    m2 = b.step2(m1)
+    with pytest.raises(MalformedMessage, match="message 2 carries released records"):
+        a.step3(reframed(m2, a, 2, ciphertexts=[bytes(20)]))
+
+
 def test_a_counts_only_message_carrying_records_is_refused() -> None:
     a, b = parties("count")
     m3 = a.step3(b.step2(a.step1()))

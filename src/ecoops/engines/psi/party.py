@@ -28,6 +28,13 @@ Mode = Literal["reveal", "count"]
 DEFAULT_MAX_ITEMS = 5_000_000
 _DONE = 6
 _STATE_MAGIC = b"EPSI-STATE-1\n"
+# What each message may hold (besides population names and labels in counts-only mode).
+_SECTIONS = {
+    1: {"elements"},
+    2: {"elements", "tags"},
+    3: {"tags", "released records"},
+    4: {"released records"},
+}
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,11 @@ class Party:
         )
         if self.mode == "count" and message.ciphertexts:
             raise MalformedMessage("a counts-only message carries released records")
+        number = step - 1
+        carries = {"elements": message.points, "tags": message.tags, "released records": message.ciphertexts}
+        for what, present in carries.items():
+            if present and what not in _SECTIONS[number]:
+                raise MalformedMessage(f"message {number} carries {what}, which it never holds")
         return message
 
     def _check_labels(self, labels: bytes, populations: Sequence[str], what: str) -> None:
@@ -265,8 +277,6 @@ class Party:
     def finish(self, msg4: bytes) -> None:
         """Initiator: open the responder's released records; this side is done."""
         message = self._decode(msg4, 5)
-        if message.points or message.tags:
-            raise MalformedMessage("message 4 carries elements or tags")
         self._next = _DONE
         if self.mode == "count":
             return
