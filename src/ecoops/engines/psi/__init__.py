@@ -34,6 +34,8 @@ API (what the exchange between instances and the offline `ecoops psi` CLI use)::
   message, or a message from another session or mode, is refused.
 - The secret exponent is fresh per Party and lives in memory; `Party.save_state()` /
   `Party.load_state()` write it out for the offline CLI only (the file is secret).
+- `EXACT_KEY_RECALL`: the measured recall cost of exact keys against the fuzzy matcher
+  (`.sentence()` for the UI), with the command that reproduces it.
 - Batches of scalar multiplications run on `workers` threads (default: the CPU count); libsodium
   is called through ctypes, which releases the GIL.
 """
@@ -52,11 +54,13 @@ from ecoops.engines.psi.errors import (
 )
 from ecoops.engines.psi.keys import item_keys
 from ecoops.engines.psi.party import DEFAULT_MAX_ITEMS, Match, Party, Result
+from ecoops.engines.psi.recall import EXACT_KEY_RECALL, RecallCost
 from ecoops.engines.psi.records import Item
 from ecoops.engines.psi.wire import new_session_id, peek
 
 __all__ = [
     "DEFAULT_MAX_ITEMS",
+    "EXACT_KEY_RECALL",
     "DecryptionFailed",
     "IdentityElement",
     "InvalidElement",
@@ -67,6 +71,7 @@ __all__ = [
     "OversizedBatch",
     "Party",
     "PsiError",
+    "RecallCost",
     "Result",
     "SessionMismatch",
     "UnexpectedStep",
