@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi clean
+.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-mapping: install
 ## (PSI_SIZES=1000000 for the big one, PSI_RECALL_SIZE=0 to skip the recall comparison)
 bench-psi: install
 	$(BIN)/python bench/psi/run.py --sizes $(or $(PSI_SIZES),100000) --recall-size $(or $(PSI_RECALL_SIZE),100000)
+
+## Delivery: events through the outbox and `ecoops worker` to a local receiver, SQLite and PostgreSQL x1/2/4
+bench-delivery: install
+	$(BIN)/python bench/delivery/run.py --events $(or $(DELIVERY_EVENTS),1000)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache
