@@ -84,7 +84,7 @@ def test_a_nurture_sequence_runs_on_a_newly_signed_partner(committed, smtp, tmp_
     worker.tick()
     assert [m["To"] for m in inbox.messages] == ["pat@acme.example"]
     assert inbox.messages[0]["Subject"] == "Welcome to the program, Acme Cloud"
-    assert "https://example.com/playbook" in plain_text(inbox.messages[0])
+    assert "Partner playbook: https://example.com/playbook" in plain_text(inbox.messages[0])
 
     worker.tick()  # the same day again: nothing new
     offset[0] = 7 * DAY + 60  # a week later

@@ -36,7 +36,8 @@ def test_a_newly_onboarding_partner_gets_day_0_at_once_day_7_a_week_later_and_no
     assert sorted(d.target for d in welcome) == ["pat@acme.example", "quinn@acme.example"]
     assert {d.body.subject for d in welcome} == {"Welcome to the program, Acme Cloud"}
     assert all(d.partner_id == ws.partner.id and d.channel == "email" for d in welcome)
-    assert "Partner playbook: https://example.com/playbook" in welcome[0].body.text
+    [playbook] = welcome[0].body.buttons
+    assert (playbook.label, playbook.url) == ("Partner playbook", "https://example.com/playbook")
     assert 'href="https://example.com/playbook"' in welcome[0].body.html
     assert welcome[0].body.text.startswith("Hello Pat Partner")
     assert enrolment(session).next_due_on == date(2030, 3, 9)  # the next tick to look at it: day 7

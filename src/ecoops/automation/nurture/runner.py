@@ -224,18 +224,19 @@ def _values(settings: Settings, partner: Partner, manager: User | None, step: Nu
 
 
 def _message(step: NurtureStep, values: dict[str, str], *, link: str, mention: str = "") -> Message:
+    """The step's message; the content link is a button (each channel renders it: an e-mail as a link)."""
     subject, body = templates.render(step.subject, values), templates.render(step.body, values)
-    text = f"{body}\n\n{step.content_title or 'Read more'}: {step.content_url}" if step.content_url else body
+    title = step.content_title or "Read more"
     buttons = (
-        (Button(step.content_title or "Open", "nurture.content", str(step.id), url=step.content_url),)
-        if step.content_url
-        else ()
+        (Button(title, "nurture.content", str(step.id), url=step.content_url),) if step.content_url else ()
     )
     return Message(
         subject=subject,
-        text=text,
-        html=templates.as_html(body, step.content_url, step.content_title),
-        link=step.content_url or link,
+        text=body,
+        html=templates.as_html(
+            body, step.content_url or link, title if step.content_url else "Open in ecoops"
+        ),
+        link=link,
         buttons=buttons,
         mention=mention,
     )
