@@ -118,7 +118,12 @@ def build_message(
     text = render_text(body_template or default_body, context)
     buttons: tuple[Button, ...] = ()
     payload = event.payload or {}
-    if event.kind == EventKind.REFERRAL_SUBMITTED and payload.get("referral_kind") == "deal_registration":
+    waiting = payload.get("direction", "inbound") == "inbound"  # only inbound referrals wait for our review
+    if (
+        event.kind == EventKind.REFERRAL_SUBMITTED
+        and payload.get("referral_kind") == "deal_registration"
+        and waiting
+    ):
         referral = str(payload.get("referral_id", ""))
         buttons = (
             Button("Approve", "registration.approve", referral, url=context["link"], style="primary"),

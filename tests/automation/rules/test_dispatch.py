@@ -237,3 +237,21 @@ def test_bad_actions_are_refused_with_a_clear_message(session, make_rule, action
     with pytest.raises(InvalidInput, match=message):
         make_rule("overlap.began", [action])
     assert count(session, Rule) == 0
+
+
+def test_an_outbound_registration_has_no_review_buttons(session, settings, ws):
+    from ecoops.automation.templates import build_message
+
+    event = emit(
+        session,
+        EventKind.REFERRAL_SUBMITTED,
+        partner_id=ws.partner.id,
+        referral_id=7,
+        referral_kind="deal_registration",
+        direction="outbound",
+        company="Ours",
+    )
+    message = build_message(
+        event, subject_template="", body_template="", base_url="https://x", currency="EUR"
+    )
+    assert message.buttons == ()
