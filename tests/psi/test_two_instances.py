@@ -19,7 +19,7 @@ from tests.psi.conftest import MAX_ITEMS, RAW_STRINGS, Capture, Instance, connec
 
 from ecoops.actors import SYSTEM
 from ecoops.attribution.models import PartnerTouch
-from ecoops.engines.psi import Item, Party, new_session_id
+from ecoops.engines.psi import EXACT_KEY_RECALL, Item, Party, new_session_id
 from ecoops.events.models import Event, EventKind
 from ecoops.mapping.models import Match, PartnerAccount
 from ecoops.mapping.overlaps import overlap_matrix
@@ -112,6 +112,8 @@ def test_the_pages_show_the_connection_and_the_counts(exchanged: tuple[Instance,
     assert page.status_code == 200
     assert "Overlap counts from a private exchange" in page.text and "exact normalised keys" in page.text
     assert "Run now" in page.text and "Revoke connection" in page.text
+    # The measured recall cost of exact keys, beside the trusted-upload alternative.
+    assert f"{EXACT_KEY_RECALL.exact_recall:.1%}" in page.text and "Upload Beta's export instead" in page.text
     mapping = alpha.browser().get(f"/mapping/partners/{alpha.partner_id}")  # the partner's matrix page
     assert "Overlap counts from a private exchange" in mapping.text and "private exchange #" in mapping.text
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.engines.psi import EXACT_KEY_RECALL
 from ecoops.mapping.overlaps import partner_or_404
 from ecoops.permissions import Permission
 from ecoops.psi import connections, exchange
@@ -24,10 +25,10 @@ from ecoops.web.templating import flash, render
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_MAPPING)
 manager = page_permission(Permission.MANAGE_MAPPING)
-# The measured cost of exact keys against the trusted fuzzy matcher (docs/private-mapping.md).
+# The measured cost of exact keys against the trusted fuzzy matcher (bench/psi, docs/private-mapping.md).
 RECALL_NOTE = (
-    "PLACEHOLDER — the recall cost of exact keys against the fuzzy matcher is being measured "
-    "(bench/psi); see docs/private-mapping.md."
+    f"{EXACT_KEY_RECALL.sentence()} So private matching misses some pairs trusted mapping finds, mostly "
+    "names spelt differently with no shared domain."
 )
 
 
