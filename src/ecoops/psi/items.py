@@ -9,7 +9,8 @@
   names of those populations, a pseudonymous id and the fields their rules allow) travels encrypted,
   so that only a matching record's can be opened.
 
-Keys are the normalised keys account mapping derives (engines/matching/accounts.py), written as the
+Keys are the normalised keys account mapping derives (engines/matching/accounts.py, after the
+workspace's domain aliases, as a mapping run joins on them), written as the
 offline `ecoops psi` commands write them (engines/psi `item_keys`): "d:<registrable domain>" and
 "n:<normalised name>|<ISO country>", so an instance and a partner using files agree.
 """
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from ecoops.crm.models import Account
 from ecoops.engines.matching.accounts import keyed_accounts
 from ecoops.engines.psi import Item, item_keys
+from ecoops.mapping import company_links
 from ecoops.mapping.models import SharingLevel
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.mapping.sharing import SHAREABLE_FIELDS, rules_for
@@ -67,7 +69,8 @@ def account_keys(session: Session) -> dict[str, dict[str, str]]:
     table = pa.table(
         {n: pa.array([str(v or "") for v in c], pa.string()) for n, c in zip(names, columns, strict=True)}
     )
-    keyed = keyed_accounts(table, side="our")
+    aliases, _ = company_links.engine_overrides(session)  # the domains a mapping run joins on
+    keyed = keyed_accounts(table, side="our", domain_aliases=aliases)
     found: dict[str, dict[str, str]] = {}
     for crm_id, keys in zip(keyed.column("id").to_pylist(), item_keys(keyed), strict=True):
         if keys:
