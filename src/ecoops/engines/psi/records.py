@@ -34,8 +34,16 @@ class Item:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+def _encode_key(key: str) -> bytes:
+    raw = key.encode()
+    if len(raw) > 0xFFFF:
+        raise InvalidItems(f"a key is longer than 65535 bytes: {key[:40]!r}...")
+    return _U16.pack(len(raw)) + raw
+
+
 def encode_keys(keys: Sequence[str]) -> bytes:
-    return b"".join(_U16.pack(len(raw)) + raw for raw in (k.encode() for k in sorted(keys)))
+    """One encoding per set of keys: sorted, each length-prefixed."""
+    return b"".join(_encode_key(k) for k in sorted(keys))
 
 
 def record_keys(item: Item) -> list[str]:
@@ -43,13 +51,14 @@ def record_keys(item: Item) -> list[str]:
 
 
 def reveal_elements(items: Sequence[Item]) -> tuple[list[bytes], list[list[int]]]:
-    """One element per distinct key, and the records (indexes into `items`) holding each."""
+    """One element per distinct key, and the records (indexes into `items`) holding each, in a
+    deterministic order (first appearance) that the caller shuffles."""
     holders: dict[str, list[int]] = {}
     for index, item in enumerate(items):
-        for key in record_keys(item):
-            holders.setdefault(key, []).append(index)
-    keys = sorted(holders)
-    return [encode_keys([k]) for k in keys], [holders[k] for k in keys]
+        for key in dict.fromkeys(item.keys):
+            if key:
+                holders.setdefault(key, []).append(index)
+    return [_encode_key(k) for k in holders], list(holders.values())
 
 
 def count_elements(items: Sequence[Item], populations: Sequence[str]) -> tuple[list[bytes], list[int]]:
