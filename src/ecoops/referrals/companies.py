@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import pyarrow as pa
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching.countries import country_code
-from ecoops.engines.matching.domains import registrable_domain
-from ecoops.engines.matching.names import normalise_name
+from ecoops.engines.matching.domains import registrable_domain, registrable_domains
+from ecoops.engines.matching.names import name_keys, normalise_name
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Direction, Kind, Referral, Status
 
@@ -58,10 +59,14 @@ def matching_accounts(session: Session, keys: CompanyKeys) -> list[Account]:
         clauses.append(func.lower(Account.name).like(f"%{first_word}%"))
     if not clauses:
         return []
+    candidates = list(session.scalars(select(Account).where(or_(*clauses)).order_by(Account.id).limit(500)))
+    # The keys of all candidates in one pass each: the normalisation costs a query per call.
+    domains = registrable_domains(pa.array([a.domain for a in candidates], pa.string())).to_pylist()
+    names = name_keys(pa.array([a.name for a in candidates], pa.string())).column("name_key").to_pylist()
     matches = []
-    for account in session.scalars(select(Account).where(or_(*clauses)).order_by(Account.id).limit(500)):
-        same_domain = bool(keys.domain_key) and registrable_domain(account.domain) == keys.domain_key
-        same_name = bool(keys.name_key) and normalise_name(account.name) == keys.name_key
+    for account, domain, name in zip(candidates, domains, names, strict=True):
+        same_domain = bool(keys.domain_key) and domain == keys.domain_key
+        same_name = bool(keys.name_key) and name == keys.name_key
         account_country = country_code(account.country) if account.country else None
         if same_name and keys.country and account_country and account_country != keys.country:
             same_name = False
