@@ -94,7 +94,12 @@ def test_revealed_matches_are_the_partners_list_with_only_the_allowed_fields(
         # Acme is a Beta customer while Alpha's Acme deal is open: a dated overlap touch.
         touch = session.scalars(select(PartnerTouch).where(PartnerTouch.kind == "overlap")).one()
         assert (touch.partner_id, touch.opportunity_crm_id) == (alpha.partner_id, "001ALPHAACME-OPEN")
-        assert session.scalars(select(Event).where(Event.kind == EventKind.PARTNER_LIST_UPLOADED.value)).one()
+        uploaded = session.scalars(
+            select(Event).where(Event.kind == EventKind.PARTNER_LIST_UPLOADED.value)
+        ).one()
+        assert uploaded.payload["partner_name"] == "Beta" and uploaded.payload["rows"] == 1
+        began = session.scalars(select(Event).where(Event.kind == EventKind.OVERLAP_BEGAN.value)).all()
+        assert [e.account_crm_id for e in began] == ["001ALPHAACME"]
     with beta.sessions() as session:
         upload = current_upload(session, beta.partner_id)
         assert upload is not None

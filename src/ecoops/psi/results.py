@@ -30,6 +30,7 @@ from ecoops.mapping.models import Decision, MappingRun, MatchOverride, PartnerAc
 from ecoops.mapping.overlaps import OverlapMatrix
 from ecoops.mapping.populations import population_names
 from ecoops.mapping.uploads import current_upload
+from ecoops.partners.models import Partner
 from ecoops.psi.items import ID_SEPARATOR, KEY_KINDS, split_label
 from ecoops.psi.models import ExchangeStatus, PsiConnection, PsiExchange
 
@@ -171,15 +172,17 @@ def store_reveal(
         matches=len(stored),
         touches=touches,
     )
-    emit(
+    emit(  # as a trusted upload does (mapping/uploads.py), so rules and their templates treat both alike
         session,
         EventKind.PARTNER_LIST_UPLOADED,
         partner_id=partner_id,
+        partner_name=session.scalar(select(Partner.name).where(Partner.id == partner_id)),
         upload_id=upload.id,
         filename=upload.filename,
         rows=len(listed),
         matches=len(stored),
         source=runs.PRIVATE_EXCHANGE_SOURCE,
+        link=f"/mapping/partners/{partner_id}",
     )
     return len(stored)
 
