@@ -151,11 +151,23 @@ def scan_inactive(session: Session, settings: Settings, today: date) -> int:
     return len(fresh)
 
 
+def _first_this_hour(session: Session, name: str, now: datetime) -> bool:
+    """True once per clock hour across all workers (the mark's unique key decides), for heavier scans."""
+    key = f"ran:{name}:{now:%Y-%m-%dT%H}"
+    if not _unmarked(session, [key]):
+        return False
+    session.add(ScanMark(key=key))
+    return True
+
+
 def scan(session: Session, settings: Settings, now: datetime) -> int:
-    """The tick job: emit every time-based event that is due and not emitted before."""
+    """The tick job: emit every time-based event that is due and not emitted before.
+
+    SLA breaches and expiring registrations are read on every tick (few rows, indexed by status);
+    quiet partners need every referral, touch and stage change, so they are looked for once an hour.
+    """
     today = now.astimezone(settings.tz).date()
-    return (
-        scan_sla(session, settings, now)
-        + scan_expiring(session, settings, today)
-        + scan_inactive(session, settings, today)
-    )
+    found = scan_sla(session, settings, now) + scan_expiring(session, settings, today)
+    if _first_this_hour(session, "inactive", now):
+        found += scan_inactive(session, settings, today)
+    return found

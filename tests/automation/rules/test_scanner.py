@@ -121,3 +121,10 @@ def test_a_quiet_partner_is_reported_once_per_quiet_spell(session: Session, sett
         str(TODAY - timedelta(days=days)),
         str(TODAY),
     ]
+
+
+def test_quiet_partners_are_looked_for_once_an_hour(session: Session, settings: Settings) -> None:
+    assert scan(session, settings, NOW) == 0
+    make_partner(session, name="Long quiet", stage="active", stage_since=date(2020, 1, 1))
+    assert scan(session, settings, NOW + timedelta(minutes=59)) == 0  # the same hour: not looked for
+    assert scan(session, settings, NOW + timedelta(hours=1)) == 1
