@@ -3,7 +3,7 @@ error, and a figure opens down to its records and to one opportunity's explanati
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from playwright.sync_api import Page, expect
@@ -14,6 +14,7 @@ from ecoops.config import Settings
 from ecoops.crm.models import Opportunity
 from ecoops.db import session_factory, transaction
 from ecoops.partners.models import Partner
+from ecoops.referrals.models import Referral
 from tests.browser.conftest import Site, sign_in
 
 
@@ -71,3 +72,42 @@ def test_overview_charts_draw_and_a_figure_drills_down_to_an_opportunity(page: P
     expect(page.get_by_role("heading", name=f"Opportunity {crm_id}")).to_contain_text("sourced")
     expect(page.locator("#touches")).to_contain_text("Aurora Analytics")
     expect(page.locator("#shares")).to_contain_text("100.0 %")
+
+
+def _referrals_of_the_month(site: Site) -> None:
+    """Aurora referred the dashboard deal (approved) and we referred a customer to it (accepted)."""
+    with transaction(session_factory(site.engine)) as session:
+        if session.scalar(select(Referral.id).where(Referral.company == "Browser Dash Co")):
+            return
+        aurora = session.scalars(select(Partner).where(Partner.name == "Aurora Analytics")).one()
+        sent = datetime.now(UTC) - timedelta(days=30)
+        for direction, status, value, opportunity in (
+            ("inbound", "approved", "10000", "006BROWSERDASH"),
+            ("outbound", "accepted", "5000", ""),
+        ):
+            session.add(
+                Referral(
+                    direction=direction,
+                    kind="eql",
+                    partner_id=aurora.id,
+                    company="Browser Dash Co",
+                    status=status,
+                    submitted_via="internal",
+                    submitted_at=sent,
+                    estimated_value=Decimal(value),
+                    opportunity_crm_id=opportunity,
+                )
+            )
+
+
+def test_the_eql_funnel_shows_the_referrals_and_what_they_became(page: Page, site: Site) -> None:
+    _a_sourced_win(site)
+    _referrals_of_the_month(site)
+    sign_in(page, "viewer@example.com")
+    page.goto(f"{site.url}/dashboards/eql-funnel")
+    expect(page.get_by_role("heading", name="EQL funnel")).to_be_visible()
+    funnel = page.locator("#figure-eql_funnel")
+    expect(funnel).not_to_contain_text("no data")
+    expect(funnel).to_contain_text("15,000.00")  # EQL pipeline: both directions' declared value
+    expect(funnel).to_contain_text("12,345.00")  # the SQL the inbound one became, and it was won
+    expect(funnel).to_contain_text("0.50")  # EQL → SQL conversion: one of the two became an opportunity
