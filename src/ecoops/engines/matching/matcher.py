@@ -164,9 +164,12 @@ def _without(pairs: pa.Table, excluded: pa.Table) -> pa.Table:
     return query(sql, pairs=pairs, excluded=excluded)
 
 
-def _rows_outside(accounts: pa.Table, *row_sets: pa.Array) -> pa.Table:
-    taken = pa.chunked_array([pc.cast(rows, pa.int64()) for rows in row_sets], pa.int64())
-    return accounts.filter(pc.invert(pc.is_in(accounts.column("row"), value_set=taken.combine_chunks())))
+def _rows_outside(accounts: pa.Table, *row_sets: pa.ChunkedArray) -> pa.Table:
+    # `row` is 0..n-1 in order (keyed_accounts), so a mask by position replaces a hash lookup.
+    keep = np.ones(accounts.num_rows, dtype=bool)
+    for rows in row_sets:
+        keep[rows.to_numpy()] = False
+    return accounts.filter(pa.array(keep))
 
 
 def _parent_links(links: pa.Table | None) -> pa.Table:

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
+from ecoops.engines.matching.domains import domain_label
 from ecoops.engines.matching.relations import query
 
 # The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain and country
@@ -189,11 +190,11 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
     return query(_FEATURES_SQL, pairs=with_similarity, ours=ours, theirs=theirs)
 
 
-def _shared_codes(ours: pa.ChunkedArray, theirs: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of both sides' values from one dictionary (-1 for null): equal values, equal codes."""
+def _shared_codes(ours: pa.ChunkedArray, theirs: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes of both sides' values (ours first, then theirs) from one dictionary, -1 for null:
+    equal values, equal codes. Also the dictionary, so codes of values derived from it can follow."""
     both = pa.chunked_array([*ours.chunks, *theirs.chunks], ours.type).combine_chunks().dictionary_encode()
-    codes = pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False)
-    return codes[: len(ours)], codes[len(ours) :]
+    return pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32), both.dictionary
 
 
 class EvidenceBound:
@@ -204,28 +205,32 @@ class EvidenceBound:
     """
 
     def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
-        self._codes = {
-            column: _shared_codes(ours.column(column), theirs.column(column))
-            for column in ("domain", "domain_raw", "domain_label", "country")
-        }
+        self._split = ours.num_rows  # codes of our rows first, then theirs
+        domain, domains = _shared_codes(ours.column("domain"), theirs.column("domain"))
+        # A label is a function of its domain: code the dictionary's labels, not every row's.
+        label_of = pc.fill_null(domain_label(domains).dictionary_encode().indices, -1).to_numpy(
+            zero_copy_only=False
+        )
+        label = np.where(domain >= 0, np.append(label_of, -1).astype(np.int32)[domain], -1)
+        country, _ = _shared_codes(ours.column("country"), theirs.column("country"))
+        self._codes = {"domain": domain, "domain_label": label, "country": country}
 
     def _pairs(
         self, column: str, our_rows: np.ndarray, their_rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        ours, theirs = self._codes[column]
-        return ours[our_rows], theirs[their_rows]
+        codes = self._codes[column]
+        return codes[our_rows], codes[self._split + their_rows]
 
     def most(self, our_rows: np.ndarray, their_rows: np.ndarray) -> np.ndarray:
         """Per pair, the adjustment `match_score` will add at most (see `evidence_adjustment`)."""
         our_domain, their_domain = self._pairs("domain", our_rows, their_rows)
-        our_raw, their_raw = self._pairs("domain_raw", our_rows, their_rows)
         our_label, their_label = self._pairs("domain_label", our_rows, their_rows)
         both = (our_domain >= 0) & (their_domain >= 0)
         domain = np.select(
             [~both, our_domain == their_domain, our_label == their_label],
             [
                 DOMAIN_ADJUSTMENT["missing"],
-                np.where(our_raw == their_raw, DOMAIN_ADJUSTMENT["same"], DOMAIN_ADJUSTMENT["alias"]),
+                max(DOMAIN_ADJUSTMENT["same"], DOMAIN_ADJUSTMENT["alias"]),
                 DOMAIN_ADJUSTMENT["same_label"],
             ],
             default=max(DOMAIN_ADJUSTMENT["label_contains"], DOMAIN_ADJUSTMENT["different"]),
