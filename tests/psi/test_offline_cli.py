@@ -21,6 +21,8 @@ A2,Globex Corporation,globex.com,USA,prospects
 A3,Initech Inc.,,United States,customers
 A4,Umbrella,umbrella.example,France,customers
 A5,Nameless,,,
+A6,,,,customers
+,No Id Ltd,noid.example,Germany,customers
 """
 THEIRS = """Id,Name,Website,Country,Stage
 P1,ACME,acme.com,DE,open
@@ -80,6 +82,7 @@ def four_steps(tmp_path: Path, mode: str, *extra: str) -> tuple[Path, Path, list
         "Segment",
     )
     assert "secret" in output
+    assert "ours.csv: 5 accounts offered; 2 left out (no id, or no domain or name to match on)" in output
     assert stat.S_IMODE(a_state.stat().st_mode) == 0o600
     run(
         "psi", "respond", theirs, m[0], "-o", m[1], "--state", b_state, *extra, "--population-column", "Stage"

@@ -81,7 +81,7 @@ def read_items(path: Path, release: str, population_column: str | None) -> list[
     table = accounts.accounts
     keys = item_keys(keyed_accounts(table, side=path.name))
     values = {name: table.column(name).to_pylist() for name in released if name in table.column_names}
-    return [
+    items = [
         Item(
             record_id=record_id,
             keys=keys[row],
@@ -91,6 +91,12 @@ def read_items(path: Path, release: str, population_column: str | None) -> list[
         for row, record_id in enumerate(table.column("id").to_pylist())
         if keys[row]
     ]
+    left_out = table.num_rows - len(items) + len(accounts.rows_without_id)
+    console.print(
+        f"{path.name}: {len(items):,} accounts offered"
+        + (f"; {left_out:,} left out (no id, or no domain or name to match on)" if left_out else "")
+    )
+    return items
 
 
 def _write_secret(path: Path, data: bytes) -> None:
