@@ -205,3 +205,39 @@ def test_slack_task_and_nobody_to_send_to(session, settings, ws):
     assert session.scalar(
         select(NurtureSend.id).where(NurtureSend.status == "sent", NurtureSend.enrolment_id == latest.id)
     )
+
+
+def test_switching_off_pauses_and_what_fell_due_meanwhile_is_not_sent_later(session, settings, ws):
+    sequence = onboarding(session)
+    move(session, ws.partner, "onboarding", SIGNED)
+    run_nurture(session, settings, at(SIGNED))
+    sequences.set_enabled(session, SYSTEM, sequence, False)
+
+    run_nurture(session, settings, at(date(2030, 3, 12)))  # day 7 (03-09) falls while it is off
+    assert len(deliveries(session)) == 2
+    sequences.set_enabled(session, SYSTEM, sequence, True)
+    sequence.enabled_at = at(date(2030, 3, 12), 13)
+    session.flush()
+
+    run_nurture(session, settings, at(date(2030, 3, 12), 14))
+    assert len(deliveries(session)) == 2
+    assert [(s.due_on, s.status) for s in enrolment(session).sends] == [
+        (date(2030, 3, 2), "sent"),
+        (date(2030, 3, 9), "skipped"),
+    ]
+    run_nurture(session, settings, at(date(2030, 4, 1)))  # day 30: after the pause, sent
+    assert len(deliveries(session)) == 4
+
+
+def test_a_new_step_does_not_reopen_a_finished_enrolment_of_a_partner_that_moved_on(session, settings, ws):
+    sequence = make_sequence(session, [step(0, "manager_email", "Welcome call")])
+    move(session, ws.partner, "onboarding", SIGNED)
+    run_nurture(session, settings, at(SIGNED))
+    move(session, ws.partner, "active", date(2030, 3, 5))
+
+    sequences.add_step(session, SYSTEM, sequence, step(30, "manager_email", "Later"))
+    run_nurture(session, settings, at(date(2030, 4, 2)))
+
+    finished = enrolment(session)
+    assert (finished.status, finished.end_reason) == ("completed", "every step sent or skipped")
+    assert len(deliveries(session)) == 1

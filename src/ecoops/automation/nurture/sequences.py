@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ecoops import audit
@@ -20,7 +20,7 @@ from ecoops.automation.nurture.models import (
     NurtureStep,
     StepChannel,
 )
-from ecoops.partners.models import Stage
+from ecoops.partners.models import Partner, Stage
 from ecoops.permissions import NotFound, Permission, require
 
 MAX_DELAY_DAYS = 3650
@@ -143,12 +143,21 @@ def set_enabled(session: Session, actor: Actor, sequence: NurtureSequence, enabl
 
 
 def _look_again(session: Session, sequence_id: int) -> None:
-    """Steps changed: the sequence's enrolments, finished ones too, are due for a look at the next tick."""
+    """Steps changed: the sequence's enrolments, finished ones of partners still in their stay too, are
+    due for a look at the next tick."""
+    still_there = select(Partner.id).where(
+        Partner.id == NurtureEnrolment.partner_id,
+        Partner.stage == NurtureEnrolment.stage,
+        Partner.stage_since == NurtureEnrolment.entered_on,
+    )
     session.execute(
         update(NurtureEnrolment)
         .where(
             NurtureEnrolment.sequence_id == sequence_id,
-            NurtureEnrolment.status.in_((EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED)),
+            or_(
+                NurtureEnrolment.status == EnrolmentStatus.ACTIVE,
+                and_(NurtureEnrolment.status == EnrolmentStatus.COMPLETED, exists(still_there)),
+            ),
         )
         .values(
             status=EnrolmentStatus.ACTIVE.value,
