@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ecoops.audit import utcnow
@@ -64,6 +65,13 @@ class Delivery(Base):
         return Message.from_json(self.message)
 
 
+# Built once (statements with parameters passed at execution are compiled once and cached).
+_INSERT_OR_NOTHING = {
+    True: sqlite_insert(Delivery).on_conflict_do_nothing(index_elements=["uid"]),
+    False: postgresql_insert(Delivery).on_conflict_do_nothing(index_elements=["uid"]),
+}
+
+
 def delivery_uid(
     *, channel: Channel, target: str, event: Event | None, rule_id: int | None, source_ref: str
 ) -> str:
@@ -97,35 +105,28 @@ def enqueue(
     uid = uid or delivery_uid(
         channel=channel, target=target, event=event, rule_id=rule_id, source_ref=source_ref
     )
-    existing = session.scalar(select(Delivery).where(Delivery.uid == uid))
-    if existing is not None:
-        return existing
-    delivery = Delivery(
-        uid=uid,
-        event_id=event.id if event is not None else None,
-        rule_id=rule_id,
-        source=source,
-        source_ref=source_ref,
-        channel=channel.value,
-        target=target,
-        recipient=recipient,
-        partner_id=partner_id
+    now = utcnow()
+    values = {
+        "uid": uid,
+        "event_id": event.id if event is not None else None,
+        "rule_id": rule_id,
+        "source": source,
+        "source_ref": source_ref,
+        "channel": channel.value,
+        "target": target,
+        "recipient": recipient,
+        "partner_id": partner_id
         if partner_id is not None
         else (event.partner_id if event is not None else None),
-        message=message.to_json(),
-        status=DeliveryStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=utcnow(),
-        last_error="",
-        created_at=utcnow(),
-    )
-    try:
-        # A savepoint, so losing a race with another process enqueueing the same uid keeps the caller's work.
-        with session.begin_nested():
-            session.add(delivery)
-    except IntegrityError:
-        winner = session.scalar(select(Delivery).where(Delivery.uid == uid))
-        if winner is None:
-            raise
-        return winner
+        "message": message.to_json(),
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+    # One statement, whoever else enqueues the same uid at the same time: the unique uid decides.
+    session.execute(_INSERT_OR_NOTHING[session.get_bind().dialect.name == "sqlite"], values)
+    delivery = session.scalar(select(Delivery).where(Delivery.uid == uid))
+    assert delivery is not None  # inserted now, or by whoever won
     return delivery
