@@ -126,8 +126,13 @@ def _run_one(sessions: sessionmaker[Session], settings: Settings, connection_id:
         reply = transport.post(settings, peer_url, FINISH_PATH, token=token, content=message, headers=headers)
         received += len(reply.content)
         party.finish(reply.content)
-    except (PsiError, transport.PeerError) as exc:
-        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, PsiError) else str(exc)
+    except Exception as exc:  # recorded on the exchange; only the expected kinds are not raised on
+        expected = isinstance(exc, PsiError | transport.PeerError | InvalidInput)
+        error = (
+            str(exc)
+            if isinstance(exc, transport.PeerError | InvalidInput)
+            else f"{type(exc).__name__}: {exc}"
+        )
         with transaction(sessions) as session:
             exchange = session.get_one(PsiExchange, exchange_id)
             _fail(exchange, error, sent, received)
@@ -144,6 +149,8 @@ def _run_one(sessions: sessionmaker[Session], settings: Settings, connection_id:
                 mode=mode,
                 error=error[:500],
             )
+        if not expected:
+            raise
         return Outcome(mode, ExchangeStatus.FAILED.value, 0, error)
     with transaction(sessions) as session:
         exchange = session.get_one(PsiExchange, exchange_id)
