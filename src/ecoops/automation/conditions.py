@@ -1,6 +1,7 @@
 """A rule's conditions, and the facts about an event they are checked against.
 
-Facts come from the event's columns and payload (population, amount, account owner) and from the
+Facts come from the event's columns and payload (population, amount, account owner, a referral's
+direction and kind) and from the
 partner's memberships as they are when the rule is evaluated (program, tier, partner type). An
 empty condition holds for every event; a condition on a fact the event does not carry (an amount on
 a stage change) does not hold.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.events.models import Event
 from ecoops.partners.models import Membership, Partner, PartnerType
+from ecoops.referrals.models import Direction, Kind
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Facts:
     population: str
     amount: Decimal | None
     account_owner: str
+    direction: str
+    referral_kind: str
 
 
 def _amount(value: object) -> Decimal | None:
@@ -73,6 +77,8 @@ class FactSource:
             population=str(payload.get("population", "")),
             amount=_amount(payload.get("amount")),
             account_owner=str(payload.get("account_owner", "")),
+            direction=str(payload.get("direction", "")),
+            referral_kind=str(payload.get("referral_kind", "")),
         )
 
 
@@ -87,6 +93,8 @@ class Conditions:
     population: str = ""  # the partner's population label (their "Customers"), or our population key
     min_amount: Decimal | None = None
     account_owner: str = ""  # as the CRM writes it: a name or an e-mail
+    direction: str = ""  # referrals: inbound (from the partner) or outbound (ours to the partner)
+    referral_kind: str = ""  # referrals: eql or deal_registration
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -126,6 +134,8 @@ class Conditions:
             population=form.get("population", "").strip(),
             min_amount=amount,
             account_owner=form.get("account_owner", "").strip(),
+            direction=form.get("direction", "").strip(),
+            referral_kind=form.get("referral_kind", "").strip(),
         )
 
     def cleaned(self) -> Conditions:
@@ -133,6 +143,10 @@ class Conditions:
             raise InvalidInput(f"unknown partner type {self.partner_type!r}")
         if self.min_amount is not None and (not self.min_amount.is_finite() or self.min_amount < 0):
             raise InvalidInput("minimum amount must be zero or more")
+        if self.direction and self.direction not in set(Direction):
+            raise InvalidInput(f"direction must be one of {', '.join(Direction)}")
+        if self.referral_kind and self.referral_kind not in set(Kind):
+            raise InvalidInput(f"referral kind must be one of {', '.join(Kind)}")
         if len(self.population) > 120 or len(self.account_owner) > 200:
             raise InvalidInput("population or account owner is too long")
         return self
@@ -149,4 +163,6 @@ class Conditions:
             and (not self.population or same(facts.population, self.population))
             and (self.min_amount is None or (facts.amount is not None and facts.amount >= self.min_amount))
             and (not self.account_owner or same(facts.account_owner, self.account_owner))
+            and (not self.direction or facts.direction == self.direction)
+            and (not self.referral_kind or facts.referral_kind == self.referral_kind)
         )

@@ -23,6 +23,7 @@ from ecoops.config import Settings
 from ecoops.events.models import EventKind
 from ecoops.partners.models import Partner, PartnerType, Program
 from ecoops.permissions import Permission
+from ecoops.referrals.models import Direction, Kind
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
@@ -97,6 +98,8 @@ def _editor(
         partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
         programs=session.scalars(select(Program).order_by(Program.name)).all(),
         partner_types=list(PartnerType),
+        directions=list(Direction),
+        referral_kinds=list(Kind),
         action_kinds=list(ActionKind),
         recipients={k.value: [t.value for t in v] for k, v in ALLOWED_RECIPIENTS.items()},
         all_recipients=list(To),

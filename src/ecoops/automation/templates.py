@@ -20,6 +20,7 @@ MAX_TEMPLATE = 4000
 _env = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 _REFERRAL = "{{ referral_kind_label }} #{{ referral_id }} from {{ partner_name }}: {{ company }}"
+_OUT, _END = "{% if direction == 'outbound' %}", "{% endif %}"  # our referral to the partner, or theirs
 DEFAULTS: dict[EventKind, tuple[str, str]] = {
     EventKind.OVERLAP_BEGAN: (
         "New overlap: {{ account_name }} is in {{ partner_name }}'s {{ population or 'list' }}",
@@ -31,14 +32,24 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ account_name }} no longer appears in {{ partner_name }}'s {{ population or 'list' }}.",
     ),
     EventKind.REFERRAL_SUBMITTED: (
-        "New " + _REFERRAL,
-        "{{ partner_name }} submitted {{ company }}{% if amount %} (estimated {{ amount }} {{ currency }})"
-        "{% endif %}. It waits for review.",
+        _OUT
+        + "Referred to {{ partner_name }}: {{ company }} (#{{ referral_id }}){% else %}New "
+        + _REFERRAL
+        + _END,
+        _OUT + "{{ submitted_by }} referred {{ company }} to {{ partner_name }}; it waits for their answer."
+        "{% else %}{{ partner_name }} submitted {{ company }}{% if amount %} (estimated {{ amount }} "
+        "{{ currency }}){% endif %}. It waits for review." + _END,
     ),
-    EventKind.REFERRAL_APPROVED: ("Approved: " + _REFERRAL, "{{ company }} was approved by {{ reviewer }}."),
+    EventKind.REFERRAL_APPROVED: (
+        _OUT + "Accepted by {{ partner_name }}: {{ company }}{% else %}Approved: " + _REFERRAL + _END,
+        _OUT
+        + "{{ partner_name }} took on {{ company }}.{% else %}{{ company }} was approved by {{ reviewer }}."
+        + _END,
+    ),
     EventKind.REFERRAL_REJECTED: (
-        "Rejected: " + _REFERRAL,
-        "{{ company }} was rejected by {{ reviewer }}: {{ reason }}",
+        _OUT + "Declined by {{ partner_name }}: {{ company }}{% else %}Rejected: " + _REFERRAL + _END,
+        _OUT + "{{ partner_name }} declined {{ company }}{% if reason %}: {{ reason }}{% endif %}."
+        "{% else %}{{ company }} was rejected by {{ reviewer }}: {{ reason }}" + _END,
     ),
     EventKind.REFERRAL_SLA_BREACHED: (
         "Overdue: " + _REFERRAL,

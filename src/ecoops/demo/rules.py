@@ -17,6 +17,7 @@ from ecoops.automation.rules import Action, ActionKind, RuleInput, To, create_ru
 from ecoops.automation.slack_users import set_slack_user_id
 from ecoops.demo.people import STAFF
 from ecoops.events import EventKind
+from ecoops.referrals.models import Direction, Kind
 
 DEALS_CHANNEL = "#partner-deals"
 
@@ -30,7 +31,7 @@ RULES = (
     RuleInput(
         name="Deal registration submitted: review it in #partner-deals",
         trigger=EventKind.REFERRAL_SUBMITTED.value,
-        conditions=Conditions(),
+        conditions=Conditions(direction=Direction.INBOUND, referral_kind=Kind.DEAL_REGISTRATION),
         actions=[Action(ActionKind.SLACK, To.CHANNEL, DEALS_CHANNEL)],
     ),
     RuleInput(

@@ -9,7 +9,9 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind
 from ecoops.audit import utcnow
 from ecoops.config import Settings
+from ecoops.events import EventKind
 from ecoops.referrals.access import get_referral, require_referrer, set_status
+from ecoops.referrals.events import emit_referral_event
 from ecoops.referrals.models import Direction, Referral, Status, Via
 from ecoops.referrals.review import MAX_REASON
 from ecoops.referrals.submission import ReferralInput, new_referral
@@ -30,6 +32,7 @@ def refer_out(
         settings=settings,
     )
     audit.record(session, actor, "referral.sent", "referral", referral.id, partner_id=partner_id)
+    emit_referral_event(session, EventKind.REFERRAL_SUBMITTED, referral, submitted_by=actor.label)
     return referral
 
 
@@ -48,4 +51,6 @@ def respond(session: Session, actor: Actor, referral_id: int, *, accept: bool, r
     status = Status.ACCEPTED if accept else Status.DECLINED
     set_status(referral, actor, status, reason)
     audit.record(session, actor, f"referral.{status.value}", "referral", referral.id, reason=reason)
+    kind = EventKind.REFERRAL_APPROVED if accept else EventKind.REFERRAL_REJECTED
+    emit_referral_event(session, kind, referral, reviewer=actor.label, reason=reason)
     return referral

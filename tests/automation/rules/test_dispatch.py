@@ -255,3 +255,59 @@ def test_an_outbound_registration_has_no_review_buttons(session, settings, ws):
         event, subject_template="", body_template="", base_url="https://x", currency="EUR"
     )
     assert message.buttons == ()
+
+
+def test_direction_and_referral_kind_conditions(session, settings, ws, make_rule):
+    make_rule(
+        "referral.submitted",
+        [Action("email", "partner_manager")],
+        direction="inbound",
+        referral_kind="deal_registration",
+    )
+    for direction, kind, company in (
+        ("inbound", "deal_registration", "Wanted"),
+        ("outbound", "deal_registration", "Ours"),
+        ("inbound", "eql", "A lead"),
+    ):
+        emit(
+            session,
+            EventKind.REFERRAL_SUBMITTED,
+            partner_id=ws.partner.id,
+            referral_id=1,
+            direction=direction,
+            referral_kind=kind,
+            company=company,
+            partner_name="Alpha Partners",
+            submitted_by="Sam",
+        )
+    dispatch_pending(session, settings, utcnow())
+    (delivery,) = deliveries(session)
+    assert delivery.body.subject == "New Deal registration #1 from Alpha Partners: Wanted"
+
+
+def test_outbound_referrals_read_as_ours_in_the_default_messages(session, ws):
+    from ecoops.automation.templates import build_message
+
+    def message(kind, **payload):
+        event = emit(
+            session,
+            kind,
+            partner_id=ws.partner.id,
+            referral_id=9,
+            referral_kind="eql",
+            company="Out Co",
+            partner_name="Alpha Partners",
+            direction="outbound",
+            **payload,
+        )
+        return build_message(
+            event, subject_template="", body_template="", base_url="https://x", currency="EUR"
+        )
+
+    sent = message(EventKind.REFERRAL_SUBMITTED, submitted_by="Sam Seller")
+    assert (sent.subject, sent.text) == (
+        "Referred to Alpha Partners: Out Co (#9)",
+        "Sam Seller referred Out Co to Alpha Partners; it waits for their answer.",
+    )
+    assert message(EventKind.REFERRAL_APPROVED).subject == "Accepted by Alpha Partners: Out Co"
+    assert message(EventKind.REFERRAL_REJECTED, reason="busy").text == "Alpha Partners declined Out Co: busy."

@@ -216,3 +216,40 @@ def test_mapping_emits_list_uploaded_and_overlaps_began_and_ended(session: Sessi
     (ended,) = events(session, EventKind.OVERLAP_ENDED)
     assert (ended.account_crm_id, ended.payload["population"]) == ("A2", "Prospects")
     assert len(events(session, EventKind.OVERLAP_BEGAN)) == 2  # Acme's overlap continued
+
+
+def test_outbound_referral_sent_accepted_and_declined(session: Session, settings: Settings) -> None:
+    from ecoops.accounts.service import partner_user_actor
+    from ecoops.referrals.outbound import refer_out, respond
+    from tests.factories import make_partner_user
+
+    seller = user_actor(make_user(session, Role.SALES))
+    partner = make_partner(session, name="Zeta")
+    contact = partner_user_actor(make_partner_user(session, partner))
+    first = refer_out(
+        session,
+        seller,
+        ReferralInput(kind="eql", company="Out Co"),
+        partner_id=partner.id,
+        settings=settings,
+        via=Via.INTERNAL,
+    )
+    second = refer_out(
+        session,
+        seller,
+        ReferralInput(kind="eql", company="Other Out"),
+        partner_id=partner.id,
+        settings=settings,
+        via=Via.INTERNAL,
+    )
+    sent = events(session, EventKind.REFERRAL_SUBMITTED)
+    assert [(e.payload["referral_id"], e.payload["direction"]) for e in sent] == [
+        (first.id, "outbound"),
+        (second.id, "outbound"),
+    ]
+    respond(session, contact, first.id, accept=True)
+    respond(session, contact, second.id, accept=False, reason="not our market")
+    (accepted,) = events(session, EventKind.REFERRAL_APPROVED)
+    (declined,) = events(session, EventKind.REFERRAL_REJECTED)
+    assert (accepted.payload["referral_id"], accepted.payload["reviewer"]) == (first.id, contact.label)
+    assert (declined.payload["direction"], declined.payload["reason"]) == ("outbound", "not our market")
