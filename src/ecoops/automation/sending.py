@@ -145,29 +145,35 @@ def deliver(
         failure = RetryableError(f"{type(exc).__name__}: {exc}")
     done = datetime.fromtimestamp(clock(), UTC)
     with transaction(factory) as session:
-        if failure is None:
-            mark_delivered(session, claim, done)
         if contacted:
             _record_endpoint(session, claim, done, failure)
-        if failure is None:
-            return "delivered"
-        if failure.retryable and claim.attempts < settings.delivery_max_attempts:
-            delay = backoff_seconds(
-                claim.attempts,
-                base=settings.delivery_backoff_seconds,
-                cap=settings.delivery_backoff_max_seconds,
-                rng=rng,
-            )
-            delay = max(delay, failure.retry_after or 0.0)
-            mark_failed(session, claim, error=str(failure), retry_at=done + timedelta(seconds=delay))
-            log.info(
-                "delivery %s failed (attempt %d), retry in %.1fs: %s",
-                claim.uid,
-                claim.attempts,
-                delay,
-                failure,
-            )
-            return "retry"
-        mark_failed(session, claim, error=str(failure), retry_at=None)
-        log.warning("delivery %s is dead after %d attempts: %s", claim.uid, claim.attempts, failure)
-        return "dead"
+        return _record_outcome(session, claim, failure, done, settings, rng)
+
+
+def _record_outcome(
+    session: Session,
+    claim: Claim,
+    failure: DeliveryError | None,
+    done: datetime,
+    settings: Settings,
+    rng: random.Random,
+) -> str:
+    if failure is None:
+        mark_delivered(session, claim, done)
+        return "delivered"
+    if failure.retryable and claim.attempts < settings.delivery_max_attempts:
+        delay = backoff_seconds(
+            claim.attempts,
+            base=settings.delivery_backoff_seconds,
+            cap=settings.delivery_backoff_max_seconds,
+            rng=rng,
+        )
+        delay = max(delay, failure.retry_after or 0.0)
+        mark_failed(session, claim, error=str(failure), retry_at=done + timedelta(seconds=delay))
+        log.info(
+            "delivery %s failed (attempt %d), retry in %.1fs: %s", claim.uid, claim.attempts, delay, failure
+        )
+        return "retry"
+    mark_failed(session, claim, error=str(failure), retry_at=None)
+    log.warning("delivery %s is dead after %d attempts: %s", claim.uid, claim.attempts, failure)
+    return "dead"
