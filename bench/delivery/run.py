@@ -13,7 +13,7 @@ event, then measures:
 Baseline in the same run: the receiver's own ceiling, POSTing the same signed body from one thread.
 CPU is the workers' user+system time during the throughput phase (from /proc), beside wall time.
 
-    .venv/bin/python bench/delivery/run.py [--events 1000] [--rate 10] [--seconds 10] [--no-postgres]
+    .venv/bin/python bench/delivery/run.py [--events 1000] [--rate 5] [--seconds 10] [--no-postgres]
 
 PostgreSQL is ECOOPS_BENCH_DATABASE_URL when set, else a throwaway server (tests/pg_server.py).
 """
@@ -248,7 +248,7 @@ def report(results: list[Result], ceiling: float, args: argparse.Namespace) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000, help="events in the throughput backlog")
-    parser.add_argument("--rate", type=float, default=10.0, help="events/s in the latency phase")
+    parser.add_argument("--rate", type=float, default=5.0, help="events/s in the latency phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency phase")
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
     parser.add_argument("--no-postgres", action="store_true")
