@@ -230,11 +230,13 @@ def start_due_exchanges(session: Session, settings: Settings, now: datetime) -> 
     deliveries do not wait for it). Their next time is set first, so the next tick does not start
     them again."""
     due = session.scalars(
-        select(PsiConnection).where(
+        select(PsiConnection)
+        .where(
             PsiConnection.state == ConnectionState.ACTIVE.value,
             PsiConnection.interval_hours > 0,
             PsiConnection.next_exchange_at <= now,
         )
+        .with_for_update(skip_locked=True)  # several workers on PostgreSQL: one starts each run
     ).all()
     sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
     started = []
