@@ -255,3 +255,45 @@ def test_the_private_address_setting_lets_tests_reach_a_local_receiver(receiver,
         Outgoing(uid="d", target="1", message=MESSAGE, endpoint=hook(receiver, allow_private=False)), settings
     )
     assert receiver.verified == [True]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_logs_in_when_a_username_is_set_and_without_it_a_server_requiring_login_refuses(
+    delivery_settings,
+):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.automation.delivery.standins import Inbox, free_port
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"right")
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,  # STARTTLS needs a certificate; the login itself is what is tested here
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        settings = delivery_settings.model_copy(
+            update={"smtp_port": controller.port, "smtp_username": "ecoops", "smtp_password": "right"}
+        )
+        out = Outgoing(uid="dlv_auth", target="a@example.com", message=MESSAGE)
+        email.send(out, settings)
+        assert logins == [(b"ecoops", b"right")]
+        assert [m["Message-ID"] for m in inbox.messages] == ["<dlv_auth@example.com>"]
+        unauthenticated = settings.model_copy(update={"smtp_username": ""})
+        with pytest.raises(PermanentError, match="530"):
+            email.send(out, unauthenticated)
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
