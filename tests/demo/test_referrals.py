@@ -4,21 +4,36 @@ past, and feeding real figures into the EQL funnel and give-and-get."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from ecoops.actors import SYSTEM
 from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
-from ecoops.db import session_factory
+from ecoops.db import session_factory, transaction
+from ecoops.demo.referrals import seed_referrals
 from ecoops.metrics import service
 from ecoops.referrals.models import Referral
 from tests.demo.conftest import SeededDatabase
 
 
-def test_referrals_come_in_every_state_dated_before_the_as_of_date(small_workspace: SeededDatabase) -> None:
+@pytest.fixture(scope="module")
+def with_referrals(seed_database: Callable[..., SeededDatabase]) -> tuple[SeededDatabase, int]:
+    """A workspace of its own (the shared ones stay as `seed_workspace` leaves them), with referrals."""
+    workspace = seed_database()
+    with transaction(session_factory(workspace.engine)) as session:
+        made = seed_referrals(session, 11, workspace.as_of, "USD")
+    return workspace, made
+
+
+def test_referrals_come_in_every_state_dated_before_the_as_of_date(
+    with_referrals: tuple[SeededDatabase, int],
+) -> None:
+    small_workspace, made = with_referrals
     referrals = small_workspace.rows(Referral)
     states = Counter((r.direction, r.status) for r in referrals)
     for state in (("inbound", "approved"), ("inbound", "rejected"), ("inbound", "submitted")):
@@ -27,7 +42,7 @@ def test_referrals_come_in_every_state_dated_before_the_as_of_date(small_workspa
     assert {r.kind for r in referrals} == {"eql", "deal_registration"}
     end_of_day = datetime.combine(small_workspace.as_of, datetime.max.time())
     assert all(r.submitted_at <= end_of_day for r in referrals)
-    assert small_workspace.seeded.counts["referral records"] == len(referrals)
+    assert made == len(referrals)
     # Each approved one became an opportunity and a partner touch dated the day it was submitted.
     touches = {t.evidence_ref: t for t in small_workspace.rows(PartnerTouch) if t.evidence_type == "referral"}
     for referral in referrals:
@@ -39,8 +54,9 @@ def test_referrals_come_in_every_state_dated_before_the_as_of_date(small_workspa
 
 
 def test_the_eql_funnel_and_give_and_get_show_real_figures(
-    small_workspace: SeededDatabase, tmp_path: Path
+    with_referrals: tuple[SeededDatabase, int], tmp_path: Path
 ) -> None:
+    small_workspace, _made = with_referrals
     settings = Settings(env="test", var_dir=tmp_path, secret_key="t" * 40)
     query = service.build_query(small_workspace.as_of)
     with session_factory(small_workspace.engine)() as session:

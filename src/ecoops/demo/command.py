@@ -37,6 +37,7 @@ def demo(
     # Imported here so that other commands do not pay for loading Faker.
     from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
+    from ecoops.demo.referrals import seed_referrals
     from ecoops.demo.rules import seed_rules
     from ecoops.demo.workspace import STEPS, has_data, reset_database, seed_workspace
 
@@ -82,12 +83,16 @@ def demo(
             raise typer.Exit(1) from None
         progress.update(task, description="Seeded", completed=len(STEPS))
     paths = write_partner_exports(seeded.exports, settings.var_dir / "demo")
+    with console.status("Partners' referrals and registrations"), transaction(sessions) as session:
+        referrals = seed_referrals(session, seed, today, settings.currency)
     with console.status("Mapping the partners' account lists"), transaction(sessions) as session:
         matched = map_partner_lists(session, cli_actor("ecoops demo"), seeded.exports, paths, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
-        f"Demo workspace (seed {seed}, as of {today})", seeded.counts | {"mapped overlaps": matched}, paths
+        f"Demo workspace (seed {seed}, as of {today})",
+        seeded.counts | {"referral records": referrals, "mapped overlaps": matched},
+        paths,
     )
     with sessions() as session:
         _print_sign_ins(session)

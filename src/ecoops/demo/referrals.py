@@ -20,14 +20,12 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import PartnerUser, User
 from ecoops.accounts.service import InvalidInput, partner_user_actor, user_actor
-from ecoops.actors import Actor
+from ecoops.actors import Actor, Role
 from ecoops.config import Settings, get_settings
-from ecoops.crm.models import Opportunity, OpportunityStageChange
-from ecoops.demo.companies import Company, CompanyGenerator, surname_pools
-from ecoops.demo.crm_history import DemoAccount
-from ecoops.demo.people import Staff
-from ecoops.demo.program import SIGNED_STAGES, DemoPartner
-from ecoops.partners.models import PartnerType
+from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
+from ecoops.demo.companies import CompanyGenerator, surname_pools
+from ecoops.demo.program import SIGNED_STAGES
+from ecoops.partners.models import Partner, PartnerStageChange, PartnerType
 from ecoops.referrals import outbound, review, submission
 from ecoops.referrals.models import Kind, Referral, Via
 
@@ -43,6 +41,24 @@ REJECTIONS = (
     "Outside our target segment",
     "Not enough detail to act on; please resubmit with a named contact",
 )
+
+
+@dataclass(frozen=True)
+class _Company:
+    name: str
+    domain: str
+    country: str  # a name or ISO code; the service turns it into a code
+
+
+@dataclass(frozen=True)
+class _Partner:
+    id: int
+    partner_type: str
+    history: tuple[tuple[date, str], ...]  # (since, stage), oldest first
+
+    def signed_on(self, day: date) -> bool:
+        stages = [stage for since, stage in self.history if since <= day]
+        return bool(stages) and stages[-1] in SIGNED_STAGES
 
 
 class _OnTheDay(Settings):
@@ -71,14 +87,14 @@ class _Seeder:
     reviewers: list[Actor]
     portal: dict[int, Actor]  # partner id → its portal admin
 
-    def referral_input(self, kind: Kind, company: Company, value: int) -> submission.ReferralInput:
+    def referral_input(self, kind: Kind, company: _Company, value: int) -> submission.ReferralInput:
         contact = self.rng.choice(CONTACTS)
         first, last = contact.lower().replace("á", "a").split()
         return submission.ReferralInput(
             kind=kind.value,
             company=company.name,
             domain=company.domain,
-            country=company.country.code,
+            country=company.country,
             contact_name=contact,
             contact_email=f"{first}.{last}@{company.domain}" if company.domain else "",
             estimated_value=str(value),
@@ -94,7 +110,7 @@ class _Seeder:
         for n, change in enumerate(referral.history):
             change.changed_at = submitted if n == 0 or decided is None else decided
 
-    def inbound(self, partner: DemoPartner, day: date, company: Company, kind: Kind) -> None:
+    def inbound(self, partner: _Partner, day: date, company: _Company, kind: Kind) -> None:
         rng = self.rng
         actor = self.portal.get(partner.id) or rng.choice(self.reviewers)
         submitted = _moment(rng, day)
@@ -152,7 +168,7 @@ class _Seeder:
             )
         )
 
-    def outbound(self, partner: DemoPartner, day: date, company: Company) -> None:
+    def outbound(self, partner: _Partner, day: date, company: _Company) -> None:
         rng = self.rng
         submitted = _moment(rng, day)
         referral = outbound.refer_out(
@@ -173,23 +189,24 @@ class _Seeder:
         self.redate(referral, submitted, _moment(rng, answered_on))
 
 
-def seed_referrals(
-    session: Session,
-    seed: int,
-    staff: Staff,
-    partners: list[DemoPartner],
-    accounts: list[DemoAccount],
-    as_of: date,
-    currency: str,
-) -> int:
-    """Seed inbound referrals and registrations and outbound referrals; return how many."""
-    settings = get_settings().model_copy(update={"currency": currency})
-    reviewers = [
-        user_actor(user)
-        for user in session.scalars(
-            select(User).where(User.id.in_(staff.partner_manager_ids)).order_by(User.id)
-        )
+def _partners(session: Session) -> list[_Partner]:
+    histories: dict[int, list[tuple[date, str]]] = {}
+    move = PartnerStageChange
+    moves = select(move.partner_id, move.changed_on, move.to_stage).order_by(move.changed_on, move.id)
+    for partner_id, on, stage in session.execute(moves):
+        histories.setdefault(partner_id, []).append((on, stage))
+    return [
+        _Partner(partner_id, kind, tuple(histories.get(partner_id, ())))
+        for partner_id, kind in session.execute(select(Partner.id, Partner.partner_type).order_by(Partner.id))
     ]
+
+
+def seed_referrals(session: Session, seed: int, as_of: date, currency: str) -> int:
+    """Seed inbound referrals and registrations and outbound referrals into the seeded demo workspace
+    (its partners, accounts, partner managers and portal users); return how many."""
+    settings = get_settings().model_copy(update={"currency": currency})
+    managers = select(User).where(User.role == Role.PARTNER_MANAGER.value).order_by(User.id)
+    reviewers = [user_actor(user) for user in session.scalars(managers)]
     portal = {
         user.partner_id: partner_user_actor(user)
         for user in session.scalars(
@@ -198,23 +215,27 @@ def seed_referrals(
     }
     rng = random.Random(f"{seed}:referrals")
     seeder = _Seeder(session, rng, settings, as_of, reviewers, portal)
+    rows = session.execute(
+        select(Account.name, Account.domain, Account.country, Account.account_type).order_by(Account.id)
+    ).all()
     new_logos = CompanyGenerator(
         random.Random(f"{seed}:referral-companies"),
         surname_pools(seed),
-        taken_domains={a.company.domain for a in accounts},
-        taken_brands={a.company.brand.lower() for a in accounts},
+        taken_domains={domain for _name, domain, _country, _type in rows},
+        taken_brands={name.lower() for name, _domain, _country, _type in rows},
     )
-    prospects = [a for a in accounts if not a.is_customer]
-    customers = [a for a in accounts if a.is_customer]
+    prospects = [_Company(n, d, c) for n, d, c, kind in rows if kind != "Customer"]
+    customers = [_Company(n, d, c) for n, d, c, kind in rows if kind == "Customer"]
+    partners = _partners(session)
     days = sorted(as_of - timedelta(days=rng.randint(0, SPAN_DAYS)) for _ in range(INBOUND + OUTBOUND))
     outbound_days = set(rng.sample(range(len(days)), OUTBOUND))
     made = 0
     for n, day in enumerate(days):
-        signed = [p for p in partners if p.stage_on(day) in SIGNED_STAGES]
+        signed = [p for p in partners if p.signed_on(day)]
         if n in outbound_days:
             answering = [p for p in signed if p.id in portal]
             if answering and customers:
-                seeder.outbound(rng.choice(answering), day, rng.choice(customers).company)
+                seeder.outbound(rng.choice(answering), day, rng.choice(customers))
                 made += 1
             continue
         if not signed:
@@ -222,8 +243,11 @@ def seed_referrals(
         partner = rng.choice(signed)
         registers = 0.6 if partner.partner_type in REGISTERING_TYPES else 0.15
         kind = Kind.DEAL_REGISTRATION if rng.random() < registers else Kind.EQL
-        known = prospects and rng.random() >= NEW_LOGO_SHARE
-        company = rng.choice(prospects).company if known else new_logos.company()
+        if prospects and rng.random() >= NEW_LOGO_SHARE:
+            company = rng.choice(prospects)
+        else:
+            logo = new_logos.company()
+            company = _Company(logo.name, logo.domain, logo.country.code)
         seeder.inbound(partner, day, company, kind)
         made += 1
     session.flush()

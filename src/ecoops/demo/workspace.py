@@ -32,7 +32,6 @@ from ecoops.demo.nurture import seed_nurture
 from ecoops.demo.partner_exports import PartnerExport, build_partner_exports, exporting_partners
 from ecoops.demo.people import STAFF, create_partner_admins, create_staff
 from ecoops.demo.program import create_program
-from ecoops.demo.referrals import seed_referrals
 from ecoops.demo.touches import simulate_touches
 from ecoops.partners.models import Partner
 
@@ -93,7 +92,6 @@ def seed_workspace(
     on_step(STEPS[4])
     touches = simulate_touches(stream("touches"), opportunities, partners, as_of)
     session.execute(insert(PartnerTouch), touches.rows)
-    referrals = seed_referrals(session, seed, staff, partners, accounts, as_of, currency)
     on_step(STEPS[5])
     exports = build_partner_exports(stream("partner-lists"), surnames, partners, accounts, touches.rows)
     counts = {
@@ -106,7 +104,6 @@ def seed_workspace(
         "stage changes": len(stage_changes),
         "partner touches": len(touches.rows),
         "referrals and registrations": touches.referrals,
-        "referral records": referrals,
         "partner lists": len(exports),
     }
     counts["nurture sequences"] = seed_nurture(session, actor)
