@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     # Referrals (docs/referrals.md): how long an approved deal registration holds, and the review SLA.
     registration_window_days: int = Field(90, ge=1)
     referral_sla_hours: int = Field(48, ge=1)
-    # Private mapping between instances (docs/private-mapping.md): how partners' servers reach this one,
-    # the largest list either side may send, how long an invitation code stays valid, CA bundle for
+    # The address this server is reached at: links in messages start with it, and partners' servers
+    # reach it for private mapping (docs/private-mapping.md), which needs it set. Then private mapping's
+    # limits: the largest list either side may send, how long an invitation code stays valid, CA bundle for
     # the peer's TLS certificate (empty: the system's), and plain http to a loopback peer (dev, tests).
     public_url: str = ""
     psi_max_items: int = Field(2_000_000, ge=1)
@@ -40,9 +41,8 @@ class Settings(BaseSettings):
     psi_timeout_seconds: float = Field(600, gt=0)
     psi_ca_bundle: str = ""
     psi_allow_http_loopback: bool = False
-    # Rules (docs/automation.md): the address links in messages start with, Slack's interactive
-    # endpoint secret, and the thresholds of the time-based events.
-    base_url: str = "http://localhost:8000"
+    # Rules (docs/automation.md): Slack's interactive endpoint secret and the thresholds of the
+    # time-based events. Links in messages start with `link_base`.
     slack_signing_secret: str = ""
     registration_expiry_warning_days: int = Field(14, ge=1)
     partner_inactive_days: int = Field(30, ge=1)
@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError("ECOOPS_SECRET_KEY must be set to a random value of 32+ characters")
         return self
+
+    @property
+    def link_base(self) -> str:
+        """Where links in messages point: the public URL, or the local server when none is set."""
+        return (self.public_url or "http://localhost:8000").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -71,7 +71,7 @@ class Planner:
                     event,
                     subject_template=rule.subject_template,
                     body_template=rule.body_template,
-                    base_url=self.settings.base_url,
+                    base_url=self.settings.link_base,
                     currency=self.settings.currency,
                     mention=mention,
                 )

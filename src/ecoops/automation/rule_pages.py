@@ -266,7 +266,7 @@ async def template_preview(
                 sample,
                 subject_template=subject,
                 body_template=body,
-                base_url=settings.base_url,
+                base_url=settings.link_base,
                 currency=settings.currency,
             )
     except InvalidInput as problem:

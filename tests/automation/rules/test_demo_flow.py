@@ -69,7 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         smtp_host="127.0.0.1",
         smtp_port=controller.port,
         mail_from="ecoops@fernhill.example",
-        base_url="https://ecoops.fernhill.example",
+        public_url="https://ecoops.fernhill.example",
     )
     engine = make_engine(settings.effective_database_url)
     migrate(engine)

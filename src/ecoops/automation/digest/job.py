@@ -38,7 +38,7 @@ def send_weekly_digests(session: Session, settings: Settings, now: datetime) -> 
     digests = build_digests(session, local.date())
     for digest in digests:
         message = render_digest(
-            digest, base_url=settings.base_url, currency=settings.currency, week_of=monday
+            digest, base_url=settings.link_base, currency=settings.currency, week_of=monday
         )
         enqueue(
             session,

@@ -208,7 +208,7 @@ def _handle(
 
 
 def _values(settings: Settings, partner: Partner, manager: User | None, step: NurtureStep) -> dict[str, str]:
-    base = settings.base_url.rstrip("/")
+    base = settings.link_base.rstrip("/")
     return {
         "partner_name": partner.name,
         "stage": partner.stage,
