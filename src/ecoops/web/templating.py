@@ -18,7 +18,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """A message shown once on the next page rendered for this session."""
-    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+    # Assigned, not appended in place: the session only writes its cookie when a key is set.
+    request.session["flash"] = [*request.session.get("flash", []), {"kind": kind, "message": message}]
 
 
 def _pop_flashes(request: Request) -> list[dict[str, str]]:
