@@ -9,8 +9,12 @@ from sqlalchemy import Engine, select
 
 from ecoops.schema import metadata
 
-# Set by the clock or salted when the seeding runs, not drawn from the seed.
-RUN_TIME_COLUMNS = frozenset({"created_at", "recorded_at", "at", "password_hash", "last_login_at"})
+# Set by the clock or salted when the seeding runs, not drawn from the seed (an event's uid is random;
+# a nurture sequence is switched on at the real moment so that it never back-fills).
+RUN_TIME_COLUMNS = frozenset(
+    {"created_at", "recorded_at", "at", "password_hash", "last_login_at"}
+    | {"updated_at", "occurred_at", "uid", "enabled_at", "enrolled_at", "handled_at", "ended_at"}
+)
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
