@@ -197,3 +197,46 @@ def test_review_and_rules_through_the_api(session: Session, client: TestClient, 
     assert [
         r["sourcing_grace_days"] for r in client.get("/api/v1/attribution/rules", headers=headers).json()
     ] == [3]
+
+
+def test_ticked_touches_are_reviewed_together_or_not_at_all(session: Session, client: TestClient) -> None:
+    seed(session)
+    manager = make_user(session, Role.PARTNER_MANAGER)
+    session.flush()
+    manager_actor = user_actor(manager)
+    review.propose_from_data(session, manager_actor)
+    proposed = [row.touch for row in review.touches(session, manager_actor, "proposed", kind="crm_source")]
+    assert len(proposed) == 2
+    sign_in(client, manager.email)
+    page = client.get("/attribution/touches?kind=crm_source")
+    assert 'form="bulk"' in page.text and "Confirm ticked" in page.text
+
+    unknown = client.post(
+        "/attribution/touches/review",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "touch_id": [str(proposed[0].id), "999999"],
+            "decision": "confirm",
+            "reason": "agreed in the QBR",
+        },
+    )
+    assert unknown.status_code == 404
+    session.expire_all()
+    assert {t.status for t in proposed} == {"proposed"}  # nothing half-written
+
+    done = client.post(
+        "/attribution/touches/review",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "touch_id": [str(t.id) for t in proposed],
+            "decision": "confirm",
+            "reason": "agreed in the QBR",
+            "kind": "crm_source",
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/attribution/touches?kind=crm_source"
+    session.expire_all()
+    assert {(t.status, t.review_reason) for t in proposed} == {("confirmed", "agreed in the QBR")}
+    audited = session.scalars(select(AuditEvent).where(AuditEvent.action == "touch.confirmed")).all()
+    assert sorted(int(e.target_id) for e in audited) == sorted(t.id for t in proposed)
+    assert review.touches(session, manager_actor, "proposed", kind="crm_source") == []

@@ -278,6 +278,10 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/attribution/touches/{touch_id}/review"): Row(
         page(Permission.REVIEW_ATTRIBUTION, ok=303), form={"decision": "confirm", "reason": "seen the deal"}
     ),
+    ("POST", "/attribution/touches/review"): Row(
+        page(Permission.REVIEW_ATTRIBUTION, ok=303),
+        form={"touch_id": "{touch_id}", "decision": "dispute", "reason": "not theirs"},
+    ),
     ("GET", "/attribution/rules"): Row(page(Permission.READ_METRICS)),
     ("GET", "/api/v1/attribution/touches"): Row(api(Permission.REVIEW_ATTRIBUTION)),
     ("POST", "/api/v1/attribution/touches/{touch_id}/review"): Row(

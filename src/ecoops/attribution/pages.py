@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.attribution import review, rules
+from ecoops.attribution.models import TouchKind
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
@@ -22,6 +25,7 @@ reviewer = page_permission(Permission.REVIEW_ATTRIBUTION)
 def touches_page(
     request: Request,
     status: str = Query("proposed", pattern="^(proposed|confirmed|disputed)$"),
+    kind: str = Query("", max_length=30),
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
 ) -> Response:
@@ -29,8 +33,10 @@ def touches_page(
         request,
         "attribution/touches.html",
         status=status,
+        kind=kind,
         statuses=review.STATUSES,
-        rows=review.touches(session, actor, status),
+        kinds=[k.value for k in TouchKind],
+        rows=review.touches(session, actor, status, kind),
         unproposed=review.unproposed_count(session, actor),
     )
 
@@ -57,6 +63,24 @@ def review_touch(
     except ValueError as error:
         flash(request, str(error), "error")
     return RedirectResponse("/attribution/touches", status_code=303)
+
+
+@router.post("/attribution/touches/review")
+def review_selected(
+    request: Request,
+    touch_id: list[int] = Form(default_factory=list),
+    decision: review.Decision = Form(...),
+    reason: str = Form("", max_length=2000),
+    kind: str = Form("", max_length=30),
+    actor: Actor = Depends(reviewer),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        reviewed = review.review_touches(session, actor, touch_id, decision, reason)
+        flash(request, f"{len(reviewed)} touches {reviewed[0].status}", "success")
+    except ValueError as error:
+        flash(request, str(error), "error")
+    return RedirectResponse(f"/attribution/touches?{urlencode({'kind': kind})}", status_code=303)
 
 
 @router.get("/attribution/rules")

@@ -39,8 +39,11 @@ class TouchRow:
     opportunity_name: str
 
 
-def touches(session: Session, actor: Actor, status: str = "proposed", limit: int = 500) -> list[TouchRow]:
-    """Stored touches with `status`, oldest first, with the partner's and the opportunity's names."""
+def touches(
+    session: Session, actor: Actor, status: str = "proposed", kind: str = "", limit: int = 500
+) -> list[TouchRow]:
+    """Stored touches with `status` (and `kind`, if given), oldest first, with the partner's and the
+    opportunity's names."""
     require(actor, Permission.REVIEW_ATTRIBUTION)
     if status not in STATUSES:
         raise ValueError(f"status is one of {', '.join(STATUSES)}")
@@ -52,6 +55,8 @@ def touches(session: Session, actor: Actor, status: str = "proposed", limit: int
         .order_by(PartnerTouch.touched_on, PartnerTouch.id)
         .limit(limit)
     )
+    if kind:
+        statement = statement.where(PartnerTouch.kind == kind)
     return [TouchRow(t, p, o) for t, p, o in session.execute(statement)]
 
 
@@ -91,28 +96,41 @@ def review_touch(
     session: Session, actor: Actor, touch_id: int, decision: Decision, reason: str
 ) -> PartnerTouch:
     """Confirm (it counts from now on) or dispute (it never counts) a touch; the reason is required."""
+    return review_touches(session, actor, [touch_id], decision, reason)[0]
+
+
+def review_touches(
+    session: Session, actor: Actor, touch_ids: list[int], decision: Decision, reason: str
+) -> list[PartnerTouch]:
+    """One decision, with one reason, on several touches (e.g. a partner's overlap touches); all or none."""
     require(actor, Permission.REVIEW_ATTRIBUTION)
-    touch = session.get(PartnerTouch, touch_id)
-    if touch is None:
-        raise NotFound(f"no touch {touch_id}")
     if not reason.strip():
         raise ValueError("give a reason: it is kept with the decision")
-    before = touch.status
-    touch.status = _OUTCOME[decision]
-    touch.reviewed_by = actor.label
-    touch.reviewed_at = utcnow()
-    touch.review_reason = reason.strip()
+    if not touch_ids:
+        raise ValueError("choose at least one touch")
+    found = {t.id: t for t in session.scalars(select(PartnerTouch).where(PartnerTouch.id.in_(touch_ids)))}
+    missing = sorted(set(touch_ids) - found.keys())
+    if missing:
+        raise NotFound(f"no touch {missing[0]}")
+    reviewed_at = utcnow()
+    for touch_id in dict.fromkeys(touch_ids):
+        touch = found[touch_id]
+        before = touch.status
+        touch.status = _OUTCOME[decision]
+        touch.reviewed_by = actor.label
+        touch.reviewed_at = reviewed_at
+        touch.review_reason = reason.strip()
+        audit.record(
+            session,
+            actor,
+            f"touch.{touch.status}",
+            "partner_touch",
+            touch.id,
+            before=before,
+            reason=touch.review_reason,
+            partner_id=touch.partner_id,
+            opportunity_crm_id=touch.opportunity_crm_id,
+            kind=touch.kind,
+        )
     session.flush()
-    audit.record(
-        session,
-        actor,
-        f"touch.{touch.status}",
-        "partner_touch",
-        touch.id,
-        before=before,
-        reason=touch.review_reason,
-        partner_id=touch.partner_id,
-        opportunity_crm_id=touch.opportunity_crm_id,
-        kind=touch.kind,
-    )
-    return touch
+    return [found[i] for i in dict.fromkeys(touch_ids)]
