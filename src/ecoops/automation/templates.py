@@ -7,9 +7,10 @@ rather than failing a delivery. The variables are the event's payload (see docs/
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ecoops.accounts.service import InvalidInput
@@ -109,8 +110,14 @@ def variables(event: Event, base_url: str, currency: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=512)
+def _compiled(template: str) -> Template:
+    # Compiling is most of a message's cost, and a rule sends the same template many times.
+    return _env.from_string(template)
+
+
 def render_text(template: str, context: dict[str, Any]) -> str:
-    return _env.from_string(template).render(context).strip()
+    return _compiled(template).render(context).strip()
 
 
 def build_message(
