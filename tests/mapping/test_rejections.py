@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ecoops.actors import SYSTEM
 from ecoops.attribution.models import PartnerTouch
 from ecoops.audit import AuditEvent
+from ecoops.events import Event, EventKind
 from ecoops.mapping import overrides, runs, uploads
 from ecoops.mapping.models import Decision, OverlapPeriod
 from ecoops.partners.models import Partner
@@ -79,6 +80,8 @@ def test_a_rejected_match_leaves_no_overlap_and_its_touch_disputed(
     assert touches["O1"] == (statuses_before["O1"], "")
     actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions[-3:] == ["mapping.match_rejected", "touch.disputed", "mapping.overlap_withdrawn"]
+    ended = session.scalars(select(Event).where(Event.kind == EventKind.OVERLAP_ENDED)).all()
+    assert [(e.account_crm_id, e.payload["population"]) for e in ended] == [("A2", "Customers")]
 
     # The next runs neither bring the overlap back nor write a new touch for Globex's deal.
     runs.run_mapping(session, SYSTEM, partner.id, today=DAY_2)

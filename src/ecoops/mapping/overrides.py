@@ -24,6 +24,7 @@ from ecoops.attribution.models import PartnerTouch, TouchKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account
 from ecoops.mapping.models import Decision, Match, MatchOverride, OverlapPeriod, PartnerAccount
+from ecoops.mapping.overlap_events import emit_overlap_events
 from ecoops.mapping.runs import OVERLAP_EVIDENCE
 from ecoops.mapping.uploads import current_upload
 from ecoops.permissions import Permission, require
@@ -158,6 +159,8 @@ def _withdraw_overlap(
         )
         session.delete(period)
     session.flush()
+    if periods:  # sellers and partner managers told of the overlap hear that it is gone
+        emit_overlap_events(session, partner_id, began=[], ended=[(our_crm_id, population)])
 
 
 def overrides(session: Session, actor: Actor, partner_id: int) -> list[MatchOverride]:
