@@ -98,6 +98,7 @@ def _input(body: RuleIn) -> RuleInput:
 
 @router.get("/rules", response_model=list[RuleOut])
 def list_rules(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[Rule]:
+    """Every automation rule, with its trigger, conditions and actions."""
     return rules.list_rules(session, actor)
 
 
@@ -109,6 +110,7 @@ def create_rule(body: RuleIn, actor: Actor = Depends(manager), session: Session 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut)
 def get_rule(rule_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)) -> Rule:
+    """One automation rule."""
     return rules.get_rule(session, actor, rule_id)
 
 

@@ -205,8 +205,9 @@ def list_domain_aliases(actor: Actor = Depends(reader), session: Session = Depen
 def add_domain_alias(
     body: DomainAliasIn, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> DomainAlias:
-    """Add an alias (both sides normalised to registrable domains); every partner is re-mapped with it at
-    its next run."""
+    """Add an alias, both sides normalised to registrable domains.
+
+    Every partner is re-mapped with it at its next run."""
     return company_links.add_domain_alias(session, actor, alias=body.alias, domain=body.domain)
 
 
@@ -214,6 +215,7 @@ def add_domain_alias(
 def remove_domain_alias(
     alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
+    """Remove an alias; partners are re-mapped without it at their next run."""
     company_links.remove_domain_alias(session, actor, alias_id)
     return Response(status_code=204)
 
@@ -255,5 +257,6 @@ def add_parent_link(
 def remove_parent_link(
     parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
+    """Remove a parent/subsidiary link; partners are re-mapped without it at their next run."""
     company_links.remove_parent_link(session, actor, parent_link_id)
     return Response(status_code=204)
