@@ -40,9 +40,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Lint, type-check, then every test (PostgreSQL and Chromium included)
+## Lint, type-check, then every test (PostgreSQL and Chromium included), one process per core (JOBS=N to choose)
 test: install lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(or $(JOBS),auto)
 
 ## Refresh requirements.lock from pyproject.toml (needs the registry)
 lock: $(STAMP)
