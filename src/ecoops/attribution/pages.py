@@ -57,12 +57,7 @@ def review_touch(
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
 ) -> Response:
-    try:
-        touch = review.review_touch(session, actor, touch_id, decision, reason)
-        flash(request, f"Touch {touch.id} {touch.status}", "success")
-    except ValueError as error:
-        flash(request, str(error), "error")
-    return RedirectResponse("/attribution/touches", status_code=303)
+    return _review(request, session, actor, [touch_id], decision, reason, "/attribution/touches")
 
 
 @router.post("/attribution/touches/review")
@@ -75,12 +70,26 @@ def review_selected(
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
 ) -> Response:
+    back = f"/attribution/touches?{urlencode({'kind': kind})}"
+    return _review(request, session, actor, touch_id, decision, reason, back)
+
+
+def _review(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    touch_ids: list[int],
+    decision: review.Decision,
+    reason: str,
+    back: str,
+) -> Response:
     try:
-        reviewed = review.review_touches(session, actor, touch_id, decision, reason)
-        flash(request, f"{len(reviewed)} touches {reviewed[0].status}", "success")
+        reviewed = review.review_touches(session, actor, touch_ids, decision, reason)
+        what = f"Touch {reviewed[0].id}" if len(reviewed) == 1 else f"{len(reviewed)} touches"
+        flash(request, f"{what} {reviewed[0].status}", "success")
     except ValueError as error:
         flash(request, str(error), "error")
-    return RedirectResponse(f"/attribution/touches?{urlencode({'kind': kind})}", status_code=303)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/attribution/rules")

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
@@ -71,6 +71,19 @@ def _fingerprint(*parts: object) -> str:
     return digest.hexdigest()
 
 
+def opportunity_rows(session: Session) -> Sequence[Row[str, str, date | None, date | None, bool]]:
+    """Our opportunities as the overlap-touch writer reads them (and a run's fingerprint covers them)."""
+    return session.execute(
+        select(
+            Opportunity.crm_id,
+            Opportunity.account_crm_id,
+            Opportunity.created_on,
+            Opportunity.close_date,
+            Opportunity.is_closed,
+        ).order_by(Opportunity.crm_id)
+    ).all()
+
+
 def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date | None = None) -> RunOutcome:
     """Map one partner's current list; skipped when its input has not changed since the last run."""
     require(actor, Permission.MANAGE_MAPPING)
@@ -92,15 +105,7 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
             Account.crm_id
         )
     ).all()
-    opportunities = session.execute(
-        select(
-            Opportunity.crm_id,
-            Opportunity.account_crm_id,
-            Opportunity.created_on,
-            Opportunity.close_date,
-            Opportunity.is_closed,
-        ).order_by(Opportunity.crm_id)
-    ).all()
+    opportunities = opportunity_rows(session)
     overrides = session.execute(
         select(MatchOverride.our_crm_id, MatchOverride.their_id, MatchOverride.decision)
         .where(MatchOverride.partner_id == partner_id)
@@ -143,9 +148,9 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
             parent_links=parent_links,
         ),
     )
-    pairs = _store_matches(session, partner_id, run.id, result.pairs)
-    _update_overlaps(session, partner_id, upload.id, pairs, today)
-    touches = _write_overlap_touches(session, actor, partner_id, today, opportunities)
+    pairs = store_matches(session, partner_id, run.id, result.pairs)
+    update_overlaps(session, partner_id, upload.id, pairs, today)
+    touches = write_overlap_touches(session, actor, partner_id, today, opportunities)
     run.our_accounts, run.their_accounts, run.matches = len(ours), len(theirs), len(pairs)
     run.finished_at = utcnow()
     session.flush()
@@ -162,7 +167,7 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
     return RunOutcome(partner_id, run, skipped=False)
 
 
-def _store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Table) -> list[Match]:
+def store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Table) -> list[Match]:
     """Replace the partner's matches with this run's, keeping the run each pair was first seen in."""
     first_seen = {
         (our, their): run
@@ -192,7 +197,7 @@ def _store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Tab
     return list(stored.values())
 
 
-def _update_overlaps(
+def update_overlaps(
     session: Session, partner_id: int, upload_id: int, pairs: list[Match], today: date
 ) -> None:
     """Open a period for each (our account, their population) that overlaps now, close those that ended."""
@@ -231,7 +236,7 @@ def _update_overlaps(
     emit_overlap_events(session, partner_id, began, ended)
 
 
-def _write_overlap_touches(
+def write_overlap_touches(
     session: Session,
     actor: Actor,
     partner_id: int,

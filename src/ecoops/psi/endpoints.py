@@ -6,6 +6,7 @@ to ask for: these routes are not on a page router. Refusals are JSON `{"detail":
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
@@ -100,6 +101,14 @@ def connect(
         raise _unauthorized(str(exc)) from None
 
 
+def _answer(respond: Callable[[], bytes]) -> Response:
+    """Our next message's bytes, or the refusal of the peer's bad one."""
+    try:
+        return Response(respond(), media_type="application/octet-stream")
+    except (exchange.ExchangeRefused, PsiError) as exc:
+        return _refusal(exc)
+
+
 @router.post("/exchange/start")
 def start(
     request: Request,
@@ -108,8 +117,8 @@ def start(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     """Message 1 of an exchange the peer runs; answered with message 2."""
-    try:
-        reply = exchange.respond_start(
+    return _answer(
+        lambda: exchange.respond_start(
             request.app.state.sessions,
             settings,
             live_parties(request),
@@ -118,9 +127,7 @@ def start(
             request.headers.get(exchange.MODE_HEADER),
             body,
         )
-    except (exchange.ExchangeRefused, PsiError) as exc:
-        return _refusal(exc)
-    return Response(reply, media_type="application/octet-stream")
+    )
 
 
 @router.post("/exchange/finish")
@@ -131,8 +138,8 @@ def finish(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     """Message 3 of an exchange the peer runs; answered with message 4 once our result is stored."""
-    try:
-        reply = exchange.respond_finish(
+    return _answer(
+        lambda: exchange.respond_finish(
             request.app.state.sessions,
             settings,
             live_parties(request),
@@ -140,9 +147,7 @@ def finish(
             request.headers.get(exchange.SESSION_HEADER),
             body,
         )
-    except (exchange.ExchangeRefused, PsiError) as exc:
-        return _refusal(exc)
-    return Response(reply, media_type="application/octet-stream")
+    )
 
 
 @router.post("/revoke")

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from ecoops import audit
 from ecoops.actors import Actor
 from ecoops.audit import utcnow
-from ecoops.crm.models import Opportunity
 from ecoops.engines.psi import Match as PsiMatch
 from ecoops.events import EventKind, emit
 from ecoops.mapping import runs
@@ -142,12 +141,12 @@ def store_reveal(
             ),
         }
     )
-    stored = runs._store_matches(session, partner_id, run.id, table)
-    for pair in stored:  # _store_matches keeps the evidence columns a mapping run knows; add ours
+    stored = runs.store_matches(session, partner_id, run.id, table)
+    for pair in stored:  # store_matches keeps the evidence columns a mapping run knows; add ours
         evidence = {k: v for k, v in pair.explanation.items() if v is not None}
         pair.explanation = evidence | {"key_kinds": sorted(kinds[(pair.our_crm_id, pair.their_id)])}
-    runs._update_overlaps(session, partner_id, upload.id, stored, today)
-    touches = runs._write_overlap_touches(session, actor, partner_id, today, _opportunities(session))
+    runs.update_overlaps(session, partner_id, upload.id, stored, today)
+    touches = runs.write_overlap_touches(session, actor, partner_id, today, runs.opportunity_rows(session))
     run.our_accounts, run.their_accounts, run.matches = exchange.our_items, len(listed), len(stored)
     run.finished_at = utcnow()
     session.flush()
@@ -185,21 +184,6 @@ def store_reveal(
         link=f"/mapping/partners/{partner_id}",
     )
     return len(stored)
-
-
-def _opportunities(session: Session) -> list[object]:
-    """Our opportunities as the overlap-touch writer reads them (as run_mapping selects them)."""
-    return list(
-        session.execute(
-            select(
-                Opportunity.crm_id,
-                Opportunity.account_crm_id,
-                Opportunity.created_on,
-                Opportunity.close_date,
-                Opportunity.is_closed,
-            ).order_by(Opportunity.crm_id)
-        ).all()
-    )
 
 
 def private_counts(session: Session, partner_id: int) -> tuple[OverlapMatrix, PsiExchange] | None:
