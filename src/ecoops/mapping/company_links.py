@@ -67,21 +67,8 @@ def add_domain_alias(session: Session, actor: Actor, *, alias: str, domain: str)
 
 
 def remove_domain_alias(session: Session, actor: Actor, alias_id: int) -> None:
-    require(actor, Permission.MANAGE_MAPPING)
-    record = session.get(DomainAlias, alias_id)
-    if record is None:
-        raise NotFound(f"no domain alias {alias_id}")
-    audit.record(
-        session,
-        actor,
-        "mapping.alias_removed",
-        "domain_alias",
-        alias_id,
-        alias=record.alias,
-        domain=record.domain,
-    )
-    session.delete(record)
-    session.flush()
+    audited = {"alias": "alias", "domain": "domain"}
+    _remove(session, actor, DomainAlias, alias_id, "mapping.alias_removed", "domain_alias", audited)
 
 
 def parent_links(session: Session, actor: Actor) -> list[ParentLink]:
@@ -132,19 +119,33 @@ def add_parent_link(session: Session, actor: Actor, *, child_crm_id: str, parent
 
 
 def remove_parent_link(session: Session, actor: Actor, link_id: int) -> None:
-    require(actor, Permission.MANAGE_MAPPING)
-    record = session.get(ParentLink, link_id)
-    if record is None:
-        raise NotFound(f"no parent link {link_id}")
-    audit.record(
+    _remove(
         session,
         actor,
+        ParentLink,
+        link_id,
         "mapping.parent_link_removed",
         "parent_link",
-        link_id,
-        child=record.child_crm_id,
-        parent=record.parent_crm_id,
+        {"child": "child_crm_id", "parent": "parent_crm_id"},
     )
+
+
+def _remove(
+    session: Session,
+    actor: Actor,
+    model: type[DomainAlias] | type[ParentLink],
+    record_id: int,
+    action: str,
+    kind: str,
+    audited: dict[str, str],
+) -> None:
+    """Delete an alias or a link, auditing what it was (detail name → column)."""
+    require(actor, Permission.MANAGE_MAPPING)
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"no {kind.replace('_', ' ')} {record_id}")
+    details = {name: getattr(record, column) for name, column in audited.items()}
+    audit.record(session, actor, action, kind, record_id, **details)
     session.delete(record)
     session.flush()
 

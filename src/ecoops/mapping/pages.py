@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
@@ -359,8 +359,14 @@ def companies_page(
     )
 
 
-def _companies_changed(request: Request, message: str) -> Response:
-    flash(request, f"{message}; each partner is re-mapped with it at its next run (ecoops map)", "success")
+def _change_companies(request: Request, change: Callable[[], str]) -> Response:
+    """Make an alias or link change; a refusal is shown as it is, a change with when it takes effect."""
+    try:
+        done = change()
+    except InvalidInput as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, f"{done}; each partner is re-mapped with it at its next run (ecoops map)", "success")
     return RedirectResponse("/mapping/companies", status_code=303)
 
 
@@ -372,20 +378,22 @@ def add_alias(
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
 ) -> Response:
-    try:
+    def add() -> str:
         added = company_links.add_domain_alias(session, actor, alias=alias, domain=domain)
-    except InvalidInput as exc:
-        flash(request, str(exc), "error")
-        return RedirectResponse("/mapping/companies", status_code=303)
-    return _companies_changed(request, f"{added.alias} is now matched as {added.domain}")
+        return f"{added.alias} is now matched as {added.domain}"
+
+    return _change_companies(request, add)
 
 
 @router.post("/mapping/companies/aliases/{alias_id}/remove")
 def remove_alias(
     request: Request, alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
-    company_links.remove_domain_alias(session, actor, alias_id)
-    return _companies_changed(request, "Alias removed")
+    def remove() -> str:
+        company_links.remove_domain_alias(session, actor, alias_id)
+        return "Alias removed"
+
+    return _change_companies(request, remove)
 
 
 @router.post("/mapping/companies/links")
@@ -396,19 +404,21 @@ def add_link(
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
 ) -> Response:
-    try:
+    def add() -> str:
         link = company_links.add_parent_link(
             session, actor, child_crm_id=child_crm_id, parent_crm_id=parent_crm_id
         )
-    except InvalidInput as exc:
-        flash(request, str(exc), "error")
-        return RedirectResponse("/mapping/companies", status_code=303)
-    return _companies_changed(request, f"{link.child_crm_id} is now a subsidiary of {link.parent_crm_id}")
+        return f"{link.child_crm_id} is now a subsidiary of {link.parent_crm_id}"
+
+    return _change_companies(request, add)
 
 
 @router.post("/mapping/companies/links/{parent_link_id}/remove")
 def remove_link(
     request: Request, parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
-    company_links.remove_parent_link(session, actor, parent_link_id)
-    return _companies_changed(request, "Link removed")
+    def remove() -> str:
+        company_links.remove_parent_link(session, actor, parent_link_id)
+        return "Link removed"
+
+    return _change_companies(request, remove)
