@@ -52,6 +52,11 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.cast(pa.array(numbers), pa.string()), "")
 
 
+def _stored_ids(numbers: np.ndarray) -> pa.Array:
+    """The database row id of opportunity number `numbers` (OPP<number>), as a store would number them."""
+    return pa.array(numbers + 1, pa.int64())
+
+
 def generate(scale: float, seed: int) -> dict[str, pa.Table]:
     """Every input table of the engine, deterministic for (scale, seed)."""
     rng = np.random.default_rng(seed)
@@ -88,6 +93,7 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
     tables["opportunity_stage_changes"] = pa.table(
         {
             "change_id": pa.array(np.arange(total_changes), pa.int64()),
+            "opportunity_id": _stored_ids(opportunity_of_change),
             "opportunity_crm_id": _ids("OPP", opportunity_of_change),
             "stage": pa.array(stage, pa.string()),
             "changed_on": _dates(changed_on),
@@ -101,6 +107,7 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
     amount_or_null = pa.array(amount, mask=rng.random(opportunities) < 0.02)
     tables["opportunities"] = pa.table(
         {
+            "opportunity_id": _stored_ids(np.arange(opportunities)),
             "crm_id": _ids("OPP", np.arange(opportunities)),
             "account_crm_id": _ids("ACC", account),
             "amount": amount_or_null,
@@ -123,6 +130,7 @@ def generate(scale: float, seed: int) -> dict[str, pa.Table]:
         {
             "touch_id": pa.array(np.arange(touches), pa.int64()),
             "partner_id": pa.array(partner, pa.int64()),
+            "opportunity_id": _blank_where(_stored_ids(touched), on_account),
             "opportunity_crm_id": _blank_where(_ids("OPP", touched), on_account),
             "account_crm_id": _ids("ACC", account[touched]),
             "kind": pa.array(KINDS[kind], pa.string()),

@@ -43,6 +43,10 @@ def test_tables_hold_the_stored_records_with_their_gaps_settled(session: Session
         assert derived["touch_id"] == -deal.id
         assert (derived["evidence_type"], derived["evidence_ref"]) == ("crm_field", "partner_source")
     assert touches[(deals[5].crm_id, scenario.acme.id, "crm_source")]["status"] == "confirmed"
+    # The engine links by row id: every touch and stage change names its opportunity's, or none.
+    ids = {deal.crm_id: deal.id for deal in deals.values()}
+    for row in (*touches.values(), *history):
+        assert row["opportunity_id"] == ids.get(row["opportunity_crm_id"])
     assert feed.inputs.referrals.to_pylist() == [
         {
             "referral_id": feed.inputs.referrals.column("referral_id")[0].as_py(),

@@ -82,6 +82,7 @@ def _placeable() -> Any:
 
 def _opportunities(session: Session) -> pa.Table:
     statement = select(
+        Opportunity.id,
         Opportunity.crm_id,
         func.nullif(Opportunity.account_crm_id, ""),
         cast(Opportunity.amount, Float),
@@ -99,6 +100,7 @@ def _stage_changes(session: Session) -> pa.Table:
     statement = (
         select(
             OpportunityStageChange.id,
+            Opportunity.id,
             OpportunityStageChange.opportunity_crm_id,
             OpportunityStageChange.stage,
             OpportunityStageChange.changed_on,
@@ -111,15 +113,25 @@ def _stage_changes(session: Session) -> pa.Table:
         .join(Opportunity, Opportunity.crm_id == OpportunityStageChange.opportunity_crm_id)
         .where(_placeable())
     )
-    ids, opportunities, stages, dates, closed, won = [], [], [], [], [], []
-    for change_id, crm_id, stage, on, is_closed, is_won, current, now_closed, now_won in session.execute(
-        statement
-    ):
+    ids, opportunity_ids, opportunities, stages, dates, closed, won = [], [], [], [], [], [], []
+    for (
+        change_id,
+        opportunity_id,
+        crm_id,
+        stage,
+        on,
+        is_closed,
+        is_won,
+        current,
+        now_closed,
+        now_won,
+    ) in session.execute(statement):
         if is_closed is None or is_won is None:
             told = (now_closed, now_won) if stage == current else stage_outcome(stage)
             is_closed = told[0] if is_closed is None else is_closed
             is_won = told[1] if is_won is None else is_won
         ids.append(change_id)
+        opportunity_ids.append(opportunity_id)
         opportunities.append(crm_id)
         stages.append(stage)
         dates.append(on)
@@ -128,7 +140,9 @@ def _stage_changes(session: Session) -> pa.Table:
     return pa.Table.from_pydict(
         dict(
             zip(
-                OPPORTUNITY_STAGE_CHANGES.names, (ids, opportunities, stages, dates, closed, won), strict=True
+                OPPORTUNITY_STAGE_CHANGES.names,
+                (ids, opportunity_ids, opportunities, stages, dates, closed, won),
+                strict=True,
             )
         ),
         schema=OPPORTUNITY_STAGE_CHANGES,
@@ -162,11 +176,13 @@ def crm_source_candidates() -> AnySelect:
 
 
 def _touches(session: Session) -> pa.Table:
+    # A touch's opportunity by its row id too (the engine links on it); none when it is on the account.
     stored = _table(
         session,
         select(
             PartnerTouch.id,
             PartnerTouch.partner_id,
+            Opportunity.id,
             func.nullif(PartnerTouch.opportunity_crm_id, ""),
             func.nullif(PartnerTouch.account_crm_id, ""),
             PartnerTouch.kind,
@@ -174,6 +190,12 @@ def _touches(session: Session) -> pa.Table:
             PartnerTouch.evidence_type,
             PartnerTouch.evidence_ref,
             PartnerTouch.status,
+        ).outerjoin(
+            Opportunity,
+            and_(
+                PartnerTouch.opportunity_crm_id != "",
+                Opportunity.crm_id == PartnerTouch.opportunity_crm_id,
+            ),
         ),
         TOUCHES,
     )
@@ -182,8 +204,9 @@ def _touches(session: Session) -> pa.Table:
     derived = _table(
         session,
         select(
-            -candidates.c.opportunity_id,
+            (-candidates.c.opportunity_id).label("touch_id"),
             candidates.c.partner_id,
+            candidates.c.opportunity_id,
             candidates.c.crm_id,
             func.nullif(candidates.c.account_crm_id, ""),
             literal(TouchKind.CRM_SOURCE.value),

@@ -34,8 +34,20 @@ class Scenario:
         table.append(row)
         return row
 
-    def inputs(self) -> MetricsInputs:
-        tables = {
+    def tables(self) -> dict[str, pa.Table]:
+        """The rows as the engine's Arrow tables, with the stored ids a database would add: each
+        opportunity is numbered, and its stage changes and touches name it by that number too."""
+        numbers = {row["crm_id"]: number for number, row in enumerate(self.opportunities, 1)}
+
+        def naming(rows: list[Row]) -> list[Row]:
+            return [row | {"opportunity_id": numbers.get(row["opportunity_crm_id"])} for row in rows]
+
+        numbered = {
+            "opportunities": [row | {"opportunity_id": n} for n, row in enumerate(self.opportunities, 1)],
+            "opportunity_stage_changes": naming(self.opportunity_stage_changes),
+            "touches": naming(self.touches),
+        }
+        schemas_by_name = {
             "opportunities": schemas.OPPORTUNITIES,
             "opportunity_stage_changes": schemas.OPPORTUNITY_STAGE_CHANGES,
             "touches": schemas.TOUCHES,
@@ -45,12 +57,13 @@ class Scenario:
             "referrals": schemas.REFERRALS,
             "overlaps": schemas.OVERLAPS,
         }
-        return validate_inputs(
-            **{
-                name: pa.Table.from_pylist(getattr(self, name), schema=schema)
-                for name, schema in tables.items()
-            }
-        )
+        return {
+            name: pa.Table.from_pylist(numbered.get(name, getattr(self, name)), schema=schema)
+            for name, schema in schemas_by_name.items()
+        }
+
+    def inputs(self) -> MetricsInputs:
+        return validate_inputs(**self.tables())
 
     def opportunity(self, crm_id: str, created_on: date, **fields: Any) -> Row:
         """An open opportunity without stage history unless `fields` say otherwise."""

@@ -18,7 +18,8 @@ DAY = date(2024, 1, 1)
 def test_missing_tables_are_empty_and_compatible_types_are_cast():
     scenario = Scenario()
     scenario.opportunity("O1", DAY)
-    table = pa.Table.from_pylist(scenario.opportunities).set_column(2, "amount", pa.array([1000], pa.int32()))
+    table = scenario.tables()["opportunities"]
+    table = table.set_column(table.schema.get_field_index("amount"), "amount", pa.array([1000], pa.int32()))
     inputs = validate_inputs(opportunities=table.append_column("extra", pa.array(["dropped"])))
     assert inputs.opportunities.schema == schemas.OPPORTUNITIES
     assert inputs.opportunities.column("amount").to_pylist() == [1000.0]
@@ -29,14 +30,15 @@ def test_missing_tables_are_empty_and_compatible_types_are_cast():
     ("change", "message"),
     [
         (lambda t: t.drop_columns(["created_on"]), "opportunities: missing column(s) created_on"),
-        (lambda t: t.set_column(3, "created_on", pa.array(["soon"])), "opportunities.created_on: is string"),
-        (lambda t: t.set_column(0, "crm_id", pa.array([None], pa.string())), "crm_id: 1 empty value(s)"),
+        (lambda t: t.set_column(4, "created_on", pa.array(["soon"])), "opportunities.created_on: is string"),
+        (lambda t: t.set_column(1, "crm_id", pa.array([None], pa.string())), "crm_id: 1 empty value(s)"),
+        (lambda t: t.drop_columns(["opportunity_id"]), "opportunities: missing column(s) opportunity_id"),
     ],
 )
 def test_malformed_opportunities_are_refused_by_name(change, message):
     scenario = Scenario()
     scenario.opportunity("O1", DAY)
-    table = pa.Table.from_pylist(scenario.opportunities, schema=schemas.OPPORTUNITIES)
+    table = scenario.tables()["opportunities"]
     with pytest.raises(MetricsInputError, match=re.escape(message)):
         validate_inputs(opportunities=change(table))
 
@@ -51,6 +53,13 @@ def test_unknown_vocabulary_repeated_ids_and_orphan_touches_are_refused():
     scenario.opportunity("O1", DAY)
     with pytest.raises(MetricsInputError, match=r"opportunities\.crm_id: values repeat"):
         scenario.inputs()
+    scenario = Scenario()
+    scenario.opportunity("O1", DAY)
+    scenario.opportunity("O2", DAY)
+    numbered = scenario.tables()
+    numbered["opportunities"] = numbered["opportunities"].set_column(0, "opportunity_id", pa.array([1, 1]))
+    with pytest.raises(MetricsInputError, match=r"opportunities\.opportunity_id: values repeat"):
+        validate_inputs(**numbered)
     scenario = Scenario()
     scenario.touch(1, "", "co_sell", DAY, account_crm_id=None)
     with pytest.raises(MetricsInputError, match="name neither an opportunity nor an account"):

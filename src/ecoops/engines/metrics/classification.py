@@ -25,15 +25,15 @@ CLASSES = ("sourced", "influenced", "direct")
 # account's opportunities. Each link carries the opportunity's dates the rules below read.
 LINKED_TOUCHES = """
 CREATE TEMP VIEW linked_touch AS
-SELECT t.*, touch_class(t.kind) AS touch_class, 'opportunity' AS linked_via, o.rowid AS opportunity_key,
-    o.opportunity_crm_id AS linked_crm_id,
+SELECT t.*, touch_class(t.kind) AS touch_class, 'opportunity' AS linked_via,
+    o.opportunity_key, o.opportunity_crm_id AS linked_crm_id,
     o.created_on, coalesce(o.close_date, as_of()) AS window_end
 FROM input_touches t
-JOIN opportunity_state o ON o.opportunity_crm_id = t.opportunity_crm_id
+JOIN opportunity_state o ON o.opportunity_key = t.opportunity_id
 WHERE coalesce(t.opportunity_crm_id, '') <> ''
 UNION ALL
-SELECT t.*, touch_class(t.kind) AS touch_class, 'account' AS linked_via, o.rowid AS opportunity_key,
-    o.opportunity_crm_id AS linked_crm_id,
+SELECT t.*, touch_class(t.kind) AS touch_class, 'account' AS linked_via,
+    o.opportunity_key, o.opportunity_crm_id AS linked_crm_id,
     o.created_on, coalesce(o.close_date, as_of()) AS window_end
 FROM input_touches t
 JOIN opportunity_state o ON o.account_crm_id = t.account_crm_id
@@ -77,25 +77,25 @@ FROM linked_touch l
 # The touches that count, with just what classification and attribution read: the rules of
 # TOUCH_VERDICTS stated as conditions (tests/engines/metrics/test_classification.py checks both agree),
 # because evaluating every verdict costs a third more and conditions on the touch alone are pushed below
-# the join. From here on an opportunity is joined on its integer `opportunity_key` (its row in
-# opportunity_state), which hashes and compares faster than the CRM id.
+# the join. An opportunity is joined on its integer id (`opportunity_key` from here on, see inputs.py).
 COUNTING_TOUCHES = """
 CREATE TEMP TABLE counting_touch AS
 WITH candidate AS (
     SELECT
-        touch_id, partner_id, opportunity_crm_id, account_crm_id, touched_on, touch_class(kind) AS touch_class
+        touch_id, partner_id, opportunity_id, opportunity_crm_id, account_crm_id, touched_on,
+        touch_class(kind) AS touch_class
     FROM input_touches
     WHERE is_counted_status(status) AND touched_on <= as_of() AND touch_class(kind) <> 'delivery'
 )
-SELECT t.touch_id, o.rowid AS opportunity_key, t.partner_id, t.touch_class, t.touched_on
+SELECT t.touch_id, o.opportunity_key, t.partner_id, t.touch_class, t.touched_on
 FROM candidate t
-JOIN opportunity_state o ON o.opportunity_crm_id = t.opportunity_crm_id
+JOIN opportunity_state o ON o.opportunity_key = t.opportunity_id
 WHERE coalesce(t.opportunity_crm_id, '') <> ''
   AND t.touched_on <= coalesce(o.close_date, as_of())
   AND CASE WHEN t.touch_class = 'sourcing' THEN t.touched_on <= o.created_on + sourcing_grace_days()
       ELSE t.touched_on >= o.created_on - influence_look_back_days() END
 UNION ALL
-SELECT t.touch_id, o.rowid AS opportunity_key, t.partner_id, t.touch_class, t.touched_on
+SELECT t.touch_id, o.opportunity_key, t.partner_id, t.touch_class, t.touched_on
 FROM candidate t
 JOIN opportunity_state o ON o.account_crm_id = t.account_crm_id
 WHERE coalesce(t.opportunity_crm_id, '') = ''
@@ -120,13 +120,14 @@ FROM (
     FROM counting_touch
     GROUP BY opportunity_key
 ) t
-WHERE opportunity_state.rowid = t.opportunity_key AND (t.source_partner_id IS NOT NULL OR t.influenced)
+WHERE opportunity_state.opportunity_key = t.opportunity_key
+  AND (t.source_partner_id IS NOT NULL OR t.influenced)
 """
 # Each opportunity on the date with its class, keyed as the touches are. The classes are filled in
 # place (state.py creates every opportunity `direct`): updating the classified rows costs half of
 # copying a million rows with their strings into a new table.
 OPPORTUNITIES_AS_OF = """
-CREATE TEMP VIEW opportunity_as_of AS SELECT rowid AS opportunity_key, * FROM opportunity_state
+CREATE TEMP VIEW opportunity_as_of AS FROM opportunity_state
 """
 
 # Whom the class credits: the source partner of a sourced opportunity, each partner with a counting

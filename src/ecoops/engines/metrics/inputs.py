@@ -27,8 +27,12 @@ def _required(name: str, kind: pa.DataType) -> pa.Field:
     return pa.field(name, kind, nullable=False)
 
 
+# Opportunities are linked to their stage changes and touches by `opportunity_id`, the stored row id
+# (it must name the same opportunity as the CRM id beside it): the engine joins and groups on these
+# integers, several times faster than on text ids, and shows the CRM ids.
 OPPORTUNITIES = pa.schema(
     [
+        _required("opportunity_id", pa.int64()),
         _required("crm_id", pa.string()),
         pa.field("account_crm_id", pa.string()),
         pa.field("amount", pa.float64()),  # workspace currency; null = not known yet
@@ -44,6 +48,7 @@ OPPORTUNITIES = pa.schema(
 OPPORTUNITY_STAGE_CHANGES = pa.schema(
     [
         _required("change_id", pa.int64()),
+        pa.field("opportunity_id", pa.int64()),  # null when the opportunity is not among `opportunities`
         _required("opportunity_crm_id", pa.string()),
         _required("stage", pa.string()),
         _required("changed_on", pa.date32()),
@@ -55,6 +60,7 @@ TOUCHES = pa.schema(
     [
         _required("touch_id", pa.int64()),
         _required("partner_id", pa.int64()),
+        pa.field("opportunity_id", pa.int64()),  # null on the account, or when not among `opportunities`
         pa.field("opportunity_crm_id", pa.string()),  # null or "" when the touch is on the account
         pa.field("account_crm_id", pa.string()),
         _required("kind", pa.string()),
@@ -119,7 +125,7 @@ _VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 # A repeated opportunity or partner would be counted twice. The other ids are stored primary keys
 # that only break same-day ties, so they are not re-checked at a cost of seconds per million rows.
-_UNIQUE_KEYS = {"opportunities": "crm_id", "partners": "partner_id"}
+_UNIQUE_KEYS = {"opportunities": ("opportunity_id", "crm_id"), "partners": ("partner_id",)}
 # Ids the engine packs beside a date into one integer (see snapshot.py) must stay below 2**32.
 _PACKED_IDS = {
     "opportunity_stage_changes": "change_id",
@@ -168,9 +174,9 @@ def conform(name: str, table: pa.Table, schema: pa.Schema) -> pa.Table:
             _check_vocabulary(name, spec.name, column, allowed)
         columns.append(column)
     conformed = pa.Table.from_arrays(columns, schema=schema)
-    key = _UNIQUE_KEYS.get(name)
-    if key is not None and _repeats(conformed, key):
-        raise MetricsInputError(f"{name}.{key}: values repeat; each row needs its own {key}")
+    for key in _UNIQUE_KEYS.get(name, ()):
+        if _repeats(conformed, key):
+            raise MetricsInputError(f"{name}.{key}: values repeat; each row needs its own {key}")
     packed = _PACKED_IDS.get(name)
     if packed is not None and conformed.num_rows:
         bounds = pc.min_max(conformed.column(packed)).as_py()

@@ -56,25 +56,24 @@ ORDER BY position
 # Only opportunities with a change in the period can have such a visit, so only their history is read.
 ENDED_VISITS = """
 WITH changed_in_period AS (
-    SELECT DISTINCT opportunity_crm_id
+    SELECT DISTINCT opportunity_id
     FROM input_opportunity_stage_changes
     WHERE changed_on BETWEEN $start AND $end AND changed_on <= as_of()
 ), visit AS (
     SELECT
-        c.opportunity_crm_id,
+        c.opportunity_id AS opportunity_key,
         c.stage,
         c.changed_on AS entered_on,
-        lead(c.changed_on) OVER (PARTITION BY c.opportunity_crm_id ORDER BY c.changed_on, c.change_id)
-            AS left_on
+        lead(c.changed_on) OVER (PARTITION BY c.opportunity_id ORDER BY c.changed_on, c.change_id) AS left_on
     FROM input_opportunity_stage_changes c
-    SEMI JOIN changed_in_period USING (opportunity_crm_id)
+    SEMI JOIN changed_in_period USING (opportunity_id)
     WHERE c.changed_on <= as_of()
 )
 SELECT
-    v.opportunity_crm_id, o.classification, v.stage, v.entered_on, v.left_on,
+    o.opportunity_crm_id, o.classification, v.stage, v.entered_on, v.left_on,
     v.left_on - v.entered_on AS days
 FROM visit v
-JOIN scoped_opportunity o USING (opportunity_crm_id)
+JOIN scoped_opportunity o USING (opportunity_key)
 WHERE v.left_on BETWEEN $start AND $end
 """
 # Every class gets a row for every stage visited, so a class without visits shows "no data".

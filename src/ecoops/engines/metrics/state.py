@@ -19,24 +19,26 @@ OPPORTUNITY_STATE = """
 CREATE TEMP TABLE opportunity_state AS
 WITH latest AS (
     SELECT
-        opportunity_crm_id,
+        opportunity_id,
         max(day_and_id(changed_on, change_id) * 4 + CAST(is_closed AS INTEGER) * 2 + CAST(is_won AS INTEGER))
             FILTER (WHERE changed_on <= as_of()) AS change
     FROM input_opportunity_stage_changes
-    GROUP BY opportunity_crm_id
+    WHERE opportunity_id IS NOT NULL
+    GROUP BY opportunity_id
 ), resolved AS (
     SELECT
         o.*,
-        l.opportunity_crm_id IS NOT NULL AS has_history,
+        l.opportunity_id IS NOT NULL AS has_history,
         coalesce(l.change // 2 % 2 = 1, false) AS closed_by_history,
         coalesce(l.change % 2 = 1, false) AS won_by_history,
         day_of(l.change // 4) AS changed_on,
         o.is_closed AND o.close_date <= as_of() AS closed_by_record
     FROM input_opportunities o
-    LEFT JOIN latest l ON l.opportunity_crm_id = o.crm_id
+    LEFT JOIN latest l USING (opportunity_id)
     WHERE o.created_on <= as_of()
 )
 SELECT
+    opportunity_id AS opportunity_key,
     crm_id AS opportunity_crm_id,
     account_crm_id,
     amount,
