@@ -52,7 +52,8 @@ ORDER BY position
 """
 
 # METRICS.md "days in stage": a stage change opens a visit to its stage, which the next change ends
-# (same-day changes in recorded order); the visits that ended in the period (and by the as-of date).
+# (same-day changes in recorded order, one packed sort key); the visits that ended in the period (and by
+# the as-of date).
 # Only opportunities with a change in the period can have such a visit, so only their history is read.
 ENDED_VISITS = """
 WITH changed_in_period AS (
@@ -64,7 +65,8 @@ WITH changed_in_period AS (
         c.opportunity_id AS opportunity_key,
         c.stage,
         c.changed_on AS entered_on,
-        lead(c.changed_on) OVER (PARTITION BY c.opportunity_id ORDER BY c.changed_on, c.change_id) AS left_on
+        lead(c.changed_on) OVER (PARTITION BY c.opportunity_id ORDER BY day_and_id(c.changed_on, c.change_id))
+            AS left_on
     FROM input_opportunity_stage_changes c
     SEMI JOIN changed_in_period USING (opportunity_id)
     WHERE c.changed_on <= as_of()
