@@ -66,6 +66,22 @@ def test_unknown_vocabulary_repeated_ids_and_orphan_touches_are_refused():
         scenario.inputs()
 
 
+@pytest.mark.parametrize(
+    ("ids", "repeat"), [([1, 2, 3], False), ([3, 1, 2], False), ([1, 2, 2], True), ([2, 1, 2], True)]
+)
+def test_repeated_opportunity_ids_are_found_in_any_order(ids, repeat):
+    scenario = Scenario()
+    for n in range(3):
+        scenario.opportunity(f"O{n}", DAY)
+    tables = scenario.tables()
+    tables["opportunities"] = tables["opportunities"].set_column(0, "opportunity_id", pa.array(ids))
+    if repeat:
+        with pytest.raises(MetricsInputError, match=r"opportunities\.opportunity_id: values repeat"):
+            validate_inputs(**tables)
+    else:
+        assert validate_inputs(**tables).opportunities.column("opportunity_id").to_pylist() == ids
+
+
 def test_a_closed_record_needs_its_close_date():
     scenario = Scenario()
     scenario.opportunity("O1", DAY, is_closed=True, is_won=True)
