@@ -29,7 +29,7 @@ def _required(name: str, kind: pa.DataType) -> pa.Field:
 
 # Opportunities are linked to their stage changes and touches by `opportunity_id`, the stored row id
 # (it must name the same opportunity as the CRM id beside it): the engine joins and groups on these
-# integers, several times faster than on text ids, and shows the CRM ids.
+# integers, about twice as fast as on text ids, and shows the CRM ids.
 OPPORTUNITIES = pa.schema(
     [
         _required("opportunity_id", pa.int64()),
@@ -123,8 +123,9 @@ _VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("partner_stage_changes", "to_stage"): PARTNER_STAGES,
     ("referrals", "direction"): REFERRAL_DIRECTIONS,
 }
-# A repeated opportunity or partner would be counted twice. The other ids are stored primary keys
-# that only break same-day ties, so they are not re-checked at a cost of seconds per million rows.
+# A repeated opportunity (by id, or by the CRM id referrals and attribution name it by) or partner
+# would be counted twice. The other ids are stored primary keys that only break same-day ties, so they
+# are not re-checked at a cost of seconds per million rows.
 _UNIQUE_KEYS = {"opportunities": ("opportunity_id", "crm_id"), "partners": ("partner_id",)}
 # Ids the engine packs beside a date into one integer (see snapshot.py) must stay below 2**32.
 _PACKED_IDS = {
