@@ -1,48 +1,80 @@
-"""Blocking keys: the anagram key puts names with the same letters side by side, whatever their order."""
+"""Blocking: one-edit twins by the deletion neighbourhood, wherever they sort, and sorted neighbours."""
+
+import itertools
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import Indel
 
-from ecoops.engines.matching.candidates import _anagram_keys, name_candidates
-
-
-def _table(cores: list[str | None], countries: list[str | None]) -> pa.Table:
-    return pa.table({"name_core": pa.array(cores, pa.string()), "country": pa.array(countries, pa.string())})
-
-
-def test_same_letters_and_country_give_the_same_key():
-    keys = _anagram_keys(
-        _table(["yagodrapharma", "yagdorapharma", "yagodrapharma", "abc"], ["MX", "MX", "US", None])
-    )
-    first, swapped, elsewhere, short = keys.to_pylist()
-    assert first == swapped == b"aaaadghmoprry" + b"\xff" * 11 + b"MX"
-    assert elsewhere[:-2] == first[:-2] and elsewhere[-2:] == b"US"
-    assert short == b"abc" + b"\xff" * 21 + b"  "  # padding sorts after every letter: "abc" beside "abcd"
+from ecoops.engines.matching.candidates import _one_edit_pairs, name_candidates
 
 
-def test_long_and_missing_names_keep_their_row():
-    keys = _anagram_keys(_table(["z" * 40, None, "é"], ["DE", "FR", None]).slice(0))
-    assert [len(k) for k in keys.to_pylist()] == [26, 26, 26]
-    assert keys[0].as_py()[:24] == b"z" * 24
-    assert keys[1].as_py() == b"\xff" * 24 + b"FR"
-    assert keys[2].as_py()[:2] == bytes(sorted("é".encode()))
-
-
-def test_a_sliced_table_is_keyed_from_its_own_rows():
-    table = _table(["cba", "fed", "ihg"], ["US", "US", "US"]).slice(1)
-    assert [k[:3] for k in _anagram_keys(table).to_pylist()] == [b"def", b"ghi"]
-
-
-def test_candidates_are_bounded_by_the_window_and_the_three_orders():
-    ours = pa.table({"row": pa.array([0], pa.int64()), "id": ["o"], "name_core": ["acme"], "country": ["US"]})
-    names = [f"acme{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)]
-    theirs = pa.table(
+def _side(cores: list[str | None], prefix: str, country: str | None = "US") -> pa.Table:
+    return pa.table(
         {
-            "row": pa.array(range(len(names)), pa.int64()),
-            "id": [f"t{i}" for i in range(len(names))],
-            "name_core": names,
-            "country": ["US"] * len(names),
+            "row": pa.array(range(len(cores)), pa.int64()),
+            "id": [f"{prefix}{i}" for i in range(len(cores))],
+            "name_core": pa.array(cores, pa.string()),
+            "country": pa.array([country] * len(cores), pa.string()),
         }
     )
+
+
+def _pairs(table: pa.Table) -> set[tuple[int, int]]:
+    return set(zip(table.column("our_row").to_pylist(), table.column("their_row").to_pylist(), strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abc", min_size=5, max_size=8), min_size=1, max_size=12),
+    st.lists(st.text(alphabet="abc", min_size=5, max_size=8), min_size=1, max_size=12),
+)
+def test_one_edit_pairs_are_exactly_the_names_one_letter_changed_moved_added_or_dropped_apart(ours, theirs):
+    found = _one_edit_pairs(_side(ours, "o"), _side(theirs, "t"))
+    # Independently: a shared one-shorter string (or equality) is Indel distance <= 2 with lengths at most
+    # one apart (two equal-length strings that each lose a letter; or the longer that loses one).
+    expected = {
+        (i, j)
+        for (i, a), (j, b) in itertools.product(enumerate(ours), enumerate(theirs))
+        if Indel.distance(a, b) <= 2 and abs(len(a) - len(b)) <= 1
+    }
+    assert set(zip(*(side.tolist() for side in found), strict=True)) == expected
+
+
+def test_a_typo_in_the_middle_is_found_however_many_names_sort_between():
+    # Hundreds of partner names sort between "vapreal" and "vaprueal" (all "vapr..." names), so a window
+    # of neighbours cannot reach; the one-edit join does, for each kind of edit.
+    fillers = [f"vapr{a}{b}{c}x" for a in "abcdefghij" for b in "klmnopqrs" for c in "tuvwxyz"]
+    twins = {
+        "vapreal": "vaprueal",
+        "modtigen": "modigen",
+        "esroco": "esrocoo",
+        "atpafo": "atpayo",
+        "quaol": "quoal",
+    }
+    theirs = _side(list(twins.values()) + fillers, "t")
+    found = _pairs(name_candidates(_side(list(twins), "o"), theirs, window=3))
+    assert {(i, i) for i in range(len(twins))} <= found
+    # ... and the candidates stay bounded: the window, plus the few fillers one edit away.
+    assert len(found) <= len(twins) * (2 * 3 + 3)
+
+
+def test_short_names_get_no_one_letter_shorter_keys():
+    # "ibmx" less a letter would meet every three-letter name; four-letter names only meet their equals.
+    found = _one_edit_pairs(_side(["ibmx", "ibmx"], "o"), _side(["ibm", "ibmx", "ibmy"], "t"))
+    assert set(zip(*(side.tolist() for side in found), strict=True)) == {(0, 1), (1, 1)}
+
+
+def test_a_name_held_by_many_records_is_left_to_sorted_neighbours():
+    ours, theirs = _side(["acme"] * 30, "o"), _side(["acme"] * 30, "t")
+    assert len(_one_edit_pairs(ours, theirs)[0]) == 0  # 900 pairs would come out of the join
     found = name_candidates(ours, theirs, window=2)
-    assert 0 < found.num_rows <= 2 * 2 * 3
-    assert set(found.column("our_row").to_pylist()) == {0}
+    assert 0 < found.num_rows <= 30 * 2 * 2
+    # Ours sort before theirs among equals: every record of ours still meets a twin.
+    assert set(found.column("our_row").to_pylist()) == set(range(30))
+
+
+def test_missing_names_are_never_candidates():
+    found = name_candidates(_side([None, "globex"], "o"), _side(["globex", None], "t"), window=3)
+    assert _pairs(found) == {(1, 0)}

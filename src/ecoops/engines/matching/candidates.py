@@ -1,4 +1,4 @@
-"""Candidate pairs for name matching, a bounded number per record, by sorted neighbourhood."""
+"""Candidate pairs for name matching, a bounded number per record: one-edit twins and sorted neighbours."""
 
 from __future__ import annotations
 
@@ -8,59 +8,101 @@ import pyarrow.compute as pc
 
 from ecoops.engines.matching.relations import query
 
-# DuckDB sorts (on every core); the neighbours are then picked by position with numpy.
+# Two kinds of blocking, whose pairs are pooled:
+# - One-edit twins (`_one_edit_pairs`): name cores equal, or one inserted, dropped, changed or swapped
+#   letter apart, wherever the edit is. Sorted neighbourhood alone misses most of these at a million
+#   records: a typo in the middle of a short name puts hundreds of names between the twins in any order.
+# - Sorted neighbourhood (`_neighbours`): both sides sorted together by name core and country, each of our
+#   records paired with the `window` partner records before and after it. It finds names more than one
+#   edit apart that still sort close (several typos late in a name, a word added at the end), and twins
+#   of a name too common for the one-edit join.
+
 _SORTED_SQL = """
 SELECT side, row FROM (
-  SELECT 0 AS side, row, id, {key} AS sort_key FROM ours WHERE name_core IS NOT NULL
+  SELECT 0 AS side, row, id, name_core, country FROM ours WHERE name_core IS NOT NULL
   UNION ALL
-  SELECT 1 AS side, row, id, {key} AS sort_key FROM theirs WHERE name_core IS NOT NULL
+  SELECT 1 AS side, row, id, name_core, country FROM theirs WHERE name_core IS NOT NULL
 )
--- Ours sort first among equal keys, so an exact twin is the first neighbour after; ids, not row
--- numbers, break ties, so the pairs do not depend on the order of the rows.
-ORDER BY sort_key, side, id, row
+-- Country second keeps same-country twins of a common name together. Ours sort first among equal keys,
+-- so an exact twin is the first neighbour after; ids, not row numbers, break ties, so the pairs do not
+-- depend on the order of the rows.
+ORDER BY name_core, country NULLS FIRST, side, id, row
 """
 
-# The sort orders. Country appended keeps same-country twins of a common name together. The reversed key
-# finds a typo near the start; the letters in order (`anagram`, see `_anagram_keys`) find a swap of two
-# letters, or a changed letter, anywhere in the name, which the first two miss in the middle of a name.
-SORT_KEYS = ("name_core || chr(1) || coalesce(country, '')", "reverse(name_core)", "anagram")
+# Name cores are read as their first this many bytes: enough to tell companies apart.
+_KEY_BYTES = 24
+_SLICE_ROWS = 1 << 16  # rows per numpy pass, so the matrices stay small enough to be reused
+# A name shorter than this gets no one-letter-shorter keys: "ibm" less a letter is every two-letter name.
+_MIN_EDIT_BYTES = 5
+# A name held by more records than this on one side is left to sorted neighbourhood (which bounds its
+# pairs), so a list with thousands of "Unknown" or "Test" accounts cannot blow up the join.
+_MAX_RECORDS_PER_NAME = 25
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so powers of it never vanish modulo 2**64
+_LENGTH_SALT = np.uint64(0xD6E8FEB86659FD93)
 
-# An anagram key holds the first this many bytes of a name's core, sorted, then the country's two letters.
-_ANAGRAM_BYTES = 24
-_ANAGRAM_CHUNK = 1 << 18  # rows per numpy pass, so the index matrices stay small
+_ONE_EDIT_SQL = "SELECT o.row AS our_row, t.row AS their_row FROM ours AS o JOIN theirs AS t USING (key)"
 
 
-def _anagram_keys(accounts: pa.Table) -> pa.Array:
-    """Each record's name core with its bytes in order, padded with 0xff (so "abc" sorts beside "abcd",
-    not among three-letter names), then its country code: fixed-width binary, built with numpy because
-    DuckDB's per-row list functions took three times as long as the other two sort keys together.
-
-    Bytes, not letters: a letter outside ASCII is sorted as its UTF-8 bytes, which is no letter order
-    but is the same on both sides, and that is all a blocking key needs.
-    """
+def _core_bytes(accounts: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each name core's UTF-8 bytes as numpy: the data (one 0 byte appended), each row's start, and its
+    length cut to `_KEY_BYTES`."""
     cores = pc.fill_null(accounts.column("name_core").combine_chunks(), "")
-    countries = pc.fill_null(accounts.column("country").combine_chunks().cast(pa.string()), "")
     n = len(cores)
     offsets = np.frombuffer(cores.buffers()[1], dtype=np.int32)[cores.offset : cores.offset + n + 1]
     data = np.frombuffer(cores.buffers()[2], dtype=np.uint8) if cores.buffers()[2] else np.zeros(0, np.uint8)
-    data = np.concatenate((data, np.full(1, 0xFF, np.uint8)))  # where the padding is read from
-    keys = np.empty((n, _ANAGRAM_BYTES + 2), dtype=np.uint8)
-    width = np.arange(_ANAGRAM_BYTES, dtype=np.int64)
-    for start in range(0, n, _ANAGRAM_CHUNK):
-        stop = min(start + _ANAGRAM_CHUNK, n)
-        begin = offsets[start:stop].astype(np.int64)
-        length = np.minimum(offsets[start + 1 : stop + 1] - begin, _ANAGRAM_BYTES)
-        at = np.where(width[None, :] < length[:, None], begin[:, None] + width[None, :], len(data) - 1)
-        keys[start:stop, :_ANAGRAM_BYTES] = np.sort(data[at], axis=1)
-    country_bytes = pc.utf8_rpad(pc.utf8_slice_codeunits(countries, 0, 2), 2, " ").cast(pa.binary(2))
-    keys[:, _ANAGRAM_BYTES:] = np.frombuffer(country_bytes.buffers()[1], np.uint8).reshape(n, 2)
-    return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(_ANAGRAM_BYTES + 2), n, [None, pa.py_buffer(keys.tobytes())]
-    )
+    lengths = np.minimum(np.diff(offsets), _KEY_BYTES).astype(np.int64)
+    return np.append(data, np.uint8(0)), offsets[:-1].astype(np.int64), lengths
 
 
-def _neighbours(ours: pa.Table, theirs: pa.Table, key: str, window: int) -> tuple[np.ndarray, np.ndarray]:
-    placed = query(_SORTED_SQL.format(key=key), ours=ours, theirs=theirs)
+def _edit_keys(accounts: pa.Table) -> pa.Table:
+    """The deletion neighbourhood of each name core: a 64-bit hash of the core itself and of each string
+    it gives with one byte left out (`key`), beside the record's `row`.
+
+    Two cores one edit apart share a key: an inserted or dropped letter (the longer one less it is the
+    shorter one), a changed letter (both less it), a swapped pair (each less one of the two). The hashes
+    are polynomial, so every one-byte-shorter string's hash comes from prefix hashes in a few whole-array
+    steps; a collision only adds a candidate, which scoring then turns away.
+    """
+    data, begins, lengths = _core_bytes(accounts)
+    rows = accounts.column("row").to_numpy()
+    codes = pc.fill_null(accounts.column("name_core").combine_chunks(), "").dictionary_encode().indices
+    repeats = np.take(np.bincount(codes.to_numpy()), codes.to_numpy())
+    usable = (lengths > 0) & (repeats <= _MAX_RECORDS_PER_NAME)
+    powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(_KEY_BYTES, _HASH_BASE, np.uint64))))
+    keys, owners = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        for start in range(0, len(rows), _SLICE_ROWS):
+            part = slice(start, start + _SLICE_ROWS)
+            begin, length, usable_here, row = begins[part], lengths[part], usable[part], rows[part]
+            prefix = np.zeros((_KEY_BYTES + 1, len(row)), np.uint64)  # prefix[j]: hash of the first j bytes
+            for j in range(_KEY_BYTES):
+                byte = np.take(data, np.where(j < length, begin + j, len(data) - 1))
+                prefix[j + 1] = prefix[j] * _HASH_BASE + byte
+            whole = prefix[length, np.arange(len(row))]
+            # Leaving out byte i: hash(first i) * B^(L-1-i) + hash(last L-1-i) = (prefix[i] - prefix[i+1])
+            # * B^(L-1-i) + whole, as prefix[i+1] = prefix[i] * B + byte i. Salted by length, so that one
+            # length's hashes stay apart from another's.
+            shorter = np.empty((_KEY_BYTES, len(row)), np.uint64)
+            salt = (length - 1).astype(np.uint64) * _LENGTH_SALT
+            for i in range(_KEY_BYTES):
+                power = np.take(powers, np.maximum(length - 1 - i, 0))
+                shorter[i] = ((prefix[i] - prefix[i + 1]) * power + whole) ^ salt
+            edited = (np.arange(_KEY_BYTES)[:, None] < length) & (usable_here & (length >= _MIN_EDIT_BYTES))
+            keys += [
+                whole[usable_here] ^ length[usable_here].astype(np.uint64) * _LENGTH_SALT,
+                shorter[edited],
+            ]
+            owners += [row[usable_here], np.broadcast_to(row, shorter.shape)[edited]]
+    return pa.table({"key": np.concatenate(keys), "row": np.concatenate(owners)})
+
+
+def _one_edit_pairs(ours: pa.Table, theirs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    pairs = query(_ONE_EDIT_SQL, ours=_edit_keys(ours), theirs=_edit_keys(theirs))
+    return pairs.column("our_row").to_numpy(), pairs.column("their_row").to_numpy()
+
+
+def _neighbours(ours: pa.Table, theirs: pa.Table, window: int) -> tuple[np.ndarray, np.ndarray]:
+    placed = query(_SORTED_SQL, ours=ours, theirs=theirs)
     side = placed.column("side").to_numpy()
     row = placed.column("row").to_numpy()
     their_rows = row[side == 1]  # partner records in sort order
@@ -70,25 +112,19 @@ def _neighbours(ours: pa.Table, theirs: pa.Table, key: str, window: int) -> tupl
     at = position[:, None] + offsets[None, :]
     inside = (at >= 0) & (at < len(their_rows))
     our_rows = np.broadcast_to(row[side == 0][:, None], at.shape)
-    return our_rows[inside], their_rows[at[inside]]
+    return our_rows[inside], np.take(their_rows, at[inside])
 
 
 def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Table:
-    """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables.
-
-    Sorted neighbourhood is the blocking: both sides are sorted together by a name key, and each of
-    our records is paired with the `window` partner records just before and just after it. Three
-    orders are used (`SORT_KEYS`): the key with the country appended, the key reversed, and its letters
-    sorted, so that a typo near the start, or a swap in the middle, still lands next to its twin in one
-    of them. Exact name + country twins sort together, ours just before theirs, so they are always first
-    neighbours: no separate join is needed to find them. A record gets at most `2 * window *
-    len(SORT_KEYS)` candidates, however large the input.
+    """Distinct (`our_row`, `their_row`) pairs worth comparing by name, from keyed accounts tables: one-edit
+    twins (equal name cores included), and each of our records' `window` partner neighbours before and
+    after it in name order. Exact name + country twins sort together, ours just before theirs, so they
+    are first neighbours even when too common for the one-edit join.
     """
-    ours, theirs = (side.append_column("anagram", _anagram_keys(side)) for side in (ours, theirs))
-    found = [_neighbours(ours, theirs, key, window) for key in SORT_KEYS]
+    found = [_one_edit_pairs(ours, theirs), _neighbours(ours, theirs, window)]
     our_rows = np.concatenate([pair[0] for pair in found]).astype(np.int64, copy=False)
     their_rows = np.concatenate([pair[1] for pair in found]).astype(np.int64, copy=False)
-    # One int64 per pair, so the two orders' duplicates go in one sort.
+    # One int64 per pair, so the duplicates of both blockings go in one sort.
     width = np.int64(their_rows.max() + 1 if len(their_rows) else 1)
     # A plain sort, not np.unique: numpy 2's hash-based unique is many times slower on millions.
     pairs = np.sort(our_rows * width + their_rows)

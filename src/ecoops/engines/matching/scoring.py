@@ -10,8 +10,7 @@ import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from ecoops.engines.matching.domains import domain_label
-from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.relations import project, query
 
 # The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain and country
 # evidence, by the fixed amounts below; it is clipped to 0-1. The amounts are set so that one typo in a
@@ -34,26 +33,26 @@ DOMAIN_ADJUSTMENT: dict[str, float] = {
 COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
 
 _FEATURES_SQL = """
-SELECT p.our_row, p.their_row,
-       o.name_key AS our_name_key, t.name_key AS their_name_key,
-       o.domain_raw AS our_domain, t.domain_raw AS their_domain,
-       o.country AS our_country, t.country AS their_country,
-       CASE WHEN o.domain IS NULL OR t.domain IS NULL THEN 'missing'
-            WHEN o.domain = t.domain THEN CASE WHEN o.domain_raw = t.domain_raw THEN 'same' ELSE 'alias' END
-            WHEN o.domain_label = t.domain_label THEN 'same_label'
-            WHEN least(length(o.domain_label), length(t.domain_label)) >= 4
-                 AND (contains(o.domain_label, t.domain_label) OR contains(t.domain_label, o.domain_label))
-                 AND (abs(length(o.domain_label) - length(t.domain_label)) >= 3
-                      OR contains(o.domain_label || t.domain_label, '-'))
+SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
+       o_name_key AS our_name_key, t_name_key AS their_name_key,
+       o_domain_raw AS our_domain, t_domain_raw AS their_domain,
+       o_country AS our_country, t_country AS their_country,
+       CASE WHEN o_domain IS NULL OR t_domain IS NULL THEN 'missing'
+            WHEN o_domain = t_domain THEN CASE WHEN o_domain_raw = t_domain_raw THEN 'same' ELSE 'alias' END
+            WHEN o_domain_label = t_domain_label THEN 'same_label'
+            WHEN least(length(o_domain_label), length(t_domain_label)) >= 4
+                 AND (contains(o_domain_label, t_domain_label) OR contains(t_domain_label, o_domain_label))
+                 AND (abs(length(o_domain_label) - length(t_domain_label)) >= 3
+                      OR contains(o_domain_label || t_domain_label, '-'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
-       CASE WHEN o.country IS NULL OR t.country IS NULL THEN 'missing'
-            WHEN o.country = t.country THEN 'same' ELSE 'different' END AS country_agreement,
-       p.name_similarity
-FROM pairs AS p
-JOIN ours AS o ON o.row = p.our_row
-JOIN theirs AS t ON t.row = p.their_row
+       CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
+            WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
+       name_similarity{passed}
+FROM pairs
 """
+# What `pair_features` takes from each side's keyed accounts for each pair.
+_SIDE_COLUMNS = ("id", "name_key", "domain_raw", "domain", "domain_label", "country")
 
 
 # A word in at least this share of all names (and at least `_COMMON_WORD_MIN` of them) is common: "systems",
@@ -132,23 +131,19 @@ class NameComparer:
         provably stays below `floor` (one for all pairs, or one per pair), so hopeless candidates are
         compared once, not three times.
         """
-        our_length, their_length = self._lengths[0][our_rows], self._lengths[1][their_rows]
+        our_length, their_length = np.take(self._lengths[0], our_rows), np.take(self._lengths[1], their_rows)
         missing = (our_length == 0) | (their_length == 0)
         similarity = np.where(missing, np.nan, 0.0)
-        present = np.flatnonzero(~missing)
-        if len(present) == 0:
-            return similarity
-        ours, theirs = our_rows[present], their_rows[present]
-        floors = np.broadcast_to(np.asarray(floor, dtype=np.float64), our_rows.shape)[present]
         # OSA's distance is at least half Indel's (a replacement or swap is two Indel edits), so its
         # similarity is at most (1 + Indel's) / 2, and the mean of the three at most (1 + Indel's) / 2:
         # a pair whose Indel similarity is under 2 * floor - 1 cannot reach the floor.
-        indel_floors = np.maximum(0.0, 2 * floors - 1)
+        indel_floors = np.maximum(0.0, 2 * np.asarray(floor, dtype=np.float64) - 1)
         # ... and Indel's similarity is at most 2 * shorter / (sum of the lengths).
-        our_length, their_length = our_length[present], their_length[present]
-        best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
-        reachable = np.flatnonzero(best_indel >= indel_floors)
-        ours, theirs, indel_floors = ours[reachable], theirs[reachable], indel_floors[reachable]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
+        reachable = np.flatnonzero(~missing & (best_indel >= indel_floors))
+        ours, theirs = np.take(our_rows, reachable), np.take(their_rows, reachable)
+        indel_floors = np.take(np.broadcast_to(indel_floors, our_rows.shape), reachable)
         cutoff = float(indel_floors.min()) if len(indel_floors) else 0.0
         indel = self._compare(Indel.normalized_similarity, self._names, ours, theirs, cutoff)
         close = np.flatnonzero(indel >= indel_floors)
@@ -160,7 +155,7 @@ class NameComparer:
         distinctive[differ] = self._compare(
             Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]
         )
-        similarity[present[reachable[close]]] = (indel + osa + distinctive) / 3
+        similarity[reachable[close]] = (indel + osa + distinctive) / 3
         return similarity
 
     @staticmethod
@@ -174,72 +169,97 @@ class NameComparer:
         if len(ours) == 0:
             return np.zeros(0, dtype=np.float64)
         scores = process.cpdist(
-            keys[0][ours], keys[1][theirs], scorer=scorer, score_cutoff=cutoff, workers=-1, dtype=np.float32
+            np.take(keys[0], ours),
+            np.take(keys[1], theirs),
+            scorer=scorer,
+            score_cutoff=cutoff,
+            workers=-1,
+            dtype=np.float32,
         )
         return np.asarray(scores, dtype=np.float64)
 
 
 def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity: np.ndarray) -> pa.Table:
-    """Keys and agreements for each (`our_row`, `their_row`) pair of keyed accounts, beside its
-    `name_similarity` (from `NameComparer.similarity`, aligned with `pairs`; NaN becomes null).
-    The rows come back in no particular order.
+    """Ids, keys and agreements for each (`our_row`, `their_row`) pair of keyed accounts, beside its
+    `name_similarity` (from `NameComparer.similarity`, aligned with `pairs`; NaN becomes null), and
+    `our_population` / `their_population` where the accounts have populations. Any other column of
+    `pairs` is passed through.
     """
-    with_similarity = pairs.select(["our_row", "their_row"]).append_column(
-        "name_similarity", pa.array(similarity, pa.float64(), from_pandas=True)
-    )
-    return query(_FEATURES_SQL, pairs=with_similarity, ours=ours, theirs=theirs)
+    # `row` is each record's position (keyed_accounts), so a take replaces a join.
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {c: pairs.column(c) for c in pairs.column_names}
+    passed = "".join(f", {c}" for c in pairs.column_names if c not in ("our_row", "their_row"))
+    for prefix, side, rows in (
+        ("o", ours, pairs.column("our_row")),
+        ("t", theirs, pairs.column("their_row")),
+    ):
+        for column in _SIDE_COLUMNS + (("population",) if "population" in side.column_names else ()):
+            columns[f"{prefix}_{column}"] = side.column(column).take(rows)
+        if "population" in side.column_names:
+            passed += f", {prefix}_population AS {'our' if prefix == 'o' else 'their'}_population"
+    columns["name_similarity"] = pa.array(similarity, pa.float64(), from_pandas=True)
+    return query(_FEATURES_SQL.format(passed=passed), pairs=pa.table(columns))
 
 
-def _shared_codes(ours: pa.ChunkedArray, theirs: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Integer codes of both sides' values (ours first, then theirs) from one dictionary, -1 for null:
-    equal values, equal codes. Also the dictionary, so codes of values derived from it can follow."""
-    both = pa.chunked_array([*ours.chunks, *theirs.chunks], ours.type).combine_chunks().dictionary_encode()
-    return pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32), both.dictionary
+# 64-bit hashes stand in for the values: equal values, equal hashes, so the bound is never too low; a
+# collision could only raise it, and `pair_features` settles every pair that comes close.
+_EVIDENCE_CODES_SQL = """
+SELECT CASE WHEN domain IS NULL THEN 0 ELSE hash(domain) END AS domain,
+       CASE WHEN domain_label IS NULL THEN 0 ELSE hash(domain_label) END AS domain_label,
+       CASE WHEN country IS NULL THEN 0 ELSE hash(country) END AS country
+FROM accounts
+"""
 
 
 class EvidenceBound:
     """The most the domain and country evidence can add to each candidate's name similarity, worked out
-    on integer codes so that it is cheap for millions of candidates. Exact except where two different
-    domains' labels might contain one another: that is counted as no evidence (0) here, the best it can
-    be, and settled by `pair_features` for the few pairs whose names come close enough.
+    on hashed codes (0 for none) so that it is cheap for millions of candidates. Exact except where two
+    different domains' labels might contain one another: that is counted as no evidence (0) here, the
+    best it can be, and settled by `pair_features` for the few pairs whose names come close enough.
     """
 
     def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
-        self._split = ours.num_rows  # codes of our rows first, then theirs
-        domain, domains = _shared_codes(ours.column("domain"), theirs.column("domain"))
-        # A label is a function of its domain: code the dictionary's labels, not every row's.
-        label_of = pc.fill_null(domain_label(domains).dictionary_encode().indices, -1).to_numpy(
-            zero_copy_only=False
-        )
-        label = np.where(domain >= 0, np.append(label_of, -1).astype(np.int32)[domain], -1)
-        country, _ = _shared_codes(ours.column("country"), theirs.column("country"))
-        self._codes = {"domain": domain, "domain_label": label, "country": country}
+        self._codes = [
+            {
+                column: codes.column(column).to_numpy()
+                for codes in [
+                    project(
+                        _EVIDENCE_CODES_SQL, "accounts", side.select(["domain", "domain_label", "country"])
+                    )
+                ]
+                for column in codes.column_names
+            }
+            for side in (ours, theirs)
+        ]
 
     def _pairs(
         self, column: str, our_rows: np.ndarray, their_rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        codes = self._codes[column]
-        return codes[our_rows], codes[self._split + their_rows]
+        return np.take(self._codes[0][column], our_rows), np.take(self._codes[1][column], their_rows)
 
     def most(self, our_rows: np.ndarray, their_rows: np.ndarray) -> np.ndarray:
         """Per pair, the adjustment `match_score` will add at most (see `evidence_adjustment`)."""
         our_domain, their_domain = self._pairs("domain", our_rows, their_rows)
         our_label, their_label = self._pairs("domain_label", our_rows, their_rows)
-        both = (our_domain >= 0) & (their_domain >= 0)
-        domain = np.select(
-            [~both, our_domain == their_domain, our_label == their_label],
-            [
-                DOMAIN_ADJUSTMENT["missing"],
+        domain = np.where(
+            (our_domain == 0) | (their_domain == 0),
+            DOMAIN_ADJUSTMENT["missing"],
+            np.where(
+                our_domain == their_domain,
                 max(DOMAIN_ADJUSTMENT["same"], DOMAIN_ADJUSTMENT["alias"]),
-                DOMAIN_ADJUSTMENT["same_label"],
-            ],
-            default=max(DOMAIN_ADJUSTMENT["label_contains"], DOMAIN_ADJUSTMENT["different"]),
+                np.where(
+                    our_label == their_label,
+                    DOMAIN_ADJUSTMENT["same_label"],
+                    max(DOMAIN_ADJUSTMENT["label_contains"], DOMAIN_ADJUSTMENT["different"]),
+                ),
+            ),
         )
         our_country, their_country = self._pairs("country", our_rows, their_rows)
-        country = np.select(
-            [(our_country < 0) | (their_country < 0), our_country == their_country],
-            [COUNTRY_ADJUSTMENT["missing"], COUNTRY_ADJUSTMENT["same"]],
-            default=COUNTRY_ADJUSTMENT["different"],
+        country = np.where(
+            (our_country == 0) | (their_country == 0),
+            COUNTRY_ADJUSTMENT["missing"],
+            np.where(
+                our_country == their_country, COUNTRY_ADJUSTMENT["same"], COUNTRY_ADJUSTMENT["different"]
+            ),
         )
         total: np.ndarray = domain + country
         return total
