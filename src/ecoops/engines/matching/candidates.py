@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.relations import on_both_sides, query
 
 # Two kinds of blocking, whose pairs are pooled:
 # - One-edit twins (`_one_edit_pairs`): name cores equal, or one inserted, dropped, changed or swapped
@@ -30,7 +30,7 @@ ORDER BY name_core, country NULLS FIRST, side, id, row
 """
 
 # Name cores are read as their first this many bytes: enough to tell companies apart.
-_KEY_BYTES = 24
+_KEY_BYTES = 16
 _SLICE_ROWS = 1 << 16  # rows per numpy pass, so the matrices stay small enough to be reused
 # A name shorter than this gets no one-letter-shorter keys: "ibm" less a letter is every two-letter name.
 _MIN_EDIT_BYTES = 5
@@ -97,7 +97,8 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
 
 
 def _one_edit_pairs(ours: pa.Table, theirs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    pairs = query(_ONE_EDIT_SQL, ours=_edit_keys(ours), theirs=_edit_keys(theirs))
+    our_keys, their_keys = on_both_sides(_edit_keys, ours, theirs)
+    pairs = query(_ONE_EDIT_SQL, ours=our_keys, theirs=their_keys)
     return pairs.column("our_row").to_numpy(), pairs.column("their_row").to_numpy()
 
 

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from ecoops.engines.matching.accounts import keyed_accounts, unkeyed
 from ecoops.engines.matching.candidates import name_candidates
 from ecoops.engines.matching.domains import registrable_domains
-from ecoops.engines.matching.relations import query
+from ecoops.engines.matching.relations import on_both_sides, query
 from ecoops.engines.matching.scoring import (
     EvidenceBound,
     NameComparer,
@@ -252,8 +252,11 @@ def match_accounts(
     settings = settings or MatchSettings()
     stages = _Stages()
     with stages.stage("normalise"):
-        our_keys = keyed_accounts(ours, side="ours", domain_aliases=overrides.domain_aliases)
-        their_keys = keyed_accounts(theirs, side="theirs", domain_aliases=overrides.domain_aliases)
+        our_keys, their_keys = on_both_sides(
+            lambda side: keyed_accounts(side[0], side=side[1], domain_aliases=overrides.domain_aliases),
+            (ours, "ours"),
+            (theirs, "theirs"),
+        )
         confirmed = _override_rows(overrides.confirmed, our_keys, their_keys)
         rejected = _override_rows(overrides.rejected, our_keys, their_keys)
         links = _parent_links(overrides.parent_links)

@@ -40,7 +40,7 @@ def _names_sql() -> str:
     return f"""
 WITH folded AS (
   SELECT CASE WHEN strlen(name) = length(name)
-              THEN replace(replace(replace(lower(name), '''', ''), '.', ''), '`', '')
+              THEN translate(lower(name), '''.`', '')
               ELSE regexp_replace(
                      replace(replace(replace(replace(translate(strip_accents(lower(nfc_normalize(
                        regexp_replace(name, '{_alternation(CJK_LEGAL_FORMS)}', ' ', 'g')))),

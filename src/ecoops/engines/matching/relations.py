@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +16,8 @@ import pyarrow as pa
 # projections on one thread, and normalising a million names is most of a run's time.
 
 _local = threading.local()
+T = TypeVar("T")
+R = TypeVar("R")
 # DuckDB scans an Arrow table one record batch per thread: a single huge batch runs on one core.
 _BATCH_ROWS = 1 << 17
 # Below this many rows, splitting costs more than it saves.
@@ -32,6 +36,19 @@ def _connection() -> duckdb.DuckDBPyConnection:
 @cache
 def _workers() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="ecoops-matching")
+
+
+@cache
+def _side_worker() -> ThreadPoolExecutor:
+    # Apart from `_workers`: a side's work submits its slices there, and must not wait behind itself.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoops-matching-side")
+
+
+def on_both_sides(work: Callable[[T], R], ours: T, theirs: T) -> tuple[R, R]:
+    """`work(ours)` and `work(theirs)` at once: the Arrow and numpy steps between the parallel queries run
+    on one core each, so doing both sides together keeps both cores busy."""
+    their_result = _side_worker().submit(work, theirs)
+    return work(ours), their_result.result()
 
 
 def query(sql: str, **tables: pa.Table) -> pa.Table:
