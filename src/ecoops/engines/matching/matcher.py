@@ -22,8 +22,9 @@ from ecoops.engines.matching.scoring import (
     pair_features,
 )
 
-# Stages, in order: (1) same registrable domain; (2) name candidates by sorted neighbourhood, scored and
-# kept above a precision-first threshold, each record keeping at most its one unambiguous best;
+# Stages, in order: (1) same registrable domain; (2) name candidates (one-edit twins and sorted
+# neighbours), scored and kept above a precision-first threshold, each record keeping at most its one
+# unambiguous best;
 # (3) declared parent/subsidiary links; (4) a person's confirmations and rejections, which win over
 # everything the stages found.
 
