@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -68,7 +69,7 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
     domain = pc.coalesce(pc.take(canonical, pc.index_in(domain_raw, value_set=alias)), domain_raw)
     country = country_codes(table.column(COUNTRY_COLUMN)) if COUNTRY_COLUMN in table.column_names else nulls
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        "row": pa.array(range(n), pa.int64()),
+        "row": pa.array(np.arange(n, dtype=np.int64)),
         "id": pc.cast(table.column(ID_COLUMN), pa.string()),
         "name_key": name_key,
         "name_core": name_core,

@@ -216,5 +216,5 @@ def registrable_domain(value: str | None) -> str | None:
 
 def domain_label(domains: pa.Array) -> pa.Array:
     """The label before the public suffix (`acme` for `acme.co.uk`): variant domains of one brand share it."""
-    labels: pa.Array = pc.list_element(pc.split_pattern(domains, "."), 0)
+    labels: pa.Array = pc.list_element(pc.split_pattern(domains, ".", max_splits=1), 0)
     return labels

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from ecoops.engines.matching.accounts import keyed_accounts, unkeyed
 from ecoops.engines.matching.candidates import name_candidates
 from ecoops.engines.matching.domains import registrable_domains
-from ecoops.engines.matching.relations import on_both_sides, query
+from ecoops.engines.matching.relations import in_background, on_both_sides, query
 from ecoops.engines.matching.scoring import (
     EvidenceBound,
     NameComparer,
@@ -198,14 +198,18 @@ def _rows(pairs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _name_pairs(
-    candidates: pa.Table, ours: pa.Table, theirs: pa.Table, names: NameComparer, settings: MatchSettings
+    candidates: pa.Table,
+    ours: pa.Table,
+    theirs: pa.Table,
+    names: NameComparer,
+    bound: EvidenceBound,
+    settings: MatchSettings,
 ) -> pa.Table:
     """Scored, thresholded and resolved name candidates, labelled `name_country` or `fuzzy_name`."""
     # The evidence first: the most it can add says how alike each pair's names must be to pass, so the
     # names of pairs that cannot pass are compared as little as possible, and only the pairs that come
     # close get their full features. In slices, so that the many per-pair arrays stay small enough for
     # the allocator to reuse rather than ask the kernel for fresh pages each time.
-    bound = EvidenceBound(ours, theirs)
     all_ours, all_theirs = _rows(candidates)
     kept = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))]
     for start in range(0, len(all_ours), _SCORING_SLICE):
@@ -267,6 +271,9 @@ def match_accounts(
         domain_pairs = _without(same_domain, rejected)
         hierarchy = query(_HIERARCHY_SQL, links=links, ours=our_keys, theirs=their_keys)
     with stages.stage("candidates"):
+        # The name comparer and the evidence need only the keyed tables: built beside the candidates.
+        comparer = in_background(NameComparer, our_keys, their_keys)
+        bound = in_background(EvidenceBound, our_keys, their_keys)
         # Records settled by a domain or by a person are not offered to name matching.
         our_pool, their_pool = (
             _rows_outside(keys, domain_pairs.column(row), confirmed.column(row))
@@ -275,8 +282,8 @@ def match_accounts(
         candidates = name_candidates(our_pool, their_pool, window=settings.window)
         candidates = _without(_without(candidates, rejected), hierarchy.select(["our_row", "their_row"]))
     with stages.stage("score"):
-        names = NameComparer(our_keys, their_keys)
-        name_pairs = _name_pairs(candidates, our_keys, their_keys, names, settings)
+        names = comparer.result()
+        name_pairs = _name_pairs(candidates, our_keys, their_keys, names, bound.result(), settings)
     with stages.stage("explain"):
         hierarchy_pairs = _labelled(_without(hierarchy, rejected), "hierarchy")
         engine_pairs = pa.concat_tables([_labelled(domain_pairs, "domain"), name_pairs, hierarchy_pairs])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -39,15 +39,20 @@ def _workers() -> ThreadPoolExecutor:
 
 
 @cache
-def _side_worker() -> ThreadPoolExecutor:
-    # Apart from `_workers`: a side's work submits its slices there, and must not wait behind itself.
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoops-matching-side")
+def _background() -> ThreadPoolExecutor:
+    # Apart from `_workers`: work here submits its slices there, and must not wait behind itself.
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecoops-matching-background")
+
+
+def in_background(work: Callable[..., R], *args: Any) -> Future[R]:
+    """Start `work(*args)` beside the caller: the Arrow and numpy steps between parallel queries run on one
+    core, so independent work done at the same time keeps the other busy."""
+    return _background().submit(work, *args)
 
 
 def on_both_sides(work: Callable[[T], R], ours: T, theirs: T) -> tuple[R, R]:
-    """`work(ours)` and `work(theirs)` at once: the Arrow and numpy steps between the parallel queries run
-    on one core each, so doing both sides together keeps both cores busy."""
-    their_result = _side_worker().submit(work, theirs)
+    """`work(ours)` and `work(theirs)` at once (see `in_background`)."""
+    their_result = in_background(work, theirs)
     return work(ours), their_result.result()
 
 
