@@ -69,7 +69,9 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
     repeats = np.take(np.bincount(codes.to_numpy()), codes.to_numpy())
     usable = (lengths > 0) & (repeats <= _MAX_RECORDS_PER_NAME)
     powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(_KEY_BYTES, _HASH_BASE, np.uint64))))
-    keys, owners = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
+    # Filled in place, slice by slice: lists of parts to concatenate would hold every key twice.
+    total = int(usable.sum()) + int(lengths[usable & (lengths >= _MIN_EDIT_BYTES)].sum())
+    keys, owners, filled = np.empty(total, np.uint64), np.empty(total, np.int64), 0
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
         for start in range(0, len(rows), _SLICE_ROWS):
             part = slice(start, start + _SLICE_ROWS)
@@ -88,12 +90,13 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
                 power = np.take(powers, np.maximum(length - 1 - i, 0))
                 shorter[i] = ((prefix[i] - prefix[i + 1]) * power + whole) ^ salt
             edited = (np.arange(_KEY_BYTES)[:, None] < length) & (usable_here & (length >= _MIN_EDIT_BYTES))
-            keys += [
-                whole[usable_here] ^ length[usable_here].astype(np.uint64) * _LENGTH_SALT,
-                shorter[edited],
-            ]
-            owners += [row[usable_here], np.broadcast_to(row, shorter.shape)[edited]]
-    return pa.table({"key": np.concatenate(keys), "row": np.concatenate(owners)})
+            for key, owner in (
+                (whole[usable_here] ^ length[usable_here].astype(np.uint64) * _LENGTH_SALT, row[usable_here]),
+                (shorter[edited], np.broadcast_to(row, shorter.shape)[edited]),
+            ):
+                keys[filled : filled + len(key)], owners[filled : filled + len(key)] = key, owner
+                filled += len(key)
+    return pa.table({"key": keys, "row": owners})
 
 
 def _one_edit_pairs(ours: pa.Table, theirs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
