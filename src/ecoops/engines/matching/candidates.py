@@ -43,10 +43,9 @@ _LENGTH_SALT = np.uint64(0xD6E8FEB86659FD93)
 _ONE_EDIT_SQL = "SELECT o.row AS our_row, t.row AS their_row FROM ours AS o JOIN theirs AS t USING (key)"
 
 
-def _core_bytes(accounts: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each name core's UTF-8 bytes as numpy: the data (one 0 byte appended), each row's start, and its
-    length cut to `_KEY_BYTES`."""
-    cores = pc.fill_null(accounts.column("name_core").combine_chunks(), "")
+def _core_bytes(cores: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Name cores' UTF-8 bytes as numpy: the data (one 0 byte appended), each row's start, and its length
+    cut to `_KEY_BYTES`."""
     n = len(cores)
     offsets = np.frombuffer(cores.buffers()[1], dtype=np.int32)[cores.offset : cores.offset + n + 1]
     data = np.frombuffer(cores.buffers()[2], dtype=np.uint8) if cores.buffers()[2] else np.zeros(0, np.uint8)
@@ -63,9 +62,10 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
     are polynomial, so every one-byte-shorter string's hash comes from prefix hashes in a few whole-array
     steps; a collision only adds a candidate, which scoring then turns away.
     """
-    data, begins, lengths = _core_bytes(accounts)
+    cores = pc.fill_null(accounts.column("name_core").combine_chunks(), "")
+    data, begins, lengths = _core_bytes(cores)
     rows = accounts.column("row").to_numpy()
-    codes = pc.fill_null(accounts.column("name_core").combine_chunks(), "").dictionary_encode().indices
+    codes = cores.dictionary_encode().indices
     repeats = np.take(np.bincount(codes.to_numpy()), codes.to_numpy())
     usable = (lengths > 0) & (repeats <= _MAX_RECORDS_PER_NAME)
     powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(_KEY_BYTES, _HASH_BASE, np.uint64))))

@@ -40,7 +40,7 @@ class MatchSettings:
     # finds both), and the pairs scoring 0.85-0.86 are mostly such; 0.86 keeps precision at 0.99 on the
     # benchmark at 1M (docs/mapping.md has the figures).
     threshold: float = 0.86
-    window: int = 3  # partner neighbours taken before and after each record, per sort order
+    window: int = 3  # partner neighbours taken before and after each record in name order
     max_records_per_key: int = 25  # a domain on more records than this on one side is no key
 
 
