@@ -14,6 +14,7 @@ from ecoops.automation.nurture import models as nurture_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
+from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
 from ecoops.partners import models as partners_models
 from ecoops.psi import models as psi_models
@@ -30,6 +31,7 @@ __all__ = [
     "digest_models",
     "endpoint_models",
     "events_models",
+    "jobs_models",
     "mapping_models",
     "metadata",
     "nurture_models",

@@ -8,16 +8,18 @@ import csv
 import io
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ecoops.actors import SYSTEM, Role
 from ecoops.mapping import runs, uploads
 from tests.factories import bearer, csrf_from, make_partner, make_user, sign_in
+from tests.jobs.helpers import work_jobs
 from tests.mapping.test_mapping_runs import HEADER, PARTNER_ROWS, our_accounts, write
 
 
-def test_upload_matrix_why_reject_and_export(client: TestClient, session: Session) -> None:
+def test_upload_matrix_why_reject_and_export(client: TestClient, session: Session, app: FastAPI) -> None:
     our_accounts(session)
     partner = make_partner(session, name="Northwind")
     manager = make_user(session, Role.PARTNER_MANAGER)
@@ -34,8 +36,11 @@ def test_upload_matrix_why_reject_and_export(client: TestClient, session: Sessio
     assert uploaded.status_code == 303
 
     page = client.get(f"/mapping/partners/{partner.id}")
-    assert "7 accounts stored; mapping started" in page.text and "lines 7" in page.text
-    assert "Mapping the current list" not in page.text  # the run after the upload has finished
+    assert "7 accounts stored; mapping queued" in page.text and "lines 7" in page.text
+    assert 'hx-trigger="every 1s"' in page.text and "Not mapped yet" in page.text  # the run, followed
+    assert work_jobs(app.state.sessions, app.state.settings) == ["done"]
+    page = client.get(f"/mapping/partners/{partner.id}")
+    assert "every 1s" not in page.text  # the run after the upload has finished
     assert 'overlaps?ours=customers&amp;theirs=Customers">2</a>' in page.text
 
     cell = client.get(

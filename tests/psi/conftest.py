@@ -211,6 +211,8 @@ def _start(
         psi_allow_http_loopback=True,
         psi_max_items=MAX_ITEMS,
         psi_timeout_seconds=60,
+        worker="inprocess",  # runs the exchanges queued by the pages and the schedule
+        worker_poll_seconds=0.2,
     )
     engine = make_engine(settings.effective_database_url)
     migrate(engine)

@@ -1,9 +1,11 @@
-"""The delivery worker: each tick runs the tick jobs, then claims due deliveries and sends them.
+"""The worker: each tick runs the tick jobs, then claims due deliveries and sends them; beside the
+ticks, a thread of its own runs queued jobs (ecoops.jobs) one at a time, so a long mapping run or
+import does not hold back deliveries.
 
 Run it as `ecoops worker` (several processes share the work on PostgreSQL) or in the web process
 (automation/worker_thread.py). It stops between batches when asked (SIGTERM, SIGINT, or `stop()`),
-so nothing claimed is abandoned unless the process is killed outright; a killed worker's claims are
-retried when their lease runs out.
+so nothing claimed is abandoned unless the process is killed outright; a killed worker's claims
+(deliveries and jobs) are retried when their lease runs out.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from ecoops.automation.claims import Claim, claim
 from ecoops.automation.sending import SENDERS, Sender, deliver
 from ecoops.config import Settings
 from ecoops.db import transaction
+from ecoops.jobs import queue
 
 log = logging.getLogger("ecoops.worker")
+JOB_STOP_WAIT_SECONDS = 10.0
 
 
 class Worker:
@@ -90,17 +94,42 @@ class Worker:
                 break
         return outcomes
 
+    def work_jobs(self) -> int:
+        """Run queued jobs until none is due (or asked to stop); how many ran."""
+        ran = 0
+        while not self.stopping.is_set() and queue.work_once(self.factory, self.settings, clock=self.now):
+            ran += 1
+        return ran
+
+    def _job_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                ran = self.work_jobs()
+            except Exception:  # the database went away for a moment: log, wait, go on
+                log.exception("job queue failed")
+                ran = 0
+            if not ran:
+                self.stopping.wait(self.settings.worker_poll_seconds)
+
     def run(self, *, once: bool = False) -> Counter[str]:
         total = Counter[str]()
+        jobs = None if once else threading.Thread(target=self._job_loop, name="ecoops-jobs", daemon=True)
+        if jobs is not None:
+            jobs.start()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="ecoops-send") as pool:
             while not self.stopping.is_set():
                 try:
                     total += self.tick(pool)
+                    if once:
+                        self.work_jobs()
                 except Exception:  # the database went away for a moment: log, wait, go on
                     log.exception("worker tick failed")
                 if once:
                     break
                 self.stopping.wait(self.settings.worker_poll_seconds)
+        if jobs is not None:
+            # A job in hand ends here if it ends soon; else its lease runs out and another worker retries it.
+            jobs.join(timeout=JOB_STOP_WAIT_SECONDS)
         return total
 
     def stop(self) -> None:

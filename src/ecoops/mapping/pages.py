@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads as stored_files
-from ecoops.db import transaction
+from ecoops.jobs.models import Job, JobState
+from ecoops.jobs.names import MAPPING, mapping_subject
+from ecoops.jobs.queue import active_job, enqueue, latest_job
 from ecoops.mapping import company_links, cross_partner, overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
 from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
@@ -31,7 +32,6 @@ from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
-logger = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_MAPPING)
 manager = page_permission(Permission.MANAGE_MAPPING)
@@ -52,21 +52,25 @@ def mapping_home(
     return render(request, "mapping/index.html", rows=rows)
 
 
+def _pending(session: Session, partner_id: int) -> bool:
+    """A list newer than the last run has not been mapped yet (its run is queued, running or failed)."""
+    current, last_run = uploads.current_upload(session, partner_id), _last_run(session, partner_id)
+    return current is not None and (last_run is None or last_run.upload_id != current.id)
+
+
 @router.get("/mapping/partners/{partner_id}")
 def partner_mapping(
     request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     partner = partner_or_404(session, partner_id)
-    current = uploads.current_upload(session, partner_id)
-    last_run = _last_run(session, partner_id)
     return render(
         request,
         "mapping/partner.html",
         partner=partner,
-        current=current,
-        last_run=last_run,
-        # A list newer than the last run has not been mapped yet (a run failed or is under way).
-        pending=current is not None and (last_run is None or last_run.upload_id != current.id),
+        current=uploads.current_upload(session, partner_id),
+        last_run=_last_run(session, partner_id),
+        pending=_pending(session, partner_id),
+        job=latest_job(session, actor, mapping_subject(partner_id)),
         matrix=overlap_matrix(session, actor, partner_id),
         history=uploads.uploads(session, actor, partner_id),
         decisions=overrides.overrides(session, actor, partner_id),
@@ -74,21 +78,22 @@ def partner_mapping(
     )
 
 
-def map_in_background(sessions: sessionmaker[Session], actor: Actor, partner_id: int) -> None:
-    """The mapping run that follows an upload, as a job of its own."""
-    try:
-        with transaction(sessions) as session:
-            runs.run_mapping(session, actor, partner_id)
-    except Exception:
-        # The page keeps showing the list as not mapped; `ecoops map` retries it.
-        logger.exception("mapping partner %s after an upload failed", partner_id)
+def queue_mapping(session: Session, actor: Actor, partner_id: int) -> Job:
+    """A mapping run for the worker, in the caller's transaction. A run still queued maps whatever list
+    is current when it starts, so it serves; a running one may have read an older list: queue another."""
+    subject = mapping_subject(partner_id)
+    queued = active_job(session, subject)
+    if queued is not None and queued.state == JobState.QUEUED:
+        return queued
+    return enqueue(
+        session, actor, MAPPING, subject=subject, arguments={"partner_id": partner_id}, partner_id=partner_id
+    )
 
 
 @router.post("/mapping/partners/{partner_id}/uploads")
 def upload_list(
     request: Request,
     partner_id: int,
-    background: BackgroundTasks,
     file: UploadFile = File(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -106,19 +111,36 @@ def upload_list(
     finally:
         stored_files.remove_upload(settings.uploads_dir, token)
     upload = outcome.upload
-    if not outcome.changed:
-        flash(request, f"{upload.filename} has the same content as the current list: nothing changed")
-    else:
-        # After the response, in a transaction of its own: the upload is committed by then, and a
-        # large list does not hold the request open. The page shows the list as not mapped until done.
-        background.add_task(map_in_background, request.app.state.sessions, actor, partner_id)
+    if outcome.changed:
+        # Queued in this transaction: the run exists exactly when the list does. The page follows it.
+        queue_mapping(session, actor, partner_id)
         skipped = len(upload.rows_without_id) + len(upload.rows_without_key)
         flash(
             request,
-            f"{upload.rows:,} accounts stored; mapping started"
+            f"{upload.rows:,} accounts stored; mapping queued"
             + (f"; {skipped:,} rows reported below" if skipped else ""),
             "success",
         )
+    elif _pending(session, partner_id):
+        # The same file again while its run has not finished: show that run, or queue one if none is.
+        queue_mapping(session, actor, partner_id)
+        flash(request, f"{upload.filename} is the current list, not mapped yet: its mapping run is queued")
+    else:
+        flash(request, f"{upload.filename} has the same content as the current list: nothing changed")
+    return RedirectResponse(f"/mapping/partners/{partner_id}", status_code=303)
+
+
+@router.post("/mapping/partners/{partner_id}/runs")
+def map_again(
+    request: Request, partner_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+) -> Response:
+    """Map the current list again (after alias or link changes, or our accounts' import)."""
+    partner_or_404(session, partner_id)
+    if uploads.current_upload(session, partner_id) is None:
+        flash(request, "no list to map: upload the partner's export first", "error")
+    else:
+        queue_mapping(session, actor, partner_id)
+        flash(request, "mapping run queued", "success")
     return RedirectResponse(f"/mapping/partners/{partner_id}", status_code=303)
 
 

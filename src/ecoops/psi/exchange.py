@@ -1,5 +1,5 @@
-"""The exchange between two ecoops servers: we run the four steps as initiator (a background job,
-by hand or on the connection's schedule), or answer them as responder through /psi/v1.
+"""The exchange between two ecoops servers: we run the four steps as initiator (a job the worker
+runs, queued by hand or on the connection's schedule), or answer them as responder through /psi/v1.
 
 One run is two exchanges, each with a fresh session id and fresh secrets: counts first (every
 population the partner may see, counts per population pair), then reveal (only populations whose
@@ -12,13 +12,13 @@ timeout) is refused at message 3 and the initiator's next run starts over.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,13 +30,15 @@ from ecoops.config import Settings
 from ecoops.db import transaction
 from ecoops.engines.psi import Party, PsiError, new_session_id
 from ecoops.engines.psi.party import Mode
+from ecoops.jobs.models import Job
+from ecoops.jobs.names import EXCHANGE, exchange_subject
+from ecoops.jobs.queue import active_job, enqueue
 from ecoops.psi import transport
 from ecoops.psi.connections import aware, revoked_by_peer
 from ecoops.psi.items import our_side
 from ecoops.psi.models import ConnectionState, ExchangeStatus, PsiConnection, PsiExchange
 from ecoops.psi.results import store_counts, store_reveal
 
-logger = logging.getLogger(__name__)
 MODES: dict[str, Mode] = {"count": "count", "reveal": "reveal"}  # run in this order
 START_PATH = "/psi/v1/exchange/start"
 FINISH_PATH = "/psi/v1/exchange/finish"
@@ -74,10 +76,18 @@ class Outcome:
 
 
 # -- initiator -------------------------------------------------------------------------------------
-def run_exchanges(sessions: sessionmaker[Session], settings: Settings, connection_id: int) -> list[Outcome]:
-    """Run the counts and then the reveal exchange over a connection, each in its own transactions."""
+def run_exchanges(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    on_step: Callable[[int, str], None] | None = None,
+) -> list[Outcome]:
+    """Run the counts and then the reveal exchange over a connection, each in its own transactions;
+    `on_step(steps done, mode)` hears before each, between transactions."""
     outcomes = []
-    for mode in MODES.values():
+    for done, mode in enumerate(MODES.values()):
+        if on_step is not None:
+            on_step(done, mode)
         outcome = _run_one(sessions, settings, connection_id, mode)
         outcomes.append(outcome)
         if outcome.status != ExchangeStatus.DONE:
@@ -216,19 +226,10 @@ def is_running(session: Session, connection_id: int) -> bool:
     return started is not None and aware(started) > utcnow() - STALE_RUN
 
 
-def run_in_background(sessions: sessionmaker[Session], settings: Settings, connection_id: int) -> None:
-    """`run_exchanges` as a job of its own: failures are stored on the exchange and logged."""
-    try:
-        run_exchanges(sessions, settings, connection_id)
-    except Exception:
-        logger.exception("private exchange over connection %s failed", connection_id)
-
-
 def start_due_exchanges(session: Session, settings: Settings, now: datetime) -> int:
-    """Worker tick job: start the runs of active connections whose time has come, each in a thread
-    of its own (a run talks to the partner's server for minutes at 1M accounts; the worker's
-    deliveries do not wait for it). Their next time is set first, so the next tick does not start
-    them again."""
+    """Worker tick job: queue a run (a job, jobs/kinds.py) for each active connection whose time has
+    come and that has none queued or running. Their next time is set first, so the next tick does not
+    queue them again."""
     due = session.scalars(
         select(PsiConnection)
         .where(
@@ -236,28 +237,30 @@ def start_due_exchanges(session: Session, settings: Settings, now: datetime) -> 
             PsiConnection.interval_hours > 0,
             PsiConnection.next_exchange_at <= now,
         )
-        .with_for_update(skip_locked=True)  # several workers on PostgreSQL: one starts each run
+        .with_for_update(skip_locked=True)  # several workers on PostgreSQL: one queues each run
     ).all()
-    sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
-    started = []
+    queued = 0
     for connection in due:
         connection.next_exchange_at = now + timedelta(hours=connection.interval_hours)
-        if not is_running(session, connection.id):
-            started.append(connection.id)
+        if queue_run(session, exchange_actor(connection), connection) is not None:
+            queued += 1
     session.flush()
+    return queued
 
-    def start(_session: Session) -> None:
-        for connection_id in started:
-            threading.Thread(
-                target=run_in_background,
-                args=(sessions, settings, connection_id),
-                name=f"psi-{connection_id}",
-            ).start()
 
-    # Once this tick's transaction is committed: a run started earlier would read a snapshot from
-    # before the commit, and SQLite refuses its first write.
-    event.listen(session, "after_commit", start, once=True)
-    return len(started)
+def queue_run(session: Session, actor: Actor, connection: PsiConnection) -> Job | None:
+    """Queue a run over `connection` in the caller's transaction; None when one is already under way."""
+    subject = exchange_subject(connection.partner_id)
+    if active_job(session, subject) is not None or is_running(session, connection.id):
+        return None
+    return enqueue(
+        session,
+        actor,
+        EXCHANGE,
+        subject=subject,
+        arguments={"connection_id": connection.id},
+        partner_id=connection.partner_id,
+    )
 
 
 # -- responder -------------------------------------------------------------------------------------

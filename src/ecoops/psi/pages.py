@@ -4,7 +4,7 @@ revoke, and the limits of private matching stated plainly."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,8 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.engines.psi import EXACT_KEY_RECALL
+from ecoops.jobs.names import exchange_subject
+from ecoops.jobs.queue import latest_job
 from ecoops.mapping.overlaps import partner_or_404
 from ecoops.permissions import Permission
 from ecoops.psi import connections, exchange
@@ -33,7 +35,13 @@ RECALL_NOTE = (
 
 
 def _page(
-    request: Request, session: Session, partner_id: int, *, code: str = "", status: int = 200
+    request: Request,
+    session: Session,
+    actor: Actor,
+    partner_id: int,
+    *,
+    code: str = "",
+    status: int = 200,
 ) -> Response:
     partner = partner_or_404(session, partner_id)
     connection = connections.current_connection(session, partner_id)
@@ -55,6 +63,7 @@ def _page(
         states=ConnectionState,
         exchanges=exchanges,
         counts=private_counts(session, partner_id),
+        job=latest_job(session, actor, exchange_subject(partner_id)),
         code=code,
         recall_note=RECALL_NOTE,
     )
@@ -68,7 +77,7 @@ def _back(partner_id: int) -> RedirectResponse:
 def private_page(
     request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
-    return _page(request, session, partner_id)
+    return _page(request, session, actor, partner_id)
 
 
 @router.post("/mapping/partners/{partner_id}/private/invitations")
@@ -89,7 +98,7 @@ def invite(
         flash(request, str(exc), "error")
         return _back(partner_id)
     # The code is shown on this response only: it is stored as a hash and cannot be shown again.
-    return _page(request, session, partner_id, code=code, status=201)
+    return _page(request, session, actor, partner_id, code=code, status=201)
 
 
 @router.post("/mapping/partners/{partner_id}/private/redeem")
@@ -122,21 +131,18 @@ def redeem(
 def run_now(
     request: Request,
     partner_id: int,
-    background: BackgroundTasks,
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
-    settings: Settings = Depends(app_settings),
 ) -> Response:
     partner_or_404(session, partner_id)
     connection = connections.current_connection(session, partner_id)
     if connection is None or connection.state != ConnectionState.ACTIVE:
         flash(request, "no active connection to run an exchange over", "error")
-    elif exchange.is_running(session, connection.id):
-        flash(request, "an exchange is already running", "error")
+    elif exchange.queue_run(session, actor, connection) is None:
+        flash(request, "an exchange is already under way: its progress is shown below", "error")
     else:
-        # After the response, in transactions of its own (the exchange talks to the partner's server).
-        background.add_task(exchange.run_in_background, request.app.state.sessions, settings, connection.id)
-        flash(request, "exchange started: refresh in a moment", "success")
+        # The worker runs it (jobs/kinds.py); the page follows its progress.
+        flash(request, "exchange queued", "success")
     return _back(partner_id)
 
 

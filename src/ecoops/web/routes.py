@@ -12,6 +12,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.automation.nurture import pages as nurture_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
+    from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
     from ecoops.partners import pages as partner_pages
@@ -31,6 +32,7 @@ def page_routers() -> list[APIRouter]:
         import_pages.router,
         mapping_pages.router,
         psi_pages.router,
+        job_pages.router,
         account_pages.router,
         audit_pages.router,
         referral_pages.router,

@@ -1,0 +1,120 @@
+"""The kinds of job and their handlers: a partner's mapping run, a private exchange, a large import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecoops.crm.imports import service as imports
+from ecoops.crm.imports import uploads as import_uploads
+from ecoops.crm.imports.fields import Kind as ImportKind
+from ecoops.crm.imports.formats import ImportFileError
+from ecoops.crm.imports.records import Workspace
+from ecoops.crm.imports.values import DateOrder
+from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING
+from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
+from ecoops.mapping import runs
+from ecoops.permissions import Permission
+from ecoops.psi import exchange
+from ecoops.psi.models import ExchangeStatus
+
+
+def map_partner(run: JobRun) -> Result:
+    partner_id = int(run.arguments["partner_id"])
+    run.progress(0, 1, "matching the partner's list against our accounts", force=True)
+    with run.transaction() as session:
+        outcome = runs.run_mapping(session, run.actor, partner_id)
+        mapped = outcome.run
+        if mapped is None:
+            raise JobFailed("the partner has no list to map: upload one first")
+        if outcome.skipped:
+            return Result("nothing changed since the last run, so the matches stand as they were")
+        return Result(
+            f"{mapped.matches:,} matches between {mapped.our_accounts:,} of our accounts "
+            f"and {mapped.their_accounts:,} of theirs"
+        )
+
+
+def run_exchange(run: JobRun) -> Result:
+    """Counts, then reveal; a failed exchange fails the attempt (the peer may be back at the next)."""
+
+    def step(done: int, mode: str) -> None:
+        run.progress(done, len(exchange.MODES), f"{mode} exchange with the partner's server", force=True)
+
+    outcomes = exchange.run_exchanges(run.sessions, run.settings, int(run.arguments["connection_id"]), step)
+    for outcome in outcomes:
+        if outcome.status != ExchangeStatus.DONE:
+            raise RuntimeError(f"the {outcome.mode} exchange failed: {outcome.error}")
+    return Result("; ".join(f"{o.mode}: {o.matches:,} matched" for o in outcomes))
+
+
+def import_arguments(token: str, request: imports.ImportRequest) -> dict[str, Any]:
+    return {
+        "token": token,
+        "kind": request.kind.value if request.kind else None,
+        "mapping": request.mapping,
+        "date_order": request.date_order.value if request.date_order else None,
+        "accept_valid": request.accept_valid,
+    }
+
+
+def commit_import(run: JobRun) -> Result:
+    """A large import, committed as one unit like any other (all or nothing), off the web request."""
+    args, settings = run.arguments, run.settings
+    request = imports.ImportRequest(
+        kind=ImportKind(args["kind"]) if args["kind"] else None,
+        mapping=args["mapping"],
+        date_order=DateOrder(args["date_order"]) if args["date_order"] else None,
+        accept_valid=bool(args["accept_valid"]),
+    )
+    token = str(args["token"])
+    path = import_uploads.upload_path(settings.uploads_dir, token)
+    run.progress(0, 1, "importing the file (all rows or none)", force=True)
+    try:
+        with run.transaction() as session:
+            outcome = imports.run_import(
+                session,
+                run.actor,
+                path,
+                filename=import_uploads.upload_filename(settings.uploads_dir, token),
+                request=request,
+                workspace=Workspace(currency=settings.currency, tz=settings.tz),
+                today=settings.today(),
+            )
+    except ImportFileError as exc:
+        raise JobFailed(str(exc)) from exc
+    import_uploads.remove_upload(settings.uploads_dir, token)
+    url = f"/imports/{outcome.run_id}"
+    if outcome.status == imports.COMMITTED:
+        return Result(
+            f"Imported {outcome.rows:,} rows: {outcome.new:,} new, {outcome.updated:,} updated.", url
+        )
+    return Result(f"Nothing was imported: {outcome.rejected:,} rows were refused.", url)
+
+
+KINDS: dict[str, Kind] = {
+    MAPPING: Kind(
+        MAPPING,
+        "Mapping run",
+        map_partner,
+        read=Permission.READ_MAPPING,
+        manage=Permission.MANAGE_MAPPING,
+        page=lambda job: f"/mapping/partners/{job.partner_id}",
+    ),
+    EXCHANGE: Kind(
+        EXCHANGE,
+        "Private exchange",
+        run_exchange,
+        read=Permission.READ_MAPPING,
+        manage=Permission.MANAGE_MAPPING,
+        page=lambda job: f"/mapping/partners/{job.partner_id}/private",
+    ),
+    IMPORT: Kind(
+        IMPORT,
+        "Import",
+        commit_import,
+        read=Permission.IMPORT_DATA,
+        manage=Permission.IMPORT_DATA,
+        page=lambda job: f"/imports/uploads/{job.arguments['token']}",
+        max_attempts=1,  # all or nothing: a failed import changed nothing, and the person decides
+    ),
+}

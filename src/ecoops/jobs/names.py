@@ -1,0 +1,18 @@
+"""Job kind names and subjects (what a job works on), importable by the domains that queue jobs
+without importing the handlers (jobs/kinds.py), which import those domains."""
+
+from __future__ import annotations
+
+MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
+
+
+def mapping_subject(partner_id: int) -> str:
+    return f"partner:{partner_id}:mapping"
+
+
+def exchange_subject(partner_id: int) -> str:
+    return f"partner:{partner_id}:private-exchange"
+
+
+def import_subject(token: str) -> str:
+    return f"upload:{token}"
