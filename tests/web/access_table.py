@@ -34,6 +34,8 @@ from ecoops.automation.tasks import add_task
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
+from ecoops.jobs import queue as jobs
+from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations
 from ecoops.mapping import uploads as mapping_uploads
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
@@ -428,6 +430,12 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/mapping/partners/{partner_id}/private/revoke"): Row(
         page(Permission.MANAGE_MAPPING, ok=303), changes_state=False, note="no connection: refused"
     ),
+    ("POST", "/mapping/partners/{partner_id}/runs"): Row(
+        page(Permission.MANAGE_MAPPING, ok=303), changes_state=False, note="no list yet: refused"
+    ),
+    # Jobs (a failed mapping run): the state polled by its page, and Retry. Partner users see no job.
+    ("GET", "/jobs/{job_id}"): Row({**page(Permission.READ_MAPPING), PARTNER_USER: 404}),
+    ("POST", "/jobs/{job_id}/retry"): Row({**page(Permission.MANAGE_MAPPING, ok=303), PARTNER_USER: 404}),
     ("POST", "/psi/v1/connect"): Row(everyone(401), note="server to server: an invitation secret"),
     ("POST", "/psi/v1/exchange/start"): Row(everyone(401), note="server to server: the connection's token"),
     ("POST", "/psi/v1/exchange/finish"): Row(everyone(401), note="server to server: the connection's token"),
@@ -688,6 +696,17 @@ def _task_id(session: Session, settings: Settings) -> str:
     return str(add_task(session, uid="matrix-task", user_id=user.id, title="Not yours").id)
 
 
+def _job_id(session: Session, settings: Settings) -> str:
+    """A failed mapping run of a partner that is not the partner user's, so retrying it succeeds."""
+    partner = make_partner(session, name="Matrix Job Partner")
+    job = jobs.enqueue(
+        session, SYSTEM, MAPPING, subject=mapping_subject(partner.id), arguments={"partner_id": partner.id}
+    )
+    job.state, job.last_error = "failed", "matrix failure"
+    session.flush()
+    return str(job.id)
+
+
 # Path parameter name -> maker of a record to use for it (the partner user's partner is never this one).
 def _delivery_id(session: Session, settings: Settings) -> str:
     """A dead delivery, so retrying it succeeds."""
@@ -737,6 +756,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "nurture_step_id": _nurture_step_id,
     "rule_id": _rule_id,
     "task_id": _task_id,
+    "job_id": _job_id,
 }
 
 

@@ -19,6 +19,7 @@ from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.routes import api_routers, page_routers, peer_routers
+from ecoops.web.retry import RetryWriteConflicts
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         https_only=settings.https,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.https)
+    app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     transaction = [Depends(request_transaction, scope="function")]
