@@ -27,10 +27,13 @@ def _pop_flashes(request: Request) -> list[dict[str, str]]:
 
 
 def page_url(request: Request, **changes: Any) -> str:
-    """The current URL with some query parameters changed (for pagers and filter links)."""
-    params = dict(request.query_params)
-    params.update({key: str(value) for key, value in changes.items()})
-    return f"{request.url.path}?{urlencode({k: v for k, v in params.items() if v != ''})}"
+    """The current URL with some query parameters changed (for pagers and filter links).
+
+    Repeated parameters (`partner=1&partner=2`) are all kept: a pager must not drop half a filter.
+    """
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, str(v)) for k, v in changes.items()]
+    return f"{request.url.path}?{urlencode([(k, v) for k, v in params if v != ''])}"
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
