@@ -7,6 +7,7 @@ PostgreSQL is ECOOPS_TEST_DATABASE_URL when set, else a throwaway server the sui
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 # Rich sizes its consoles when the CLI modules are imported: give them a wide terminal before that,
 # so CLI tests read whole lines whatever terminal (or none) the suite runs in.
 os.environ["COLUMNS"] = "300"
+# Settings made without a var dir (module-level ones) keep their generated secret in a throwaway
+# folder, never in the checkout's var/ where the demo lives.
+os.environ.setdefault("ECOOPS_VAR_DIR", tempfile.mkdtemp(prefix="ecoops-tests-"))
 
 import pytest
 from fastapi import FastAPI

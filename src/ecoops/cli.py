@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from ecoops.accounts import service as accounts
@@ -28,6 +29,20 @@ app.command("report")(report_command)
 app.command()(demo)
 app.command("worker")(worker_command)
 console = Console()
+
+
+@app.callback()
+def check_settings() -> None:
+    """Refuse to start on a wrong setting, naming it, rather than run with a default in its place."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "ECOOPS_" + "_".join(str(part) for part in error["loc"]).upper()
+            console.print(
+                f"[red]{name if error['loc'] else 'setting'}:[/] {error['msg'].removeprefix('Value error, ')}"
+            )
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production below
+Environment = Literal["development", "production", "test"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+MIN_SECRET_LENGTH = 32
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name in var_dir, used when ECOOPS_SECRET_KEY is not set
+
+
+def _var_dir_secret(var_dir: Path) -> str:
+    """The secret kept in `var_dir`, made (random, readable by this user only) on first run.
+
+    Two processes starting at once agree: only one can create the file, the other reads it.
+    """
+    path = var_dir / SECRET_FILE
+    var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the creator may not have written it yet
+            secret = path.read_text().strip()
+            if secret:
+                break
+            time.sleep(0.01)
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{path} must hold a random secret of {MIN_SECRET_LENGTH}+ characters") from None
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret + "\n")
+    return secret
 
 
 class Settings(BaseSettings):
@@ -19,10 +49,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ECOOPS_", env_file=None, extra="ignore")
 
-    env: str = "development"  # development | production | test
+    env: Environment = "development"
     var_dir: Path = Path("var")
     database_url: str = ""  # empty: sqlite file under var_dir
-    secret_key: str = DEV_SECRET
+    # Signs session cookies and partner links. Empty: a random one kept in var_dir/secret_key. Several
+    # hosts behind one load balancer must share one: set it, or share the var dir.
+    secret_key: str = ""
     timezone: str = "UTC"
     currency: str = "USD"
     https: bool = False  # marks cookies Secure and sends HSTS
@@ -74,6 +106,23 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "ecoops@localhost"
     webhook_allow_private: bool = False  # development and tests only: lets webhooks reach private addresses
+    # CSV imports and partner-list uploads (docs/imports.md "Caps"): the largest upload the web takes,
+    # the longest row and the most columns any CSV reader takes, and how long an upload never
+    # committed is kept.
+    import_max_upload_bytes: int = Field(256 << 20, ge=1)
+    import_max_row_chars: int = Field(1 << 20, ge=1024)
+    import_max_columns: int = Field(2000, ge=10)
+    import_upload_ttl_hours: float = Field(24, gt=0)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_env(cls, value: object) -> object:
+        # "Production" means production; "prod" or "staging" is refused, never taken as development.
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ENVIRONMENTS:
+                raise ValueError(f"ECOOPS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -89,9 +138,11 @@ class Settings(BaseSettings):
         return value.upper()
 
     @model_validator(mode="after")
-    def _no_placeholder_secret_in_production(self) -> Settings:
-        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
-            raise ValueError("ECOOPS_SECRET_KEY must be set to a random value of 32+ characters")
+    def _secret(self) -> Settings:
+        if not self.secret_key:
+            self.secret_key = _var_dir_secret(self.var_dir)
+        elif len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"ECOOPS_SECRET_KEY must be a random value of {MIN_SECRET_LENGTH}+ characters")
         return self
 
     @property

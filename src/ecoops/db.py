@@ -1,4 +1,11 @@
-"""Database engine, sessions and migrations: SQLite (WAL, synchronous=FULL) or PostgreSQL."""
+"""Database engine, sessions and migrations: SQLite (WAL, synchronous=FULL) or PostgreSQL.
+
+SQLite has one writer at a time. A transaction that reads first and writes later (SQLite's default,
+deferred) cannot wait for that lock: when another connection committed in between, its snapshot is
+stale and it fails at once with "database is locked", whatever the busy timeout. So every SQLite
+transaction takes the write lock when it begins (`BEGIN IMMEDIATE`, waiting up to the busy timeout),
+except those opened with `READ_ONLY` (the web's GET requests), which never block writers in WAL mode.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Named constraints from day one: Alembic needs names to alter constraints on SQLite.
@@ -31,8 +39,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+# How long a SQLite writer waits for the lock before giving up (then the web retries the request).
+BUSY_TIMEOUT_MS = 30_000
+# Execution options for a transaction that only reads: on SQLite it begins deferred (see above).
+READ_ONLY = {"ecoops_read_only": True}
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    read_only = connection.get_execution_options().get("ecoops_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -44,7 +63,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -76,3 +95,17 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is a transient clash between writers, which the same work retried would pass.
+
+    SQLite: the write lock not had within the busy timeout, or a deferred reader's stale snapshot.
+    PostgreSQL: a serialization failure or a deadlock (SQLSTATE 40001, 40P01).
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if isinstance(exc, OperationalError) and "database is locked" in str(original):
+        return True
+    return getattr(original, "sqlstate", None) in {"40001", "40P01"}

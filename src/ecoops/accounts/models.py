@@ -58,3 +58,29 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie carries its id; only the id's SHA-256 is stored.
+
+    Held here rather than only in the signed cookie so that signing out or a password change ends it
+    on the server: a copied cookie is worth nothing afterwards.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_kind: Mapped[str] = mapped_column(String(20))  # "user" | "partner_user"
+    user_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, under two keys (the e-mail and the client address) for the throttle."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)  # "email:…" or "ip:…"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

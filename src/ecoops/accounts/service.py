@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -141,6 +141,9 @@ def authenticate(session: Session, email: str, password: str) -> User | PartnerU
     return user
 
 
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -201,7 +204,10 @@ def user_for_token(session: Session, secret: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = now
+    # At most one write a minute per token: every API call is otherwise a write, even a read.
+    last = token.last_used_at
+    if last is None or last.replace(tzinfo=now.tzinfo) <= now - LAST_USED_PRECISION:
+        token.last_used_at = now
     return user
 
 
@@ -257,3 +263,25 @@ def set_active(
         action = f"{target_type}.{'reactivated' if active else 'deactivated'}"
         audit.record(session, actor, action, target_type, record.id, email=record.email)
     return record
+
+
+def signed_in_person(session: Session, actor: Actor) -> User | PartnerUser:
+    """The user or partner user behind a signed-in actor."""
+    model: type[User | PartnerUser] = PartnerUser if actor.kind == ActorKind.PARTNER_USER else User
+    person = session.get(model, actor.id)
+    if not isinstance(person, User | PartnerUser):
+        raise NotFound("no such user")
+    return person
+
+
+def set_own_password(
+    session: Session, actor: Actor, person: User | PartnerUser, *, current: str, new: str
+) -> None:
+    """Change one's own password, proving the current one first."""
+    if not _verify(person.password_hash, current):
+        raise InvalidInput("the current password is wrong")
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one")
+    person.password_hash = hash_password(new)
+    target_type = _TARGET_TYPE[type(person)]
+    audit.record(session, actor, f"{target_type}.password_changed", target_type, person.id)

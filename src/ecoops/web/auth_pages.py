@@ -1,33 +1,37 @@
-"""Sign-in and sign-out pages, shared by internal users and partner users."""
+"""Sign-in, sign-out and one's own password, shared by internal users and partner users."""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecoops import audit
+from ecoops.accounts import signin
 from ecoops.accounts.models import PartnerUser
-from ecoops.accounts.service import authenticate, partner_user_actor, user_actor
-from ecoops.web.deps import db, session_actor
+from ecoops.accounts.service import (
+    MIN_PASSWORD_LENGTH,
+    InvalidInput,
+    authenticate,
+    partner_user_actor,
+    set_own_password,
+    signed_in_person,
+    user_actor,
+)
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.web.deps import LoginRequired, app_settings, db, session_actor
 from ecoops.web.security import csrf_protect, safe_path
-from ecoops.web.templating import render
+from ecoops.web.templating import flash, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
-# Per-process throttle on failed sign-ins per e-mail; argon2's cost already slows guessing.
-MAX_FAILURES, WINDOW_SECONDS = 5, 15 * 60
-_failures: dict[str, deque[float]] = defaultdict(deque)
 
-
-def _throttled(email: str) -> bool:
-    recent = _failures[email]
-    while recent and recent[0] < time.monotonic() - WINDOW_SECONDS:
-        recent.popleft()
-    return len(recent) >= MAX_FAILURES
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the real one)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -44,9 +48,10 @@ def login(
     password: str = Form(..., max_length=1024),
     next: str = Form("/"),
     session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
 ) -> Response:
-    key = email.strip().lower()
-    if _throttled(key):
+    address = client_address(request)
+    if signin.throttled(session, email, address):
         return render(
             request,
             "login.html",
@@ -57,7 +62,7 @@ def login(
         )
     user = authenticate(session, email, password)
     if user is None:
-        _failures[key].append(time.monotonic())
+        signin.record_failure(session, email, address)
         return render(
             request,
             "login.html",
@@ -66,10 +71,10 @@ def login(
             email=email,
             error="Wrong e-mail or password.",
         )
-    _failures.pop(key, None)
+    signin.clear_failures(session, email)
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in
+    request.session["sid"] = signin.start(session, user, timedelta(seconds=settings.session_max_age))
     is_partner = isinstance(user, PartnerUser)
-    request.session.update({"uid": user.id, "kind": "partner_user" if is_partner else "user"})
     actor = partner_user_actor(user) if isinstance(user, PartnerUser) else user_actor(user)
     audit.record(session, actor, "session.signed_in", actor.kind.value, user.id)
     landing = "/portal" if is_partner else safe_path(next)
@@ -81,5 +86,42 @@ def logout(request: Request, session: Session = Depends(db)) -> Response:
     actor = session_actor(request, session)
     if actor is not None:
         audit.record(session, actor, "session.signed_out", actor.kind.value, actor.id)
+    if sid := request.session.get("sid"):
+        signin.end(session, str(sid))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _signed_in(request: Request, session: Session) -> Actor:
+    actor = session_actor(request, session)
+    if actor is None:
+        raise LoginRequired()
+    request.state.actor = actor
+    return actor
+
+
+@router.get("/account/password")
+def password_form(request: Request, session: Session = Depends(db)) -> Response:
+    _signed_in(request, session)
+    return render(request, "password.html", min_length=MIN_PASSWORD_LENGTH)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    current_password: str = Form(..., max_length=1024),
+    new_password: str = Form(..., max_length=1024),
+    session: Session = Depends(db),
+) -> Response:
+    """A new password ends every other session of this person; this browser stays signed in."""
+    actor = _signed_in(request, session)
+    person = signed_in_person(session, actor)
+    try:
+        set_own_password(session, actor, person, current=current_password, new=new_password)
+    except InvalidInput as exc:
+        return render(
+            request, "password.html", status_code=400, min_length=MIN_PASSWORD_LENGTH, error=str(exc)
+        )
+    signin.end_all(session, person, keep=str(request.session.get("sid")))
+    flash(request, "Your password is changed; other browsers signed in as you were signed out.", "success")
+    return RedirectResponse("/", status_code=303)

@@ -8,11 +8,16 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from ecoops.accounts import signin
 from ecoops.accounts.models import PartnerUser, User
 from ecoops.accounts.service import partner_user_actor, user_actor, user_for_token
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.db import READ_ONLY
 from ecoops.permissions import Permission, allowed
+from ecoops.web.retry import WRITE_FIRST
+
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def request_transaction(request: Request) -> Iterator[None]:
@@ -21,8 +26,12 @@ def request_transaction(request: Request) -> Iterator[None]:
     create_app adds it to every router with scope="function", so the commit happens before the
     response is sent (FastAPI's default ends yield dependencies after): a browser following a
     redirect finds the change committed, and a failed commit never follows a success response.
+    Reads (GET, HEAD) begin without SQLite's write lock; a read that must write after all and
+    clashes is retried by web/retry.py, then with the lock from its start.
     """
     with request.app.state.sessions() as session:
+        if request.method in READ_METHODS and not getattr(request.state, WRITE_FIRST, False):
+            session.connection(execution_options=READ_ONLY)
         request.state.db_session = session
         try:
             yield
@@ -49,13 +58,14 @@ class LoginRequired(Exception):
 
 def session_actor(request: Request, session: Session) -> Actor | None:
     """The signed-in user of this browser session, if any and still active."""
-    uid, kind = request.session.get("uid"), request.session.get("kind")
-    if uid is None:
+    sid = request.session.get("sid")
+    live = signin.find(session, str(sid)) if sid else None
+    if live is None:
         return None
-    if kind == "partner_user":
-        partner_user = session.get(PartnerUser, uid)
+    if live.user_kind == signin.PARTNER_USER:
+        partner_user = session.get(PartnerUser, live.user_id)
         return partner_user_actor(partner_user) if partner_user and partner_user.is_active else None
-    user = session.get(User, uid)
+    user = session.get(User, live.user_id)
     return user_actor(user) if user and user.is_active else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,10 +29,25 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def _from_elsewhere(request: Request) -> bool:
+    """Whether the browser says the request comes from a page of another site (Origin, else Referer).
+
+    Neither header is a reason to refuse (some privacy settings drop both); the token still decides.
+    """
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return False
+    host = request.headers.get("host", "").lower()
+    return source == "null" or urlsplit(source).netloc.lower() != host
+
+
 async def csrf_protect(request: Request) -> None:
-    """Router dependency for pages: unsafe requests must echo the session's token (form or header)."""
+    """Router dependency for pages: unsafe requests must come from our own pages and echo the session's
+    token (form or header)."""
     if request.method not in UNSAFE_METHODS:
         return
+    if _from_elsewhere(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this form was sent from another site")
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -71,10 +87,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # Pages and API answers hold what only the signed-in may see: no cache may keep them.
+        # Static files may be cached (they carry no one's data).
+        store = [] if scope["path"].startswith("/static/") else [(b"cache-control", b"no-store")]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.headers
+                headers = list(message.get("headers", []))
+                named = {name.lower() for name, _ in headers}
+                message["headers"] = headers + self.headers + [h for h in store if h[0] not in named]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
