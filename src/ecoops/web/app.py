@@ -17,6 +17,7 @@ from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
+from ecoops.web.blank_query import BlankQueryValues
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.routes import api_routers, page_routers, peer_routers
 from ecoops.web.retry import RetryWriteConflicts
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
         https_only=settings.https,
     )
+    app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
