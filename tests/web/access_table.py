@@ -119,6 +119,10 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
     ("POST", "/login"): Row(everyone(303), form={"email": "{viewer_email}", "password": "{password}"}),
     ("POST", "/logout"): Row(everyone(LOGIN)),
+    ("GET", "/account/password"): Row(signed_in(200, 200)),
+    ("POST", "/account/password"): Row(
+        signed_in(303, 303), form={"current_password": "{password}", "new_password": "a brand new passphrase"}
+    ),
     ("GET", "/"): Row(signed_in(303, 303)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
