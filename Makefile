@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery clean
+.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-psi: install
 ## Delivery: events through the outbox and `ecoops worker` to a local receiver, SQLite and PostgreSQL x1/2/4
 bench-delivery: install
 	$(BIN)/python bench/delivery/run.py --events $(or $(DELIVERY_EVENTS),1000)
+
+## Load: the demo served on SQLite and PostgreSQL, 1, 8 and 32 clients mixing pages, API and forms (docs/load.md)
+bench-load: install
+	$(BIN)/python bench/load/run.py --seconds $(or $(LOAD_SECONDS),20)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Sixteen people at once on one server: sign-ins, API reads and writes, no-login submissions.
+
+A real `ecoops serve` (the in-process worker running) on the demo; every answer must be the one a
+person expects (no 5xx, no reset connection), and every write that was acknowledged must be stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.web.live_site import LinkBudget, Person, demo_site, make_keys, run_people, serve, stored
+
+CLIENTS = 16
+SECONDS = {"sqlite": 30.0, "postgresql": 10.0}  # PostgreSQL never locked: a shorter run suffices
+MAX_ACTIONS = 100_000  # per client; the time bound ends the run first
+MIX = {Person.sign_in: 2, Person.api_read: 4, Person.api_write: 3, Person.no_login: 2}
+
+
+@pytest.mark.all_backends
+def test_sixteen_people_at_once_get_answers_and_lose_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    site = demo_site(backend, tmp_path, request)
+    keys = make_keys(site)
+    _, _, sign_ins_before = stored(site)
+    log = tmp_path / "server.log"
+    with serve(site, log) as url:
+        tally, _ = run_people(
+            url,
+            keys,
+            LinkBudget(keys.link_tokens),
+            clients=CLIENTS,
+            seconds=SECONDS[backend],
+            mix=MIX,
+            max_actions=MAX_ACTIONS,
+        )
+    partners, referrals, sign_ins = stored(site)
+
+    failed = f"{len(tally.errors)} of {tally.requests} requests failed:\n{tally.summary()}\n"
+    assert not tally.errors, failed + "\n".join(tally.errors[:20])
+    assert tally.partners and tally.referrals and tally.sign_ins > CLIENTS and not tally.skipped
+    lost = sorted(set(tally.partners) - partners) + sorted(set(tally.referrals) - referrals)
+    assert not lost, f"{len(lost)} acknowledged writes are not in the database: {lost[:20]}"
+    assert sign_ins - sign_ins_before >= tally.sign_ins, "sign-ins answered 303 without their audit row"
+    tracebacks = [line for line in log.read_text().splitlines() if "Traceback" in line or "locked" in line]
+    assert not tracebacks, f"the server logged errors (see {log}): {tracebacks[:10]}"
