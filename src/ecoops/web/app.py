@@ -21,7 +21,6 @@ from ecoops.web.blank_query import BlankQueryValues
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.routes import api_routers, page_routers, peer_routers
 from ecoops.web.retry import RetryWriteConflicts
-from ecoops.web.retry import RetryWriteConflicts
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
 
@@ -102,7 +101,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
-    app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
