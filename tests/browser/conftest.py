@@ -113,7 +113,11 @@ def _seed(engine: Engine, today: date) -> None:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = Path(tmp_path_factory.mktemp("browser"))
-    settings = Settings(env="test", var_dir=folder, secret_key="b" * 40, page_size=PAGE_SIZE)
+    yield from serve(Settings(env="test", var_dir=folder, secret_key="b" * 40, page_size=PAGE_SIZE))
+
+
+def serve(settings: Settings) -> Iterator[Site]:
+    """The seeded app on a uvicorn server in a thread, for as long as the generator is not closed."""
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     _seed(engine, settings.today())
