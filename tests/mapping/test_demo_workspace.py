@@ -24,6 +24,7 @@ from ecoops.mapping import runs
 from ecoops.mapping.models import Match
 from ecoops.web.app import create_app
 from tests.factories import cheap_password_hashing, csrf_from, sign_in
+from tests.jobs.helpers import work_jobs
 
 MANAGER = "partners@"
 
@@ -59,6 +60,7 @@ def test_upload_matrix_why_reject_sharing_preview(
         files={"file": (path.name, path.read_bytes(), "text/csv")},
     )
     assert uploaded.status_code == 303
+    assert work_jobs(session_factory(engine), client.app.state.settings) == ["done"]  # the worker's run
 
     # The matches agree with the demo's truth (precision first, most of the recall).
     with session_factory(engine)() as session:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecoops.audit import utcnow
 from ecoops.crm.imports import service as imports
 from ecoops.crm.imports import uploads as import_uploads
 from ecoops.crm.imports.fields import Kind as ImportKind
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.records import Workspace
 from ecoops.crm.imports.values import DateOrder
+from ecoops.db import READ_ONLY
 from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
@@ -19,19 +21,30 @@ from ecoops.psi.models import ExchangeStatus
 
 
 def map_partner(run: JobRun) -> Result:
+    """Read and match in a read-only transaction (no write lock held while matching), then store the
+    matches in a short write transaction; matched again there in the rare case the list or the last
+    run changed meanwhile."""
     partner_id = int(run.arguments["partner_id"])
-    run.progress(0, 1, "matching the partner's list against our accounts", force=True)
-    with run.transaction() as session:
-        outcome = runs.run_mapping(session, run.actor, partner_id)
-        mapped = outcome.run
-        if mapped is None:
-            raise JobFailed("the partner has no list to map: upload one first")
-        if outcome.skipped:
-            return Result("nothing changed since the last run, so the matches stand as they were")
-        return Result(
-            f"{mapped.matches:,} matches between {mapped.our_accounts:,} of our accounts "
-            f"and {mapped.their_accounts:,} of theirs"
-        )
+    run.progress(0, 2, "matching the partner's list against our accounts", force=True)
+    with run.sessions() as session:
+        session.connection(execution_options=READ_ONLY)
+        planned = runs.plan_mapping(session, run.actor, partner_id)
+    if isinstance(planned, runs.Plan):
+        run.progress(1, 2, f"storing {planned.pairs.num_rows:,} matches", force=True)
+        with run.transaction() as session:
+            if not runs.plan_is_current(session, planned):
+                planned = runs.plan_mapping(session, run.actor, partner_id)
+            if isinstance(planned, runs.Plan):
+                planned = runs.store_mapping(session, run.actor, planned, utcnow().date())
+    mapped = planned.run
+    if mapped is None:
+        raise JobFailed("the partner has no list to map: upload one first")
+    if planned.skipped:
+        return Result("nothing changed since the last run, so the matches stand as they were")
+    return Result(
+        f"{mapped.matches:,} matches between {mapped.our_accounts:,} of our accounts "
+        f"and {mapped.their_accounts:,} of theirs"
+    )
 
 
 def run_exchange(run: JobRun) -> Result:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -84,21 +84,46 @@ def opportunity_rows(session: Session) -> Sequence[Row[str, str, date | None, da
     ).all()
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A run worked out from what was read, before anything is written (the matching is done)."""
+
+    partner_id: int
+    upload_id: int
+    last_run_id: int | None  # the run before it: storing checks no other run was stored meanwhile
+    fingerprint: str
+    started_at: datetime
+    our_accounts: int
+    their_accounts: int
+    opportunities: Sequence[Any]
+    pairs: pa.Table
+
+
 def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date | None = None) -> RunOutcome:
     """Map one partner's current list; skipped when its input has not changed since the last run."""
+    planned = plan_mapping(session, actor, partner_id)
+    if isinstance(planned, RunOutcome):
+        return planned
+    return store_mapping(session, actor, planned, today or utcnow().date())
+
+
+def _last_run(session: Session, partner_id: int) -> MappingRun | None:
+    return session.scalar(
+        select(MappingRun).where(MappingRun.partner_id == partner_id).order_by(MappingRun.id.desc()).limit(1)
+    )
+
+
+def plan_mapping(session: Session, actor: Actor, partner_id: int) -> Plan | RunOutcome:
+    """Read the run's input and match it, writing nothing (so it may run in a read-only transaction,
+    without SQLite's write lock); a RunOutcome when there is nothing to store."""
     require(actor, Permission.MANAGE_MAPPING)
-    today = today or utcnow().date()
+    started = utcnow()
     upload = current_upload(session, partner_id)
     if upload is None:
         return RunOutcome(partner_id, None, skipped=False)
+    last = _last_run(session, partner_id)
     if upload.columns.get("source") == PRIVATE_EXCHANGE_SOURCE:
         # Only what the partner released in a private exchange, mapped by the exchange (ecoops.psi).
-        last = session.scalar(
-            select(MappingRun)
-            .where(MappingRun.partner_id == partner_id)
-            .order_by(MappingRun.id.desc())
-            .limit(1)
-        )
         return RunOutcome(partner_id, last, skipped=True)
     ours = session.execute(
         select(Account.crm_id, Account.name, Account.website, Account.domain, Account.country).order_by(
@@ -120,15 +145,9 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
         domain_aliases.to_pylist(),
         parent_links.to_pylist(),
     )
-    last = session.scalar(
-        select(MappingRun).where(MappingRun.partner_id == partner_id).order_by(MappingRun.id.desc()).limit(1)
-    )
     if last is not None and last.fingerprint == fingerprint:
         return RunOutcome(partner_id, last, skipped=True)
 
-    run = MappingRun(partner_id=partner_id, upload_id=upload.id, fingerprint=fingerprint, run_by=actor.label)
-    session.add(run)
-    session.flush()
     theirs = session.execute(
         select(PartnerAccount.their_id, PartnerAccount.name, PartnerAccount.domain, PartnerAccount.country)
         .where(PartnerAccount.upload_id == upload.id)
@@ -148,10 +167,46 @@ def run_mapping(session: Session, actor: Actor, partner_id: int, *, today: date 
             parent_links=parent_links,
         ),
     )
-    pairs = store_matches(session, partner_id, run.id, result.pairs)
-    update_overlaps(session, partner_id, upload.id, pairs, today)
-    touches = write_overlap_touches(session, actor, partner_id, today, opportunities)
-    run.our_accounts, run.their_accounts, run.matches = len(ours), len(theirs), len(pairs)
+    return Plan(
+        partner_id,
+        upload.id,
+        last.id if last is not None else None,
+        fingerprint,
+        started,
+        len(ours),
+        len(theirs),
+        opportunities,
+        result.pairs,
+    )
+
+
+def plan_is_current(session: Session, plan: Plan) -> bool:
+    """Whether the list a plan matched is still current and no run was stored since it was read."""
+    upload, last = current_upload(session, plan.partner_id), _last_run(session, plan.partner_id)
+    return (
+        upload is not None and upload.id == plan.upload_id and (last.id if last else None) == plan.last_run_id
+    )
+
+
+def store_mapping(session: Session, actor: Actor, plan: Plan, today: date) -> RunOutcome:
+    """Write a planned run: its matches, the overlap history and `overlap` touches, in the caller's
+    transaction. Our accounts may have changed since the plan read them; its fingerprint is of what it
+    read, so the next run sees the difference and maps again."""
+    require(actor, Permission.MANAGE_MAPPING)
+    partner_id = plan.partner_id
+    run = MappingRun(
+        partner_id=partner_id,
+        upload_id=plan.upload_id,
+        fingerprint=plan.fingerprint,
+        run_by=actor.label,
+        started_at=plan.started_at,
+    )
+    session.add(run)
+    session.flush()
+    pairs = store_matches(session, partner_id, run.id, plan.pairs)
+    update_overlaps(session, partner_id, plan.upload_id, pairs, today)
+    touches = write_overlap_touches(session, actor, partner_id, today, plan.opportunities)
+    run.our_accounts, run.their_accounts, run.matches = plan.our_accounts, plan.their_accounts, len(pairs)
     run.finished_at = utcnow()
     session.flush()
     audit.record(
