@@ -17,6 +17,7 @@ from ecoops.automation.dispatch import dispatch_pending
 from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
+from ecoops.crm.imports.uploads import remove_stale_uploads
 from ecoops.psi.exchange import start_due_exchanges
 
 TickJob = Callable[[Session, Settings, datetime], int]
@@ -27,4 +28,5 @@ TICK_JOBS: tuple[TickJob, ...] = (
     run_nurture,
     send_weekly_digests,
     start_due_exchanges,
+    remove_stale_uploads,
 )

@@ -28,6 +28,7 @@ from ecoops.audit import utcnow
 from ecoops.db import Base
 
 Money = Numeric(18, 2)
+TEXT = 255  # a CRM text field: Salesforce's text fields and picklist values hold up to 255 characters
 
 
 class Account(Base):
@@ -38,10 +39,10 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(300), index=True)
     website: Mapped[str] = mapped_column(String(300), default="")
     domain: Mapped[str] = mapped_column(String(253), default="", index=True)
-    country: Mapped[str] = mapped_column(String(80), default="")
-    industry: Mapped[str] = mapped_column(String(120), default="")
-    account_type: Mapped[str] = mapped_column(String(80), default="")
-    owner: Mapped[str] = mapped_column(String(200), default="", index=True)
+    country: Mapped[str] = mapped_column(String(TEXT), default="")
+    industry: Mapped[str] = mapped_column(String(TEXT), default="")
+    account_type: Mapped[str] = mapped_column(String(TEXT), default="")
+    owner: Mapped[str] = mapped_column(String(TEXT), default="", index=True)
     parent_crm_id: Mapped[str] = mapped_column(String(64), default="")
     employees: Mapped[int | None] = mapped_column(Integer)
     created_on: Mapped[date | None] = mapped_column(Date)
@@ -54,7 +55,7 @@ class Opportunity(Base):
     crm_id: Mapped[str] = mapped_column(String(64), unique=True)
     account_crm_id: Mapped[str] = mapped_column(String(64), default="", index=True)
     name: Mapped[str] = mapped_column(String(300), default="")
-    stage: Mapped[str] = mapped_column(String(120), default="")
+    stage: Mapped[str] = mapped_column(String(TEXT), default="")
     amount: Mapped[Decimal | None] = mapped_column(Money)  # workspace currency
     currency: Mapped[str] = mapped_column(String(3), default="")  # the record's own currency
     original_amount: Mapped[Decimal | None] = mapped_column(Money)
@@ -62,11 +63,11 @@ class Opportunity(Base):
     close_date: Mapped[date | None] = mapped_column(Date, index=True)
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     is_won: Mapped[bool] = mapped_column(Boolean, default=False)
-    owner: Mapped[str] = mapped_column(String(200), default="", index=True)
-    opportunity_type: Mapped[str] = mapped_column(String(80), default="")
-    lead_source: Mapped[str] = mapped_column(String(120), default="")
+    owner: Mapped[str] = mapped_column(String(TEXT), default="", index=True)
+    opportunity_type: Mapped[str] = mapped_column(String(TEXT), default="")
+    lead_source: Mapped[str] = mapped_column(String(TEXT), default="")
     # The CRM's own partner-source field (a Salesforce lookup, a HubSpot property), as exported.
-    partner_source: Mapped[str] = mapped_column(String(200), default="")
+    partner_source: Mapped[str] = mapped_column(String(TEXT), default="")
 
 
 class OpportunityStageChange(Base):
@@ -78,7 +79,7 @@ class OpportunityStageChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     crm_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     opportunity_crm_id: Mapped[str] = mapped_column(String(64), index=True)
-    stage: Mapped[str] = mapped_column(String(120))
+    stage: Mapped[str] = mapped_column(String(TEXT))
     changed_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal | None] = mapped_column(Money)
     is_closed: Mapped[bool | None] = mapped_column(Boolean)
@@ -91,10 +92,10 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     crm_id: Mapped[str] = mapped_column(String(64), unique=True)
     account_crm_id: Mapped[str] = mapped_column(String(64), default="", index=True)
-    first_name: Mapped[str] = mapped_column(String(120), default="")
-    last_name: Mapped[str] = mapped_column(String(120), default="")
+    first_name: Mapped[str] = mapped_column(String(TEXT), default="")
+    last_name: Mapped[str] = mapped_column(String(TEXT), default="")
     email: Mapped[str] = mapped_column(String(254), default="", index=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(TEXT), default="")
     phone: Mapped[str] = mapped_column(String(60), default="")
 
 
@@ -129,6 +130,6 @@ class ImportRejection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     import_run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"))
     line: Mapped[int] = mapped_column(Integer)
-    field: Mapped[str] = mapped_column(String(120))
+    field: Mapped[str] = mapped_column(String(TEXT))  # a column name as the file spells it
     value: Mapped[str] = mapped_column(Text, default="")
     message: Mapped[str] = mapped_column(Text)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pyarrow as pa
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from ecoops import audit
@@ -16,6 +17,7 @@ from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.crm.imports.formats import ImportFileError, normal_header
 from ecoops.crm.imports.reader import CsvRows, examine
+from ecoops.crm.imports.records import column_length
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.events import EventKind, emit
 from ecoops.mapping.files import MappingFileError, engine_columns
@@ -26,6 +28,11 @@ from ecoops.permissions import NotFound, Permission, require
 # The partner's own segment of each account (their "Customers", "Open Opportunities" …).
 POPULATION_HEADERS = ("Population", "Population Name", "Segment", "List", "List Name")
 KEY_COLUMNS = ("domain", "website", "email")
+# The stored lengths: a longer value refuses the list (cutting it could merge two ids).
+_LENGTHS = {
+    name: column_length(cast(Table, PartnerAccount.__table__), name)
+    for name in ("their_id", "name", "domain", "country", "population")
+}
 
 
 @dataclass(frozen=True)
@@ -83,14 +90,24 @@ def upload_partner_list(
                 if not value["id"]:
                     without_id.append(line)
                     continue
+                key = next((k for k in KEY_COLUMNS if value.get(k)), "domain")
+                stored = {
+                    "their_id": ("id", value["id"]),
+                    "name": ("name", value.get("name", "")),
+                    "domain": (key, value.get(key, "")),
+                    "country": ("country", value.get("country", "")),
+                    "population": ("population", value.get("population", "")),
+                }
+                for attribute, (name, text) in stored.items():
+                    if len(text) > _LENGTHS[attribute]:
+                        raise MappingFileError(
+                            f"{filename}: line {line}: {columns[name]!r} is {len(text):,} characters; "
+                            f"at most {_LENGTHS[attribute]:,}"
+                        )
                 records.append(
                     PartnerAccount(
                         line=line,
-                        their_id=value["id"][:120],
-                        name=value.get("name", "")[:300],
-                        domain=next((value[k] for k in KEY_COLUMNS if value.get(k)), "")[:300],
-                        country=value.get("country", "")[:80],
-                        population=value.get("population", "")[:120],
+                        **{attribute: text for attribute, (_name, text) in stored.items()},
                         fields={h: v for h, v in cell.items() if h not in used and v},
                     )
                 )

@@ -22,7 +22,15 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.crm.imports.domains import account_domain
 from ecoops.crm.imports.fields import Kind
-from ecoops.crm.imports.records import Problem, Record, RecordBuilder, RowRejected, column_length, id_reader
+from ecoops.crm.imports.records import (
+    Problem,
+    Record,
+    RecordBuilder,
+    RowRejected,
+    column_length,
+    id_reader,
+    other_lines,
+)
 from ecoops.crm.imports.records import text_reader as text
 from ecoops.crm.imports.staging import ProblemLog
 from ecoops.crm.imports.values import CellReader
@@ -178,7 +186,7 @@ class PartnerListImport:
                 continue
             what = "id" if row.text("crm_id") else "name"
             header = self.rows.mapping.columns["crm_id" if what == "id" else "name"]
-            others = ", ".join(str(line) for line in same if line != row.line)
+            others = other_lines(same, row.line)
             value = row.text("crm_id") or row.text("name")
             self.problems.add(
                 [Problem(row.line, header, value, f"the {what} {value} is also on line {others}")]

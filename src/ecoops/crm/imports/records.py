@@ -7,7 +7,7 @@ records as tuples in the order of `columns` (the stored table's columns), ready 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
@@ -49,6 +49,16 @@ class Problem:
     field: str
     value: str
     message: str
+
+
+SHOWN_LINES = 5  # other lines a duplicate names: a file of one id on 100,000 lines names 5 each, not 99,999
+
+
+def other_lines(lines: Sequence[int], line: int) -> str:
+    """The first of `lines` other than `line` (ascending), then how many more there are."""
+    others = [other for other in lines[: SHOWN_LINES + 1] if other != line][:SHOWN_LINES]
+    more = len(lines) - 1 - len(others)
+    return ", ".join(map(str, others)) + (f" and {more:,} more" if more else "")
 
 
 class RowRejected(Exception):
@@ -545,7 +555,11 @@ class StageChangeRecords(RecordBuilder):
                 continue
             if entered:
                 closed, won = stage_outcome(stage)
-                entry = {"opportunity_crm_id": opportunity, "stage": stage[:120], "changed_on": entered}
+                entry = {
+                    "opportunity_crm_id": opportunity,
+                    "stage": stage[: column_length(self.table, "stage")],
+                    "changed_on": entered,
+                }
                 records.append(self.record(entry | {"is_closed": closed, "is_won": won}))
         if problems:
             raise RowRejected(problems)

@@ -30,8 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ecoops.crm.imports.records import Problem, Record, RecordBuilder
-from ecoops.crm.models import ImportRejection
+from ecoops.crm.imports.records import Problem, Record, RecordBuilder, other_lines
+from ecoops.crm.models import TEXT, ImportRejection
 
 BATCH = 10_000
 SQLITE_CACHE_KIB = 128 * 1024  # page cache of the connection that imports
@@ -96,7 +96,7 @@ class ProblemLog:
             "import_stage_problems",
             MetaData(),
             Column("line", Integer),
-            Column("field", String(120)),
+            Column("field", String(TEXT)),
             Column("value", Text),
             Column("message", Text),
             prefixes=["TEMPORARY"],
@@ -106,7 +106,7 @@ class ProblemLog:
 
     def add(self, problems: list[Problem]) -> None:
         for p in problems:
-            self._bulk.add((p.line, p.field[:120], p.value[:MAX_VALUE_KEPT], p.message))
+            self._bulk.add((p.line, p.field[:TEXT], p.value[:MAX_VALUE_KEPT], p.message))
 
     def rejected_rows(self) -> int:
         self._bulk.flush()
@@ -185,7 +185,7 @@ class RecordStage:
         for crm_id, group in groupby(rows, key=lambda row: row.crm_id):
             lines = [row.line for row in group]
             for line in lines:
-                others = ", ".join(str(other) for other in lines if other != line)
+                others = other_lines(lines, line)
                 self.problems.add(
                     [Problem(line, id_header, crm_id, f"the id {crm_id} is also on line {others}")]
                 )

@@ -1,6 +1,8 @@
-"""Files uploaded through the import page, kept under the uploads folder until they are committed.
+"""Files uploaded through the import and partner-list pages, kept under the uploads folder until committed.
 
 An upload is named by a random token; a small JSON file beside it keeps the name the user knows.
+Its size is capped while the request body arrives (`UploadLimit`), before anything is parsed or
+spooled; uploads never committed are removed after `import_upload_ttl_hours` by the worker's tick.
 """
 
 from __future__ import annotations
@@ -8,31 +10,31 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from ecoops.accounts.service import InvalidInput
+from fastapi import HTTPException, status
+from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ecoops.config import Settings
 from ecoops.permissions import NotFound
 
-MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # larger files import through the CLI
 _TOKEN = re.compile(r"[0-9a-f]{32}")
+_SUFFIXES = (".csv", ".json", ".errors.csv")
+FORM_SLACK = 64 << 10  # room for the multipart framing and the form's other fields
 
 
 def save_upload(folder: Path, stream: BinaryIO, filename: str) -> str:
-    """Store the stream under a new token, refusing (and removing) anything over MAX_UPLOAD_BYTES."""
-    limit = MAX_UPLOAD_BYTES
+    """Store the stream under a new token (its size was capped as the request arrived)."""
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     path, size = folder / f"{token}.csv", 0
     with path.open("wb") as out:
         while chunk := stream.read(1 << 20):
             size += len(chunk)
-            if size > limit:
-                out.close()
-                path.unlink()
-                raise InvalidInput(
-                    f"{filename}: larger than {limit // (1 << 20)} MiB; use `ecoops import` instead"
-                )
             out.write(chunk)
     name = Path(filename.replace("\\", "/")).name[:300] or "upload.csv"
     (folder / f"{token}.json").write_text(json.dumps({"filename": name, "size": size}))
@@ -42,7 +44,7 @@ def save_upload(folder: Path, stream: BinaryIO, filename: str) -> str:
 def upload_path(folder: Path, token: str) -> Path:
     path = folder / f"{token}.csv"
     if not _TOKEN.fullmatch(token) or not path.exists():
-        raise NotFound("no such upload (it may have been imported already)")
+        raise NotFound("no such upload (it may have been imported already, or left too long)")
     return path
 
 
@@ -56,5 +58,72 @@ def dry_run_report_path(folder: Path, token: str) -> Path:
 
 
 def remove_upload(folder: Path, token: str) -> None:
-    for suffix in (".csv", ".json", ".errors.csv"):
+    for suffix in _SUFFIXES:
         (folder / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def remove_stale_uploads(_session: Session, settings: Settings, now: datetime) -> int:
+    """A worker tick job: remove the uploads nobody touched for `import_upload_ttl_hours`.
+
+    An upload's age runs from its last change (saved, or its dry-run report written). Returns how
+    many uploads were removed.
+    """
+    folder = settings.uploads_dir
+    if not folder.is_dir():
+        return 0
+    oldest = now.timestamp() - settings.import_upload_ttl_hours * 3600
+    removed = 0
+    for meta in folder.glob("*.json"):
+        token = meta.stem
+        files = [folder / f"{token}{suffix}" for suffix in _SUFFIXES]
+        try:
+            newest = max(f.stat().st_mtime for f in files if f.exists())
+        except (FileNotFoundError, ValueError):  # removed meanwhile by a commit
+            continue
+        if _TOKEN.fullmatch(token) and newest < oldest:
+            remove_upload(folder, token)
+            removed += 1
+    return removed
+
+
+class UploadTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"The upload is larger than {limit:,} bytes ({limit / (1 << 20):,.1f} MiB), the most the web "
+            "takes (ECOOPS_IMPORT_MAX_UPLOAD_BYTES); import a larger file with `ecoops import`.",
+        )
+
+
+class UploadLimit:
+    """Caps multipart (file upload) request bodies: refused at once when the declared Content-Length is
+    over the cap, else as soon as the bytes received pass it, so no more than the cap is ever spooled.
+
+    The refusal is raised from the body stream, inside the app, so the app's error pages render it
+    (an HTML page, or JSON for the API).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
+        if not headers.get("content-type", "").startswith("multipart/form-data"):
+            await self.app(scope, receive, send)
+            return
+        cap = self.limit + FORM_SLACK
+        declared = headers.get("content-length", "")
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            if declared.isdigit() and int(declared) > cap:  # refused before any of it is read
+                raise UploadTooLarge(self.limit)
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > cap:
+                raise UploadTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
