@@ -15,6 +15,7 @@ from ecoops import __version__
 from ecoops.accounts.service import InvalidInput
 from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
+from ecoops.crm.imports.uploads import UploadLimit
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
+    app.add_middleware(UploadLimit, limit=settings.import_max_upload_bytes)  # inside the retry
     app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
