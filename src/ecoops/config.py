@@ -113,6 +113,7 @@ class Settings(BaseSettings):
     import_max_row_chars: int = Field(1 << 20, ge=1024)
     import_max_columns: int = Field(2000, ge=10)
     import_upload_ttl_hours: float = Field(24, gt=0)
+    import_job_rows: int = Field(5000, ge=0)  # committing a file of more lines runs as a job (ecoops.jobs)
 
     @field_validator("env", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from ecoops.db import READ_ONLY
 from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
-from ecoops.permissions import Permission
+from ecoops.permissions import NotFound, Permission
 from ecoops.psi import exchange
 from ecoops.psi.models import ExchangeStatus
 
@@ -80,7 +80,10 @@ def commit_import(run: JobRun) -> Result:
         accept_valid=bool(args["accept_valid"]),
     )
     token = str(args["token"])
-    path = import_uploads.upload_path(settings.uploads_dir, token)
+    try:
+        path = import_uploads.upload_path(settings.uploads_dir, token)
+    except NotFound as exc:
+        raise JobFailed(f"{exc}: upload the file again") from exc
     run.progress(0, 1, "importing the file (all rows or none)", force=True)
     try:
         with run.transaction() as session:

@@ -10,7 +10,9 @@ import io
 import json
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
@@ -25,6 +27,10 @@ from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.records import Problem, Workspace
 from ecoops.crm.imports.report import write_report
 from ecoops.crm.imports.values import DateOrder
+from ecoops.jobs.kinds import import_arguments
+from ecoops.jobs.models import Job
+from ecoops.jobs.names import IMPORT, import_subject
+from ecoops.jobs.queue import active_job, enqueue, latest_job
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.security import csrf_protect
@@ -118,6 +124,7 @@ def _review(
     outcome: service.ImportOutcome | None = None,
     error: str = "",
     status_code: int = 200,
+    job: Job | None = None,
 ) -> Response:
     path = uploads.upload_path(settings.uploads_dir, token)
     filename = uploads.upload_filename(settings.uploads_dir, token)
@@ -152,6 +159,7 @@ def _review(
         outcome=outcome,
         error=error,
         has_report=uploads.dry_run_report_path(settings.uploads_dir, token).exists(),
+        job=job,
     )
 
 
@@ -160,9 +168,31 @@ def review(
     request: Request,
     token: str,
     actor: Actor = Depends(importer),
+    session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    return _review(request, actor, settings, token, request_from(dict(request.query_params)))
+    job = latest_job(session, actor, import_subject(token))  # a large file's commit, run by the worker
+    return _review(request, actor, settings, token, request_from(dict(request.query_params)), job=job)
+
+
+def _lines(path: Path) -> int:
+    """The file's line count, a row estimate without parsing (a cell spanning lines only counts more)."""
+    count = 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _queue_commit(
+    request: Request, session: Session, actor: Actor, token: str, choice: service.ImportRequest
+) -> Response:
+    """Queue a large file's commit for the worker (unless queued already); the review page follows it."""
+    subject = import_subject(token)
+    if active_job(session, subject) is None:
+        enqueue(session, actor, IMPORT, subject=subject, arguments=import_arguments(token, choice))
+    flash(request, "Import queued: the file is imported in the background, as one unit", "success")
+    return RedirectResponse(f"/imports/uploads/{token}?{urlencode(_choices(choice))}", status_code=303)
 
 
 @router.post("/imports/uploads/{token}")
@@ -185,6 +215,8 @@ def run(
     choice = request_from({str(k): str(v) for k, v in params.items()})
     dry_run = action == "dry_run"
     choice = service.ImportRequest(choice.kind, choice.mapping, choice.date_order, dry_run, accept_valid)
+    if not dry_run and _lines(path) > settings.import_job_rows:
+        return _queue_commit(request, session, actor, token, choice)
     report = uploads.dry_run_report_path(settings.uploads_dir, token)
     try:
         with report.open("w", encoding="utf-8-sig", newline="") as report_file:
