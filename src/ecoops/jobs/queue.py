@@ -30,7 +30,7 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind, Role
 from ecoops.audit import utcnow
 from ecoops.config import Settings
-from ecoops.db import transaction
+from ecoops.db import READ_ONLY, transaction
 from ecoops.jobs.models import ACTIVE, Job, JobState
 from ecoops.permissions import NotFound, Permission, allowed, require
 
@@ -207,20 +207,22 @@ def _exhaust_abandoned(session: Session, now: datetime) -> None:
     )
 
 
+def _due(now: datetime) -> Any:
+    """Queued and due, or running on a lease that ran out (its worker died)."""
+    return or_(
+        and_(Job.state == JobState.QUEUED.value, Job.next_attempt_at <= now),
+        and_(Job.state == JobState.RUNNING.value, Job.claimed_until <= now),
+    )
+
+
+def any_due(session: Session, now: datetime) -> bool:
+    return session.scalar(select(Job.id).where(_due(now)).limit(1)) is not None
+
+
 def claim(session: Session, *, now: datetime, lease_seconds: float, worker: str) -> Claim | None:
     """Take the next due job for `lease_seconds`; the caller commits before running it."""
     _exhaust_abandoned(session, now)
-    due = (
-        select(Job.id)
-        .where(
-            or_(
-                and_(Job.state == JobState.QUEUED.value, Job.next_attempt_at <= now),
-                and_(Job.state == JobState.RUNNING.value, Job.claimed_until <= now),
-            )
-        )
-        .order_by(Job.next_attempt_at, Job.id)
-        .limit(1)
-    )
+    due = select(Job.id).where(_due(now)).order_by(Job.next_attempt_at, Job.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     token = uuid.uuid4().hex
@@ -396,6 +398,10 @@ def work_once(
     worker: str | None = None,
 ) -> str | None:
     """Claim the next due job and run it: its outcome, or None when nothing is due."""
+    with sessions() as session:  # looked at first without the write lock: the worker polls often
+        session.connection(execution_options=READ_ONLY)
+        if not any_due(session, clock()):
+            return None
     with transaction(sessions) as session:
         claimed = claim(session, now=clock(), lease_seconds=lease_seconds, worker=worker or worker_id())
     if claimed is None:
