@@ -138,3 +138,13 @@ def test_nul_bytes_are_refused(tmp_path):
     path.write_bytes("Id,Name\n1,x\n".encode("utf-16-le"))
     with pytest.raises(ImportFileError, match=r"nobom\.csv: line 1, byte 1: a NUL byte"):
         examine(path, path.name)
+
+
+def test_a_broken_character_at_the_end_of_a_chunk_is_placed_right(tmp_path, monkeypatch):
+    """The first byte of a two-byte character ends one chunk, and plain ASCII starts the next."""
+    head = "Id,Name\n1,Müller\n".encode() + b"2,Ren"
+    monkeypatch.setattr(reader, "CHUNK", len(head) + 1)
+    path = tmp_path / "split.csv"
+    path.write_bytes(head + b"\xc3" + b"e\n3,x\n")
+    with pytest.raises(ImportFileError, match=rf"split\.csv: line 3, byte {len(head)}, column 'Name'"):
+        examine(path, path.name)

@@ -3,11 +3,13 @@ before it is stored or imported, whether or not the request says its length."""
 
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy import func, select
 
 from ecoops.actors import Role
 from ecoops.config import Settings
+from ecoops.crm.imports.uploads import FORM_SLACK, UploadLimit, UploadTooLarge
 from ecoops.crm.models import Account, ImportRun
 from tests.factories import bearer, csrf_from, make_user, sign_in
 
@@ -73,3 +75,25 @@ def test_the_api_answers_413_in_json(client, session, settings):
     assert refused.status_code == 413, refused.text
     assert "larger than 10,000 bytes" in refused.json()["detail"]
     assert _nothing_stored(session, settings)
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_any_byte_is_read():
+    reads = []
+
+    async def receive():
+        reads.append(1)
+        return {"type": "http.request", "body": b"x" * 100, "more_body": False}
+
+    async def app(scope, receive, send):
+        await receive()  # what the app's form parser does first
+
+    headers = [
+        (b"content-type", b"multipart/form-data; boundary=b"),
+        (b"content-length", str(CAP + FORM_SLACK + 1).encode()),
+    ]
+    with pytest.raises(UploadTooLarge):
+        anyio.run(UploadLimit(app, limit=CAP), {"type": "http", "headers": headers}, receive, None)
+    assert reads == []
+    headers[1] = (b"content-length", str(CAP + FORM_SLACK).encode())  # at the cap: read
+    anyio.run(UploadLimit(app, limit=CAP), {"type": "http", "headers": headers}, receive, None)
+    assert reads == [1]

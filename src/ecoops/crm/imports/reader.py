@@ -113,11 +113,16 @@ def examine(path: Path, filename: str, limits: ReadLimits | None = None) -> File
     utf8 = _Utf8Tally()
     hole: tuple[int, int] | None = None  # (line, offset) of a byte Windows-1252 leaves undefined
     nul: tuple[int, int] | None = None
+    line_start = 0  # where the line being read starts
     with path.open("rb") as stream:
         head = stream.read(4)
         stream.seek(0)
         utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         for chunk in iter(lambda: stream.read(CHUNK), b""):
+            if (last := chunk.rfind(b"\n")) >= 0:
+                line_start = size + last + 1
+            elif size + len(chunk) - line_start > 4 * limits.row_chars:  # over the cap in any encoding
+                raise ImportFileError(_row_too_long(filename, newlines + 1, limits.row_chars))
             digest.update(chunk)
             if not utf16:
                 utf8.feed(chunk, size, newlines)
@@ -200,6 +205,13 @@ def _column_of(path: Path, line: int, limits: ReadLimits) -> str:
     return ""
 
 
+def _row_too_long(filename: str, line: int, limit: int) -> str:
+    return (
+        f"{filename}: line {line}: a row longer than {limit:,} characters, the most a row may hold "
+        "(ECOOPS_IMPORT_MAX_ROW_CHARS)"
+    )
+
+
 def _delimiter(path: Path, encoding: str, row_chars: int) -> str:
     """The header line's most frequent separator outside quotes (Excel in Europe writes `;`)."""
     with path.open(encoding=encoding, newline="", errors="replace") as text:
@@ -240,10 +252,7 @@ class CsvRows:
             self._lines_read += 1
             self._row_chars += len(line)
             if self._row_chars > limit:
-                raise ImportFileError(
-                    f"{self.facts.filename}: line {self._last_line + 1}: a row longer than {limit:,} "
-                    "characters, the most a row may hold (ECOOPS_IMPORT_MAX_ROW_CHARS)"
-                )
+                raise ImportFileError(_row_too_long(self.facts.filename, self._last_line + 1, limit))
             yield line
 
     def _read_header(self) -> tuple[list[str], int]:
