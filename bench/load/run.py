@@ -27,9 +27,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,10 +76,11 @@ class Row:
     tally: Tally
     seconds: float
 
-    def quantile_ms(self, q: int) -> float:
-        if len(self.tally.latencies) < 2:
+    def quantile_ms(self, q: int, route: str | None = None) -> float:
+        latencies = [s for r, s in self.tally.timings if route is None or r == route]
+        if len(latencies) < 2:
             return float("nan")
-        return 1000 * statistics.quantiles(self.tally.latencies, n=100, method="inclusive")[q - 1]
+        return 1000 * statistics.quantiles(latencies, n=100, method="inclusive")[q - 1]
 
 
 def measure(backend: str, url: str, keys: Keys, budget: LinkBudget, args: argparse.Namespace) -> list[Row]:
@@ -141,6 +144,12 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     for r in rows:
         if r.tally.errors:
             print(f"\n{r.backend} x{r.clients}, errors by route:\n{r.tally.summary()}")
+    for r in rows:
+        if r.clients == 8 and r.backend != "baseline":
+            print(f"\n{r.backend} x8 by route: {'requests':>8} {'p50 ms':>7} {'p95 ms':>7}")
+            for route, count in sorted(Counter(route for route, _ in r.tally.timings).items()):
+                p50, p95 = r.quantile_ms(50, route), r.quantile_ms(95, route)
+                print(f"  {route:<40} {count:>8} {p50:>7.0f} {p95:>7.0f}")
     measured = [r for r in rows if r.backend != "baseline"]
     errors = sum(len(r.tally.errors) for r in measured)
     print(f"\ngoal, 0 errors at every level: {'met' if errors == 0 else f'NOT met ({errors} errors)'}")
@@ -160,6 +169,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers and the data are cleaned up
     OUT.mkdir(parents=True, exist_ok=True)
 
     rows: list[Row] = []

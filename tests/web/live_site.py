@@ -151,32 +151,38 @@ def serve(site: Site, log: Path) -> Iterator[str]:
             process.wait()
 
 
+def route(method: str, path: str) -> str:
+    """A request's route: ids, page numbers and link tokens folded, so requests group by what they do."""
+    return f"{method} " + re.sub(r"(?<=/r/)[\w.-]+|(?<=[/=])\d+", "…", path)
+
+
 @dataclass
 class Tally:
     """Every request's outcome, what was written, and the failures people would have seen."""
 
     requests: int = 0
-    latencies: list[float] = field(default_factory=list)  # seconds, of requests that were answered
-    errors: list[str] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)  # (route, seconds) of answered requests
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (route, what went wrong)
     partners: list[str] = field(default_factory=list)  # names of partners created (201)
     referrals: list[str] = field(default_factory=list)  # companies of referrals taken (API 201, link 200)
     sign_ins: int = 0
     skipped: int = 0  # no-login submissions not tried because every link's hourly budget was used
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def latencies(self) -> list[float]:
+        return [seconds for _, seconds in self.timings]
+
     def summary(self) -> str:
-        """Failures counted by route and outcome (ids and link tokens folded), the most frequent first."""
-        folded = (
-            re.sub(r"(?<=/r/)[\w.-]+|(?<=[/=])\d+|(?<=Error)\(.*", "…", error.split(" '")[0])
-            for error in self.errors
-        )
-        kinds = Counter(folded)
-        return "\n".join(f"{count:6} {kind}" for kind, count in kinds.most_common())
+        """Failures counted by route and outcome, the most frequent first, then a few in full."""
+        kinds = Counter(f"{where}: {what.split('(')[0][:40]}" for where, what in self.errors)
+        counts = [f"{count:6} {kind}" for kind, count in kinds.most_common()]
+        return "\n".join(counts + [f"{where}: {what}" for where, what in self.errors[:10]])
 
     def add(self, other: Tally) -> None:
         with self.lock:
             self.requests += other.requests
-            self.latencies += other.latencies
+            self.timings += other.timings
             self.errors += other.errors
             self.partners += other.partners
             self.referrals += other.referrals
@@ -213,15 +219,18 @@ class Person:
     def request(
         self, method: str, path: str, expect: tuple[int, ...], **kwargs: Any
     ) -> httpx.Response | None:
+        """The response, if it has the expected status; else None, with the failure noted."""
+        self.tally.requests += 1
+        where = route(method, path)
         started = time.perf_counter()
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
-            self.tally.errors.append(f"{method} {path}: {error!r}")
+            self.tally.errors.append((where, repr(error)))
             return None
-        self.tally.latencies.append(time.perf_counter() - started)
+        self.tally.timings.append((where, time.perf_counter() - started))
         if response.status_code not in expect:
-            self.tally.errors.append(f"{method} {path}: {response.status_code} {response.text[:200]!r}")
+            self.tally.errors.append((where, f"{response.status_code} {response.text[:200]!r}"))
             return None
         return response
 
@@ -241,7 +250,8 @@ class Person:
             self.tally.sign_ins += 1
 
     def page(self) -> None:
-        path = "/portal" if self.email == PARTNER_USER else self.random.choice(STAFF_PAGES)
+        pages = [*STAFF_PAGES, f"/partners/{self.keys.partner_id}"]
+        path = "/portal" if self.email == PARTNER_USER else self.random.choice(pages)
         self.request("GET", path, (200,))
 
     def dashboard(self) -> None:
@@ -284,7 +294,7 @@ class Person:
             self.tally.referrals.append(company)
 
 
-STAFF_PAGES = ["/", "/partners", "/accounts", "/referrals", "/mapping"]
+STAFF_PAGES = ["/partners", "/accounts", "/referrals", "/mapping"]  # those every staff role sees
 DASHBOARDS = ["/dashboards/overview", "/dashboards/scorecard", "/dashboards/life-cycle"]
 Action = Callable[[Person], None]
 
