@@ -68,24 +68,33 @@ class FileFacts:
 
 class _Utf8Tally:
     """What a UTF-8 decoder makes of the bytes, chunk by chunk: valid multi-byte characters, refused
-    bytes, and where the first refused byte is (line, byte offset)."""
+    bytes, and where the first refused byte is (line, byte offset).
+
+    Strict until the first refused byte (the common, valid file pays for one decode), then
+    `surrogateescape`, which turns each refused byte into one character to count.
+    """
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
         self.multibyte = 0
         self.refused = 0
         self.first_refused: tuple[int, int] | None = None
 
     def feed(self, chunk: bytes, offset: int, newlines: int, *, final: bool = False) -> None:
         """`offset`: the file position `chunk` starts at; `newlines`: line breaks before it."""
-        pending = len(self._decoder.getstate()[0])  # bytes of a character split by the last chunk
+        state = self._decoder.getstate()
+        pending = len(state[0])  # bytes of a character split by the last chunk
         if chunk.isascii() and not pending and not final:
             return
-        text = self._decoder.decode(chunk, final)
-        refused = _ESCAPED.findall(text)
-        ascii_chars = len(chunk.translate(None, _HIGH_BYTES))
-        self.multibyte += len(text) - ascii_chars - len(refused)
-        self.refused += len(refused)
+        try:
+            text = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError:
+            self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+            self._decoder.setstate(state)
+            text = self._decoder.decode(chunk, final)
+        refused = len(_ESCAPED.findall(text)) if self._decoder.errors != "strict" else 0
+        self.multibyte += len(text) - len(chunk.translate(None, _HIGH_BYTES)) - refused
+        self.refused += refused
         if refused and self.first_refused is None:
             first = _ESCAPED.search(text)
             assert first is not None
