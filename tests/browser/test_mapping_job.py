@@ -67,6 +67,7 @@ def test_an_uploaded_list_is_mapped_by_the_worker_and_the_page_shows_it_by_itsel
         expect(job).to_contain_text("waiting for the worker")
         expect(page.get_by_text("Not mapped yet.")).to_be_visible()
 
+        page.screenshot(path=str(tmp_path / "queued.png"), full_page=True)
         thread.start()  # the worker comes: the page polls the run and shows its result by itself
         expect(job).to_have_count(0)
         expect(page.locator("dl.facts").last).to_contain_text(re.compile(r"Matches\s*3"))
