@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
@@ -222,8 +222,26 @@ def store_mapping(session: Session, actor: Actor, plan: Plan, today: date) -> Ru
     return RunOutcome(partner_id, run, skipped=False)
 
 
-def store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Table) -> list[Match]:
-    """Replace the partner's matches with this run's, keeping the run each pair was first seen in."""
+@dataclass(frozen=True)
+class StoredPair:
+    """A match as stored, for the overlap history that follows."""
+
+    our_crm_id: str
+    their_id: str
+    explanation: dict[str, Any]
+
+
+# Reshapes a pair's evidence before it is stored: (our id, their id, evidence) -> evidence.
+Explain = Callable[[str, str, dict[str, Any]], dict[str, Any]]
+
+
+def store_matches(
+    session: Session, partner_id: int, run_id: int, pairs: pa.Table, explain: Explain | None = None
+) -> list[StoredPair]:
+    """Replace the partner's matches with this run's, keeping the run each pair was first seen in.
+
+    One bulk INSERT (a run stores thousands of pairs; ORM objects one by one held SQLite's write lock
+    for seconds at 100,000 accounts)."""
     first_seen = {
         (our, their): run
         for our, their, run in session.execute(
@@ -233,27 +251,28 @@ def store_matches(session: Session, partner_id: int, run_id: int, pairs: pa.Tabl
         )
     }
     session.execute(delete(Match).where(Match.partner_id == partner_id))
-    stored: dict[tuple[str, str], Match] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for row in pairs.to_pylist():
         key = (row["our_id"], row["their_id"])
-        if key in stored:  # the same their_id twice in one list: one match is enough
+        if key in rows:  # the same their_id twice in one list: one match is enough
             continue
-        stored[key] = Match(
-            partner_id=partner_id,
-            our_crm_id=row["our_id"],
-            their_id=row["their_id"],
-            method=row["method"],
-            score=float(row["score"]),
-            explanation={name: row.get(name) for name in EVIDENCE_COLUMNS},
-            first_seen_run_id=first_seen.get(key, run_id),
-        )
-    session.add_all(stored.values())
-    session.flush()
-    return list(stored.values())
+        evidence = {name: row.get(name) for name in EVIDENCE_COLUMNS}
+        rows[key] = {
+            "partner_id": partner_id,
+            "our_crm_id": key[0],
+            "their_id": key[1],
+            "method": row["method"],
+            "score": float(row["score"]),
+            "explanation": explain(*key, evidence) if explain is not None else evidence,
+            "first_seen_run_id": first_seen.get(key, run_id),
+        }
+    if rows:
+        session.execute(insert(Match), list(rows.values()))
+    return [StoredPair(r["our_crm_id"], r["their_id"], r["explanation"]) for r in rows.values()]
 
 
 def update_overlaps(
-    session: Session, partner_id: int, upload_id: int, pairs: list[Match], today: date
+    session: Session, partner_id: int, upload_id: int, pairs: Sequence[StoredPair], today: date
 ) -> None:
     """Open a period for each (our account, their population) that overlaps now, close those that ended."""
     populations = dict(
@@ -281,13 +300,15 @@ def update_overlaps(
             period.ended_on = today
             ended.append(key)
     began = sorted(now - held)
-    session.add_all(
-        OverlapPeriod(
-            partner_id=partner_id, account_crm_id=account, their_population=population, began_on=today
-        )
-        for account, population in began
-    )
     session.flush()
+    if began:
+        session.execute(
+            insert(OverlapPeriod),
+            [
+                {"partner_id": partner_id, "account_crm_id": a, "their_population": p, "began_on": today}
+                for a, p in began
+            ],
+        )
     emit_overlap_events(session, partner_id, began, ended)
 
 

@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import select, update
@@ -141,10 +142,13 @@ def store_reveal(
             ),
         }
     )
-    stored = runs.store_matches(session, partner_id, run.id, table)
-    for pair in stored:  # store_matches keeps the evidence columns a mapping run knows; add ours
-        evidence = {k: v for k, v in pair.explanation.items() if v is not None}
-        pair.explanation = evidence | {"key_kinds": sorted(kinds[(pair.our_crm_id, pair.their_id)])}
+
+    def explain(our: str, their: str, evidence: dict[str, Any]) -> dict[str, Any]:
+        """The evidence columns a mapping run knows that we have, and the kinds of key that matched."""
+        kept = {k: v for k, v in evidence.items() if v is not None}
+        return kept | {"key_kinds": sorted(kinds[(our, their)])}
+
+    stored = runs.store_matches(session, partner_id, run.id, table, explain)
     runs.update_overlaps(session, partner_id, upload.id, stored, today)
     touches = runs.write_overlap_touches(session, actor, partner_id, today, runs.opportunity_rows(session))
     run.our_accounts, run.their_accounts, run.matches = exchange.our_items, len(listed), len(stored)
