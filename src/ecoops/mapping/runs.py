@@ -321,9 +321,17 @@ def write_overlap_touches(
 ) -> int:
     """One `overlap` touch per opportunity that was open while its account was a partner's customer,
     dated the first day both held (METRICS.md); an opportunity already touched keeps its first date."""
-    periods = [
+    periods = [  # rows, not ORM objects: a partner has tens of thousands after its first run
         p
-        for p in session.scalars(select(OverlapPeriod).where(OverlapPeriod.partner_id == partner_id))
+        for p in session.execute(
+            select(
+                OverlapPeriod.id,
+                OverlapPeriod.account_crm_id,
+                OverlapPeriod.their_population,
+                OverlapPeriod.began_on,
+                OverlapPeriod.ended_on,
+            ).where(OverlapPeriod.partner_id == partner_id)
+        )
         if is_customer_label(p.their_population)
     ]
     if not periods:
@@ -338,7 +346,7 @@ def write_overlap_touches(
     by_account: dict[str, list[Any]] = {}
     for opportunity in opportunities:
         by_account.setdefault(opportunity.account_crm_id, []).append(opportunity)
-    firsts: dict[str, tuple[date, OverlapPeriod, str]] = {}
+    firsts: dict[str, tuple[date, Any, str]] = {}
     for period in periods:
         for opportunity in by_account.get(period.account_crm_id, []):
             opened = opportunity.created_on or period.began_on
