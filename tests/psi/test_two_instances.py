@@ -12,6 +12,8 @@ other see.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from ecoops.actors import SYSTEM
 from ecoops.attribution.models import PartnerTouch
 from ecoops.engines.psi import EXACT_KEY_RECALL, Item, Party, new_session_id
 from ecoops.events.models import Event, EventKind
+from ecoops.jobs.models import Job
 from ecoops.mapping.models import Match, PartnerAccount
 from ecoops.mapping.overlaps import overlap_matrix
 from ecoops.mapping.uploads import current_upload
@@ -121,6 +124,22 @@ def test_the_pages_show_the_connection_and_the_counts(exchanged: tuple[Instance,
     assert f"{EXACT_KEY_RECALL.exact_recall:.1%}" in page.text and "Upload Beta's export instead" in page.text
     mapping = alpha.browser().get(f"/mapping/partners/{alpha.partner_id}")  # the partner's matrix page
     assert "Overlap counts from a private exchange" in mapping.text and "private exchange #" in mapping.text
+
+
+def test_run_now_was_a_job_of_the_worker_and_the_page_no_longer_follows_it(
+    exchanged: tuple[Instance, Instance],
+) -> None:
+    alpha, _ = exchanged
+    deadline = time.monotonic() + 30
+    while True:  # the job is marked done just after its exchanges finish
+        with alpha.sessions() as session:
+            jobs = [(j.kind, j.state, j.result) for j in session.scalars(select(Job))]
+        if (jobs and jobs[0][1] != "running") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert jobs == [("psi.exchange", "done", "count: 3 matched; reveal: 1 matched")]
+    page = alpha.browser().get(f"/mapping/partners/{alpha.partner_id}/private").text
+    assert "every 1s" not in page
 
 
 def test_nothing_raw_crosses_between_the_servers(
