@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
+from ecoops.automation.worker import Worker
 from ecoops.config import Settings
 from ecoops.db import transaction
 from ecoops.jobs import queue
@@ -188,3 +189,9 @@ def test_workers_claiming_at_the_same_time_get_different_jobs(db, clock, script:
     assert sorted(claimed) == sorted(ids)  # each once
     with db() as session:
         assert set(session.scalars(select(Job.state))) == {"running"}
+
+
+def test_a_worker_run_once_runs_the_due_jobs_after_its_tick(db, script: Script) -> None:
+    job_ids = [add_job(db, what=str(n)) for n in range(2)]
+    Worker(db, SETTINGS).run(once=True)  # as `ecoops worker --once`
+    assert [(row(db, i).state, row(db, i).result) for i in job_ids] == [("done", "did 0"), ("done", "did 1")]
