@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
+from ecoops.automation.jobs import TICK_JOBS
 from ecoops.automation.worker import Worker
 from ecoops.config import Settings
 from ecoops.db import transaction
@@ -195,3 +196,20 @@ def test_a_worker_run_once_runs_the_due_jobs_after_its_tick(db, script: Script) 
     job_ids = [add_job(db, what=str(n)) for n in range(2)]
     Worker(db, SETTINGS).run(once=True)  # as `ecoops worker --once`
     assert [(row(db, i).state, row(db, i).result) for i in job_ids] == [("done", "did 0"), ("done", "did 1")]
+
+
+def test_done_jobs_are_removed_after_thirty_days_failed_ones_stay(db, clock, script: Script) -> None:
+    assert queue.remove_done_jobs in TICK_JOBS
+    old_done, recent_done, old_failed = (add_job(db, what=str(n)) for n in range(3))
+    with transaction(db) as session:
+        for job_id, state, days in (
+            (old_done, "done", 31),
+            (recent_done, "done", 29),
+            (old_failed, "failed", 31),
+        ):
+            job = session.get_one(Job, job_id)
+            job.state, job.finished_at = state, clock() - timedelta(days=days)
+    with transaction(db) as session:
+        assert queue.remove_done_jobs(session, SETTINGS, clock()) == 1
+    with db() as session:
+        assert sorted(session.scalars(select(Job.id))) == [recent_done, old_failed]

@@ -18,6 +18,7 @@ from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 from ecoops.crm.imports.uploads import remove_stale_uploads
+from ecoops.jobs.queue import remove_done_jobs
 from ecoops.psi.exchange import start_due_exchanges
 
 TickJob = Callable[[Session, Settings, datetime], int]
@@ -29,4 +30,5 @@ TICK_JOBS: tuple[TickJob, ...] = (
     send_weekly_digests,
     start_due_exchanges,
     remove_stale_uploads,
+    remove_done_jobs,
 )

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, update
+from sqlalchemy import Select, and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -40,6 +40,7 @@ LEASE_SECONDS = 600.0  # renewed by every progress report; a killed worker's job
 BACKOFF_SECONDS = 15.0  # the first retry waits this long, doubling each time
 BACKOFF_MAX_SECONDS = 900.0
 PROGRESS_EVERY_SECONDS = 0.5  # progress reports closer together than this are not written
+KEEP_DONE_DAYS = 30  # done jobs are removed after this; failed ones stay until a person retries them
 
 
 class JobFailed(Exception):
@@ -407,3 +408,14 @@ def work_once(
     if claimed is None:
         return None
     return run_claim(sessions, settings, claimed, clock=clock, lease_seconds=lease_seconds)
+
+
+def remove_done_jobs(session: Session, settings: Settings, now: datetime) -> int:
+    """Worker tick job: remove the jobs done more than KEEP_DONE_DAYS ago (their results are on their
+    pages: runs, exchanges, imports); how many."""
+    removed = session.execute(
+        delete(Job)
+        .where(Job.state == JobState.DONE.value, Job.finished_at < now - timedelta(days=KEEP_DONE_DAYS))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(removed, "rowcount", 0))
