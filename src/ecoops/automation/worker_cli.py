@@ -1,4 +1,5 @@
-"""`ecoops worker`: deliver from the outbox until stopped (SIGTERM or Ctrl-C finish the batch in hand)."""
+"""`ecoops worker`: deliver from the outbox and run queued jobs until stopped (SIGTERM or Ctrl-C finish
+the batch in hand)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from ecoops.db import make_engine, session_factory
 
 
 def worker_command(
-    once: bool = typer.Option(False, "--once", help="Run one tick (jobs, then everything due) and exit"),
+    once: bool = typer.Option(
+        False, "--once", help="Run one tick (tick jobs, everything due), then the due queued jobs, and exit"
+    ),
     concurrency: int = typer.Option(
         0, min=0, help="Deliveries sent at the same time (0: ECOOPS_WORKER_CONCURRENCY)"
     ),
 ) -> None:
-    """Run the delivery worker: tick jobs, then Slack, e-mail and webhook deliveries, with retries."""
+    """Run the worker: tick jobs, Slack, e-mail and webhook deliveries with retries, and queued jobs
+    (mapping runs, private exchanges, large imports)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     engine = make_engine(settings.effective_database_url)
