@@ -213,3 +213,24 @@ def test_done_jobs_are_removed_after_thirty_days_failed_ones_stay(db, clock, scr
         assert queue.remove_done_jobs(session, SETTINGS, clock()) == 1
     with db() as session:
         assert sorted(session.scalars(select(Job.id))) == [recent_done, old_failed]
+
+
+def test_a_job_its_handler_still_holds_is_skipped_not_waited_for(db, clock, script: Script, backend) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer: a claim waits for the handler's transaction anyway")
+    job_id = add_job(db)
+    with transaction(db) as session:
+        session.get_one(Job, job_id).max_attempts = 1  # as an import: one attempt
+    slow = claim(db, clock, "slow")
+    assert slow is not None
+    claimed: list[queue.Claim | None] = []
+    with JobRun(db, SETTINGS, slow, clock=clock).transaction():  # its long final transaction
+        clock.advance(61)  # its lease ran out meanwhile
+        other = threading.Thread(target=lambda: claimed.append(claim(db, clock, "other")))
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive(), "the other worker waited for the handler's transaction"
+    assert claimed == [None]
+    with transaction(db) as session:
+        assert queue.mark_done(session, slow, Result("imported"), clock()) is True
+    assert row(db, job_id).state == "done"

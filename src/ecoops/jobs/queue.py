@@ -188,15 +188,24 @@ class Claim:
     max_attempts: int
 
 
+def _skip_locked(query: Select[int], session: Session) -> Select[int]:
+    """On PostgreSQL, rows another transaction holds are skipped, not waited for: a job's row is held
+    by its own handler's final transaction (JobRun.transaction), which may run long (an import)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
 def _exhaust_abandoned(session: Session, now: datetime) -> None:
     """Jobs whose workers died in each of their attempts: failed, not claimed again for ever."""
+    abandoned = select(Job.id).where(
+        Job.state == JobState.RUNNING.value,
+        Job.claimed_until <= now,
+        Job.attempts >= Job.max_attempts,
+    )
     session.execute(
         update(Job)
-        .where(
-            Job.state == JobState.RUNNING.value,
-            Job.claimed_until <= now,
-            Job.attempts >= Job.max_attempts,
-        )
+        .where(Job.id.in_(_skip_locked(abandoned, session).scalar_subquery()))
         .values(
             state=JobState.FAILED.value,
             claimed_until=None,
@@ -223,9 +232,9 @@ def any_due(session: Session, now: datetime) -> bool:
 def claim(session: Session, *, now: datetime, lease_seconds: float, worker: str) -> Claim | None:
     """Take the next due job for `lease_seconds`; the caller commits before running it."""
     _exhaust_abandoned(session, now)
-    due = select(Job.id).where(_due(now)).order_by(Job.next_attempt_at, Job.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    due = _skip_locked(
+        select(Job.id).where(_due(now)).order_by(Job.next_attempt_at, Job.id).limit(1), session
+    )
     token = uuid.uuid4().hex
     job_id = session.scalar(
         update(Job)
