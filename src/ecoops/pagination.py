@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_PER_PAGE = 500
+# Far past any real list, and small enough that (page - 1) * per_page stays a 32-bit OFFSET.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Page(Generic[T]):
 
 def paginate(session: Session, statement: Select[Any], *, page: int, per_page: int) -> Page[Any]:
     """Run `statement` for page `page` (1-based); out-of-range pages come back empty, not as errors."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     items = list(session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))

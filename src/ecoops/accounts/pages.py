@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +17,7 @@ from ecoops.config import Settings
 from ecoops.partners.service import PartnerFilters, search_partners
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect, safe_path
 from ecoops.web.templating import flash, render
 
@@ -74,7 +75,7 @@ def create_token(
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, token_id: int, actor: Actor = Depends(token_user), session: Session = Depends(db)
+    request: Request, token_id: Id, actor: Actor = Depends(token_user), session: Session = Depends(db)
 ) -> Response:
     token = service.revoke_api_token(session, actor, token_id)
     flash(request, f"Token “{token.name}” is revoked: requests using it now get 401.", "success")
@@ -113,7 +114,7 @@ def _users_page(
 def users(
     request: Request,
     show: str = Query("users", pattern="^(users|partner_users)$"),
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(user_manager),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -153,7 +154,7 @@ def create_user(
 @router.post("/users/{user_id}/status")
 def set_user_status(
     request: Request,
-    user_id: int,
+    user_id: Id,
     active: bool = Form(...),
     actor: Actor = Depends(user_manager),
     session: Session = Depends(db),
@@ -166,7 +167,7 @@ def set_user_status(
 @router.post("/partner-users")
 def create_partner_user(
     request: Request,
-    partner_id: int = Form(...),
+    partner_id: Annotated[Id, Form()],
     email: str = Form("", max_length=254),
     name: str = Form("", max_length=200),
     password: str = Form("", max_length=1024),
@@ -195,7 +196,7 @@ def create_partner_user(
 @router.post("/partner-users/{partner_user_id}/status")
 def set_partner_user_status(
     request: Request,
-    partner_user_id: int,
+    partner_user_id: Id,
     active: bool = Form(...),
     return_to: str = Form("/users?show=partner_users"),
     actor: Actor = Depends(user_manager),

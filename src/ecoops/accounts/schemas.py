@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from ecoops.actors import Role
 from ecoops.permissions import Permission
+from ecoops.web.fields import UtcDateTime
 
 
 class MeOut(BaseModel):
@@ -18,4 +17,4 @@ class MeOut(BaseModel):
     name: str
     role: Role
     permissions: list[Permission]
-    last_login_at: datetime | None
+    last_login_at: UtcDateTime | None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,8 @@ from ecoops.attribution import review, rules
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
+from ecoops.web.errors import invalid_request
+from ecoops.web.fields import Id, UtcDateTime
 
 router = APIRouter(prefix="/attribution", tags=["attribution"])
 reviewer = api_permission(Permission.REVIEW_ATTRIBUTION)
@@ -33,7 +35,7 @@ class TouchOut(BaseModel):
     status: str
     recorded_by: str
     reviewed_by: str
-    reviewed_at: datetime | None
+    reviewed_at: UtcDateTime | None
     review_reason: str
 
 
@@ -53,7 +55,7 @@ class RulesChangeOut(RulesIn):
     model_config = ConfigDict(from_attributes=True)
 
     changed_by: str
-    changed_at: datetime
+    changed_at: UtcDateTime
 
 
 @router.get("/touches", response_model=list[TouchOut])
@@ -68,13 +70,13 @@ def list_touches(
 
 @router.post("/touches/{touch_id}/review", response_model=TouchOut)
 def review_touch(
-    touch_id: int, body: ReviewIn, actor: Actor = Depends(reviewer), session: Session = Depends(db)
+    touch_id: Id, body: ReviewIn, actor: Actor = Depends(reviewer), session: Session = Depends(db)
 ) -> TouchOut:
     """Confirm or dispute a touch, with a reason (audited); only confirmed touches count."""
     try:
         touch = review.review_touch(session, actor, touch_id, body.decision, body.reason)
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+        raise invalid_request(str(error), "body") from None
     return TouchOut.model_validate(touch)
 
 
@@ -97,5 +99,5 @@ def change_rules(
     try:
         change = rules.change_rules(session, actor, **body.model_dump(), currency=settings.currency)
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+        raise invalid_request(str(error), "body") from None
     return RulesChangeOut.model_validate(change)

@@ -14,6 +14,7 @@ from ecoops.attribution.models import TouchKind
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -51,7 +52,7 @@ def propose(request: Request, actor: Actor = Depends(reviewer), session: Session
 @router.post("/attribution/touches/{touch_id}/review")
 def review_touch(
     request: Request,
-    touch_id: int,
+    touch_id: Id,
     decision: review.Decision = Form(...),
     reason: str = Form("", max_length=2000),
     actor: Actor = Depends(reviewer),
@@ -63,7 +64,7 @@ def review_touch(
 @router.post("/attribution/touches/review")
 def review_selected(
     request: Request,
-    touch_id: list[int] = Form(default_factory=list),
+    touch_id: list[Id] = Form(default_factory=list),
     decision: review.Decision = Form(...),
     reason: str = Form("", max_length=2000),
     kind: str = Form("", max_length=30),

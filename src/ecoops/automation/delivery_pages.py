@@ -13,6 +13,7 @@ from ecoops.automation.deliveries import Channel, DeliveryStatus
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -48,7 +49,7 @@ def deliveries(
     recipient: str = Query("", max_length=200),
     channel: str = Query("", max_length=10),
     status: str = Query("", max_length=10),
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -66,7 +67,7 @@ def deliveries(
 def dead_letters(
     request: Request,
     channel: str = Query("", max_length=10),
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -77,7 +78,7 @@ def dead_letters(
 
 @router.post("/automation/deliveries/{delivery_id}/retry")
 def retry(
-    request: Request, delivery_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, delivery_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     delivery = delivery_log.retry(session, actor, delivery_id)
     flash(request, f"Delivery {delivery.id} to {delivery.target} will be sent again shortly.", "success")
@@ -129,7 +130,7 @@ def add_webhook(
 @router.post("/automation/webhooks/{endpoint_id}/enabled")
 def set_enabled(
     request: Request,
-    endpoint_id: int,
+    endpoint_id: Id,
     enabled: bool = Form(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -142,7 +143,7 @@ def set_enabled(
 @router.post("/automation/webhooks/{endpoint_id}/allow-private")
 def set_allow_private(
     request: Request,
-    endpoint_id: int,
+    endpoint_id: Id,
     allow: bool = Form(...),
     actor: Actor = Depends(page_permission(Permission.ALLOW_PRIVATE_WEBHOOKS)),
     session: Session = Depends(db),

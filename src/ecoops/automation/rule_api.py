@@ -3,7 +3,6 @@ stored events of the last days (nothing is sent)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from ecoops.automation.rules import Action, Rule, RuleInput
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
+from ecoops.web.fields import Id, UtcDateTime
 
 router = APIRouter(prefix="/automation", tags=["automation"])
 reader = api_permission(Permission.READ_PROGRAM)
@@ -34,7 +34,7 @@ class ActionIO(BaseModel):
     value: str = Field(
         "", description="the channel id, e-mail address, user id or endpoint id the recipient needs"
     )
-    due_days: int = Field(3, description="tasks: due this many days after the event")
+    due_days: int = Field(3, ge=0, le=365, description="tasks: due this many days after the event")
 
 
 class RuleIn(BaseModel):
@@ -58,7 +58,7 @@ class RuleOut(BaseModel):
     name: str
     trigger: str
     enabled: bool
-    enabled_since: datetime | None
+    enabled_since: UtcDateTime | None
     conditions: dict[str, Any]
     actions: list[ActionIO]
     subject_template: str
@@ -67,7 +67,7 @@ class RuleOut(BaseModel):
 
 class PlannedOut(BaseModel):
     event_uid: str
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     action: str
     recipient: str
     target: str
@@ -109,14 +109,14 @@ def create_rule(body: RuleIn, actor: Actor = Depends(manager), session: Session 
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut)
-def get_rule(rule_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)) -> Rule:
+def get_rule(rule_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)) -> Rule:
     """One automation rule."""
     return rules.get_rule(session, actor, rule_id)
 
 
 @router.get("/rules/{rule_id}/preview", response_model=PreviewOut)
 def try_rule(
-    rule_id: int,
+    rule_id: Id,
     days: int = Query(30, ge=1, le=90),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),

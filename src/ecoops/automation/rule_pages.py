@@ -25,6 +25,7 @@ from ecoops.partners.models import Partner, PartnerType, Program
 from ecoops.permissions import Permission
 from ecoops.referrals.models import Direction, Kind
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -152,7 +153,7 @@ async def create(
 @router.get("/automation/rules/{rule_id}")
 def rule_detail(
     request: Request,
-    rule_id: int,
+    rule_id: Id,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -192,7 +193,7 @@ def _names(session: Session, conditions: Conditions) -> dict[str, str]:
 
 @router.get("/automation/rules/{rule_id}/edit")
 def edit_rule(
-    request: Request, rule_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, rule_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     rule = rules.get_rule(session, actor, rule_id)
     return _editor(request, session, rule, _form_values(rule))
@@ -200,7 +201,7 @@ def edit_rule(
 
 @router.post("/automation/rules/{rule_id}")
 async def update(
-    request: Request, rule_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, rule_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     form = await request.form()
     rule = rules.get_rule(session, actor, rule_id)
@@ -214,7 +215,7 @@ async def update(
 
 @router.post("/automation/rules/{rule_id}/enabled")
 async def switch(
-    request: Request, rule_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, rule_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     form = await request.form()
     on = str(form.get("enabled", "")) == "true"
@@ -225,7 +226,7 @@ async def switch(
 
 @router.post("/automation/rules/{rule_id}/delete")
 def delete(
-    request: Request, rule_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, rule_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     rules.delete_rule(session, actor, rule_id)
     flash(request, "Rule deleted; what it sent stays in the delivery log.", "success")
@@ -235,7 +236,7 @@ def delete(
 @router.get("/automation/rules/{rule_id}/try")
 def try_rule(
     request: Request,
-    rule_id: int,
+    rule_id: Id,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),

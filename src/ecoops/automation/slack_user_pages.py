@@ -13,6 +13,7 @@ from ecoops.actors import Actor
 from ecoops.automation.slack_users import set_slack_user_id
 from ecoops.permissions import Permission
 from ecoops.web.deps import db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -31,7 +32,7 @@ def slack_users(
 @router.post("/automation/slack-users/{user_id}")
 def link_slack_user(
     request: Request,
-    user_id: int,
+    user_id: Id,
     slack_user_id: str = Form("", max_length=60),
     actor: Actor = Depends(user_admin),
     session: Session = Depends(db),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor, ActorKind
 from ecoops.automation import tasks
 from ecoops.web.deps import db, page_actor
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -36,7 +37,7 @@ def my_tasks(
 @router.post("/tasks/{task_id}/done")
 def tick(
     request: Request,
-    task_id: int,
+    task_id: Id,
     done: bool = Form(True),
     actor: Actor = Depends(internal_user),
     session: Session = Depends(db),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
@@ -13,6 +11,7 @@ from ecoops.crm.schemas import AccountOut, ContactOut, OpportunityDetailOut, Opp
 from ecoops.permissions import Permission
 from ecoops.web.api_pages import PageOut, PageRequest, page_out, page_request
 from ecoops.web.deps import api_permission, db
+from ecoops.web.fields import Id, IsoDate
 
 router = APIRouter(tags=["crm"])
 reader = api_permission(Permission.READ_CRM)
@@ -34,22 +33,20 @@ def list_accounts(
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut)
-def get_account(
-    account_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
-) -> AccountOut:
+def get_account(account_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)) -> AccountOut:
     """One account."""
     return AccountOut.model_validate(service.get_account(session, actor, account_id))
 
 
 @router.get("/opportunities", response_model=PageOut[OpportunityOut])
 def list_opportunities(
-    account_id: int | None = Query(None, description="only this account's opportunities"),
+    account_id: Id | None = Query(None, description="only this account's opportunities"),
     owner: str = Query("", max_length=200, description="the opportunity owner, exactly as in the CRM"),
     status: service.OpportunityStatus | None = Query(None, description="open, won or lost"),
-    created_from: date | None = Query(None, description="created on or after"),
-    created_to: date | None = Query(None, description="created on or before"),
-    close_from: date | None = Query(None, description="closing on or after"),
-    close_to: date | None = Query(None, description="closing on or before"),
+    created_from: IsoDate | None = Query(None, description="created on or after"),
+    created_to: IsoDate | None = Query(None, description="created on or before"),
+    close_from: IsoDate | None = Query(None, description="closing on or after"),
+    close_to: IsoDate | None = Query(None, description="closing on or before"),
     paging: PageRequest = Depends(page_request),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
@@ -64,7 +61,7 @@ def list_opportunities(
 
 @router.get("/opportunities/{opportunity_id}", response_model=OpportunityDetailOut)
 def get_opportunity(
-    opportunity_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    opportunity_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> OpportunityDetailOut:
     """One opportunity with its stage history, oldest change first."""
     opportunity = service.get_opportunity(session, actor, opportunity_id)
@@ -76,7 +73,7 @@ def get_opportunity(
 
 @router.get("/contacts", response_model=PageOut[ContactOut])
 def list_contacts(
-    account_id: int | None = Query(None, description="only this account's contacts"),
+    account_id: Id | None = Query(None, description="only this account's contacts"),
     q: str = Query("", max_length=200, description="part of the name or e-mail"),
     paging: PageRequest = Depends(page_request),
     actor: Actor = Depends(reader),

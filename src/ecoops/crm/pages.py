@@ -11,6 +11,7 @@ from ecoops.config import Settings
 from ecoops.crm import service
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render, render_list
 
@@ -23,7 +24,7 @@ def accounts_list(
     request: Request,
     q: str = Query("", max_length=200),
     owner: str = Query("", max_length=200),
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -42,7 +43,7 @@ def accounts_list(
 
 @router.get("/accounts/{account_id}")
 def account_page(
-    request: Request, account_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, account_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     account = service.get_account(session, actor, account_id)
     opportunities = service.account_opportunities(session, actor, account)

@@ -11,6 +11,7 @@ from ecoops.actors import Actor
 from ecoops.jobs import queue
 from ecoops.jobs.models import Job, JobState
 from ecoops.web.deps import db, page_actor
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render, templates
 
@@ -38,7 +39,7 @@ def _fragment(request: Request, job: Job) -> Response:
 
 @router.get("/jobs/{job_id}")
 def job_status(
-    request: Request, job_id: int, actor: Actor = Depends(page_actor), session: Session = Depends(db)
+    request: Request, job_id: Id, actor: Actor = Depends(page_actor), session: Session = Depends(db)
 ) -> Response:
     job = queue.get_job(session, actor, job_id)
     if _polled(request):
@@ -48,7 +49,7 @@ def job_status(
 
 @router.post("/jobs/{job_id}/retry")
 def retry(
-    request: Request, job_id: int, actor: Actor = Depends(page_actor), session: Session = Depends(db)
+    request: Request, job_id: Id, actor: Actor = Depends(page_actor), session: Session = Depends(db)
 ) -> Response:
     job = queue.retry(session, actor, job_id)
     if _polled(request):

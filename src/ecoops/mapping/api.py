@@ -30,6 +30,7 @@ from ecoops.mapping.schemas import (
 )
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, db
+from ecoops.web.fields import Id
 
 router = APIRouter(prefix="/mapping", tags=["mapping"])
 reader = api_permission(Permission.READ_MAPPING)
@@ -72,7 +73,7 @@ def create_population(
 
 @router.put("/populations/{population_id}", response_model=PopulationOut)
 def update_population(
-    population_id: int, body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+    population_id: Id, body: PopulationIn, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> PopulationOut:
     """Rename a custom population or change its filter."""
     updated = populations.update_population(session, actor, population_id, name=body.name, filter=body.filter)
@@ -80,7 +81,7 @@ def update_population(
 
 
 @router.get("/partners/{partner_id}/matrix", response_model=MatrixOut)
-def matrix(partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)) -> MatrixOut:
+def matrix(partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)) -> MatrixOut:
     """The partner's overlap matrix: our populations by theirs, accounts per cell."""
     found = overlap_matrix(session, actor, partner_id)
     cells = [MatrixCell(ours=o, theirs=t, accounts=n) for (o, t), n in sorted(found.counts.items())]
@@ -91,7 +92,7 @@ def matrix(partner_id: int, actor: Actor = Depends(reader), session: Session = D
 
 @router.get("/partners/{partner_id}/overlaps", response_model=list[OverlapOut])
 def overlaps(
-    partner_id: int,
+    partner_id: Id,
     ours: str = Query("", description="Our population key; empty: all"),
     theirs: str | None = Query(None, description="The partner's population label; absent: all"),
     actor: Actor = Depends(reader),
@@ -104,7 +105,7 @@ def overlaps(
 
 @router.get("/partners/{partner_id}/decisions", response_model=list[DecisionOut])
 def decisions(
-    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> list[MatchOverride]:
     """The decisions on the partner's matches, newest first."""
     partner_or_404(session, partner_id)
@@ -113,7 +114,7 @@ def decisions(
 
 @router.post("/partners/{mapped_partner_id}/decisions", response_model=DecisionOut, status_code=201)
 def decide(
-    mapped_partner_id: int, body: DecisionIn, actor: Actor = Depends(manager), session: Session = Depends(db)
+    mapped_partner_id: Id, body: DecisionIn, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> MatchOverride:
     """Confirm, reject or add a pair by hand; the partner is re-mapped with it at once."""
     partner_or_404(session, mapped_partner_id)
@@ -154,7 +155,7 @@ def set_sharing_defaults(
 
 @router.get("/partners/{partner_id}/sharing", response_model=dict[str, RuleIO])
 def partner_sharing(
-    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> dict[str, RuleIO]:
     """The rules in force for the partner (its own, else the defaults), by population key."""
     partner_or_404(session, partner_id)
@@ -163,7 +164,7 @@ def partner_sharing(
 
 @router.put("/partners/{partner_id}/sharing", response_model=dict[str, RuleIO])
 def set_partner_sharing(
-    partner_id: int, body: dict[str, RuleIO], actor: Actor = Depends(manager), session: Session = Depends(db)
+    partner_id: Id, body: dict[str, RuleIO], actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> dict[str, RuleIO]:
     """Save the partner's own sharing rules, by population key."""
     return _rules_out(sharing.set_rules(session, actor, partner_id, _rules_in(body)))
@@ -171,7 +172,7 @@ def set_partner_sharing(
 
 @router.get("/partners/{partner_id}/shared-view", response_model=list[SharedPopulationOut])
 def shared_view(
-    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> list[sharing.SharedPopulation]:
     """Exactly what the partner may see of our accounts under its sharing rules."""
     return sharing.shared_view(session, actor, partner_id)
@@ -213,7 +214,7 @@ def add_domain_alias(
 
 @router.delete("/domain-aliases/{alias_id}", status_code=204)
 def remove_domain_alias(
-    alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    alias_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     """Remove an alias; partners are re-mapped without it at their next run."""
     company_links.remove_domain_alias(session, actor, alias_id)
@@ -255,7 +256,7 @@ def add_parent_link(
 
 @router.delete("/parent-links/{parent_link_id}", status_code=204)
 def remove_parent_link(
-    parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    parent_link_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     """Remove a parent/subsidiary link; partners are re-mapped without it at their next run."""
     company_links.remove_parent_link(session, actor, parent_link_id)

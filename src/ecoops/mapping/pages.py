@@ -29,6 +29,7 @@ from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
 from ecoops.psi.results import private_counts
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -60,7 +61,7 @@ def _pending(session: Session, partner_id: int) -> bool:
 
 @router.get("/mapping/partners/{partner_id}")
 def partner_mapping(
-    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     partner = partner_or_404(session, partner_id)
     return render(
@@ -93,7 +94,7 @@ def queue_mapping(session: Session, actor: Actor, partner_id: int) -> Job:
 @router.post("/mapping/partners/{partner_id}/uploads")
 def upload_list(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     file: UploadFile = File(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -132,7 +133,7 @@ def upload_list(
 
 @router.post("/mapping/partners/{partner_id}/runs")
 def map_again(
-    request: Request, partner_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     """Map the current list again (after alias or link changes, or our accounts' import)."""
     partner_or_404(session, partner_id)
@@ -147,7 +148,7 @@ def map_again(
 @router.get("/mapping/partners/{partner_id}/overlaps")
 def overlaps_page(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     ours: str = Query(""),
     theirs: str | None = Query(None),
     actor: Actor = Depends(reader),
@@ -163,7 +164,7 @@ def overlaps_page(
 
 @router.get("/mapping/partners/{partner_id}/overlaps.csv")
 def overlaps_csv(
-    partner_id: int,
+    partner_id: Id,
     ours: str = Query(""),
     theirs: str | None = Query(None),
     actor: Actor = Depends(reader),
@@ -182,7 +183,7 @@ def overlaps_csv(
 @router.post("/mapping/partners/{mapped_partner_id}/decisions")
 def decide(
     request: Request,
-    mapped_partner_id: int,
+    mapped_partner_id: Id,
     our_crm_id: str = Form(...),
     their_id: str = Form(...),
     decision: Decision = Form(...),
@@ -252,7 +253,7 @@ def create_population(
 @router.post("/mapping/populations/{population_id}")
 def update_population(
     request: Request,
-    population_id: int,
+    population_id: Id,
     name: str = Form(...),
     filter: str = Form(...),
     actor: Actor = Depends(manager),
@@ -306,7 +307,7 @@ def sharing_defaults(
 
 @router.get("/mapping/partners/{partner_id}/sharing")
 def partner_sharing(
-    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     return _sharing_page(request, session, partner_or_404(session, partner_id))
 
@@ -323,7 +324,7 @@ async def save_sharing_defaults(
 
 @router.post("/mapping/partners/{partner_id}/sharing")
 async def save_partner_sharing(
-    request: Request, partner_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     keys = list(populations.population_names(session))
     sharing.set_rules(session, actor, partner_id, _rules_from_form(await _form(request), keys))
@@ -333,7 +334,7 @@ async def save_partner_sharing(
 
 @router.get("/mapping/partners/{partner_id}/preview")
 def preview(
-    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     """What the partner would see, computed by the same function its API and portal use."""
     partner = partner_or_404(session, partner_id)
@@ -409,7 +410,7 @@ def add_alias(
 
 @router.post("/mapping/companies/aliases/{alias_id}/remove")
 def remove_alias(
-    request: Request, alias_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, alias_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     def remove() -> str:
         company_links.remove_domain_alias(session, actor, alias_id)
@@ -437,7 +438,7 @@ def add_link(
 
 @router.post("/mapping/companies/links/{parent_link_id}/remove")
 def remove_link(
-    request: Request, parent_link_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, parent_link_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     def remove() -> str:
         company_links.remove_parent_link(session, actor, parent_link_id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoops.mapping.models import Decision, SharingLevel
+from ecoops.web.fields import UtcDateTime
 
 
 class PopulationIn(BaseModel):
@@ -70,7 +71,7 @@ class DecisionOut(BaseModel):
     decision: str
     reason: str
     decided_by: str
-    decided_at: datetime
+    decided_at: UtcDateTime
 
 
 class RuleIO(BaseModel):
@@ -110,7 +111,7 @@ class DomainAliasOut(BaseModel):
     alias: str
     domain: str
     created_by: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ParentLinkIn(BaseModel):
@@ -125,4 +126,4 @@ class ParentLinkOut(BaseModel):
     child_domain: str = Field(description="Empty: the account has no usable domain, so the link is not used")
     parent_domain: str
     created_by: str
-    created_at: datetime
+    created_at: UtcDateTime

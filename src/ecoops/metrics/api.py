@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from ecoops.metrics.params import metrics_query
 from ecoops.metrics.schemas import ExplanationOut, FiguresOut, RecordsOut, RulesOut
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
+from ecoops.web.fields import IsoDate
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 reader = api_permission(Permission.READ_METRICS)
@@ -78,7 +78,7 @@ def figure_records(
 @router.get("/opportunities/{crm_id}", response_model=ExplanationOut)
 def explain_opportunity(
     crm_id: str,
-    as_of: date | None = Query(None, description="as the records stood that day (default: today)"),
+    as_of: IsoDate | None = Query(None, description="as the records stood that day (default: today)"),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from fastapi import Depends, HTTPException, Query, status
+from fastapi import Depends, Query
 
 from ecoops.config import Settings
 from ecoops.metrics.service import MetricsQuery, build_query
 from ecoops.web.deps import app_settings
+from ecoops.web.errors import invalid_request
+from ecoops.web.fields import Id, IsoDate
 
 
 def metrics_query(
-    as_of: date | None = Query(None, description="records as they stood that day (default: today)"),
-    start: date | None = Query(None, alias="from", description="first day of the period"),
-    end: date | None = Query(
+    as_of: IsoDate | None = Query(None, description="records as they stood that day (default: today)"),
+    start: IsoDate | None = Query(None, alias="from", description="first day of the period"),
+    end: IsoDate | None = Query(
         None, alias="to", description="last day of the period (default: the as-of date)"
     ),
-    partner: list[int] = Query([], description="partner ids"),
-    program: list[int] = Query([], description="program ids"),
-    tier: list[int] = Query([], description="tier ids"),
+    partner: list[Id] = Query([], description="partner ids"),
+    program: list[Id] = Query([], description="program ids"),
+    tier: list[Id] = Query([], description="tier ids"),
     partner_type: list[str] = Query([], alias="type", description="partner types, e.g. reseller"),
-    owner: list[int] = Query([], description="partner managers' user ids"),
+    owner: list[Id] = Query([], description="partner managers' user ids"),
     deal_owner: list[str] = Query([], description="opportunity owners, as in the CRM"),
     target: float = Query(1_000_000.0, gt=0, description="revenue target for 'partners needed'"),
     settings: Settings = Depends(app_settings),
@@ -41,4 +41,4 @@ def metrics_query(
             target_revenue=target,
         )
     except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+        raise invalid_request(str(error), "query") from None

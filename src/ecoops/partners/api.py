@@ -21,6 +21,7 @@ from ecoops.partners.schemas import (
 )
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
+from ecoops.web.fields import Id, PageNumber, PerPage
 
 router = APIRouter(tags=["partners"])
 reader = api_permission(Permission.READ_PROGRAM)
@@ -41,12 +42,12 @@ def _detail(partner: Partner) -> PartnerDetailOut:
 def list_partners(
     q: str = Query("", max_length=200),
     partner_type: str = "",
-    program_id: int | None = None,
-    tier_id: int | None = None,
+    program_id: Id | None = None,
+    tier_id: Id | None = None,
     stage: str = "",
-    owner_id: int | None = None,
-    page: int = Query(1, ge=1),
-    per_page: int = Query(50, ge=1, le=500),
+    owner_id: Id | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> PartnerPageOut:
@@ -87,7 +88,7 @@ def create_partner(
 
 @router.get("/partners/{partner_id}", response_model=PartnerDetailOut)
 def get_partner(
-    partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> PartnerDetailOut:
     """One partner with its domains, programs and dated life-cycle history."""
     return _detail(service.get_partner(session, actor, partner_id))
@@ -95,7 +96,7 @@ def get_partner(
 
 @router.post("/partners/{partner_id}/stage-changes", response_model=StageChangeOut, status_code=201)
 def change_stage(
-    partner_id: int,
+    partner_id: Id,
     body: StageChangeIn,
     actor: Actor = Depends(editor),
     session: Session = Depends(db),

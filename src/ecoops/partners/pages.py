@@ -21,6 +21,7 @@ from ecoops.partners import service
 from ecoops.partners.models import PartnerType, Stage, Tier
 from ecoops.permissions import Permission, allowed
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render, render_list
 
@@ -42,7 +43,7 @@ def directory(
     tier_id: str = "",
     stage: str = "",
     owner_id: str = "",
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -108,7 +109,7 @@ def create_partner(
     owner_id: str = Form(""),
     crm_id: str = Form("", max_length=64),
     description: str = Form("", max_length=5000),
-    tier_ids: list[int] = Form([]),
+    tier_ids: list[Id] = Form([]),
     actor: Actor = Depends(editor),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -166,8 +167,8 @@ def _form_date(value: str, label: str) -> date:
 @router.get("/partners/{partner_id}")
 def partner_page(
     request: Request,
-    partner_id: int,
-    page: int = Query(1, ge=1),
+    partner_id: Id,
+    page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -202,7 +203,7 @@ def partner_page(
 @router.post("/partners/{partner_id}/stage")
 def move_stage(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     to_stage: str = Form(...),
     changed_on: date = Form(...),
     note: str = Form("", max_length=2000),

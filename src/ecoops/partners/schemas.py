@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoops.partners.models import PartnerType, Stage
+from ecoops.web.fields import Id, IsoDate
 
 
 class TierOut(BaseModel):
@@ -71,17 +72,17 @@ class PartnerIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     partner_type: PartnerType
     stage: Stage = Stage.PROSPECT
-    stage_since: date
+    stage_since: IsoDate
     website: str = Field(default="", max_length=300)
     domains: list[str] = Field(default_factory=list, max_length=50)
     country: str = Field(default="", max_length=2)
-    owner_id: int | None = None
+    owner_id: Id | None = None
     crm_id: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", max_length=5000)
-    tier_ids: list[int] = Field(default_factory=list, max_length=20)
+    tier_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class StageChangeIn(BaseModel):
     to_stage: Stage
-    changed_on: date
+    changed_on: IsoDate
     note: str = Field(default="", max_length=2000)

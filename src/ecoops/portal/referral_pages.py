@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import Kind, Via
 from ecoops.referrals.submission import ReferralInput, submit
 from ecoops.web.deps import app_settings, db, page_actor
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -31,7 +32,7 @@ def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
 @router.get("/portal/referrals")
 def referrals(
     request: Request,
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(partner_user),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -78,7 +79,7 @@ def create_referral(
 
 @router.get("/portal/referrals/{referral_id}")
 def referral_detail(
-    request: Request, referral_id: int, actor: Actor = Depends(partner_user), session: Session = Depends(db)
+    request: Request, referral_id: Id, actor: Actor = Depends(partner_user), session: Session = Depends(db)
 ) -> Response:
     return render(request, "portal/referral.html", referral=get_referral(session, actor, referral_id))
 
@@ -86,7 +87,7 @@ def referral_detail(
 @router.post("/portal/referrals/{referral_id}/answer")
 def answer(
     request: Request,
-    referral_id: int,
+    referral_id: Id,
     accept: bool = Form(...),
     reason: str = Form("", max_length=10_000),
     actor: Actor = Depends(partner_user),

@@ -21,6 +21,7 @@ from ecoops.psi import connections, exchange
 from ecoops.psi.models import ConnectionState, PsiConnection, PsiExchange
 from ecoops.psi.results import private_counts
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -75,7 +76,7 @@ def _back(partner_id: int) -> RedirectResponse:
 
 @router.get("/mapping/partners/{partner_id}/private")
 def private_page(
-    request: Request, partner_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     return _page(request, session, actor, partner_id)
 
@@ -83,7 +84,7 @@ def private_page(
 @router.post("/mapping/partners/{partner_id}/private/invitations")
 def invite(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     interval_hours: int = Form(24),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -104,7 +105,7 @@ def invite(
 @router.post("/mapping/partners/{partner_id}/private/redeem")
 def redeem(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     code: str = Form(...),
     interval_hours: int = Form(0),
     actor: Actor = Depends(manager),
@@ -130,7 +131,7 @@ def redeem(
 @router.post("/mapping/partners/{partner_id}/private/run")
 def run_now(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
 ) -> Response:
@@ -149,7 +150,7 @@ def run_now(
 @router.post("/mapping/partners/{partner_id}/private/schedule")
 def schedule(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     interval_hours: int = Form(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -167,7 +168,7 @@ def schedule(
 @router.post("/mapping/partners/{partner_id}/private/revoke")
 def revoke(
     request: Request,
-    partner_id: int,
+    partner_id: Id,
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),

@@ -15,6 +15,7 @@ from ecoops.referrals.schemas import DecisionIn, ReferralIn, ReferralOut, Referr
 from ecoops.referrals.submission import submit
 from ecoops.referrals.suggestion import suggest_partners
 from ecoops.web.deps import api_actor, api_permission, app_settings, db
+from ecoops.web.fields import Id, PageNumber, PerPage
 
 router = APIRouter(tags=["referrals"])
 reader = api_permission(Permission.READ_PROGRAM)
@@ -31,11 +32,11 @@ def list_referrals(
     direction: str = "",
     status: str = "",
     kind: str = "",
-    partner_id: int | None = None,
+    partner_id: Id | None = None,
     mine: bool = False,
     overdue: bool = False,
-    page: int = Query(1, ge=1),
-    per_page: int = Query(50, ge=1, le=500),
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> ReferralPageOut:
@@ -52,7 +53,7 @@ def list_referrals(
 
 @router.post("/partners/{partner_id}/referrals", response_model=ReferralOut, status_code=201)
 def create_referral(
-    partner_id: int,
+    partner_id: Id,
     body: ReferralIn,
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
@@ -65,7 +66,7 @@ def create_referral(
 
 @router.post("/partners/{partner_id}/outbound-referrals", response_model=ReferralOut, status_code=201)
 def create_outbound(
-    partner_id: int,
+    partner_id: Id,
     body: ReferralIn,
     actor: Actor = Depends(referrer),
     session: Session = Depends(db),
@@ -94,7 +95,7 @@ def suggestions(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
 def read_referral(
-    referral_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    referral_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> ReferralOut:
     """One referral with its conflicts and status history."""
     return ReferralOut.model_validate(get_referral(session, actor, referral_id))
@@ -102,7 +103,7 @@ def read_referral(
 
 @router.post("/referrals/{referral_id}/approve", response_model=ReferralOut)
 def approve(
-    referral_id: int,
+    referral_id: Id,
     body: DecisionIn,
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
@@ -115,7 +116,7 @@ def approve(
 
 @router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
 def reject(
-    referral_id: int, body: DecisionIn, actor: Actor = Depends(reviewer), session: Session = Depends(db)
+    referral_id: Id, body: DecisionIn, actor: Actor = Depends(reviewer), session: Session = Depends(db)
 ) -> ReferralOut:
     """Reject with a reason, which the partner sees."""
     return ReferralOut.model_validate(review.reject(session, actor, referral_id, body.reason))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import Kind, ReferralLink
 from ecoops.referrals.submission import ReferralInput
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -46,7 +49,7 @@ def link_list(
 @router.post("/referral-links")
 def create_link(
     request: Request,
-    partner_id: int = Form(...),
+    partner_id: Annotated[Id, Form()],
     days: int = Form(90),
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
@@ -62,7 +65,7 @@ def create_link(
 
 @router.post("/referral-links/{link_id}/revoke")
 def revoke_link(
-    request: Request, link_id: int, actor: Actor = Depends(reviewer), session: Session = Depends(db)
+    request: Request, link_id: Id, actor: Actor = Depends(reviewer), session: Session = Depends(db)
 ) -> Response:
     links.revoke_link(session, actor, link_id)
     flash(request, "Link revoked: it no longer opens the form.", "success")

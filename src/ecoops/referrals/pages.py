@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from ecoops.referrals.models import Direction, Kind, Status, Via
 from ecoops.referrals.submission import ReferralInput
 from ecoops.referrals.suggestion import suggest_partners
 from ecoops.web.deps import app_settings, db, page_actor, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -42,7 +45,7 @@ def inbox(
     partner_id: str = "",
     mine: bool = False,
     overdue: bool = False,
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -72,7 +75,7 @@ def export(actor: Actor = Depends(reader), session: Session = Depends(db)) -> Re
 
 @router.get("/referrals/{referral_id}")
 def detail(
-    request: Request, referral_id: int, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request, referral_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
     referral = get_referral(session, actor, referral_id)
     return render(
@@ -89,7 +92,7 @@ def detail(
 @router.post("/referrals/{referral_id}/approve")
 def approve(
     request: Request,
-    referral_id: int,
+    referral_id: Id,
     reason: str = Form("", max_length=10_000),
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
@@ -111,7 +114,7 @@ def approve(
 @router.post("/referrals/{referral_id}/reject")
 def reject(
     request: Request,
-    referral_id: int,
+    referral_id: Id,
     reason: str = Form("", max_length=10_000),
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
@@ -154,7 +157,7 @@ def new_outbound(
 @router.post("/outbound-referrals")
 def create_outbound(
     request: Request,
-    partner_id: int = Form(...),
+    partner_id: Annotated[Id, Form()],
     data: ReferralInput = Depends(referral_form),
     actor: Actor = Depends(referrer),
     session: Session = Depends(db),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from ecoops.actors import Actor
 from ecoops.permissions import Permission
 from ecoops.referrals import routing
 from ecoops.web.deps import db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -33,8 +36,8 @@ def territories(
 @router.post("/referral-territories")
 def set_territory(
     request: Request,
+    seller_id: Annotated[Id, Form()],
     country: str = Form("", max_length=80),
-    seller_id: int = Form(...),
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
 ) -> Response:
@@ -48,7 +51,7 @@ def set_territory(
 
 @router.post("/referral-territories/{territory_id}/delete")
 def remove_territory(
-    request: Request, territory_id: int, actor: Actor = Depends(reviewer), session: Session = Depends(db)
+    request: Request, territory_id: Id, actor: Actor = Depends(reviewer), session: Session = Depends(db)
 ) -> Response:
     routing.remove_territory(session, actor, territory_id)
     flash(

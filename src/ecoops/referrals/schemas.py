@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecoops.referrals.submission import ReferralInput
+from ecoops.web.fields import UtcDateTime
 
 
 class ReferralIn(BaseModel):
@@ -36,7 +37,7 @@ class StatusChangeOut(BaseModel):
 
     from_status: str | None
     to_status: str
-    changed_at: datetime
+    changed_at: UtcDateTime
     changed_by: str
     reason: str
 
@@ -58,8 +59,8 @@ class ReferralOut(BaseModel):
     status: str
     submitted_via: str
     submitted_by: str
-    submitted_at: datetime
-    sla_due_at: datetime | None
+    submitted_at: UtcDateTime
+    sla_due_at: UtcDateTime | None
     reason: str
     registration_expires_on: date | None
     account_crm_id: str

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
 
-from ecoops.pagination import MAX_PER_PAGE, Page
+from ecoops.pagination import Page
+from ecoops.web.fields import PageNumber, PerPage
 
 ItemOut = TypeVar("ItemOut", bound=BaseModel)
 
@@ -20,8 +21,8 @@ class PageRequest:
 
 
 def page_request(
-    page: int = Query(1, ge=1, description="1-based page number"),
-    per_page: int = Query(50, ge=1, le=MAX_PER_PAGE, description="items per page"),
+    page: Annotated[PageNumber, Query(description="1-based page number")] = 1,
+    per_page: Annotated[PerPage, Query(description="items per page")] = 50,
 ) -> PageRequest:
     """A dependency reading the pager's query parameters."""
     return PageRequest(page=page, per_page=per_page)

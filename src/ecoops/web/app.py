@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from ecoops import __version__
@@ -19,9 +20,11 @@ from ecoops.crm.imports.uploads import UploadLimit
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
+from ecoops.web.body_limit import ApiBodyLimit
 from ecoops.web.deps import LoginRequired, request_transaction
-from ecoops.web.routes import api_routers, page_routers, peer_routers
+from ecoops.web.errors import API_ERRORS, describe, problems
 from ecoops.web.retry import RetryWriteConflicts
+from ecoops.web.routes import api_routers, page_routers, peer_routers
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
 
@@ -56,6 +59,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: InvalidInput) -> Response:
         return _error(request, 400, str(exc))
 
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # The database refused a value it cannot hold (PostgreSQL: a NUL character in text): bad input.
+        reason = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return _error(request, 400, f"a value the database cannot store: {reason}")
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request):
@@ -64,14 +73,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(p) for p in error["loc"][1:]), "message": error["msg"]}
-            for error in exc.errors()
-        ]
         if _wants_json(request):
-            return JSONResponse({"detail": problems}, status_code=422)
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        return _error(request, 422, f"invalid input: {text}")
+            return JSONResponse({"detail": problems(exc)}, status_code=422)
+        return _error(request, 422, f"invalid input: {describe(exc)}")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
+    app.add_middleware(ApiBodyLimit)
     app.add_middleware(UploadLimit, limit=settings.import_max_upload_bytes)  # inside the retry
     app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
@@ -110,7 +115,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in page_routers():
         app.include_router(router, include_in_schema=False, dependencies=transaction)
     for router in api_routers():
-        app.include_router(router, prefix="/api/v1", dependencies=transaction)
+        app.include_router(router, prefix="/api/v1", dependencies=transaction, responses=API_ERRORS)
     for router in peer_routers():
         app.include_router(router, include_in_schema=False, dependencies=transaction)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +13,7 @@ from ecoops.actors import Actor
 from ecoops.permissions import Permission
 from ecoops.web.api_pages import PageOut, PageRequest, page_out, page_request
 from ecoops.web.deps import api_permission, db
+from ecoops.web.fields import UtcDateTime
 
 router = APIRouter(tags=["audit"])
 auditor = api_permission(Permission.READ_AUDIT)
@@ -24,7 +24,7 @@ class AuditEventOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     id: int
-    at: datetime
+    at: UtcDateTime
     actor_kind: str
     actor_id: int | None
     actor_label: str

@@ -11,6 +11,7 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render_list
 
@@ -23,7 +24,7 @@ def audit_trail(
     request: Request,
     action: str = Query("", max_length=80),
     by: str = Query("", max_length=200),
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(auditor),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),

@@ -16,6 +16,7 @@ from ecoops.automation.nurture.models import NurtureSequence
 from ecoops.partners.models import Stage
 from ecoops.permissions import Permission
 from ecoops.web.deps import db, page_permission
+from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -108,7 +109,7 @@ def create_sequence(
 
 @router.get("/automation/nurture/{sequence_id}")
 def edit_sequence(
-    request: Request, sequence_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, sequence_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     return _editor(request, sequences.get_sequence(session, actor, sequence_id))
 
@@ -116,7 +117,7 @@ def edit_sequence(
 @router.post("/automation/nurture/{sequence_id}")
 def update_sequence(
     request: Request,
-    sequence_id: int,
+    sequence_id: Id,
     name: str = Form("", max_length=1000),
     stage: str = Form(""),
     description: str = Form("", max_length=5000),
@@ -139,7 +140,7 @@ def update_sequence(
 @router.post("/automation/nurture/{sequence_id}/enabled")
 def switch_sequence(
     request: Request,
-    sequence_id: int,
+    sequence_id: Id,
     enabled: bool = Form(...),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -180,7 +181,7 @@ def _after_step(
 @router.post("/automation/nurture/{sequence_id}/steps")
 def add_step(
     request: Request,
-    sequence_id: int,
+    sequence_id: Id,
     data: sequences.StepInput = Depends(step_form),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -196,7 +197,7 @@ def add_step(
 @router.post("/automation/nurture-steps/{nurture_step_id}")
 def update_step(
     request: Request,
-    nurture_step_id: int,
+    nurture_step_id: Id,
     data: sequences.StepInput = Depends(step_form),
     actor: Actor = Depends(manager),
     session: Session = Depends(db),
@@ -213,7 +214,7 @@ def update_step(
 
 @router.post("/automation/nurture-steps/{nurture_step_id}/delete")
 def delete_step(
-    request: Request, nurture_step_id: int, actor: Actor = Depends(manager), session: Session = Depends(db)
+    request: Request, nurture_step_id: Id, actor: Actor = Depends(manager), session: Session = Depends(db)
 ) -> Response:
     step = sequences.get_step(session, actor, nurture_step_id)
     sequence = step.sequence

@@ -20,6 +20,7 @@ from ecoops.crm.imports.pages import workspace_of
 from ecoops.crm.imports.values import DateOrder
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
+from ecoops.web.errors import ValidationErrorOut
 
 router = APIRouter(tags=["imports"])
 importer = api_permission(Permission.IMPORT_DATA)
@@ -51,7 +52,10 @@ class ImportOut(BaseModel):
 @router.post(
     "/imports",
     response_model=ImportOut,
-    responses={201: {"model": ImportOut}, 422: {"model": ImportOut}},
+    responses={
+        201: {"model": ImportOut},
+        422: {"model": ImportOut | ValidationErrorOut, "description": "A refused file, or invalid fields"},
+    },
 )
 def import_file(
     file: UploadFile = File(..., description="the CSV file"),

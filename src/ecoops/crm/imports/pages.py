@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from ecoops.jobs.names import IMPORT, import_subject
 from ecoops.jobs.queue import active_job, enqueue, latest_job
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -89,7 +90,7 @@ def spool_report(problems: Iterator[Problem]) -> Iterator[bytes]:
 @router.get("/imports")
 def imports_home(
     request: Request,
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     actor: Actor = Depends(importer),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
@@ -261,7 +262,7 @@ def dry_run_report(
 
 @router.get("/imports/{run_id}")
 def run_page(
-    request: Request, run_id: int, actor: Actor = Depends(importer), session: Session = Depends(db)
+    request: Request, run_id: Id, actor: Actor = Depends(importer), session: Session = Depends(db)
 ) -> Response:
     import_run = service.get_run(session, actor, run_id)
     problems = list(service.run_problems(session, actor, run_id, limit=service.PROBLEMS_SHOWN))
@@ -269,7 +270,7 @@ def run_page(
 
 
 @router.get("/imports/{run_id}/errors.csv")
-def run_report(run_id: int, actor: Actor = Depends(importer), session: Session = Depends(db)) -> Response:
+def run_report(run_id: Id, actor: Actor = Depends(importer), session: Session = Depends(db)) -> Response:
     import_run = service.get_run(session, actor, run_id)
     body = spool_report(service.run_problems(session, actor, run_id))
     name = f"import-{import_run.id}-errors.csv"
