@@ -113,7 +113,7 @@ def make_keys(site: Site, link_count: int = LINKS) -> Keys:
 
 
 def free_port() -> int:
-    """A free port in 8200-8999 (the range this machine's helpers share)."""
+    """A free port, picked at random in 8200-8999."""
     for _ in range(200):
         port = random.randint(8200, 8999)
         with socket.socket() as probe:

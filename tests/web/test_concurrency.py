@@ -39,13 +39,20 @@ def test_sixteen_people_at_once_get_answers_and_lose_nothing(
         )
     partners, referrals, sign_ins = stored(site)
 
-    failed = f"{len(tally.errors)} of {tally.requests} requests failed:\n{tally.summary()}\n"
-    assert not tally.errors, failed + server_notes(log)
-    assert tally.partners and tally.referrals and tally.sign_ins >= CLIENTS and not tally.skipped
+    problems = []  # all of them at once: a lost write matters more than the errors around it
+    if tally.errors:
+        problems.append(f"{len(tally.errors)} of {tally.requests} requests failed:\n{tally.summary()}")
     lost = sorted(set(tally.partners) - partners) + sorted(set(tally.referrals) - referrals)
-    assert not lost, f"{len(lost)} acknowledged writes are not in the database: {lost[:20]}"
-    assert sign_ins - sign_ins_before >= tally.sign_ins, "sign-ins answered 303 without their audit row"
-    assert "Traceback" not in log.read_text(), f"the server logged an error:\n{server_notes(log)}"
+    if lost:
+        problems.append(f"{len(lost)} acknowledged writes are not in the database: {lost[:10]}")
+    if sign_ins - sign_ins_before < tally.sign_ins:
+        problems.append(f"{tally.sign_ins} sign-ins answered 303, {sign_ins - sign_ins_before} audited")
+    if problems or "Traceback" in log.read_text():
+        problems.append(server_notes(log))
+    assert not problems, "\n\n".join(problems)
+    assert tally.partners and tally.referrals and tally.sign_ins >= CLIENTS and not tally.skipped, (
+        "too little ran"
+    )
 
 
 def server_notes(log: Path) -> str:
