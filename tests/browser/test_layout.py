@@ -8,15 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from ecoops.automation.deliveries import Delivery
 from ecoops.db import make_engine, session_factory, transaction
 from tests.browser.conftest import Site, sign_in
 from tests.web.live_site import ADMIN, PASSWORD, seed_demo, serve
 
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 STAFF_PAGES = [
     "/",
     "/partners",
