@@ -17,8 +17,10 @@ from ecoops.config import Settings
 from ecoops.metrics import service
 from ecoops.metrics.export import display, table_csv
 from ecoops.metrics.params import metrics_query
+from ecoops.pagination import Page
 from ecoops.permissions import NotFound, Permission
 from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render
 
@@ -98,6 +100,12 @@ def _charts(figures: dict[str, pa.Table]) -> list[dict[str, Any]]:
     return charts
 
 
+def _page_of(table: pa.Table, page: int, per_page: int) -> Page[dict[str, Any]]:
+    """One page of a figure's records: the whole table is computed (and cached) once, a page is a slice."""
+    rows = table.slice((page - 1) * per_page, per_page).to_pylist()
+    return Page(items=rows, total=table.num_rows, page=page, per_page=per_page)
+
+
 def _query_string(request: Request, **changes: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and v != ""]
     params += [(k, v) for k, v in changes.items() if v]
@@ -166,6 +174,7 @@ def figure_records_page(
     request: Request,
     figure: str,
     cohort: str = Query("", max_length=200),
+    page: PageNumber = 1,
     query: service.MetricsQuery = Depends(metrics_query),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
@@ -178,10 +187,10 @@ def figure_records_page(
         figure=figure,
         title=service.FIGURES[figure].title,
         cohort=cohort,
-        rows=table.to_pylist(),
+        page=_page_of(table, page, settings.page_size),
         columns=table.column_names,
         query=query,
-        qs=_query_string(request),
+        qs=_query_string(request, page=""),
         as_of_qs=urlencode({"as_of": query.as_of.isoformat()}),
         show=display,
     )
