@@ -180,7 +180,7 @@ def write_overlaps_csv(rows: list[OverlapRow], out: TextIO) -> None:
     every cell safe in a spreadsheet."""
     extra = sorted({name for row in rows for name in row.their_fields})
     writer = csv.writer(out)
-    writer.writerow([*EXPORT_COLUMNS, *extra])
+    writer.writerow([*EXPORT_COLUMNS, *map(neutralise, extra)])  # the partner's own column names
     for row in rows:
         cells: list[object] = [
             row.our_crm_id,
