@@ -74,3 +74,19 @@ def test_the_api_keeps_its_query_as_sent() -> None:
         "/psi/v1/connect": b"as_of=&partner=3",
         "/dashboards/overview": b"partner=3",
     }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/partners?program_id=",
+        "/partners?owner_id=",
+        "/referrals?partner_id=",
+        "/automation/deliveries?rule=",
+    ],
+)
+def test_an_id_filter_the_database_cannot_hold_is_a_422_page_not_a_500(admin: TestClient, path: str) -> None:
+    for value in ("99999999999999999999", "2147483648", "abc"):
+        answer = admin.get(path + value)
+        assert answer.status_code == 422, (path + value, answer.text[-300:])
+        assert "invalid input" in answer.text

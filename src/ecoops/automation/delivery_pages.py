@@ -45,7 +45,7 @@ def _log_page(
 @router.get("/automation/deliveries")
 def deliveries(
     request: Request,
-    rule: str = Query("", max_length=12),
+    rule: Id | None = None,
     recipient: str = Query("", max_length=200),
     channel: str = Query("", max_length=10),
     status: str = Query("", max_length=10),
@@ -55,7 +55,7 @@ def deliveries(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     filters = delivery_log.LogFilter(
-        rule_id=int(rule) if rule.isdigit() else None,
+        rule_id=rule,
         recipient=recipient.strip(),
         channel=channel,
         status=status,

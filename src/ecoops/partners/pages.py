@@ -39,18 +39,16 @@ def directory(
     request: Request,
     q: str = Query("", max_length=200),
     partner_type: str = "",
-    program_id: str = "",
-    tier_id: str = "",
+    program_id: Id | None = None,
+    tier_id: Id | None = None,
     stage: str = "",
-    owner_id: str = "",
+    owner_id: Id | None = None,
     page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    filters = service.PartnerFilters(
-        q, partner_type, _optional_int(program_id), _optional_int(tier_id), stage, _optional_int(owner_id)
-    )
+    filters = service.PartnerFilters(q, partner_type, program_id, tier_id, stage, owner_id)
     result = service.search_partners(session, actor, filters, page=page, per_page=settings.page_size)
     owners = session.scalars(select(User).where(User.is_active).order_by(User.name)).all()
     owner_names = {user.id: user.name for user in owners}

@@ -42,7 +42,7 @@ def inbox(
     direction: str = "",
     status: str = "",
     kind: str = "",
-    partner_id: str = "",
+    partner_id: Id | None = None,
     mine: bool = False,
     overdue: bool = False,
     page: PageNumber = 1,
@@ -50,8 +50,7 @@ def inbox(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    partner = int(partner_id) if partner_id.isdigit() else None
-    filters = queries.ReferralFilters(direction, status, kind, partner, mine, overdue)
+    filters = queries.ReferralFilters(direction, status, kind, partner_id, mine, overdue)
     result = queries.search_referrals(session, actor, filters, page=page, per_page=settings.page_size)
     return render(
         request,
@@ -61,7 +60,7 @@ def inbox(
         names=queries.partner_names(session, result.items),
         partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
         overdue=queries.is_overdue,
-        exchange=queries.give_and_get(session, actor, partner) if partner is not None else None,
+        exchange=queries.give_and_get(session, actor, partner_id) if partner_id is not None else None,
         directions=list(Direction),
         statuses=list(Status),
         kinds=list(Kind),
