@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from ecoops.config import Settings
+from ecoops.db import READ_ONLY
 from ecoops.engines.psi import PsiError
 from ecoops.psi import connections, exchange
 from ecoops.psi.models import PsiConnection
@@ -38,6 +39,8 @@ def _unauthorized(message: str) -> HTTPException:
 
 def peer_connection(request: Request, session: Session = Depends(db)) -> PsiConnection:
     """The connection whose token the caller presents; 401 without one, 403 once revoked."""
+    # The exchange steps write in transactions of their own: this one only reads (no SQLite write lock).
+    session.connection(execution_options=READ_ONLY)
     try:
         return connections.authenticate(session, request.headers.get("authorization"))
     except connections.PeerUnauthorized as exc:
