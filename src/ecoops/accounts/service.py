@@ -125,7 +125,11 @@ def create_partner_user(
 
 
 def authenticate(session: Session, email: str, password: str) -> User | PartnerUser | None:
-    """The active internal or partner user with these credentials, else None (in constant-ish time)."""
+    """The active internal or partner user with these credentials, else None (in constant-ish time).
+
+    Only reads: a sign-in checks first and writes after (`record_sign_in`), so that on SQLite the one
+    write lock is not held while argon2 works.
+    """
     email = email.strip().lower()
     user: User | PartnerUser | None = session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -135,10 +139,14 @@ def authenticate(session: Session, email: str, password: str) -> User | PartnerU
         return None
     if not _verify(user.password_hash, password):
         return None
+    return user
+
+
+def record_sign_in(user: User | PartnerUser, password: str) -> None:
+    """Note the sign-in of `user`, whose `password` was just verified (rehashed if the parameters changed)."""
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
-    return user
 
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -274,14 +282,17 @@ def signed_in_person(session: Session, actor: Actor) -> User | PartnerUser:
     return person
 
 
-def set_own_password(
-    session: Session, actor: Actor, person: User | PartnerUser, *, current: str, new: str
-) -> None:
-    """Change one's own password, proving the current one first."""
+def new_own_password_hash(person: User | PartnerUser, *, current: str, new: str) -> str:
+    """The hash of `new` once `current` is proven; only computes (see `set_own_password`)."""
     if not _verify(person.password_hash, current):
         raise InvalidInput("the current password is wrong")
     if new == current:
         raise InvalidInput("the new password must differ from the current one")
-    person.password_hash = hash_password(new)
+    return hash_password(new)
+
+
+def set_own_password(session: Session, actor: Actor, person: User | PartnerUser, new_hash: str) -> None:
+    """Store one's own new password, whose hash `new_own_password_hash` made before the transaction wrote."""
+    person.password_hash = new_hash
     target_type = _TARGET_TYPE[type(person)]
     audit.record(session, actor, f"{target_type}.password_changed", target_type, person.id)

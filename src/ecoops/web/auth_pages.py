@@ -15,14 +15,16 @@ from ecoops.accounts.service import (
     MIN_PASSWORD_LENGTH,
     InvalidInput,
     authenticate,
+    new_own_password_hash,
     partner_user_actor,
+    record_sign_in,
     set_own_password,
     signed_in_person,
     user_actor,
 )
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.web.deps import LoginRequired, app_settings, db, session_actor
+from ecoops.web.deps import LoginRequired, app_settings, db, reading_first, session_actor
 from ecoops.web.security import csrf_protect, safe_path
 from ecoops.web.templating import flash, render
 
@@ -51,7 +53,11 @@ def login(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     address = client_address(request)
-    if signin.throttled(session, email, address):
+    with reading_first(session):
+        throttled = signin.throttled(session, email, address)
+        user = None if throttled else authenticate(session, email, password)
+        verified = user.password_hash if user is not None else None
+    if throttled:
         return render(
             request,
             "login.html",
@@ -60,7 +66,10 @@ def login(
             email=email,
             error="Too many failed attempts. Wait 15 minutes and try again.",
         )
-    user = authenticate(session, email, password)
+    if user is not None:
+        session.refresh(user)  # deactivated or given a new password since the check: no sign-in
+        if not user.is_active or user.password_hash != verified:
+            user = None
     if user is None:
         signin.record_failure(session, email, address)
         return render(
@@ -71,6 +80,7 @@ def login(
             email=email,
             error="Wrong e-mail or password.",
         )
+    record_sign_in(user, password)
     signin.clear_failures(session, email)
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in
     request.session["sid"] = signin.start(session, user, timedelta(seconds=settings.session_max_age))
@@ -114,14 +124,28 @@ def change_password(
     session: Session = Depends(db),
 ) -> Response:
     """A new password ends every other session of this person; this browser stays signed in."""
-    actor = _signed_in(request, session)
-    person = signed_in_person(session, actor)
     try:
-        set_own_password(session, actor, person, current=current_password, new=new_password)
+        with reading_first(session):
+            actor = _signed_in(request, session)
+            person = signed_in_person(session, actor)
+            known, new_hash = (
+                person.password_hash,
+                new_own_password_hash(person, current=current_password, new=new_password),
+            )
     except InvalidInput as exc:
         return render(
             request, "password.html", status_code=400, min_length=MIN_PASSWORD_LENGTH, error=str(exc)
         )
+    session.refresh(person)
+    if person.password_hash != known:  # changed elsewhere since the check: prove the new one
+        return render(
+            request,
+            "password.html",
+            status_code=409,
+            min_length=MIN_PASSWORD_LENGTH,
+            error="Your password was changed meanwhile; sign in again.",
+        )
+    set_own_password(session, actor, person, new_hash)
     signin.end_all(session, person, keep=str(request.session.get("sid")))
     flash(request, "Your password is changed; other browsers signed in as you were signed out.", "success")
     return RedirectResponse("/", status_code=303)

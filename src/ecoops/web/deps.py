@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,6 +40,18 @@ def request_transaction(request: Request) -> Iterator[None]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def reading_first(session: Session) -> Iterator[None]:
+    """Run the block in a transaction of its own that only reads (on SQLite: without the write lock).
+
+    For a request whose slow part (argon2) comes before its writes: the writes after the block begin
+    a short transaction of their own, where what they depend on is read again (`session.refresh`).
+    """
+    session.connection(execution_options=READ_ONLY)
+    yield
+    session.commit()
 
 
 def db(request: Request) -> Session:
