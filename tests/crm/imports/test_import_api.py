@@ -1,5 +1,7 @@
 """`POST /api/v1/imports`: 200 for a dry run, 201 when committed, 422 with the problems when refused."""
 
+import json
+
 from sqlalchemy import select
 
 from ecoops.accounts import service as accounts
@@ -47,3 +49,35 @@ def test_an_unrecognised_file_is_a_400(client, session):
 def test_sales_tokens_cannot_import(client, session):
     files = {"file": ("contacts.csv", CONTACTS.encode(), "text/csv")}
     assert client.post("/api/v1/imports", headers=_token(session, Role.SALES), files=files).status_code == 403
+
+
+def test_a_mapping_of_the_wrong_shape_is_a_400_naming_it(client, session):
+    """JSON that is not `{"kind": …, "columns": {…}}` (seen from schemathesis: `false`) is refused, not a 500."""
+    headers = _token(session, Role.OPS)
+    files = {"file": ("contacts.csv", CONTACTS.encode(), "text/csv")}
+    for mapping in (
+        "false",
+        "[]",
+        '"contacts"',
+        '{"kind": "contacts", "columns": ["Id"]}',
+        '{"kind": "contacts", "stage_columns": 3}',
+    ):
+        response = client.post("/api/v1/imports", headers=headers, files=files, data={"mapping": mapping})
+        assert response.status_code == 400, (mapping, response.text)
+        assert response.json()["detail"] == 'the mapping: expected {"kind": …, "columns": {field: column}}'
+    columns = {"crm_id": "Id", "account_crm_id": "AccountId", "email": "Email"}
+    for order in (["MDY"], {"a": 1}, "YMD"):
+        mapping = {"kind": "contacts", "columns": columns, "date_order": order}
+        response = client.post(
+            "/api/v1/imports", headers=headers, files=files, data={"mapping": json.dumps(mapping)}
+        )
+        assert response.status_code == 400, (order, response.text)
+        assert "date_order must be MDY or DMY" in response.json()["detail"]
+    mapping = {"kind": "contacts", "columns": columns, "date_order": "DMY"}
+    response = client.post(
+        "/api/v1/imports",
+        headers=headers,
+        files=files,
+        data={"mapping": json.dumps(mapping), "dry_run": "true"},
+    )
+    assert response.status_code == 200, response.text

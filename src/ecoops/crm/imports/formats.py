@@ -394,6 +394,10 @@ def explicit_mapping(
 
     Checked against the file: every named header must exist and every required field be mapped.
     """
+    if not isinstance(spec, dict) or not all(
+        isinstance(spec.get(key) or {}, dict) for key in ("columns", "stage_columns")
+    ):
+        raise ImportFileError(f'{source}: expected {{"kind": …, "columns": {{field: column}}}}')
     try:
         kind = Kind(spec.get("kind", ""))
     except ValueError:
@@ -415,7 +419,7 @@ def explicit_mapping(
     if needed:
         raise ImportFileError(f"{source}: the required fields {', '.join(needed)} have no column")
     order = spec.get("date_order") or None
-    if order is not None and order not in DateOrder.__members__:
+    if order is not None and (not isinstance(order, str) or order not in DateOrder.__members__):
         raise ImportFileError(f"{source}: date_order must be MDY or DMY, not {order!r}")
     used = set(columns.values()) | set(stage_columns.values())
     return Mapping(
@@ -434,7 +438,7 @@ def read_mapping_file(path: Path) -> dict[str, Any]:
         spec = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportFileError(f"{path.name}: not a readable JSON mapping ({exc})") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("columns", {}), dict):
+    if not isinstance(spec, dict):
         raise ImportFileError(f'{path.name}: expected {{"kind": …, "columns": {{field: column}}}}')
     return spec
 
