@@ -16,11 +16,10 @@ from ecoops import __version__
 from ecoops.accounts.service import InvalidInput
 from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
-from ecoops.crm.imports.uploads import UploadLimit
 from ecoops.db import make_engine, session_factory
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
-from ecoops.web.body_limit import ApiBodyLimit
+from ecoops.web.body_limit import BodyLimit
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.errors import API_ERRORS, describe, problems
 from ecoops.web.retry import RetryWriteConflicts
@@ -106,8 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
-    app.add_middleware(ApiBodyLimit)
-    app.add_middleware(UploadLimit, limit=settings.import_max_upload_bytes)  # inside the retry
+    app.add_middleware(BodyLimit, upload_limit=settings.import_max_upload_bytes)  # inside the retry
     app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -52,7 +52,7 @@ def test_sales_tokens_cannot_import(client, session):
 
 
 def test_a_mapping_of_the_wrong_shape_is_a_400_naming_it(client, session):
-    """JSON that is not `{"kind": …, "columns": {…}}` (seen from schemathesis: `false`) is refused, not a 500."""
+    """JSON not shaped `{"kind": …, "columns": {…}}` (schemathesis sent `false`) is refused, not a 500."""
     headers = _token(session, Role.OPS)
     files = {"file": ("contacts.csv", CONTACTS.encode(), "text/csv")}
     for mapping in (

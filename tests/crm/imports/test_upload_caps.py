@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from ecoops.actors import Role
 from ecoops.config import Settings
-from ecoops.crm.imports.uploads import FORM_SLACK, UploadLimit, UploadTooLarge
 from ecoops.crm.models import Account, ImportRun
+from ecoops.web.body_limit import FORM_SLACK, BodyLimit, BodyTooLarge
 from tests.factories import bearer, csrf_from, make_user, sign_in
 
 CAP = 10_000
@@ -91,9 +91,9 @@ def test_a_declared_length_over_the_cap_is_refused_before_any_byte_is_read():
         (b"content-type", b"multipart/form-data; boundary=b"),
         (b"content-length", str(CAP + FORM_SLACK + 1).encode()),
     ]
-    with pytest.raises(UploadTooLarge):
-        anyio.run(UploadLimit(app, limit=CAP), {"type": "http", "headers": headers}, receive, None)
+    with pytest.raises(BodyTooLarge):
+        anyio.run(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
     assert reads == []
     headers[1] = (b"content-length", str(CAP + FORM_SLACK).encode())  # at the cap: read
-    anyio.run(UploadLimit(app, limit=CAP), {"type": "http", "headers": headers}, receive, None)
+    anyio.run(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
     assert reads == [1]

@@ -1,8 +1,8 @@
 """Files uploaded through the import and partner-list pages, kept under the uploads folder until committed.
 
 An upload is named by a random token; a small JSON file beside it keeps the name the user knows.
-Its size is capped while the request body arrives (`UploadLimit`), before anything is parsed or
-spooled; uploads never committed are removed after `import_upload_ttl_hours` by the worker's tick.
+Its size is capped while the request body arrives (web/body_limit.py), before anything is parsed
+or spooled; uploads never committed are removed after `import_upload_ttl_hours` by the worker's tick.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecoops.config import Settings
 from ecoops.permissions import NotFound
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _SUFFIXES = (".csv", ".json", ".errors.csv")
-FORM_SLACK = 64 << 10  # room for the multipart framing and the form's other fields
 
 
 def save_upload(folder: Path, stream: BinaryIO, filename: str) -> str:
@@ -84,46 +80,3 @@ def remove_stale_uploads(_session: Session, settings: Settings, now: datetime) -
             remove_upload(folder, token)
             removed += 1
     return removed
-
-
-class UploadTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"The upload is larger than {limit:,} bytes ({limit / (1 << 20):,.1f} MiB), the most the web "
-            "takes (ECOOPS_IMPORT_MAX_UPLOAD_BYTES); import a larger file with `ecoops import`.",
-        )
-
-
-class UploadLimit:
-    """Caps multipart (file upload) request bodies: refused at once when the declared Content-Length is
-    over the cap, else as soon as the bytes received pass it, so no more than the cap is ever spooled.
-
-    The refusal is raised from the body stream, inside the app, so the app's error pages render it
-    (an HTML page, or JSON for the API).
-    """
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
-        if not headers.get("content-type", "").startswith("multipart/form-data"):
-            await self.app(scope, receive, send)
-            return
-        cap = self.limit + FORM_SLACK
-        declared = headers.get("content-length", "")
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            if declared.isdigit() and int(declared) > cap:  # refused before any of it is read
-                raise UploadTooLarge(self.limit)
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > cap:
-                raise UploadTooLarge(self.limit)
-            return message
-
-        await self.app(scope, counted, send)
