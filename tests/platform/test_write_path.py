@@ -4,6 +4,7 @@ a request that still loses a clash (on either backend) instead of answering 500.
 import threading
 import time
 
+import anyio
 import pytest
 from fastapi import FastAPI, Form, Request
 from fastapi.testclient import TestClient
@@ -113,6 +114,46 @@ def test_a_large_body_is_passed_through_once_unbuffered():
         seen.clear()
         assert client.post("/raw", content=b"x" * MAX_REPLAY_BYTES).status_code == 500
         assert seen == [MAX_REPLAY_BYTES] * 4  # at the cap: still replayed
+
+
+def _post_without_length(app: FastAPI, chunks: list[bytes]) -> None:
+    """POST /raw as chunks with neither Content-Length nor Transfer-Encoding (no header promises a size)."""
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(_message: dict) -> None:
+        pass
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/raw",
+        "raw_path": b"/raw",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    with pytest.raises(OperationalError):
+        anyio.run(app, scope, receive, send)
+
+
+def test_a_body_without_length_headers_is_buffered_only_up_to_the_cap():
+    seen: list = []
+    half = MAX_REPLAY_BYTES // 2
+    _post_without_length(_app(0, seen), [b"x" * half, b"x" * half])
+    assert seen == [MAX_REPLAY_BYTES] * 4  # within the cap: replayed
+    seen.clear()
+    _post_without_length(_app(0, seen), [b"x" * half, b"x" * half, b"x"])
+    assert seen == [MAX_REPLAY_BYTES + 1]  # past it: passed through once, every byte kept
 
 
 def test_postgres_conflicts_are_recognised():

@@ -5,7 +5,8 @@ A web request is one transaction (web/deps.py). When it fails on a transient wri
 replayed: nothing of the failed attempt was committed, and events go out through the outbox only
 when committed. A retried request takes the SQLite write lock from its start (`WRITE_FIRST`), so a
 GET that had to write waits its turn rather than clashing again. Bodies larger than `MAX_REPLAY_BYTES`
-(uploads) are passed through once, unbuffered.
+(uploads) are passed through once, with no more than that held in memory, whether or not a header
+announced their size.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ class RetryWriteConflicts:
         if scope["type"] != "http" or not _replayable(scope):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body, rest = await _read_body(receive)
         if body is None:  # the client went away before sending its request
+            return
+        if rest is not None:  # longer than its headers let us expect: passed through once
+            await self.app(scope, rest, send)
             return
         for attempt in range(1, ATTEMPTS + 1):
             started, replayed = False, False
@@ -73,12 +77,32 @@ def _replayable(scope: Scope) -> bool:
     return True
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks = []
+async def _read_body(receive: Receive) -> tuple[bytes | None, Receive | None]:
+    """The whole body (None if the client left), or, past MAX_REPLAY_BYTES, a receive that gives what
+    was read and then the rest, for one attempt."""
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return None
+            return None, None
         chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+        if size > MAX_REPLAY_BYTES:
+            return b"", _prefixed(b"".join(chunks), more, receive)
+        if not more:
+            return b"".join(chunks), None
+
+
+def _prefixed(start: bytes, more: bool, receive: Receive) -> Receive:
+    given = False
+
+    async def rest() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": start, "more_body": more}
+
+    return rest
