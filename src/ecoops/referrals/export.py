@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
+from ecoops.crm.imports.report import neutralise
 from ecoops.referrals.access import readable_referrals
 from ecoops.referrals.models import Referral
 
@@ -30,13 +31,8 @@ COLUMNS = (
     "registration_expires_on",
     "opportunity_crm_id",
 )
-# A cell opening with one of these is a formula to a spreadsheet: partners type these fields.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return neutralise("" if value is None else str(value))  # partners type these fields
 
 
 def referrals_csv(session: Session, actor: Actor) -> str:
