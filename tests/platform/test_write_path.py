@@ -1,18 +1,22 @@
 """SQLite's one writer: transactions wait for the write lock instead of failing, and the web retries
 a request that still loses a clash (on either backend) instead of answering 500."""
 
+import sqlite3
 import threading
 import time
 
 import anyio
 import pytest
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from ecoops.db import READ_ONLY, is_write_conflict, make_engine
+from ecoops.db import READ_ONLY, is_write_conflict, make_engine, session_factory
+from ecoops.web.deps import db, request_transaction, writes_when_read
 from ecoops.web.retry import MAX_REPLAY_BYTES, WRITE_FIRST, RetryWriteConflicts
+from tests.impatient_writer import impatient_writer
 
 
 @pytest.fixture
@@ -154,6 +158,47 @@ def test_a_body_without_length_headers_is_buffered_only_up_to_the_cap():
     seen.clear()
     _post_without_length(_app(0, seen), [b"x" * half, b"x" * half, b"x"])
     assert seen == [MAX_REPLAY_BYTES + 1]  # past it: passed through once, every byte kept
+
+
+def _reading_app(engine, attempts: list, mark: bool) -> FastAPI:
+    """GET /note reads, lets another connection try a short write, then writes itself."""
+    router = APIRouter(dependencies=[Depends(request_transaction)])
+
+    def note(request: Request, session: Session = Depends(db)) -> dict:
+        attempts.append(bool(request.scope.get("state", {}).get(WRITE_FIRST)))
+        session.execute(text("SELECT count(*) FROM t")).scalar()
+        try:
+            with impatient_writer(engine) as other:
+                other.execute("INSERT INTO t VALUES (0)")
+            other_wrote = True
+        except sqlite3.OperationalError:
+            other_wrote = False
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return {"other_wrote": other_wrote}
+
+    router.get("/note")(writes_when_read(note) if mark else note)
+    app = FastAPI()
+    app.include_router(router)
+    app.state.sessions = session_factory(engine)
+    app.add_middleware(RetryWriteConflicts)
+    return app
+
+
+def test_a_get_that_always_writes_takes_the_lock_first_instead_of_clashing(file_engine):
+    attempts: list = []
+    with TestClient(_reading_app(file_engine, attempts, mark=False)) as client:
+        # Unmarked: the read lets the other write in, its own write then clashes and is retried
+        # with the lock from the start, when the other write cannot get in.
+        assert client.get("/note").json() == {"other_wrote": False}
+    assert attempts == [False, True]
+    with file_engine.connect() as connection:
+        assert sorted(connection.execute(text("SELECT n FROM t")).scalars()) == [0, 1]
+    attempts.clear()
+    with TestClient(_reading_app(file_engine, attempts, mark=True)) as client:
+        assert client.get("/note").json() == {"other_wrote": False}
+    assert attempts == [False]  # locked from the start: one attempt, and no other writer got in
+    with file_engine.connect() as connection:
+        assert sorted(connection.execute(text("SELECT n FROM t")).scalars()) == [0, 1, 1]
 
 
 def test_postgres_conflicts_are_recognised():

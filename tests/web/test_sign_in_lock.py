@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts import service
@@ -19,6 +19,7 @@ from ecoops.config import Settings
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.web.app import create_app
 from tests.factories import PASSWORD, csrf_from, make_user
+from tests.impatient_writer import impatient_writer
 
 
 @pytest.fixture
@@ -40,11 +41,8 @@ def _while_checking(monkeypatch, engine, act) -> list[BaseException]:
 
     def verify_while_acting(password_hash: str, password: str) -> bool:
         try:
-            with engine.connect() as other:
-                other.exec_driver_sql("PRAGMA busy_timeout=500")  # long enough for a short write
-                other.commit()
-                with other.begin():
-                    act(other)
+            with impatient_writer(engine) as other:
+                act(other)
         except BaseException as exc:
             errors.append(exc)
         return verify(password_hash, password)
@@ -61,7 +59,7 @@ def _login(client: TestClient, email: str, password: str):
 def test_others_write_while_a_sign_in_checks_its_password(site, monkeypatch):
     client, engine = site
     errors = _while_checking(
-        monkeypatch, engine, lambda other: other.execute(text("UPDATE users SET name = 'Renamed'"))
+        monkeypatch, engine, lambda other: other.execute("UPDATE users SET name = 'Renamed'")
     )
     response = _login(client, "viewer@example.com", PASSWORD)
     assert errors == []
@@ -76,7 +74,7 @@ def test_others_write_while_a_sign_in_checks_its_password(site, monkeypatch):
 def test_a_wrong_password_also_checks_outside_the_lock(site, monkeypatch):
     client, engine = site
     errors = _while_checking(
-        monkeypatch, engine, lambda other: other.execute(text("UPDATE users SET name = 'Renamed'"))
+        monkeypatch, engine, lambda other: other.execute("UPDATE users SET name = 'Renamed'")
     )
     assert _login(client, "viewer@example.com", "not the password").status_code == 401
     assert _login(client, "nobody@example.com", "not the password").status_code == 401  # dummy check
@@ -89,7 +87,7 @@ def test_a_password_changed_during_the_check_is_not_signed_in_with(site, monkeyp
     errors = _while_checking(
         monkeypatch,
         engine,
-        lambda other: other.execute(text("UPDATE users SET password_hash = :h"), {"h": other_hash}),
+        lambda other: other.execute("UPDATE users SET password_hash = ?", (other_hash,)),
     )
     assert _login(client, "viewer@example.com", PASSWORD).status_code == 401
     assert errors == []
@@ -99,7 +97,7 @@ def test_a_password_changed_during_the_check_is_not_signed_in_with(site, monkeyp
 def test_a_user_deactivated_during_the_check_is_not_signed_in(site, monkeypatch):
     client, engine = site
     errors = _while_checking(
-        monkeypatch, engine, lambda other: other.execute(text("UPDATE users SET is_active = 0"))
+        monkeypatch, engine, lambda other: other.execute("UPDATE users SET is_active = 0")
     )
     assert _login(client, "viewer@example.com", PASSWORD).status_code == 401
     assert errors == []
@@ -109,7 +107,7 @@ def test_a_password_change_checks_outside_the_lock_too(site, monkeypatch):
     client, engine = site
     assert _login(client, "viewer@example.com", PASSWORD).status_code == 303
     errors = _while_checking(
-        monkeypatch, engine, lambda other: other.execute(text("UPDATE users SET name = 'Renamed'"))
+        monkeypatch, engine, lambda other: other.execute("UPDATE users SET name = 'Renamed'")
     )
     token = csrf_from(client.get("/account/password").text)
     new = "a brand new passphrase"

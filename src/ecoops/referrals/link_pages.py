@@ -18,7 +18,7 @@ from ecoops.referrals import links
 from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import Kind, ReferralLink
 from ecoops.referrals.submission import ReferralInput
-from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.deps import app_settings, db, page_permission, writes_when_read
 from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
@@ -101,6 +101,7 @@ def _public_form(
 
 
 @router.get("/r/{link_token}")
+@writes_when_read
 def public_form(
     request: Request,
     link_token: str,

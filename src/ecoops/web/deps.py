@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from contextlib import contextmanager
 
 from fastapi import Depends, HTTPException, Request, status
@@ -19,6 +20,17 @@ from ecoops.permissions import Permission, allowed
 from ecoops.web.retry import WRITE_FIRST
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+WRITES_WHEN_READ = "_ecoops_writes_when_read"
+
+
+def writes_when_read(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET route that always writes (a no-login form's one-time nonce): its transaction takes
+    SQLite's write lock from the start, instead of reading, clashing with a writer and being retried."""
+    setattr(endpoint, WRITES_WHEN_READ, True)
+    return endpoint
 
 
 def request_transaction(request: Request) -> Iterator[None]:
@@ -31,7 +43,11 @@ def request_transaction(request: Request) -> Iterator[None]:
     clashes is retried by web/retry.py, then with the lock from its start.
     """
     with request.app.state.sessions() as session:
-        if request.method in READ_METHODS and not getattr(request.state, WRITE_FIRST, False):
+        if (
+            request.method in READ_METHODS
+            and not getattr(request.state, WRITE_FIRST, False)
+            and not getattr(request.scope.get("endpoint"), WRITES_WHEN_READ, False)
+        ):
             session.connection(execution_options=READ_ONLY)
         request.state.db_session = session
         try:
