@@ -31,6 +31,8 @@ COLUMNS = (
     "registration_expires_on",
     "opportunity_crm_id",
 )
+
+
 def _cell(value: object) -> str:
     return neutralise("" if value is None else str(value))  # partners type these fields
 
