@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -9,12 +11,15 @@ import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from ecoops import audit
+from ecoops.accounts.service import user_actor
 from ecoops.actors import SYSTEM
 from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.models import Opportunity
 from ecoops.metrics import cache, service
 from ecoops.metrics.feed import load_inputs
+from tests.factories import make_user
 from tests.metrics.scenario import seed
 from tests.metrics.test_service import QUERY
 
@@ -89,3 +94,39 @@ def test_the_cache_is_bounded() -> None:
     lru.get(3)
     lru.put(5, 5)
     assert lru.get(4) is None and lru.get(3) == 3
+
+
+def test_a_missing_entry_is_computed_once_however_many_ask_at_once() -> None:
+    lru: cache.LRU[int] = cache.LRU(4)
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every other thread to ask meanwhile
+        return 42
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: lru.get_or_compute("k", slow), range(8)))
+    assert answers == [42] * 8 and len(calls) == 1
+    assert lru._flights == {}  # nothing left behind
+
+    # A computation that fails leaves the entry missing: the next one that asks computes it.
+    def failing() -> int:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        lru.get_or_compute("other", failing)
+    assert lru.get_or_compute("other", lambda: 7) == 7 and lru._flights == {}
+
+
+def test_sign_ins_and_tokens_leave_the_data_version_alone(session: Session) -> None:
+    seed(session)
+    actor = user_actor(make_user(session))
+    before = cache.data_version(session)
+    for action in cache.UNRELATED_ACTIONS:
+        audit.record(session, actor, action, "user", actor.id)
+    session.flush()
+    assert cache.data_version(session) == before
+    audit.record(session, actor, "partner.updated", "partner", 1)  # a change in place is audited
+    session.flush()
+    assert cache.data_version(session) != before

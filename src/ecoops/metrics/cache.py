@@ -7,18 +7,23 @@ reused for as long as those records have not changed. A cache key therefore star
   plus the audit trail's highest id. A row added or removed anywhere moves a count or an id; a change in
   place goes through a service, which writes an audit event in the same transaction (a convention the
   tests enforce), so the audit id moves. Other processes (the worker, `ecoops import`) are seen this way.
+  Events that never go with a change to these records (sign-ins, API tokens, passwords) do not count:
+  people signing in all day would otherwise make every dashboard compute anew.
 - the process's *generation*, bumped whenever a session of this process flushes, bulk-changes or rolls
   back such a table: a change in place within this process, or a rollback that lets ids be reused (as
   SQLite does), never leaves a stale entry behind even before anything is audited.
 
-Entries live in bounded least-recently-used maps in this process; nothing is written anywhere.
+Entries live in bounded least-recently-used maps in this process; nothing is written anywhere. A missing
+entry is computed by one request while the others that want it wait for it (on two cores, eight people
+opening dashboards after a change would otherwise compute the same inputs eight times at once).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +64,7 @@ class LRU(Generic[V]):
         self.size = size
         self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[Hashable, list[Any]] = {}  # key: [its lock, threads holding or awaiting it]
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
@@ -75,10 +81,29 @@ class LRU(Generic[V]):
                 self._entries.popitem(last=False)
         return value
 
+    @contextmanager
+    def computing(self, key: Hashable) -> Iterator[None]:
+        """Held while `key`'s entry is computed: other threads computing the same key wait for it."""
+        with self._lock:
+            flight = self._flights.setdefault(key, [threading.Lock(), 0])
+            flight[1] += 1
+        try:
+            with flight[0]:
+                yield
+        finally:
+            with self._lock:
+                flight[1] -= 1
+                if not flight[1]:
+                    del self._flights[key]
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
-        """The entry for `key`, computed (outside the lock: two requests may both compute it) if missing."""
+        """The entry for `key`, computed if missing, once however many threads ask at the same time."""
         found = self.get(key)
-        return self.put(key, compute()) if found is None else found
+        if found is not None:
+            return found
+        with self.computing(key):
+            found = self.get(key)  # computed by the thread this one waited for
+            return self.put(key, compute()) if found is None else found
 
     def clear(self) -> None:
         with self._lock:
@@ -107,13 +132,26 @@ def generation() -> int:
     return _generation
 
 
+# Audit actions never written with a change to the READ_TABLES (see the module's docstring).
+UNRELATED_ACTIONS = (
+    "session.signed_in",
+    "session.signed_out",
+    "api_token.created",
+    "api_token.revoked",
+    "user.password_changed",
+    "partner_user.password_changed",
+)
+
+
 def data_version(session: Session) -> tuple[int, ...]:
-    """This process's generation, then count and highest id of each read table and of the audit trail."""
+    """This process's generation, the count and highest id of each read table, the latest audit event."""
     columns = []
-    tables: tuple[type[Any], ...] = (*READ_TABLES, AuditEvent)
-    for model in tables:
+    for model in READ_TABLES:
         columns.append(select(func.count()).select_from(model).scalar_subquery())
         columns.append(select(func.coalesce(func.max(model.id), 0)).scalar_subquery())
+    # Newest first and the first that counts: a walk back from the end of the id index, not a scan.
+    audit = select(AuditEvent.id).where(AuditEvent.action.not_in(UNRELATED_ACTIONS))
+    columns.append(audit.order_by(AuditEvent.id.desc()).limit(1).scalar_subquery())
     return (generation(), *session.execute(select(*columns)).one())
 
 

@@ -348,13 +348,17 @@ def report(
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
     context = _context(session, actor, config)
     figures: dict[str, pa.Table | None] = {n: cache.FIGURES.get((context.key, query, n)) for n in wanted}
-    missing = [n for n, table in figures.items() if table is None]
-    if missing:
-        labels = _names(session)
-        with take_snapshot(context.feed.inputs, query.as_of, context.rules) as snapshot:
-            for n in missing:
-                table = _with_names(FIGURES[n].compute(snapshot, query).figures, labels)
-                figures[n] = cache.FIGURES.put((context.key, query, n), table)
+    if any(table is None for table in figures.values()):
+        with cache.FIGURES.computing((context.key, query)):
+            # What a request this one waited for computed meanwhile is taken, the rest computed here.
+            figures = {n: figures[n] or cache.FIGURES.get((context.key, query, n)) for n in wanted}
+            missing = [n for n, table in figures.items() if table is None]
+            if missing:
+                labels = _names(session)
+                with take_snapshot(context.feed.inputs, query.as_of, context.rules) as snapshot:
+                    for n in missing:
+                        table = _with_names(FIGURES[n].compute(snapshot, query).figures, labels)
+                        figures[n] = cache.FIGURES.put((context.key, query, n), table)
     computed = {n: table for n, table in figures.items() if table is not None}
     return Report(query, context.rules, computed, context.feed.skipped_opportunities)
 
