@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ecoops.db import READ_ONLY, is_write_conflict, make_engine, session_factory
 from ecoops.web.deps import db, request_transaction, writes_when_read
 from ecoops.web.retry import MAX_REPLAY_BYTES, WRITE_FIRST, RetryWriteConflicts
+from tests.asgi import post_scope
 from tests.impatient_writer import impatient_writer
 
 
@@ -132,20 +133,7 @@ def _post_without_length(app: FastAPI, chunks: list[bytes]) -> None:
     async def send(_message: dict) -> None:
         pass
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/raw",
-        "raw_path": b"/raw",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope("/raw")
     with pytest.raises(OperationalError):
         anyio.run(app, scope, receive, send)
 

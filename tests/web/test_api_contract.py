@@ -10,6 +10,7 @@ import pytest
 
 from ecoops.actors import Role
 from ecoops.web.body_limit import MAX_API_BODY
+from tests.asgi import post_scope
 from tests.factories import bearer, make_partner, make_user
 
 PARTNER = {"name": "Acme", "partner_type": "technology", "stage": "active"}
@@ -102,24 +103,9 @@ def test_a_chunked_body_is_cut_off_once_past_the_cap(app):
     async def send(message):
         messages.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/partners",
-        "raw_path": b"/api/v1/partners",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"transfer-encoding", b"chunked"),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope(
+        "/api/v1/partners", (b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")
+    )
     asyncio.run(app(scope, receive, send))
     assert messages[0]["status"] == 413
     assert reads == MAX_API_BODY // len(chunk) + 1
