@@ -25,6 +25,14 @@ def test_partner_user_sees_its_partner_and_manager(client, session):
     assert client.get("/partners").status_code == 403
 
 
+def test_home_leads_to_the_shared_accounts_the_overlaps_tab_shows(client, session):
+    sign_in(client, make_partner_user(session, make_partner(session)).email)
+    home = client.get("/portal").text
+    assert 'href="/portal/overlaps"' in home.split('id="shared-accounts"')[1]
+    assert "will appear here" not in home
+    assert client.get("/portal/overlaps").status_code == 200
+
+
 def test_without_a_manager_the_page_says_so(client, session):
     sign_in(client, make_partner_user(session, make_partner(session)).email)
     assert "No partner manager is assigned yet" in client.get("/portal").text
