@@ -6,6 +6,7 @@ Each request runs in a SAVEPOINT that is rolled back, so every role meets the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -200,3 +201,23 @@ def test_unsafe_pages_refuse_requests_without_the_csrf_token(matrix: Matrix, met
     for role in (Role.ADMIN.value, ANONYMOUS):
         outcome, actions = matrix.call(method, path, role, csrf=False)
         assert (outcome, actions) == (403, []), f"{method} {path} as {role} without a CSRF token"
+
+
+def _menu(matrix: Matrix, role: str) -> set[str]:
+    """The top bar's links as `role` sees them, read from a page every signed-in caller may open."""
+    matrix.client.cookies.clear()
+    matrix.client.cookies.update(matrix.callers[role].cookies)
+    page = matrix.client.get("/account/password").text
+    nav = page.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    return set(re.findall(r'href="([^"]+)"', nav))
+
+
+def test_the_menu_offers_each_role_exactly_the_pages_it_may_open(matrix: Matrix) -> None:
+    signed_in_roles = [role for role in ROLES if role != ANONYMOUS]
+    menus = {role: _menu(matrix, role) for role in signed_in_roles}
+    offered = set().union(*menus.values())
+    assert {"/users", "/partners", "/dashboards", "/portal/overlaps"} <= offered
+    opens = {"/dashboards": 303}  # forwards to the program overview; every other entry is a page itself
+    for role in signed_in_roles:
+        may_open = {href for href in offered if ROUTES[("GET", href)].expect[role] == opens.get(href, 200)}
+        assert menus[role] == may_open, role
