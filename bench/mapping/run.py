@@ -1,10 +1,13 @@
-"""Account-matching benchmark: ecoops against a domain-only join, Splink and a bare hash join, in one run.
+"""Account-matching benchmark: ecoops against the plain baseline script, a domain-only join, Splink and a
+bare hash join, in one run, on two data sets.
 
-Each method runs in its own process (so its peak memory is its own) on the same generated data, and
-the parent scores its pairs against the truth: precision, recall, F1 (overall and on the hard tier),
-recall per noise type, false positives on look-alikes, candidate pairs per record, seconds per stage.
+Each method runs in its own process (so its peak memory is its own) on the same data, and the parent
+scores its pairs against the truth: precision, recall, F1 (overall and on the hard tier), recall per
+noise type, false positives on look-alikes, candidate pairs per record, seconds per stage. The data
+sets: `generated` (generate.py, syllable names, `--sizes` records a side) and `companies`
+(companies.py, real company names with `--families` look-alikes around each).
 
-    python bench/mapping/run.py --sizes 10000,100000
+    python bench/mapping/run.py --sizes 10000,100000 --families 1,20
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import NOISE_TYPES, write
+import companies
+import generate
 
-METHODS = ("ecoops", "domain_join", "splink", "hash_join")
+METHODS = ("ecoops", "baseline", "domain_join", "splink", "hash_join")
+NOISE_TYPES = {"generated": generate.NOISE_TYPES, "companies": companies.NOISE_TYPES}
+LOOKALIKE_KINDS = {
+    "generated": ("sibling", "same_name_other_country", "parent_subsidiary"),
+    "companies": companies.LOOKALIKE_KINDS,
+}
 # Column of the summary table → (figure, decimals).
 SUMMARY_COLUMNS = {
     "precision": ("precision", 3),
@@ -58,6 +67,17 @@ def _ecoops(data: Path) -> tuple[pa.Table, dict[str, float], int]:
         {"read": read, **result.stage_seconds},
         result.candidate_pairs,
     )
+
+
+def _baseline(data: Path) -> tuple[pa.Table, dict[str, float], int]:
+    from baseline import plain_match
+
+    started = time.perf_counter()
+    ours, theirs = _read(data)
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    pairs = plain_match(ours, theirs)
+    return pairs, {"read": read, "match": time.perf_counter() - started}, -1
 
 
 def _domain_join(data: Path) -> tuple[pa.Table, dict[str, float], int]:
@@ -166,6 +186,7 @@ def worker(method: str, data: Path, out: Path) -> None:
     """Run one method in this process; write its pairs and print its figures as JSON."""
     pairs, stages, candidates = {
         "ecoops": _ecoops,
+        "baseline": _baseline,
         "domain_join": _domain_join,
         "splink": _splink,
         "hash_join": _hash_join,
@@ -177,7 +198,7 @@ def worker(method: str, data: Path, out: Path) -> None:
     print(json.dumps({**figures, "candidates": candidates, "peak_mb": usage.ru_maxrss / 1024}))
 
 
-def evaluate(data: Path, predicted: Path) -> dict[str, float]:
+def evaluate(data: Path, predicted: Path, noise_types: tuple[str, ...]) -> dict[str, float]:
     """Precision, recall, F1 overall and per tier, recall per noise type, false positives on look-alikes."""
     con = duckdb.connect()
     for name in ("ours", "theirs", "truth", "lookalikes"):
@@ -200,7 +221,7 @@ def evaluate(data: Path, predicted: Path) -> dict[str, float]:
         """).fetchone()
         assert row is not None
         figures.update({f"{k}_{tier}": v for k, v in _prf(*row).items()})
-    for noise in NOISE_TYPES:
+    for noise in noise_types:
         row = con.execute(f"""
             SELECT count(*) FILTER (WHERE pred.our_id IS NOT NULL), count(*)
             FROM truth JOIN theirs ON theirs.id = truth.their_id
@@ -226,7 +247,7 @@ def _prf(predicted: int, correct: int, relevant: int) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def _run_method(method: str, data: Path, timeout: float) -> dict[str, object]:
+def _run_method(method: str, data: Path, timeout: float, noise_types: tuple[str, ...]) -> dict[str, object]:
     out = data / f"pred-{method}.parquet"
     command = [sys.executable, __file__, "--worker", method, "--data", str(data), "--out", str(out)]
     try:
@@ -236,11 +257,11 @@ def _run_method(method: str, data: Path, timeout: float) -> dict[str, object]:
     if done.returncode != 0:
         return {"status": "failed: " + done.stderr.strip().splitlines()[-1]}
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    result.update(evaluate(data, out), status="ok")
+    result.update(evaluate(data, out, noise_types), status="ok")
     return result
 
 
-def _table(size: int, results: dict[str, dict[str, object]]) -> str:
+def _table(title: str, dataset: str, size: int, results: dict[str, dict[str, object]]) -> str:
     ok = {method: r for method, r in results.items() if r["status"] == "ok"}
 
     def f(value: object, digits: int = 3) -> str:
@@ -264,16 +285,16 @@ def _table(size: int, results: dict[str, dict[str, object]]) -> str:
         return f(r[key], digits)
 
     lines = [
-        f"### {size:,} x {size:,} accounts (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+        f"### {title} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
         "",
     ]
     lines += per_method("", (*SUMMARY_COLUMNS, "candidates/record"), summary)[2:]
     failed = [f"| {m} | {r['status']} |" for m, r in results.items() if r["status"] != "ok"]
     lines += [*failed, ""] if failed else []
     lines += per_method(
-        "Recall per noise type (partner side):", NOISE_TYPES, lambda r, n: f(r[f"recall_{n}"], 2)
+        "Recall per noise type (partner side):", NOISE_TYPES[dataset], lambda r, n: f(r[f"recall_{n}"], 2)
     )
-    kinds = ("sibling", "same_name_other_country", "parent_subsidiary")
+    kinds = LOOKALIKE_KINDS[dataset]
     lines += per_method("False-positive rate on look-alikes:", kinds, lambda r, k: f(r[f"lookalike_fp_{k}"]))
     lines += ["Seconds per stage:", ""]
     lines += [f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()) for m, r in ok.items()]  # type: ignore[attr-defined]
@@ -282,7 +303,9 @@ def _table(size: int, results: dict[str, dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--datasets", default="generated,companies")
+    parser.add_argument("--sizes", default="10000,100000", help="records a side of the generated data")
+    parser.add_argument("--families", default="1,20", help="look-alikes around each real company")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-mapping"))
@@ -296,13 +319,27 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.data, args.out)
         return
-    for size in (int(s) for s in args.sizes.split(",")):
-        data = write(size, args.data_dir / f"{size}-{args.seed}", args.seed)
+    runs = []
+    if "generated" in args.datasets.split(","):
+        for size in (int(n) for n in args.sizes.split(",")):
+            data = generate.write(size, args.data_dir / f"{size}-{args.seed}", args.seed)
+            runs.append(("generated", f"Generated: {size:,} x {size:,} accounts", data))
+    if "companies" in args.datasets.split(","):
+        for families in (int(n) for n in args.families.split(",")):
+            data = companies.write(families, args.data_dir / f"companies-{families}-{args.seed}", args.seed)
+            sizes = "{:,} x {:,}".format(
+                *(pq.read_metadata(data / f"{s}.parquet").num_rows for s in ("ours", "theirs"))
+            )
+            runs.append(
+                ("companies", f"Real companies, {families} look-alike(s) each: {sizes} accounts", data)
+            )
+    for dataset, title, data in runs:
+        size = pq.read_metadata(data / "ours.parquet").num_rows
         results = {}
         for method in args.methods.split(","):
             timeout = args.splink_timeout if method == "splink" else 3600.0
-            results[method] = _run_method(method, data, timeout)
-        print(_table(size, results), flush=True)
+            results[method] = _run_method(method, data, timeout, NOISE_TYPES[dataset])
+        print(_table(title, dataset, size, results), flush=True)
         print(flush=True)
 
 
