@@ -41,7 +41,7 @@ def test_upload_matrix_why_reject_and_export(client: TestClient, session: Sessio
     assert work_jobs(app.state.sessions, app.state.settings) == ["done"]
     page = client.get(f"/mapping/partners/{partner.id}")
     assert "every 1s" not in page.text  # the run after the upload has finished
-    assert 'overlaps?ours=customers&amp;theirs=Customers">2</a>' in page.text
+    assert 'overlaps?ours=customers&amp;theirs=Customers"><strong class="count">2</strong>' in page.text
 
     cell = client.get(
         f"/mapping/partners/{partner.id}/overlaps", params={"ours": "customers", "theirs": "Customers"}

@@ -1,12 +1,15 @@
 """The overlap matrix of one partner (our populations by theirs) and the accounts behind each cell.
 
 An overlap is a match of the latest run whose relation is `same` (a `hierarchy` pair links related
-companies, not one account). A cell counts our distinct accounts.
+companies, not one account). A cell counts our distinct accounts, with the share of each side's
+population they are, their open pipeline, and a heat level for the page; both the matrix and the
+accounts behind a cell can be narrowed to one account owner's or one size segment's accounts.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.crm.imports.report import neutralise
 from ecoops.crm.models import Account, Opportunity
+from ecoops.crm.segments import Segment, segment_of
 from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.mapping.uploads import current_upload
@@ -44,16 +48,67 @@ class OverlapRow:
     explanation: dict[str, Any]
     our_populations: tuple[str, ...]
     since: date | None = None  # the day the current overlap period began
+    account_id: int = 0  # our account's row, for links to its page
+    employees: int | None = None  # our account's head count (its size segment)
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    """Which of our accounts to keep: one owner's, one size segment's; empty keeps them all."""
+
+    owner: str = ""
+    segment: Segment | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.owner) or self.segment is not None
+
+    def keeps(self, owner: str, employees: int | None) -> bool:
+        return (not self.owner or owner == self.owner) and (
+            self.segment is None or segment_of(employees) == self.segment
+        )
+
+
+HEAT_LEVELS = 5
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (our population, their population) cell."""
+
+    accounts: int  # our distinct accounts in both
+    their_accounts: int  # the partner's distinct records they matched
+    open_amount: Decimal  # the open pipeline of those accounts of ours, each account once
+    of_ours: float  # accounts / our population's size (the filter applied to both)
+    of_theirs: float  # their_accounts / the partner's population's size
+    heat: int  # 1 to HEAT_LEVELS: the cell's count against the largest cell's
 
 
 @dataclass(frozen=True)
 class OverlapMatrix:
     our_populations: dict[str, str]  # key → name, in display order
     their_populations: list[str]
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # our accounts per cell
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # the same cells, in full
+    our_sizes: dict[str, int] = field(default_factory=dict)  # population key → our accounts in it
+    their_sizes: dict[str, int] = field(default_factory=dict)  # their label → their records in it
 
     def count(self, ours: str, theirs: str) -> int:
         return self.counts.get((ours, theirs), 0)
+
+    @property
+    def largest(self) -> int:
+        return max(self.counts.values(), default=0)
+
+
+def percent(share: float) -> str:
+    """A share in whole percents, half up, that never reads as none or all when it is neither."""
+    whole = math.floor(share * 100 + 0.5)
+    if share > 0 and whole == 0:
+        return "<1 %"
+    if share < 1 and whole == 100:
+        return ">99 %"
+    return f"{whole} %"
 
 
 def partner_or_404(session: Session, partner_id: int) -> Partner:
@@ -122,33 +177,89 @@ def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
                 explanation=dict(match.explanation),
                 our_populations=tuple(populations_of[account.crm_id]),
                 since=since.get((account.crm_id, their.population)),
+                account_id=account.id,
+                employees=account.employees,
             )
         )
     return rows
 
 
-def matrix_of(session: Session, rows: list[OverlapRow]) -> OverlapMatrix:
-    """Count our distinct accounts per (our population, their population)."""
-    cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+def matrix_of(
+    names: dict[str, str], our_sizes: dict[str, int], their_sizes: dict[str, int], rows: list[OverlapRow]
+) -> OverlapMatrix:
+    """Each cell's distinct accounts of ours and records of theirs, shares, pipeline and heat."""
+    ours: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)  # our account → its open amount
+    theirs: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         for key in row.our_populations:
-            cells[(key, row.their_population)].add(row.our_crm_id)
+            ours[(key, row.their_population)][row.our_crm_id] = row.open_amount
+            theirs[(key, row.their_population)].add(row.their_id)
+    largest = max((len(accounts) for accounts in ours.values()), default=0)
+    cells = {
+        key: Cell(
+            accounts=len(accounts),
+            their_accounts=len(theirs[key]),
+            open_amount=sum(accounts.values(), Decimal(0)),
+            of_ours=len(accounts) / our_sizes[key[0]] if our_sizes.get(key[0]) else 0.0,
+            of_theirs=len(theirs[key]) / their_sizes[key[1]] if their_sizes.get(key[1]) else 0.0,
+            heat=math.ceil(HEAT_LEVELS * len(accounts) / largest),
+        )
+        for key, accounts in ours.items()
+    }
     return OverlapMatrix(
-        our_populations=population_names(session),
+        our_populations=names,
         their_populations=sorted({row.their_population for row in rows}),
-        counts={cell: len(accounts) for cell, accounts in cells.items()},
+        counts={key: cell.accounts for key, cell in cells.items()},
+        cells=cells,
+        our_sizes=our_sizes,
+        their_sizes=their_sizes,
     )
 
 
-def overlap_matrix(session: Session, actor: Actor, partner_id: int) -> OverlapMatrix:
-    """Our populations by the partner's, each cell the number of our accounts in both."""
+def _their_sizes(session: Session, partner_id: int) -> dict[str, int]:
+    """The partner's population label → its records in the current list."""
+    upload = current_upload(session, partner_id)
+    if upload is None:
+        return {}
+    counted = session.execute(
+        select(PartnerAccount.population, func.count())
+        .where(PartnerAccount.upload_id == upload.id)
+        .group_by(PartnerAccount.population)
+    )
+    return {population: count for population, count in counted}
+
+
+def _our_sizes(session: Session, only: AccountFilter) -> dict[str, int]:
+    """Our population key → its accounts that the filter keeps."""
+    members = memberships(session)
+    if only.active:
+        everyone = session.execute(select(Account.crm_id, Account.owner, Account.employees))
+        kept = {crm_id for crm_id, owner, employees in everyone if only.keeps(owner, employees)}
+        members = {key: accounts & kept for key, accounts in members.items()}
+    return {key: len(accounts) for key, accounts in members.items()}
+
+
+def overlap_matrix(
+    session: Session, actor: Actor, partner_id: int, *, only: AccountFilter = AccountFilter()
+) -> OverlapMatrix:
+    """Our populations by the partner's, each cell the number of our accounts in both (those the
+    filter keeps), the shares of both populations they make and their open pipeline."""
     require(actor, Permission.READ_MAPPING)
     partner_or_404(session, partner_id)
-    return matrix_of(session, overlap_rows(session, partner_id))
+    rows = [row for row in overlap_rows(session, partner_id) if only.keeps(row.owner, row.employees)]
+    return matrix_of(
+        population_names(session), _our_sizes(session, only), _their_sizes(session, partner_id), rows
+    )
 
 
 def cell_accounts(
-    session: Session, actor: Actor, partner_id: int, *, ours: str = "", theirs: str | None = None
+    session: Session,
+    actor: Actor,
+    partner_id: int,
+    *,
+    ours: str = "",
+    theirs: str | None = None,
+    only: AccountFilter = AccountFilter(),
 ) -> list[OverlapRow]:
     """The overlapping pairs behind a cell (either side may be left open: a whole row or column)."""
     require(actor, Permission.READ_MAPPING)
@@ -156,8 +267,44 @@ def cell_accounts(
     return [
         row
         for row in overlap_rows(session, partner_id)
-        if (not ours or ours in row.our_populations) and (theirs is None or row.their_population == theirs)
+        if (not ours or ours in row.our_populations)
+        and (theirs is None or row.their_population == theirs)
+        and only.keeps(row.owner, row.employees)
     ]
+
+
+@dataclass(frozen=True)
+class OverlapAccount:
+    """One of our accounts behind a cell, with the partner's records it matched there."""
+
+    crm_id: str
+    account_id: int
+    name: str
+    owner: str
+    open_opportunities: int
+    open_amount: Decimal
+    pairs: tuple[OverlapRow, ...]
+
+
+def by_account(rows: list[OverlapRow]) -> list[OverlapAccount]:
+    """The pairs grouped by our account (a matrix cell counts accounts), largest open pipeline first."""
+    grouped: dict[str, list[OverlapRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.our_crm_id].append(row)
+    accounts = [
+        OverlapAccount(
+            crm_id=crm_id,
+            account_id=pairs[0].account_id,
+            name=pairs[0].our_name,
+            owner=pairs[0].owner,
+            open_opportunities=pairs[0].open_opportunities,
+            open_amount=pairs[0].open_amount,
+            pairs=tuple(pairs),
+        )
+        for crm_id, pairs in grouped.items()
+    ]
+    accounts.sort(key=lambda a: (-a.open_amount, a.name.lower(), a.crm_id))
+    return accounts
 
 
 EXPORT_COLUMNS = (

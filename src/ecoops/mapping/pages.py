@@ -8,6 +8,8 @@ import io
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -17,19 +19,31 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm import service as crm
 from ecoops.crm.imports import uploads as stored_files
+from ecoops.crm.segments import LABELS as SEGMENT_LABELS
+from ecoops.crm.segments import Segment
 from ecoops.jobs.models import Job, JobState
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.jobs.queue import active_job, enqueue, latest_job
 from ecoops.mapping import company_links, cross_partner, overrides, populations, runs, sharing, uploads
 from ecoops.mapping.files import MappingFileError
 from ecoops.mapping.models import Decision, MappingRun, Population, SharingLevel
-from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404, write_overlaps_csv
+from ecoops.mapping.overlaps import (
+    AccountFilter,
+    by_account,
+    cell_accounts,
+    overlap_matrix,
+    partner_or_404,
+    percent,
+    write_overlaps_csv,
+)
+from ecoops.pagination import Page
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
 from ecoops.psi.results import private_counts
 from ecoops.web.deps import app_settings, db, page_permission
-from ecoops.web.fields import Id
+from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -59,20 +73,62 @@ def _pending(session: Session, partner_id: int) -> bool:
     return current is not None and (last_run is None or last_run.upload_id != current.id)
 
 
+def account_filter(
+    owner: str = Query("", max_length=200, description="One account owner's accounts; empty: all"),
+    segment: Segment | None = Query(None, description="One size segment's accounts; absent: all"),
+) -> AccountFilter:
+    return AccountFilter(owner=owner, segment=segment)
+
+
+def cell_url(
+    partner_id: int,
+    ours: str = "",
+    theirs: str | None = None,
+    only: AccountFilter = AccountFilter(),
+    *,
+    export: bool = False,
+) -> str:
+    """The drill-down of a cell (a row, a column, or everything) or its CSV, keeping the filter."""
+    query = {"ours": ours, "theirs": theirs or "", "owner": only.owner, "segment": only.segment or ""}
+    if theirs == "":
+        query["no_population"] = "1"
+    filled = urlencode({key: value for key, value in query.items() if value})
+    path = f"/mapping/partners/{partner_id}/overlaps{'.csv' if export else ''}"
+    return f"{path}?{filled}" if filled else path
+
+
+def _filter_context(session: Session, actor: Actor, only: AccountFilter) -> dict[str, Any]:
+    """What the owner and segment filter form needs, and the links to cells that keep the filter."""
+    return {
+        "only": only,
+        "owners": crm.account_owners(session, actor),
+        "segments": SEGMENT_LABELS,
+        "cell_url": cell_url,
+        "percent": percent,
+    }
+
+
 @router.get("/mapping/partners/{partner_id}")
 def partner_mapping(
-    request: Request, partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)
+    request: Request,
+    partner_id: Id,
+    only: AccountFilter = Depends(account_filter),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
 ) -> Response:
     partner = partner_or_404(session, partner_id)
     return render(
         request,
         "mapping/partner.html",
+        **_filter_context(session, actor, only),
+        currency=settings.currency,
         partner=partner,
         current=uploads.current_upload(session, partner_id),
         last_run=_last_run(session, partner_id),
         pending=_pending(session, partner_id),
         job=latest_job(session, actor, mapping_subject(partner_id)),
-        matrix=overlap_matrix(session, actor, partner_id),
+        matrix=overlap_matrix(session, actor, partner_id, only=only),
         history=uploads.uploads(session, actor, partner_id),
         decisions=overrides.overrides(session, actor, partner_id),
         private=private_counts(session, partner_id),  # counts from a private exchange
@@ -145,20 +201,41 @@ def map_again(
     return RedirectResponse(f"/mapping/partners/{partner_id}", status_code=303)
 
 
+def _their_population(
+    theirs: str | None = Query(None, description="The partner's population label; absent: all"),
+    no_population: bool = Query(False, description="Only the partner's records with no population"),
+) -> str | None:
+    # A page drops empty query values, so the records without a population have a flag of their own.
+    return "" if no_population else theirs
+
+
 @router.get("/mapping/partners/{partner_id}/overlaps")
 def overlaps_page(
     request: Request,
     partner_id: Id,
     ours: str = Query(""),
-    theirs: str | None = Query(None),
+    theirs: str | None = Depends(_their_population),
+    only: AccountFilter = Depends(account_filter),
+    page: PageNumber = 1,
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
 ) -> Response:
+    """Our accounts behind a cell (one row each, as the matrix counts them) and the partner's records
+    each matched, with why."""
     partner = partner_or_404(session, partner_id)
-    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
-    names = populations.population_names(session)
+    accounts = by_account(cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs, only=only))
+    start = (page - 1) * settings.page_size
     return render(
-        request, "mapping/overlaps.html", partner=partner, rows=rows, ours=ours, theirs=theirs, names=names
+        request,
+        "mapping/overlaps.html",
+        **_filter_context(session, actor, only),
+        partner=partner,
+        page=Page(accounts[start : start + settings.page_size], len(accounts), page, settings.page_size),
+        ours=ours,
+        theirs=theirs,
+        names=populations.population_names(session),
+        currency=settings.currency,
     )
 
 
@@ -166,11 +243,12 @@ def overlaps_page(
 def overlaps_csv(
     partner_id: Id,
     ours: str = Query(""),
-    theirs: str | None = Query(None),
+    theirs: str | None = Depends(_their_population),
+    only: AccountFilter = Depends(account_filter),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> Response:
-    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs)
+    rows = cell_accounts(session, actor, partner_id, ours=ours, theirs=theirs, only=only)
     out = io.StringIO()
     write_overlaps_csv(rows, out)
     return Response(
