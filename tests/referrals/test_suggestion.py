@@ -1,16 +1,18 @@
-"""Partner suggestions for a lead without a partner: ranked by geography, type, tier, capacity and
+"""Partner suggestions for a lead without a partner: those that have the company as a customer or open
+with it first (from their account lists), then by geography, type, tier, capacity and
 past conversion, each with its reasons."""
 
 from __future__ import annotations
 
 from ecoops.accounts.service import user_actor
 from ecoops.actors import SYSTEM, Role
+from ecoops.mapping import runs, uploads
 from ecoops.partners import service as partners_service
 from ecoops.referrals import outbound
 from ecoops.referrals.models import Via
 from ecoops.referrals.submission import ReferralInput
 from ecoops.referrals.suggestion import suggest_partners
-from tests.factories import make_partner, make_user
+from tests.factories import bearer, make_account, make_partner, make_user, sign_in
 
 
 def ranked(session, **query):
@@ -56,3 +58,63 @@ def test_past_conversion_lifts_and_unanswered_referrals_weigh(session, settings)
     assert result["Proven"][-1] == "converted 1 of 1 referrals"
     assert "2 referral(s) still unanswered" in result["Busy"]
     assert [name for name, _ in ranked(session)][:2] == ["Proven", "Busy"]
+
+
+def _lists(session, tmp_path, partner, population):
+    """The partner's account list: Acme in `population`, and a company of no interest."""
+    path = tmp_path / f"{partner.id}.csv"
+    path.write_text(
+        "Account ID,Account Name,Website,Population\n"
+        f"T1,Acme GmbH,https://acme.com,{population}\nT2,Unrelated,unrelated.example,Customers\n",
+        encoding="utf-8",
+    )
+    uploads.upload_partner_list(session, SYSTEM, partner.id, path, "list.csv")
+    runs.run_mapping(session, SYSTEM, partner.id)
+
+
+def test_partners_that_have_the_account_as_customer_or_open_rank_first_with_the_reason(
+    session, tmp_path, client
+):
+    make_account(session, crm_id="A1", name="Acme", domain="acme.com", country="DE")
+    # The best fit by points: local, a systems integrator, a producing partner.
+    make_partner(
+        session, name="Best By Points", country="DE", partner_type="systems_integrator", stage="producing"
+    )
+    customer = make_partner(session, name="Zed Customer", country="US", partner_type="technology")
+    open_with_it = make_partner(session, name="Open Deal", country="US", partner_type="technology")
+    prospect = make_partner(session, name="Prospect Only", country="US", partner_type="technology")
+    churned = make_partner(session, name="Churned", partner_type="technology", stage="churned")
+    _lists(session, tmp_path, customer, "Customers")
+    _lists(session, tmp_path, open_with_it, "Open Opportunities")
+    _lists(session, tmp_path, prospect, "Prospects")
+    _lists(session, tmp_path, churned, "Customers")  # not a working partner: not suggested at all
+
+    found = suggest_partners(session, company="Acme", domain="www.acme.com", country="Germany")
+    assert [(s.partner.name, s.overlap_label) for s in found] == [
+        ("Zed Customer", "has it as a customer"),
+        ("Open Deal", "open with it"),
+        ("Best By Points", ""),
+        ("Prospect Only", ""),
+    ]
+    assert found[0].reasons[0] == "already has Acme as a customer (their Customers list)"
+    assert found[1].reasons[0] == "has an open opportunity with Acme (their Open Opportunities list)"
+    assert found[3].reasons == []  # a prospect in their list: no reason, no lift
+    # The name alone finds the account too; an unknown company changes nothing.
+    assert suggest_partners(session, company="ACME GmbH")[0].partner.name == "Zed Customer"
+    assert suggest_partners(session, company="Nobody", country="DE")[0].partner.name == "Best By Points"
+
+    sign_in(client, make_user(session, Role.SALES).email)
+    session.flush()
+    page = client.get(
+        "/outbound-referrals/new", params={"company": "Acme", "domain": "acme.com", "country": ""}
+    )
+    assert page.status_code == 200
+    first = page.text.split('<ol class="suggestions">')[1].split("</li>")[0]
+    assert "Zed Customer" in first and "has it as a customer" in first
+    assert "already has Acme as a customer (their Customers list)" in first
+    api = client.get(
+        "/api/v1/referrals/suggestions",
+        params={"domain": "acme.com"},
+        headers=bearer(session, make_user(session, Role.SALES)),
+    )
+    assert [s["partner_name"] for s in api.json()][:2] == ["Zed Customer", "Open Deal"]

@@ -4,6 +4,7 @@ co-sell list (their accounts with an open opportunity that partners share, and w
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,21 +28,41 @@ class SharedAccount:
     partners: list[tuple[str, str]]  # (partner name, their population), by partner name
 
 
-def _shared_accounts(session: Session) -> list[SharedAccount]:
-    """Every account of ours that at least one partner's current list has (same company, not related)."""
-    rows = session.execute(
-        select(Match.our_crm_id, Match.explanation, Partner.name, PartnerAccount.population)
+@dataclass(frozen=True)
+class Listing:
+    """One of our accounts in a partner's current list (the same company, not a related one)."""
+
+    our_crm_id: str
+    partner_id: int
+    partner_name: str
+    their_population: str
+
+
+def listings(session: Session, our_crm_ids: Collection[str] | None = None) -> list[Listing]:
+    """Where partners' current lists have our accounts (all of them, or those of `our_crm_ids`)."""
+    statement = (
+        select(Match.our_crm_id, Match.explanation, Partner.id, Partner.name, PartnerAccount.population)
         .join(Partner, Partner.id == Match.partner_id)
         .join(PartnerUpload, (PartnerUpload.partner_id == Match.partner_id) & PartnerUpload.is_current)
         .join(
             PartnerAccount,
             (PartnerAccount.upload_id == PartnerUpload.id) & (PartnerAccount.their_id == Match.their_id),
         )
-    ).all()
+    )
+    if our_crm_ids is not None:
+        statement = statement.where(Match.our_crm_id.in_(list(our_crm_ids)))
+    return [
+        Listing(crm_id, partner_id, partner, population)
+        for crm_id, explanation, partner_id, partner, population in session.execute(statement)
+        if explanation.get("relation", "same") == "same"
+    ]
+
+
+def _shared_accounts(session: Session) -> list[SharedAccount]:
+    """Every account of ours that at least one partner's current list has (same company, not related)."""
     partners: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for crm_id, explanation, partner, population in rows:
-        if explanation.get("relation", "same") == "same":
-            partners[crm_id].add((partner, population))
+    for listing in listings(session):
+        partners[listing.our_crm_id].add((listing.partner_name, listing.their_population))
     # A subquery, not the ids: there can be more of them than SQLite takes parameters.
     matched = select(Match.our_crm_id).scalar_subquery()
     accounts = [

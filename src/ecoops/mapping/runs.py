@@ -50,6 +50,11 @@ def is_customer_label(label: str) -> bool:
     return label.strip().lower() in ("customer", "customers")
 
 
+def is_open_opportunity_label(label: str) -> bool:
+    """A partner's population label that means an open deal of theirs ("Open Opportunities", "Pipeline")."""
+    return label.strip().lower() in ("open opportunity", "open opportunities", "opportunities", "pipeline")
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     partner_id: int

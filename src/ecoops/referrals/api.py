@@ -81,15 +81,20 @@ def create_outbound(
 
 @router.get("/referrals/suggestions", response_model=list[SuggestionOut])
 def suggestions(
+    company: str = Query("", max_length=200, description="The company's name"),
+    domain: str = Query("", max_length=253, description="The company's web domain"),
     country: str = Query("", max_length=80),
     partner_type: str = Query("", max_length=40),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> list[SuggestionOut]:
-    """Working partners ranked for a lead that came without one, each with the reasons for its rank."""
+    """Working partners ranked for a lead that came without one, each with the reasons for its rank:
+    partners whose account list has the company as a customer, or open with it, first."""
     return [
         SuggestionOut(partner_id=s.partner.id, partner_name=s.partner.name, score=s.score, reasons=s.reasons)
-        for s in suggest_partners(session, country=country, partner_type=partner_type)
+        for s in suggest_partners(
+            session, company=company, domain=domain, country=country, partner_type=partner_type
+        )
     ]
 
 

@@ -135,7 +135,9 @@ def _outbound_form(
         status_code=status_code,
         form=data,
         partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
-        suggestions=suggest_partners(session, country=data.country) if data.country or data.company else [],
+        suggestions=suggest_partners(session, company=data.company, domain=data.domain, country=data.country)
+        if data.country or data.company or data.domain
+        else [],
         kinds=list(Kind),
         **context,
     )
@@ -145,11 +147,12 @@ def _outbound_form(
 def new_outbound(
     request: Request,
     company: str = Query("", max_length=200),
+    domain: str = Query("", max_length=253),
     country: str = Query("", max_length=80),
     actor: Actor = Depends(referrer),
     session: Session = Depends(db),
 ) -> Response:
-    data = ReferralInput(kind=Kind.EQL, company=company, country=country)
+    data = ReferralInput(kind=Kind.EQL, company=company, domain=domain, country=country)
     return _outbound_form(request, session, data, error=None, partner_id=None)
 
 
