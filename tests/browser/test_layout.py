@@ -3,6 +3,7 @@ screen) and a 1366 px laptop on the demo's real data (a wide table scrolls in it
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from ecoops.automation.deliveries import Delivery
 from ecoops.db import make_engine, session_factory, transaction
 from tests.browser.conftest import Site, sign_in
-from tests.web.live_site import ADMIN, PASSWORD, seed_demo, serve
+from tests.web.live_site import ADMIN, PARTNER_USER, PASSWORD, seed_demo, serve
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}
@@ -151,3 +152,62 @@ def test_on_a_laptop_the_import_preview_of_a_wide_export_scrolls_in_its_own_box(
     expect(laptop.get_by_role("heading", name="Preview")).to_be_visible()
     assert _wider_than_its_place(laptop)
     assert _horizontal_overflow(laptop) == 0
+
+
+def _matrix_cell_to_its_accounts(tab: Page) -> None:
+    """From the first mapped partner's matrix, open its fullest cell: the page lists as many of our
+    accounts as the cell counts, each name a link to the account's page with its owner beside it."""
+    tab.goto("/mapping")
+    tab.locator("tbody tr").filter(has_text=".csv").first.get_by_role("link").click()
+    assert _horizontal_overflow(tab) == 0
+    cell = tab.locator("table.matrix td.heat-5 a").first
+    count = int(cell.locator(".count").inner_text().replace(",", ""))
+    expect(cell).to_contain_text("of our")
+    cell.click()
+    expect(tab).to_have_url(re.compile(r"/overlaps\?ours="))
+    expect(tab.locator(".pager").first).to_contain_text(f"{count} result")
+    assert _horizontal_overflow(tab) == 0
+    name = tab.locator("td.account a").first
+    expect(name).to_have_attribute("href", re.compile(r"^/accounts/\d+$"))
+    expect(tab.locator("tbody.overlap-account").first.locator("td").nth(1)).not_to_be_empty()  # the owner
+    account = name.inner_text()
+    name.click()
+    expect(tab.get_by_role("heading", level=1)).to_contain_text(account)
+
+
+def test_a_matrix_cell_opens_its_accounts_whose_names_open_the_account_at_both_widths(
+    laptop: Page, browser: Browser, demo: str, browser_errors: list[str]
+) -> None:
+    _matrix_cell_to_its_accounts(laptop)
+    context = browser.new_context(base_url=demo, viewport=PHONE, storage_state=laptop.context.storage_state())
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: browser_errors.append(str(error)))
+    try:
+        _matrix_cell_to_its_accounts(tab)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
+def test_the_partners_overlap_matrix_fits_the_window(
+    laptop: Page, browser: Browser, demo: str, browser_errors: list[str], viewport: ViewportSize
+) -> None:
+    laptop.goto("/mapping/sharing-defaults")  # the admin shares counts of every population
+    for select in laptop.locator("select").all():
+        select.select_option("counts")
+    laptop.get_by_role("button", name="Save").click()
+    expect(laptop.locator(".flash.success")).to_contain_text("Default sharing saved")
+    context = browser.new_context(base_url=demo, viewport=viewport)
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: browser_errors.append(str(error)))
+    try:
+        tab.goto("/login")
+        tab.get_by_label("E-mail").fill(PARTNER_USER)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.goto("/portal/overlaps")
+        expect(tab.get_by_role("heading", name="Accounts we share")).to_be_visible()
+        expect(tab.locator("table.matrix")).to_be_visible()
+        assert _horizontal_overflow(tab) == 0
+    finally:
+        context.close()

@@ -21,10 +21,18 @@ from sqlalchemy.orm import Session
 from ecoops.actors import SYSTEM, Role
 from ecoops.crm.models import Account
 from ecoops.crm.segments import Segment
-from ecoops.mapping import runs, uploads
+from ecoops.mapping import runs, sharing, uploads
+from ecoops.mapping.models import SharingLevel
 from ecoops.mapping.overlaps import AccountFilter, by_account, cell_accounts, overlap_matrix, percent
 from ecoops.partners.models import Partner
-from tests.factories import make_account, make_opportunity, make_partner, make_user, sign_in
+from tests.factories import (
+    make_account,
+    make_opportunity,
+    make_partner,
+    make_partner_user,
+    make_user,
+    sign_in,
+)
 
 HEADER = "Account ID,Account Name,Website,Billing Country,Population\n"
 # (their id, name, domain, population); Acme is in the partner's list twice (two records, one company).
@@ -218,3 +226,46 @@ def test_the_drill_down_links_our_names_to_the_account_page_with_the_owner(
     assert client.get(f"/accounts/{rows[0][0]}").status_code == 200
     assert page_rows(client, f"/mapping/partners/{partner.id}/overlaps?no_population=1") == ["Zeta"]
     assert len(page_rows(client, f"/mapping/partners/{partner.id}/overlaps")) == 5  # all: A1 A2 A3 A4 A7
+
+
+def test_partner_users_see_the_shared_counts_as_a_matrix_and_nothing_more(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    partner = seed(session, tmp_path)
+    sharing.set_rules(
+        session,
+        SYSTEM,
+        partner.id,
+        {
+            "customers": sharing.Rule(SharingLevel.COUNTS),
+            "prospects": sharing.Rule(SharingLevel.OVERLAPPING, ("name",)),
+        },  # open opportunities: hidden
+    )
+    sign_in(client, make_partner_user(session, partner).email)
+    session.flush()
+    for url in (
+        f"/mapping/partners/{partner.id}?owner=Pete&segment=smb",
+        f"/mapping/partners/{partner.id}/overlaps?ours=customers&theirs=Customers&owner=&segment=",
+        f"/mapping/partners/{partner.id}/overlaps?no_population=1",
+        f"/mapping/partners/{partner.id}/overlaps.csv?ours=prospects",
+    ):
+        assert client.get(url).status_code == 403, url
+    page = client.get("/portal/overlaps")
+    matrix = page.text.split('<table class="matrix">')[1].split("</table>")[0]
+    cells = [
+        (row, re.sub(r"<[^>]+>|\s+", "", cells))
+        for row, cells in re.findall(
+            r'<th scope="row"><a href="#shared-(\w+)">.*?</th>(.*?)</tr>', matrix, re.S
+        )
+    ]
+    # Columns (no population), Customers, Prospects; the hidden population has no row.
+    assert cells == [("customers", "020"), ("prospects", "101")]
+    assert (
+        '<td class="num heat heat-5"><strong class="count">2</strong></td>' in matrix
+    )  # counts only: no link
+    assert (
+        '<a href="#shared-prospects"><strong class="count">1</strong></a>' in matrix
+    )  # its accounts are listed
+    assert "Open Opportunities" not in page.text and "Globex" not in page.text
+    for internal in ("Pete", "Olga", "USD", " % of our", "Acme", "Umbrella"):
+        assert internal not in page.text, internal  # owners, pipeline, shares, counted-only accounts

@@ -72,6 +72,11 @@ class AccountFilter:
 HEAT_LEVELS = 5
 
 
+def heat_level(count: int, largest: int) -> int:
+    """1 to HEAT_LEVELS for a cell of `count` against the largest cell's; 0 for an empty cell."""
+    return math.ceil(HEAT_LEVELS * count / largest) if count and largest else 0
+
+
 @dataclass(frozen=True)
 class Cell:
     """One (our population, their population) cell."""
@@ -202,7 +207,7 @@ def matrix_of(
             open_amount=sum(accounts.values(), Decimal(0)),
             of_ours=len(accounts) / our_sizes[key[0]] if our_sizes.get(key[0]) else 0.0,
             of_theirs=len(theirs[key]) / their_sizes[key[1]] if their_sizes.get(key[1]) else 0.0,
-            heat=math.ceil(HEAT_LEVELS * len(accounts) / largest),
+            heat=heat_level(len(accounts), largest),
         )
         for key, accounts in ours.items()
     }

@@ -416,11 +416,9 @@ def preview(
 ) -> Response:
     """What the partner would see, computed by the same function its API and portal use."""
     partner = partner_or_404(session, partner_id)
+    shown = sharing.shared_view(session, actor, partner_id)
     return render(
-        request,
-        "mapping/preview.html",
-        partner=partner,
-        shown=sharing.shared_view(session, actor, partner_id),
+        request, "mapping/preview.html", partner=partner, shown=shown, counts=sharing.SharedCounts(shown)
     )
 
 

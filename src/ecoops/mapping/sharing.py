@@ -21,7 +21,7 @@ from ecoops.actors import Actor, ActorKind
 from ecoops.audit import utcnow
 from ecoops.crm.models import Account
 from ecoops.mapping.models import SharingLevel, SharingRule
-from ecoops.mapping.overlaps import OverlapRow, overlap_rows, partner_or_404
+from ecoops.mapping.overlaps import OverlapRow, heat_level, overlap_rows, partner_or_404
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.permissions import NotFound, Permission, require
 
@@ -43,6 +43,25 @@ class SharedPopulation:
     level: SharingLevel
     counts: dict[str, int]  # the partner's population → our accounts in both
     accounts: list[dict[str, str]] = field(default_factory=list)  # only the rule's fields (+ overlap)
+
+
+@dataclass(frozen=True)
+class SharedCounts:
+    """What `shared_view` returned, its counts laid out as a heat matrix (our shown populations by the
+    partner's): nothing beyond what the partner already sees."""
+
+    shown: list[SharedPopulation]
+
+    @property
+    def their_populations(self) -> list[str]:
+        return sorted({theirs for population in self.shown for theirs in population.counts})
+
+    @property
+    def largest(self) -> int:
+        return max((n for population in self.shown for n in population.counts.values()), default=0)
+
+    def heat(self, count: int) -> int:
+        return heat_level(count, self.largest)
 
 
 def rules_for(session: Session, partner_id: int | None) -> dict[str, Rule]:

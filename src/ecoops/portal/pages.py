@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import MIN_PASSWORD_LENGTH
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.mapping.sharing import shared_view
+from ecoops.mapping.sharing import SharedCounts, shared_view
 from ecoops.portal import service
 from ecoops.referrals import links
 from ecoops.web.deps import app_settings, db, page_actor
@@ -47,4 +47,5 @@ def overlaps(
     """The accounts we share with the partner, exactly as our sharing rules allow (and nothing more)."""
     if actor.is_internal or actor.partner_id is None:
         return RedirectResponse("/", status_code=303)
-    return render(request, "portal/overlaps.html", shown=shared_view(session, actor, actor.partner_id))
+    shown = shared_view(session, actor, actor.partner_id)
+    return render(request, "portal/overlaps.html", shown=shown, counts=SharedCounts(shown))
