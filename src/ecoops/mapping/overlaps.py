@@ -123,8 +123,11 @@ def partner_or_404(session: Session, partner_id: int) -> Partner:
     return partner
 
 
-def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
-    """Every overlapping pair of the partner's latest run; no access check (callers make it)."""
+def overlap_rows(
+    session: Session, partner_id: int, members: dict[str, set[str]] | None = None
+) -> list[OverlapRow]:
+    """Every overlapping pair of the partner's latest run; no access check (callers make it).
+    `members`: our populations' memberships, when the caller has them already."""
     upload = current_upload(session, partner_id)
     if upload is None:
         return []
@@ -157,8 +160,8 @@ def overlap_rows(session: Session, partner_id: int) -> list[OverlapRow]:
         )
     }
     populations_of: dict[str, list[str]] = defaultdict(list)
-    for key, members in memberships(session).items():
-        for crm_id in members & our_ids:
+    for key, accounts_in in (memberships(session) if members is None else members).items():
+        for crm_id in accounts_in & our_ids:
             populations_of[crm_id].append(key)
     rows = []
     for match in matches:
@@ -234,9 +237,8 @@ def _their_sizes(session: Session, partner_id: int) -> dict[str, int]:
     return {population: count for population, count in counted}
 
 
-def _our_sizes(session: Session, only: AccountFilter) -> dict[str, int]:
+def _our_sizes(session: Session, members: dict[str, set[str]], only: AccountFilter) -> dict[str, int]:
     """Our population key → its accounts that the filter keeps."""
-    members = memberships(session)
     if only.active:
         everyone = session.execute(select(Account.crm_id, Account.owner, Account.employees))
         kept = {crm_id for crm_id, owner, employees in everyone if only.keeps(owner, employees)}
@@ -251,9 +253,10 @@ def overlap_matrix(
     filter keeps), the shares of both populations they make and their open pipeline."""
     require(actor, Permission.READ_MAPPING)
     partner_or_404(session, partner_id)
-    rows = [row for row in overlap_rows(session, partner_id) if only.keeps(row.owner, row.employees)]
+    members = memberships(session)
+    rows = [row for row in overlap_rows(session, partner_id, members) if only.keeps(row.owner, row.employees)]
     return matrix_of(
-        population_names(session), _our_sizes(session, only), _their_sizes(session, partner_id), rows
+        population_names(session), _our_sizes(session, members, only), _their_sizes(session, partner_id), rows
     )
 
 

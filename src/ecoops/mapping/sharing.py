@@ -158,7 +158,7 @@ def shared_view(session: Session, actor: Actor, partner_id: int) -> list[SharedP
     partner_or_404(session, partner_id)
     rules = rules_for(session, partner_id)
     members = memberships(session)
-    overlaps = overlap_rows(session, partner_id)
+    overlaps = overlap_rows(session, partner_id, members)
     # Every account's shareable fields (a few columns), not a list of ids, which can outgrow what
     # SQLite takes as parameters; `visible` picks what the rules let through.
     columns = [getattr(Account, f) for f in SHAREABLE_FIELDS]
