@@ -79,6 +79,13 @@ def seed(session: Session, tmp_path: Path) -> Partner:
     return partner
 
 
+def seed_and_sign_in(client: TestClient, session: Session, tmp_path: Path, role: Role) -> Partner:
+    partner = seed(session, tmp_path)
+    sign_in(client, make_user(session, role).email)
+    session.flush()
+    return partner
+
+
 def expected_counts(only: AccountFilter = AccountFilter()) -> dict[tuple[str, str], int]:
     """Our distinct accounts per (our population, their population), straight from the seeded rows:
     a partner record matches our account on the same domain."""
@@ -120,9 +127,7 @@ FILTERS = [
 def test_every_cell_counts_what_an_independent_count_finds_and_opens_exactly_those_accounts(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:
-    partner = seed(session, tmp_path)
-    sign_in(client, make_user(session, Role.SALES).email)
-    session.flush()
+    partner = seed_and_sign_in(client, session, tmp_path, Role.SALES)
     assert expected_counts()[("customers", "Customers")] == 2  # Acme once, though listed twice
     for only in FILTERS:
         matrix = overlap_matrix(session, SYSTEM, partner.id, only=only)
@@ -182,9 +187,7 @@ def test_percent_boundaries(share: float, shown: str) -> None:
 def test_the_page_shows_shares_pipeline_heat_and_filters_left_on_all_answer(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:
-    partner = seed(session, tmp_path)
-    sign_in(client, make_user(session, Role.VIEWER).email)
-    session.flush()
+    partner = seed_and_sign_in(client, session, tmp_path, Role.VIEWER)
     page = client.get(f"/mapping/partners/{partner.id}", params={"owner": "", "segment": ""})
     assert page.status_code == 200
     cell = re.search(r'<td class="num heat heat-5">\s*<a href="([^"]+)">(.*?)</a>', page.text, re.S)
@@ -208,9 +211,7 @@ def test_the_page_shows_shares_pipeline_heat_and_filters_left_on_all_answer(
 def test_the_drill_down_links_our_names_to_the_account_page_with_the_owner(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:
-    partner = seed(session, tmp_path)
-    sign_in(client, make_user(session, Role.SALES).email)
-    session.flush()
+    partner = seed_and_sign_in(client, session, tmp_path, Role.SALES)
     ids = {crm_id: id_ for crm_id, id_ in session.execute(select(Account.crm_id, Account.id))}
     page = client.get(
         f"/mapping/partners/{partner.id}/overlaps", params={"ours": "customers", "theirs": "Customers"}
