@@ -33,6 +33,7 @@ from tests.factories import (
     make_user,
     sign_in,
 )
+from tests.web.page_forms import get_forms
 
 HEADER = "Account ID,Account Name,Website,Billing Country,Population\n"
 # (their id, name, domain, population); Acme is in the partner's list twice (two records, one company).
@@ -270,3 +271,21 @@ def test_partner_users_see_the_shared_counts_as_a_matrix_and_nothing_more(
     assert "Open Opportunities" not in page.text and "Globex" not in page.text
     for internal in ("Pete", "Olga", "USD", " % of our", "Acme", "Umbrella"):
         assert internal not in page.text, internal  # owners, pipeline, shares, counted-only accounts
+
+
+def test_the_filter_forms_left_as_they_are_or_cleared_answer_their_page(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    partner = seed_and_sign_in(client, session, tmp_path, Role.PARTNER_MANAGER)
+    for path in (
+        f"/mapping/partners/{partner.id}?owner=Pete",
+        f"/mapping/partners/{partner.id}/overlaps?ours=prospects&no_population=1&segment=smb",
+    ):
+        forms = [form for form in get_forms(f"http://testserver{path}", client.get(path).text) if form.fields]
+        assert forms, path
+        for form in forms:
+            for url in (form.url(), form.url(**{name: "" for name, _ in form.fields})):
+                assert client.get(url).status_code == 200, url
+    # Left as it is, the drill-down's form keeps its cell: Zeta, our small prospect with no population.
+    (form,) = get_forms("http://testserver/", client.get(path).text)
+    assert page_rows(client, form.url()) == ["Zeta"]
