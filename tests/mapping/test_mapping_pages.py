@@ -79,7 +79,8 @@ def test_api_matrix_overlaps_and_decisions(client: TestClient, session: Session,
     session.flush()
 
     matrix = client.get(f"/api/v1/mapping/partners/{partner.id}/matrix", headers=headers).json()
-    assert {"ours": "prospects", "theirs": "Prospects", "accounts": 1} in matrix["cells"]
+    cells = {(c["ours"], c["theirs"]): c["accounts"] for c in matrix["cells"]}
+    assert cells[("prospects", "Prospects")] == 1
     pairs = client.get(
         f"/api/v1/mapping/partners/{partner.id}/overlaps", params={"theirs": "Prospects"}, headers=headers
     ).json()

@@ -26,6 +26,7 @@ from ecoops.mapping.models import SharingLevel
 from ecoops.mapping.overlaps import AccountFilter, by_account, cell_accounts, overlap_matrix, percent
 from ecoops.partners.models import Partner
 from tests.factories import (
+    bearer,
     make_account,
     make_opportunity,
     make_partner,
@@ -289,3 +290,26 @@ def test_the_filter_forms_left_as_they_are_or_cleared_answer_their_page(
     # Left as it is, the drill-down's form keeps its cell: Zeta, our small prospect with no population.
     (form,) = get_forms("http://testserver/", client.get(path).text)
     assert page_rows(client, form.url()) == ["Zeta"]
+
+
+def test_the_api_gives_the_same_cells_with_shares_and_pipeline(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    partner = seed(session, tmp_path)
+    headers = bearer(session, make_user(session, Role.SALES))
+    url = f"/api/v1/mapping/partners/{partner.id}/matrix"
+    petes = client.get(url, params={"owner": "Pete"}, headers=headers).json()
+    assert petes["our_sizes"] == {"customers": 1, "open_opportunities": 2, "prospects": 1}
+    assert petes["their_sizes"] == {"": 1, "Customers": 5, "Prospects": 1}
+    cell = next(c for c in petes["cells"] if (c["ours"], c["theirs"]) == ("open_opportunities", "Customers"))
+    # Globex and Umbrella, Pete's both: all of his open opportunities, 2 of their 5 customers, 5,000 + 1,000.
+    assert (cell["accounts"], cell["their_accounts"], cell["share_of_ours"], cell["share_of_theirs"]) == (
+        2,
+        2,
+        1.0,
+        0.4,
+    )
+    assert Decimal(cell["open_amount"]) == 6000
+    everyone = client.get(url, headers=headers).json()
+    assert {(c["ours"], c["theirs"]): c["accounts"] for c in everyone["cells"]} == expected_counts()
+    assert client.get(url, params={"segment": "huge"}, headers=headers).status_code == 422

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
+from ecoops.crm.segments import Segment
 from ecoops.mapping import company_links, cross_partner, overrides, populations, runs, sharing
 from ecoops.mapping.models import DomainAlias, MatchOverride, Population
-from ecoops.mapping.overlaps import cell_accounts, overlap_matrix, partner_or_404
+from ecoops.mapping.overlaps import AccountFilter, cell_accounts, overlap_matrix, partner_or_404
 from ecoops.mapping.schemas import (
     DecisionIn,
     DecisionOut,
@@ -81,12 +82,35 @@ def update_population(
 
 
 @router.get("/partners/{partner_id}/matrix", response_model=MatrixOut)
-def matrix(partner_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)) -> MatrixOut:
-    """The partner's overlap matrix: our populations by theirs, accounts per cell."""
-    found = overlap_matrix(session, actor, partner_id)
-    cells = [MatrixCell(ours=o, theirs=t, accounts=n) for (o, t), n in sorted(found.counts.items())]
+def matrix(
+    partner_id: Id,
+    owner: str = Query("", max_length=200, description="Only this account owner's accounts; empty: all"),
+    segment: Segment | None = Query(None, description="Only this size segment's accounts; absent: all"),
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+) -> MatrixOut:
+    """The partner's overlap matrix: our populations by theirs.
+
+    Per cell: our accounts, the partner's records, the share of each population and the open pipeline."""
+    found = overlap_matrix(session, actor, partner_id, only=AccountFilter(owner=owner, segment=segment))
+    cells = [
+        MatrixCell(
+            ours=ours,
+            theirs=theirs,
+            accounts=cell.accounts,
+            their_accounts=cell.their_accounts,
+            open_amount=cell.open_amount,
+            share_of_ours=cell.of_ours,
+            share_of_theirs=cell.of_theirs,
+        )
+        for (ours, theirs), cell in sorted(found.cells.items())
+    ]
     return MatrixOut(
-        our_populations=found.our_populations, their_populations=found.their_populations, cells=cells
+        our_populations=found.our_populations,
+        their_populations=found.their_populations,
+        our_sizes=found.our_sizes,
+        their_sizes=found.their_sizes,
+        cells=cells,
     )
 
 

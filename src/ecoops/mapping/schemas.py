@@ -28,12 +28,18 @@ class PopulationOut(BaseModel):
 class MatrixCell(BaseModel):
     ours: str
     theirs: str
-    accounts: int
+    accounts: int = Field(description="Our distinct accounts in both populations")
+    their_accounts: int = Field(description="The partner's distinct records they matched")
+    open_amount: Decimal = Field(description="Those accounts' open opportunity amount, each account once")
+    share_of_ours: float = Field(description="accounts / our population's size (0 to 1)")
+    share_of_theirs: float = Field(description="their_accounts / the partner's population's size (0 to 1)")
 
 
 class MatrixOut(BaseModel):
     our_populations: dict[str, str]
     their_populations: list[str]
+    our_sizes: dict[str, int] = Field(description="Our accounts per population (the filter applied)")
+    their_sizes: dict[str, int] = Field(description="The partner's records per population")
     cells: list[MatrixCell]
 
 

@@ -88,8 +88,9 @@ def suggestions(
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> list[SuggestionOut]:
-    """Working partners ranked for a lead that came without one, each with the reasons for its rank:
-    partners whose account list has the company as a customer, or open with it, first."""
+    """Working partners ranked for a lead that came without one, each with the reasons for its rank.
+
+    Partners whose account list has the company as a customer, or open with it, come first."""
     return [
         SuggestionOut(partner_id=s.partner.id, partner_name=s.partner.name, score=s.score, reasons=s.reasons)
         for s in suggest_partners(
