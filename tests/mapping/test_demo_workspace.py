@@ -72,7 +72,8 @@ def test_upload_matrix_why_reject_sharing_preview(
     assert len(found - truth) <= 1 and len(found & truth) >= 0.8 * len(truth)
 
     page = client.get(f"/mapping/partners/{partner_id}")
-    cells = re.findall(r'href="(/mapping/partners/\d+/overlaps\?ours=[^"]+)">([\d,]+)</a>', page.text)
+    cell_link = r'href="(/mapping/partners/\d+/overlaps\?ours=[^"]+)"><strong class="count">([\d,]+)</strong>'
+    cells = re.findall(cell_link, page.text)
     assert cells, "the matrix has no non-empty cell"
     cell_url = cells[0][0].replace("&amp;", "&")
     cell = client.get(cell_url)
