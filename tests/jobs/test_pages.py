@@ -68,7 +68,8 @@ def test_the_run_after_an_upload_is_polled_until_the_page_reloads_with_the_matri
     assert polled.headers["hx-refresh"] == "true"  # the page reloads itself with the result
     assert "every 1s" not in polled.text and "matches between" in polled.text
     page = client.get(f"/mapping/partners/{partner.id}").text
-    assert "every 1s" not in page and 'overlaps?ours=customers&amp;theirs=Customers">2</a>' in page
+    assert "every 1s" not in page
+    assert 'overlaps?ours=customers&amp;theirs=Customers"><strong class="count">2</strong>' in page
 
 
 def test_a_failed_attempt_then_a_failed_job_with_its_error_then_retry_then_done(
