@@ -55,7 +55,10 @@ LEGAL_FORMS = {"US": ("Inc.", "Corp.", "Corporation", "LLC"), "GB": ("plc", "Ltd
                "FI": ("Oyj", "Oy"), "BE": ("SA/NV", "NV")}  # fmt: skip
 # First labels that are no brand ("global.honda", "group.bnpparibas" on brand suffixes).
 GENERIC_LABELS = frozenset({"global", "group", "corporate", "about", "www", "investors", "home"})
-STRUCTURE_WORDS = ("Group", "Holding", "Holdings", "Gruppe", "Groupe")
+# A family's subsidiaries take "Group" or "Holding"; the spellings beside them are the partner's noise
+# ("Groupe", "Holdings" are one word to a person, so never two look-alikes of one family).
+STRUCTURE_WORDS = ("Group", "Holding")
+STRUCTURE_SPELLINGS = {"Group": ("Groupe", "Gruppe", "Group"), "Holding": ("Holdings", "Holding")}
 ROMAN = ("II", "III", "IV", "V", "VI")
 # German and Nordic spellings without the umlaut, as a CRM without them writes them.
 TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
@@ -155,15 +158,14 @@ def _lookalike(
         website = f"www.{label}{number.lower()}.{_suffix(real.country)}"
         return Entity(f"{real.name} {number}", real.country, website, real.family, kind)
     if kind == "structure":
-        word = rng.choice(STRUCTURE_WORDS)
-        country = rng.choice((real.country, real.country, "US", "GB"))
+        word, country = rng.choice(STRUCTURE_WORDS), real.country  # a group or a holding at home
         base = real.name.rsplit(" ", 1)[0] if real.name.endswith(STRUCTURE_WORDS) else real.name
         return Entity(f"{base} {word}", country, f"{label}-{word.lower()}.{_suffix(country)}",
                       real.family, kind)  # fmt: skip
+    # A namesake abroad is another company: its domain is its own ("acmefr.fr"), not the brand's on
+    # another suffix, which would be the company's own site for that country.
     country = rng.choice([c for c in SUFFIX if c != real.country])
-    domain = f"{label}.{_suffix(country)}"
-    if domain in real.website.lower():  # the real one's own domain: the namesake registers another
-        domain = f"{label}-{country.lower()}.{_suffix(country)}"
+    domain = f"{label}{country.lower()}.{_suffix(country)}"
     return Entity(real.name, country, f"https://{domain}/", real.family, kind)
 
 
@@ -189,23 +191,29 @@ def _partner_noise(rng: random.Random, tier: str, e: Entity) -> list[str]:
     noise = [kind for kind in ("legal_form", "case", "country_variant") if rng.random() < p]
     if tier == "hard":
         noise += [kind for kind, q in (("typo", 0.4), ("missing_country", 0.15)) if rng.random() < q]
-        if e.kind == "real" and rng.random() < 0.15:
-            noise.append("structure_word")
         domain = rng.random()
         noise += ["missing_domain"] if domain < 0.3 else ["multi_url"] if domain < 0.5 else []
+        # A structure word added to a company's name ("ResMed" / "RESMED GROUP"), or a subsidiary's
+        # spelt another way ("Group" / "Groupe"). Added only where the domain is kept: with neither a
+        # domain nor the word, "Acme Group" is as much the family's own subsidiary as Acme itself.
+        if e.kind in ("real", "structure") and "missing_domain" not in noise and rng.random() < 0.3:
+            noise.append("structure_word")
     if (e.name.translate(TRANSLITERATION) != e.name or not e.name.isascii()) and rng.random() < 0.5:
         noise.append("transliterated")
     return noise
 
 
-def _render_partner(rng: random.Random, e: Entity, noise: list[str], label: str) -> tuple[str, str, str]:
+def _render_partner(rng: random.Random, e: Entity, noise: list[str]) -> tuple[str, str, str]:
     name = e.name
     if "transliterated" in noise:
         name = unicodedata.normalize("NFKD", name.translate(TRANSLITERATION))
         name = "".join(c for c in name if not unicodedata.combining(c))
-    if "structure_word" in noise:
-        word = rng.choice(STRUCTURE_WORDS[:3])
-        name = f"{name} {word}" if not name.endswith(STRUCTURE_WORDS) else name.rsplit(" ", 1)[0]
+    if "structure_word" in noise:  # a word added, or a look-alike's word spelt another way
+        word = name.rsplit(" ", 1)[-1]
+        if word in STRUCTURE_SPELLINGS:
+            name = f"{name.rsplit(' ', 1)[0]} {rng.choice(STRUCTURE_SPELLINGS[word])}"
+        else:
+            name = f"{name} {rng.choice(STRUCTURE_WORDS)}"
     if "typo" in noise:
         name = _typo(rng, name)
     if "legal_form" in noise:
@@ -218,10 +226,11 @@ def _render_partner(rng: random.Random, e: Entity, noise: list[str], label: str)
         website = rng.choice(("", "n/a", "-"))
     elif "multi_url" in noise and website:
         first = website.split()[0]
+        own_label = re.sub(r"^(https?://)?(www\.)?", "", first).split(".")[0]
         website = rng.choice(
             (
                 f"{first} /en /index.html",
-                f"www.about{label}.com {first}",
+                f"www.about{own_label}.com {first}",
                 f"{first}; https://investors.{first.removeprefix('www.').split('/')[0]}/",
             )
         )
@@ -242,7 +251,6 @@ def generate(families: int, seed: int = 7) -> dict[str, pa.Table]:
     by_label: dict[str, Entity] = {}
     for real, domain in zip(reals, _first_domains(reals), strict=True):
         by_label.setdefault(_label(real, domain), real)
-    labels = {real.family: label for label, real in by_label.items()}
     entities = [m for label, real in by_label.items() for m in [real, *_family(rng, real, label, families)]]
     ours: list[dict[str, str]] = []
     theirs: list[dict[str, str]] = []
@@ -260,9 +268,7 @@ def generate(families: int, seed: int = 7) -> dict[str, pa.Table]:
         if where in ("both", "theirs"):
             their_id = f"P{n:07d}"
             noise = _partner_noise(rng, tier, e)
-            theirs.append(
-                _row(their_id, *_render_partner(rng, e, noise, labels[e.family]), tier, "|".join(noise))
-            )
+            theirs.append(_row(their_id, *_render_partner(rng, e, noise), tier, "|".join(noise)))
         if where == "both":
             truth.append((our_id, their_id, tier))  # type: ignore[arg-type]
         placed.append((e.family, e.kind, our_id, their_id))

@@ -7,8 +7,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecoops.engines.matching.countries import country_codes
-from ecoops.engines.matching.domains import domain_label, registrable_domains
+from ecoops.engines.matching.domains import (
+    domain_label,
+    every_registrable_domain,
+    registrable_domains,
+    several_urls,
+)
 from ecoops.engines.matching.names import name_keys
+from ecoops.engines.matching.relations import query
 
 ID_COLUMN = "id"
 NAME_COLUMN = "name"
@@ -45,9 +51,47 @@ def _normalise_domain_aliases(aliases: pa.Table | None) -> tuple[pa.Array, pa.Ar
     return pc.filter(alias, usable), pc.filter(canonical, usable)
 
 
+_EVERY_DOMAIN_SQL = """
+SELECT row, list(domain ORDER BY pos) AS domains
+FROM (SELECT row, domain, min(pos) AS pos FROM found WHERE domain IS NOT NULL GROUP BY row, domain)
+GROUP BY row
+"""
+
+
+def _domains(table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """Each record's first usable registrable domain (from its domain, website, then e-mail column), and
+    its others where a field holds several URLs ("www.aboutschwab.com www.schwab.com"): a list, null
+    for the many records that have one."""
+    n = table.num_rows
+    first: pa.Array = pa.nulls(n, pa.string())
+    found: list[pa.Table] = []
+    for k, column in enumerate(c for c in DOMAIN_COLUMNS if c in table.column_names):
+        values = table.column(column)
+        first = pc.coalesce(first, registrable_domains(values))
+        several = several_urls(values)
+        if pc.any(several).as_py():
+            rows = np.flatnonzero(several.to_numpy(zero_copy_only=False))
+            lists = every_registrable_domain(pc.filter(values, several))
+            parents = pc.list_parent_indices(lists).to_numpy()
+            position = (k + 1) * (1 << 40) + np.arange(len(parents), dtype=np.int64)  # columns in order
+            found.append(pa.table({"row": rows[parents], "pos": position, "domain": lists.flatten()}))
+    if not found:
+        return first, pa.nulls(n, pa.list_(pa.string()))
+    rows = np.unique(np.concatenate([part.column("row").to_numpy() for part in found]))
+    # The first domain found as before stays first (its position is 0).
+    firsts = pa.table({"row": rows, "pos": np.zeros(len(rows), np.int64), "domain": pc.take(first, rows)})
+    every = query(_EVERY_DOMAIN_SQL, found=pa.concat_tables([firsts, *found]))
+    at = pc.index_in(pa.array(np.arange(n)), value_set=every.column("row"))
+    lists = pc.take(every.column("domains"), at)
+    first = pc.coalesce(first, pc.list_element(lists, 0))
+    more: pa.Array = pc.if_else(pc.greater(pc.list_value_length(lists), 1), pc.list_slice(lists, 1), None)
+    return first, more
+
+
 def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | None = None) -> pa.Table:
-    """One row per input row: `row`, `id`, `name_key`, `name_core`, `domain_raw`, `domain`, `domain_label`,
-    `country` (ISO alpha-2), and `population` when the input has one.
+    """One row per input row: `row`, `id`, `name_key`, `name_core`, `structure`, `numbers` (see
+    `name_keys`), `domain_raw`, `domain`, `domain_label`, `more_domains` (a record's other domains, where
+    a field holds several URLs), `country` (ISO alpha-2), and `population` when the input has one.
 
     `domain_raw` is the registrable domain found in the record; `domain` is the same after the
     workspace's aliases (alias → canonical domain), and is what matching joins on.
@@ -59,23 +103,30 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
     nulls = pa.nulls(n, pa.string())
     if NAME_COLUMN in table.column_names:
         names = name_keys(table.column(NAME_COLUMN))
-        name_key, name_core = names.column("name_key"), names.column("name_core")
     else:
-        name_key = name_core = nulls
-    domain_raw: pa.Array = nulls
-    for column in reversed([c for c in DOMAIN_COLUMNS if c in table.column_names]):
-        domain_raw = pc.coalesce(registrable_domains(table.column(column)), domain_raw)
+        names = pa.table({c: nulls for c in ("name_key", "name_core", "structure", "numbers")})
+    domain_raw, more_domains = _domains(table)
     alias, canonical = _normalise_domain_aliases(domain_aliases)
-    domain = pc.coalesce(pc.take(canonical, pc.index_in(domain_raw, value_set=alias)), domain_raw)
+
+    def aliased(domains: pa.Array) -> pa.Array:
+        result: pa.Array = pc.coalesce(pc.take(canonical, pc.index_in(domains, value_set=alias)), domains)
+        return result
+
+    domain = aliased(domain_raw)
+    more = more_domains.combine_chunks() if isinstance(more_domains, pa.ChunkedArray) else more_domains
+    more_domains = pa.ListArray.from_arrays(more.offsets, aliased(more.flatten()), mask=pc.is_null(more))
     country = country_codes(table.column(COUNTRY_COLUMN)) if COUNTRY_COLUMN in table.column_names else nulls
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "row": pa.array(np.arange(n, dtype=np.int64)),
         "id": pc.cast(table.column(ID_COLUMN), pa.string()),
-        "name_key": name_key,
-        "name_core": name_core,
+        "name_key": names.column("name_key"),
+        "name_core": names.column("name_core"),
+        "structure": names.column("structure"),
+        "numbers": names.column("numbers"),
         "domain_raw": domain_raw,
         "domain": domain,
         "domain_label": domain_label(domain),
+        "more_domains": more_domains,
         "country": country,
     }
     if POPULATION_COLUMN in table.column_names:

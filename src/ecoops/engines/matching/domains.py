@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import tldextract
 
-from ecoops.engines.matching.relations import project
+from ecoops.engines.matching.relations import project, query
 
 # The column form does the whole job in DuckDB and Arrow so a million values take about a second; the scalar
 # form runs the same code on one value, so the two can never disagree.
@@ -206,6 +206,42 @@ def registrable_domains(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     domains = _registrable(values)
     usable: pa.Array = pc.if_else(pc.is_in(domains, value_set=unusable_domains()), None, domains)
     return usable
+
+
+# What separates several URLs in one website field ("www.aboutschwab.com www.schwab.com", "a.com; b.com").
+_URL_SEPARATORS = r"[\s,;|]+"
+_SEVERAL_PARTS = r"[^\s,;|][\s,;|]+[^\s,;|]"
+
+
+def every_registrable_domain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Every usable registrable domain in each value, in order and once each (a list per value, empty for
+    none): a website field may hold several URLs, and paths ("www.mitsui.com /jp /en") yield nothing.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    parts = pc.split_pattern_regex(pc.fill_null(pc.cast(values, pa.string()), ""), _URL_SEPARATORS)
+    found = pa.table(
+        {
+            "value": pc.list_parent_indices(parts),
+            "domain": registrable_domains(pc.list_flatten(parts)),
+            "pos": pa.array(np.arange(len(pc.list_flatten(parts)), dtype=np.int64)),
+        }
+    )
+    firsts = query(
+        "SELECT value, domain FROM (SELECT value, domain, min(pos) AS pos FROM found "
+        "WHERE domain IS NOT NULL GROUP BY value, domain) ORDER BY pos",
+        found=found,
+    )
+    counts = np.bincount(firsts.column("value").to_numpy(), minlength=len(values))
+    offsets = pa.array(np.concatenate(([0], np.cumsum(counts))).astype(np.int32))
+    return pa.ListArray.from_arrays(offsets, firsts.column("domain").combine_chunks())
+
+
+def several_urls(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Whether each value holds more than one part (URLs, paths) that `every_registrable_domain` reads."""
+    text = pc.cast(values, pa.string())
+    mask: pa.Array = pc.fill_null(pc.match_substring_regex(text, _SEVERAL_PARTS), False)
+    return mask
 
 
 def registrable_domain(value: str | None) -> str | None:

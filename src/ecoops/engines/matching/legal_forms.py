@@ -58,3 +58,16 @@ CJK_LEGAL_FORMS: tuple[str, ...] = (
     "\uff08주\uff09", "유한회사",
 )
 # fmt: on
+
+# Corporate-structure words: a group, a holding. They say how a company is organised, not which one it is
+# ("DuPont" / "DuPont Group", "SEB Group" / "SEB"), so they are stripped from the end of a name with the
+# legal forms and kept aside as weak evidence (`names.name_keys`: `structure`). Each maps to its class,
+# so "Groupe" and "Gruppe" are one word.
+# fmt: off
+STRUCTURE_WORDS: dict[str, str] = {
+    "group": "group", "groupe": "group", "gruppe": "group", "grupo": "group", "gruppo": "group",
+    "groep": "group", "grupa": "group", "grupp": "group", "gruppen": "group", "konzern": "group",
+    "koncern": "group", "koncernen": "group",
+    "holding": "holding", "holdings": "holding", "holdinggesellschaft": "holding",
+}
+# fmt: on

@@ -75,14 +75,44 @@ _SCORING_SLICE = 1 << 20  # candidate pairs scored at a time
 
 _PAIR_SCHEMA = pa.schema([("our_row", pa.int64()), ("their_row", pa.int64())])
 
+# Every domain of a record is a key (a website field may hold several URLs). A domain on at most `cap`
+# records of each side decides alone; on more (a group's shared site, a reseller's), the stronger key of
+# domain and name core decides within it, so a large block never drops its true pairs wholesale. Beyond
+# `cap` records with one domain and one name on a side, that is a placeholder, not a company: those
+# records are left to name matching, like any other.
 _DOMAIN_PAIRS_SQL = """
-WITH usable AS (
-  SELECT domain FROM ours WHERE domain IS NOT NULL GROUP BY domain HAVING count(*) <= {cap}
-  INTERSECT
-  SELECT domain FROM theirs WHERE domain IS NOT NULL GROUP BY domain HAVING count(*) <= {cap}
+WITH o AS (
+  SELECT row, domain, name_core, true AS first FROM ours WHERE domain IS NOT NULL
+  UNION ALL
+  SELECT row, unnest(more_domains), name_core, false FROM ours WHERE more_domains IS NOT NULL
+), t AS (
+  SELECT row, domain, name_core, true AS first FROM theirs WHERE domain IS NOT NULL
+  UNION ALL
+  SELECT row, unnest(more_domains), name_core, false FROM theirs WHERE more_domains IS NOT NULL
+), sizes AS (
+  SELECT domain, greatest(o_n, t_n) AS n FROM
+    (SELECT domain, count(*) AS o_n FROM o GROUP BY domain) JOIN
+    (SELECT domain, count(*) AS t_n FROM t GROUP BY domain) USING (domain)
+), small AS (SELECT domain FROM sizes WHERE n <= {cap}
+), large AS (SELECT domain FROM sizes WHERE n > {cap}
+), o_named AS (
+  SELECT * FROM (SELECT o.*, count(*) OVER (PARTITION BY domain, name_core) AS n
+                 FROM o JOIN large USING (domain))
+  WHERE name_core IS NOT NULL AND n <= {cap}
+), t_named AS (
+  SELECT * FROM (SELECT t.*, count(*) OVER (PARTITION BY domain, name_core) AS n
+                 FROM t JOIN large USING (domain))
+  WHERE name_core IS NOT NULL AND n <= {cap}
+), joined AS (
+  SELECT o.row AS our_row, t.row AS their_row, domain, o.first AND t.first AS firsts, 'domain' AS domain_key
+  FROM o JOIN small USING (domain) JOIN t USING (domain)
+  UNION ALL
+  SELECT o.row, t.row, domain, o.first AND t.first, 'domain_and_name'
+  FROM o_named AS o JOIN t_named AS t USING (domain, name_core)
 )
-SELECT o.row AS our_row, t.row AS their_row
-FROM ours AS o JOIN usable USING (domain) JOIN theirs AS t USING (domain)
+-- A pair that shares several domains names the one that is both records' first, if there is one.
+SELECT our_row, their_row, arg_max(domain, firsts) AS shared_domain, min(domain_key) AS domain_key
+FROM joined GROUP BY our_row, their_row
 """
 
 _OVERRIDE_ROWS_SQL = """
@@ -123,15 +153,26 @@ SELECT our_id, their_id, method, score, relation,
        our_name_key, their_name_key, our_domain, their_domain, our_country, their_country,
        CASE method
          WHEN 'manual' THEN 'confirmed by a user'
-         WHEN 'domain' THEN CASE domain_agreement
-           WHEN 'alias' THEN printf('same company: %s and %s are aliases', our_domain, their_domain)
+         WHEN 'domain' THEN CASE
+           WHEN domain_key = 'domain_and_name' THEN printf(
+             'same company domain %s and same name "%s" (the domain is on more than %d records of one side, '
+             || 'so the name decides)', shared_domain, our_name_key, {cap})
+           WHEN domain_agreement = 'alias'
+             THEN printf('same company: %s and %s are aliases', our_domain, their_domain)
+           WHEN shared_domain <> our_domain OR shared_domain <> their_domain
+             THEN printf('same company domain %s (one of several on the record)', shared_domain)
            ELSE printf('same company domain %s', our_domain) END
          WHEN 'hierarchy' THEN CASE relation
            WHEN 'ours_is_subsidiary' THEN printf('%s is a subsidiary of %s', our_domain, their_domain)
            ELSE printf('%s is the parent of %s', our_domain, their_domain) END
          WHEN 'name_country' THEN printf('same name "%s" in %s', our_name_key, our_country)
-         ELSE printf('names %d%% alike ("%s" ~ "%s"); country %s; domain %s',
+         ELSE printf('names %d%% alike ("%s" ~ "%s")%s%s; country %s; domain %s',
                      CAST(round(name_similarity * 100) AS INTEGER), our_name_key, their_name_key,
+                     CASE WHEN number_agreement = 'same'
+                       THEN printf('; numbers %s agree', our_numbers) ELSE '' END,
+                     CASE WHEN structure_agreement = 'differs'
+                       THEN printf('; structure words differ (%s ~ %s)', coalesce(our_structure, 'none'),
+                                   coalesce(their_structure, 'none')) ELSE '' END,
                      country_agreement, domain_agreement) END AS explanation{populations}
 FROM pairs
 ORDER BY our_id, their_id, method
@@ -189,8 +230,15 @@ def _labelled(pairs: pa.Table, method: str) -> pa.Table:
             "method": pa.repeat(pa.scalar(method), n),
             "score": pa.repeat(pa.scalar(1.0), n),
             "relation": pairs.column("relation") if "relation" in pairs.column_names else same,
+            **_domain_keys(pairs),
         }
     )
+
+
+def _domain_keys(pairs: pa.Table) -> dict[str, pa.Array | pa.ChunkedArray]:
+    """The domain a domain pair shares and the key that decided it (null for the other methods)."""
+    nulls = pa.nulls(pairs.num_rows, pa.string())
+    return {c: pairs.column(c) if c in pairs.column_names else nulls for c in ("shared_domain", "domain_key")}
 
 
 def _rows(pairs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -226,8 +274,11 @@ def _name_pairs(
     scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
     resolved = query(_RESOLVE_SQL, scored=scored)
     exact = pc.and_(
-        pc.equal(resolved.column("our_name_key"), resolved.column("their_name_key")),
-        pc.equal(resolved.column("country_agreement"), "same"),
+        pc.and_(
+            pc.equal(resolved.column("our_name_key"), resolved.column("their_name_key")),
+            pc.equal(resolved.column("country_agreement"), "same"),
+        ),
+        pc.equal(resolved.column("structure_agreement"), "same"),
     )
     method = pc.if_else(exact, "name_country", "fuzzy_name")
     return pa.table(
@@ -237,6 +288,7 @@ def _name_pairs(
             "method": method,
             "score": resolved.column("score"),
             "relation": pa.repeat(pa.scalar("same"), resolved.num_rows),
+            **_domain_keys(resolved),
         }
     )
 
@@ -290,7 +342,7 @@ def match_accounts(
         pairs = pa.concat_tables([_labelled(confirmed, "manual"), _without(engine_pairs, confirmed)])
         features = pair_features(pairs, our_keys, their_keys, names.similarity(*_rows(pairs)))
         populations = "".join(f", {c}" for c in features.column_names if c.endswith("_population"))
-        output = query(_OUTPUT_SQL.format(populations=populations), pairs=features)
+        output = query(_OUTPUT_SQL.format(populations=populations, cap=cap), pairs=features)
     return MatchResult(
         pairs=output,
         unkeyed_ours=unkeyed(our_keys),

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
     LEADING_LEGAL_FORMS,
+    STRUCTURE_WORDS,
     TRAILING_LEGAL_FORMS,
 )
 from ecoops.engines.matching.relations import project
@@ -20,6 +21,9 @@ from ecoops.engines.matching.relations import project
 # transliterated ("株式会社トヨタ" → "トヨタ", never "toyota").
 
 _APOSTROPHES = "\u2019`\u00b4"  # typographic apostrophe, grave and acute accents, dropped like '
+# Numbers in a name: digit runs, and Roman numerals from II as words ("Fund III"); a lone "I" is a word
+# ("Seven & I"). Two names whose numbers differ are two companies ("Studio 54", "Acme 3" / "Acme 7").
+ROMAN_NUMERALS = "ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|xiii|xiv|xv|xx"
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -34,7 +38,13 @@ def _names_sql() -> str:
     single = ("øłđħıŀŧ", "oldhilt")
     # "and" joins a legal form to the name ("Acme & Co. Ltd"): the stripping takes "co ltd" first and
     # would leave "acme and", so a trailing "and" goes with the forms (a name never ends in "and").
-    reversed_forms = tuple(form[::-1] for form in (*TRAILING_LEGAL_FORMS, "and"))
+    # Structure words ("group", "holding") go with them, and are read back from what was stripped.
+    reversed_forms = tuple(form[::-1] for form in (*TRAILING_LEGAL_FORMS, *STRUCTURE_WORDS, "and"))
+    words_of = {c: tuple(w for w, k in STRUCTURE_WORDS.items() if k == c) for c in STRUCTURE_WORDS.values()}
+    structure = ", ".join(
+        f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') THEN '{cls}' END"
+        for cls, words in sorted(words_of.items())
+    )
     # Most names are ASCII (byte length = character length): they skip the Unicode folding.
     # Trailing legal forms are stripped from the reversed name, so the pattern is anchored and cheap.
     return f"""
@@ -62,18 +72,39 @@ WITH folded AS (
            reverse(u), '^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+', ''))) AS s
   FROM unprefixed
 )
--- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
-SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key FROM stripped
+, keyed AS (
+  -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
+  SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key,
+         CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
+  FROM stripped
+)
+SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
+       CASE WHEN regexp_matches(name_key, '[0-9]| [ivx]+(?: |$)')
+            THEN nullif(array_to_string(list_concat(
+                   regexp_extract_all(name_key, '[0-9]+'),
+                   regexp_extract_all(' ' || replace(name_key, ' ', '  ') || ' ', ' ({ROMAN_NUMERALS}) ', 1)),
+                 ' '), '') END AS numbers
+FROM keyed
 """  # noqa: S608
 
 
 def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """For each company name, `name_key` (compared) and `name_core` (blocking: the key without spaces).
+    """For each company name, `name_key` (compared), `name_core` (blocking: the key without spaces),
+    `structure` (the classes of the structure words stripped from its end, "group" or "holding", or
+    null) and `numbers` (its numbers in order, "54" or "ii", or null).
 
-    Both are null for a null or empty name, or one made only of punctuation.
+    The keys are null for a null or empty name, or one made only of punctuation.
     """
-    keys = project(_names_sql(), "input", pa.table({"name": names})).column("name_key")
-    return pa.table({"name_key": keys, "name_core": pc.replace_substring(keys, " ", "")})
+    keyed = project(_names_sql(), "input", pa.table({"name": names}))
+    keys = keyed.column("name_key")
+    return pa.table(
+        {
+            "name_key": keys,
+            "name_core": pc.replace_substring(keys, " ", ""),
+            "structure": keyed.column("structure"),
+            "numbers": keyed.column("numbers"),
+        }
+    )
 
 
 def normalise_name(name: str | None) -> str | None:

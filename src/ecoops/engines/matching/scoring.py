@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
+from ecoops.engines.matching.names import ROMAN_NUMERALS
 from ecoops.engines.matching.relations import project, query
 
 # The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain and country
@@ -31,6 +32,15 @@ DOMAIN_ADJUSTMENT: dict[str, float] = {
     "different": -0.15,  # enough that one name in one country with two unrelated domains stays out
 }
 COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
+# Structure words ("group", "holding") are not part of the compared keys ("DuPont" and "DuPont Group" are
+# one name), but a subsidiary is often its parent's name plus one. Where one side has such a word and
+# the other has not (or another), the name alone is not enough: the pair loses as much as a different
+# domain costs, so it passes only with a domain that backs it (the same domain matches earlier; the same
+# label on another suffix, +0.05, brings it back over the threshold), and a domain label contained in the
+# other's counts as a different domain ("acme.com" / "acme-holding.com" is a holding's own site).
+STRUCTURE_ADJUSTMENT: dict[str, float] = {"same": 0.0, "differs": -0.15}
+# Numbers in names must agree ("Acme 3" / "Acme 7", "Fund II" / "Fund III", "Studio 54" / "Studio"):
+# a pair whose numbers differ is never a name match, whatever else agrees.
 
 _FEATURES_SQL = """
 SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
@@ -44,30 +54,44 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
                  AND (contains(o_domain_label, t_domain_label) OR contains(t_domain_label, o_domain_label))
                  AND (abs(length(o_domain_label) - length(t_domain_label)) >= 3
                       OR contains(o_domain_label || t_domain_label, '-'))
+                 AND o_structure IS NOT DISTINCT FROM t_structure
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
             WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
+       CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
+         AS structure_agreement,
+       o_structure AS our_structure, t_structure AS their_structure,
+       CASE WHEN o_numbers IS DISTINCT FROM t_numbers THEN 'different'
+            WHEN o_numbers IS NULL THEN 'none' ELSE 'same' END AS number_agreement,
+       o_numbers AS our_numbers, t_numbers AS their_numbers,
        name_similarity{passed}
 FROM pairs
 """
 # What `pair_features` takes from each side's keyed accounts for each pair.
-_SIDE_COLUMNS = ("id", "name_key", "domain_raw", "domain", "domain_label", "country")
+_SIDE_COLUMNS = ("id", "name_key", "structure", "numbers", "domain_raw", "domain", "domain_label", "country")
 
 
-# A word in at least this share of all names (and at least `_COMMON_WORD_MIN` of them) is common: "systems",
-# "consulting", "group". Shared common words say little about whether two names are one company, so the
+# A word in at least this share of all distinct names (and at least `_COMMON_WORD_MIN` of them) is
+# common: "systems", "consulting". Shared common words say little about whether two names are one
+# company, so the
 # similarity also compares the names without them. Counted on the two lists being matched, so it adapts
 # to the data (a bank's customer list has other common words than a software vendor's).
 _COMMON_WORD_SHARE = 1 / 2000
 _COMMON_WORD_MIN = 5
 
+# Words are counted once per distinct name, less its numbers: a company's numbered siblings and its
+# namesakes in other countries ("Dollar General", "Dollar General 87", "Dollar General" in France) are one
+# name, so a family of look-alikes does not make its own words common.
 _COMMON_WORDS_SQL = """
-SELECT word FROM (
-  SELECT unnest(string_split(name_key, ' ')) AS word FROM ours WHERE name_key IS NOT NULL
-  UNION ALL
-  SELECT unnest(string_split(name_key, ' ')) AS word FROM theirs WHERE name_key IS NOT NULL
-) GROUP BY word HAVING count(*) >= {min_count}
+WITH stems AS (
+  SELECT DISTINCT
+    trim(regexp_replace(' ' || replace(name_key, ' ', '  ') || ' ', ' (?:[0-9]+|{roman}) ', ' ', 'g')) AS stem
+  FROM (SELECT name_key FROM ours UNION ALL SELECT name_key FROM theirs) WHERE name_key IS NOT NULL
+)
+SELECT word FROM (SELECT unnest(string_split(stem, ' ')) AS word FROM stems WHERE stem <> '')
+WHERE word <> '' GROUP BY word
+HAVING count(*) >= greatest({min_count}, (SELECT count(*) FROM stems) * {share})
 """
 
 
@@ -108,9 +132,10 @@ class NameComparer:
     """
 
     def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
-        names = ours.num_rows + theirs.num_rows
-        min_count = max(_COMMON_WORD_MIN, int(names * _COMMON_WORD_SHARE))
-        common = query(_COMMON_WORDS_SQL.format(min_count=min_count), ours=ours, theirs=theirs)
+        sql = _COMMON_WORDS_SQL.format(
+            min_count=_COMMON_WORD_MIN, share=_COMMON_WORD_SHARE, roman=ROMAN_NUMERALS
+        )
+        common = query(sql, ours=ours, theirs=theirs)
         words = common.column("word").to_pylist()
         keys = [side.column("name_key").combine_chunks() for side in (ours, theirs)]
         distinctive = [distinctive_keys(side, words) for side in keys]
@@ -205,9 +230,13 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
 _EVIDENCE_CODES_SQL = """
 SELECT CASE WHEN domain IS NULL THEN 0 ELSE hash(domain) END AS domain,
        CASE WHEN domain_label IS NULL THEN 0 ELSE hash(domain_label) END AS domain_label,
-       CASE WHEN country IS NULL THEN 0 ELSE hash(country) END AS country
+       CASE WHEN country IS NULL THEN 0 ELSE hash(country) END AS country,
+       CASE WHEN structure IS NULL THEN 0 ELSE hash(structure) END AS structure,
+       CASE WHEN numbers IS NULL THEN 0 ELSE hash(numbers) END AS numbers
 FROM accounts
 """
+# Below any name similarity plus evidence: a pair whose numbers differ can never reach a threshold.
+_NUMBERS_DIFFER = -2.0
 
 
 class EvidenceBound:
@@ -223,7 +252,9 @@ class EvidenceBound:
                 column: codes.column(column).to_numpy()
                 for codes in [
                     project(
-                        _EVIDENCE_CODES_SQL, "accounts", side.select(["domain", "domain_label", "country"])
+                        _EVIDENCE_CODES_SQL,
+                        "accounts",
+                        side.select(["domain", "domain_label", "country", "structure", "numbers"]),
                     )
                 ]
                 for column in codes.column_names
@@ -261,7 +292,13 @@ class EvidenceBound:
                 our_country == their_country, COUNTRY_ADJUSTMENT["same"], COUNTRY_ADJUSTMENT["different"]
             ),
         )
-        total: np.ndarray = domain + country
+        our_structure, their_structure = self._pairs("structure", our_rows, their_rows)
+        structure = np.where(
+            our_structure == their_structure, STRUCTURE_ADJUSTMENT["same"], STRUCTURE_ADJUSTMENT["differs"]
+        )
+        our_numbers, their_numbers = self._pairs("numbers", our_rows, their_rows)
+        evidence = domain + country + structure
+        total: np.ndarray = np.where(our_numbers == their_numbers, evidence, _NUMBERS_DIFFER)
         return total
 
 
@@ -275,12 +312,15 @@ def evidence_adjustment(features: pa.Table) -> np.ndarray:
     """What the domain and country evidence adds to (or takes from) each pair's name similarity."""
     domain = _adjustment(features.column("domain_agreement"), DOMAIN_ADJUSTMENT)
     country = _adjustment(features.column("country_agreement"), COUNTRY_ADJUSTMENT)
-    total: np.ndarray = domain + country
+    structure = _adjustment(features.column("structure_agreement"), STRUCTURE_ADJUSTMENT)
+    total: np.ndarray = domain + country + structure
     return total
 
 
 def match_score(features: pa.Table) -> pa.Array:
-    """The confidence (0-1) of each pair in `pair_features` output; 0 where a name is missing."""
+    """The confidence (0-1) of each pair in `pair_features` output; 0 where a name is missing or the
+    names' numbers differ."""
     similarity = np.nan_to_num(features.column("name_similarity").to_numpy(zero_copy_only=False), nan=0.0)
     score = similarity + evidence_adjustment(features)
-    return pa.array(np.clip(np.round(score, 4), 0.0, 1.0))
+    numbers_differ = pc.equal(features.column("number_agreement"), "different").to_numpy(zero_copy_only=False)
+    return pa.array(np.where(numbers_differ, 0.0, np.clip(np.round(score, 4), 0.0, 1.0)))
