@@ -84,7 +84,7 @@ def test_account_page_shows_opportunities_history_contacts_and_partners(client, 
     assert "Umbrella renewal" in page and "Umbrella expansion" in page and "1,200" in page
     assert page.index("2025-03-01") < page.index("Negotiation")
     assert "Alice Wong" in page and "alice@umbrella.example" in page
-    assert "Touching Partner" in page and "co sell" in page
+    assert "Touching Partner" in page and "co-sell" in page
     assert "Named Partner" in page and "crm partner source" in page
     assert "Unrelated Partner" not in page
     assert sourced.crm_id in page

@@ -44,6 +44,31 @@ def test_overview_shows_hand_worked_figures_charts_and_no_data(session: Session,
     assert '<a href="/dashboards">Dashboards</a>' in page.text
 
 
+def _figures(html: str) -> list[str]:
+    return re.findall(r'<section class="figure" id="figure-(\w+)">', html)
+
+
+def test_the_overview_front_shows_charts_and_short_tables_and_each_long_table_has_a_tab(
+    session: Session, client: TestClient
+) -> None:
+    seed(session)
+    _signed_in(session, client)
+    front = client.get(f"/dashboards/overview?{QS}").text
+    assert _figures(front) == ["revenue", "pipeline", "overlays", "classification"]
+    assert {c["id"] for c in _chart_data(front)} >= {"revenue_by_month", "pipeline"}  # charted, table behind
+    qs = QS.replace("&", "&amp;")
+    for figure in ("revenue_by_month", "days_in_stage", "attribution"):
+        assert f'href="/dashboards/overview?{qs}&amp;table={figure}"' in front
+        tab = client.get(f"/dashboards/overview?{QS}&table={figure}").text
+        assert _figures(tab) == [figure] and 'id="chart-data"' not in tab
+        assert f'href="/dashboards/figures/{figure}/records?{qs}"' in tab  # records and CSV kept
+        assert f'href="/dashboards/figures/{figure}.csv?{qs}"' in tab
+        assert f'<input type="hidden" name="table" value="{figure}">' in tab  # Apply stays on the tab
+        assert f'href="/dashboards/scorecard?{qs}"' in tab  # other dashboards get the filters, not the tab
+    assert client.get(f"/dashboards/overview?{QS}&table=scorecard").status_code == 404
+    assert client.get(f"/dashboards/overview?{QS}&table=").text.count('class="figure"') == 4
+
+
 def test_every_dashboard_renders_and_an_empty_one_says_no_data(session: Session, client: TestClient) -> None:
     seed(session)
     _signed_in(session, client)
@@ -69,7 +94,7 @@ def test_drill_down_from_a_figure_to_its_records_and_an_explanation(
     assert f'href="/dashboards/opportunities/{deal}?as_of=2025-03-31"' in records
     assert scenario.deals[1].crm_id not in records
     explained = client.get(f"/dashboards/opportunities/{deal}?as_of=2025-03-31").text
-    assert "influenced" in explained and "co_sell" in explained and "crm_source" in explained
+    assert "influenced" in explained and "co-sell" in explained and "CRM partner field" in explained
     assert "proposed" in explained and "100.0 %" in explained  # Acme's linear share
 
 

@@ -57,6 +57,21 @@ def _refuse_taken_email(session: Session, email: str) -> None:
             raise InvalidInput(f"a user with e-mail {email} already exists")
 
 
+def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Our users' display names by id (pages name people rather than show their ids)."""
+    wanted = {i for i in ids if i is not None}
+    return {id_: name for id_, name in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
+
+
+def names_by_email(session: Session, emails: set[str]) -> dict[str, str]:
+    """Display names of our users and partner users by the e-mail their acts were recorded under."""
+    partner_users = select(PartnerUser.email, PartnerUser.name).where(PartnerUser.email.in_(emails))
+    users = select(User.email, User.name).where(User.email.in_(emails))
+    # An address both tables hold: our user's name wins.
+    names = [*session.execute(partner_users), *session.execute(users)]
+    return {email: name for email, name in names if name}
+
+
 def user_actor(user: User) -> Actor:
     return Actor(kind=ActorKind.USER, id=user.id, label=user.email, role=Role(user.role))
 

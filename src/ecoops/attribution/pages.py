@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.service import names_by_email, user_names
 from ecoops.actors import Actor
 from ecoops.attribution import review, rules
 from ecoops.attribution.models import TouchKind
 from ecoops.config import Settings
+from ecoops.crm.models import Account
+from ecoops.crm.service import by_crm_id
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id
@@ -30,14 +33,22 @@ def touches_page(
     actor: Actor = Depends(reviewer),
     session: Session = Depends(db),
 ) -> Response:
+    rows = review.touches(session, actor, status, kind)
+    shown = [row.touch for row in rows]
+    noted_by = {int(t.evidence_ref) for t in shown if t.evidence_type == "user" and t.evidence_ref.isdigit()}
     return render(
         request,
         "attribution/touches.html",
         status=status,
         kind=kind,
         statuses=review.STATUSES,
-        kinds=[k.value for k in TouchKind],
-        rows=review.touches(session, actor, status, kind),
+        kinds=list(TouchKind),
+        rows=rows,
+        accounts=by_crm_id(
+            session, actor, Account, [t.account_crm_id for t in shown if not t.opportunity_crm_id]
+        ),
+        people=user_names(session, set(noted_by)),
+        who=names_by_email(session, {name for t in shown for name in (t.recorded_by, t.reviewed_by)}),
         unproposed=review.unproposed_count(session, actor),
     )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -16,7 +18,9 @@ from ecoops.crm.models import Account, Contact, Opportunity, OpportunityStageCha
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
 from ecoops.partners.service import readable_partners
-from ecoops.permissions import NotFound, Permission, require
+from ecoops.permissions import NotFound, Permission, allowed, require
+
+Record = TypeVar("Record", Account, Opportunity)
 
 
 def readable_accounts(actor: Actor) -> Select[Account]:
@@ -71,6 +75,19 @@ def get_account(session: Session, actor: Actor, account_id: int) -> Account:
     if account is None:
         raise NotFound(f"no account {account_id}")
     return account
+
+
+def by_crm_id(
+    session: Session, actor: Actor, model: type[Record], crm_ids: Iterable[str]
+) -> dict[str, Record]:
+    """The accounts (or opportunities) among `crm_ids` by CRM id, for pages that name and link them.
+
+    Empty for an actor without READ_CRM: the page then shows the bare ids it already had.
+    """
+    wanted = {crm_id for crm_id in crm_ids if crm_id}
+    if not wanted or not allowed(actor, Permission.READ_CRM):
+        return {}
+    return {r.crm_id: r for r in session.scalars(select(model).where(model.crm_id.in_(wanted)))}
 
 
 class OpportunityStatus(StrEnum):

@@ -12,8 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.service import names_by_email, user_names
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.models import Account
+from ecoops.crm.service import by_crm_id
 from ecoops.metrics import service
 from ecoops.metrics.export import display, table_csv
 from ecoops.metrics.params import metrics_query
@@ -121,6 +124,7 @@ def dashboards_home(actor: Actor = Depends(reader)) -> Response:
 def dashboard_page(
     request: Request,
     dashboard: str,
+    table: str = Query("", max_length=60),  # one of the dashboard's detailed tables; empty: its front
     query: service.MetricsQuery = Depends(metrics_query),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
@@ -129,20 +133,26 @@ def dashboard_page(
     board = service.DASHBOARDS.get(dashboard)
     if board is None:
         raise NotFound(f"no dashboard {dashboard!r}")
-    report = service.report(session, actor, settings, query, board.figures)
+    if table and table not in board.details:
+        raise NotFound(f"the {board.title} dashboard has no detailed table {table!r}")
+    # The front draws the charts (from every figure) and shows the short tables; a tab shows one long table.
+    report = service.report(session, actor, settings, query, [table] if table else board.figures)
+    shown = [table] if table else [figure for figure in board.figures if figure not in board.details]
     return render(
         request,
         "metrics/dashboard.html",
         name=dashboard,
         board=board,
+        detail=table,
+        shown=shown,
         dashboards=service.DASHBOARDS,
         titles={n: f.title for n, f in service.FIGURES.items()},
         cohorts={n: f.cohort for n, f in service.FIGURES.items()},
         report=report,
-        charts=_charts(report.figures),
+        charts=[] if table else _charts(report.figures),
         options=service.filter_options(session, actor),
         query=query,
-        qs=_query_string(request),
+        qs=_query_string(request, table=""),  # the filters, for links to other dashboards, tabs and figures
         show=display,
     )
 
@@ -219,11 +229,17 @@ def opportunity_page(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     on = as_of or settings.today()
+    explanation = service.explain(session, actor, settings, on, crm_id)
+    touches = explanation.touches
+    noted_by = {t["evidence_ref"] for t in touches if t["evidence_type"] == "user"}  # ("user", "7"): user 7
     return render(
         request,
         "metrics/opportunity.html",
         crm_id=crm_id,
         as_of=on,
-        explanation=service.explain(session, actor, settings, on, crm_id),
+        explanation=explanation,
+        accounts=by_crm_id(session, actor, Account, [explanation.opportunity["account_crm_id"]]),
+        people=user_names(session, {int(ref) for ref in noted_by if ref.isdigit()}),
+        who=names_by_email(session, {t["recorded_by"] for t in touches}),
         show=display,
     )

@@ -258,6 +258,8 @@ class Dashboard:
 
     title: str
     figures: tuple[str, ...]
+    # Long tables the web page keeps off its front (charts and short tables), each behind a tab of its own.
+    details: tuple[str, ...] = ()
 
 
 DASHBOARDS: dict[str, Dashboard] = {
@@ -272,6 +274,7 @@ DASHBOARDS: dict[str, Dashboard] = {
             "days_in_stage",
             "attribution",
         ),
+        details=("revenue_by_month", "days_in_stage", "attribution"),
     ),
     "scorecard": Dashboard("Partner scorecard", ("scorecard",)),
     "life-cycle": Dashboard(
@@ -285,6 +288,7 @@ DASHBOARDS: dict[str, Dashboard] = {
             "partners_needed",
             "give_and_get",
         ),
+        details=("retention_curve", "give_and_get"),
     ),
     "eql-funnel": Dashboard("EQL funnel", ("eql_pre_pipeline", "eql_funnel")),
     "forecast": Dashboard("Forecast from overlaps", ("forecast",)),

@@ -16,7 +16,8 @@ from ecoops.accounts.service import MIN_PASSWORD_LENGTH, InvalidInput, list_part
 from ecoops.actors import Actor
 from ecoops.automation.nurture.history import partner_history
 from ecoops.config import Settings
-from ecoops.crm.service import partner_opportunities
+from ecoops.crm.models import Account
+from ecoops.crm.service import by_crm_id, partner_opportunities
 from ecoops.partners import service
 from ecoops.partners.models import PartnerType, Stage, Tier
 from ecoops.permissions import Permission, allowed
@@ -189,6 +190,9 @@ def partner_page(
         partner=partner,
         owner=owner,
         opportunities=opportunities,
+        accounts=by_crm_id(session, actor, Account, (o.account_crm_id for o in opportunities.items))
+        if opportunities
+        else {},
         partner_users=partner_users,
         min_password_length=MIN_PASSWORD_LENGTH,
         stages=[s for s in Stage if s.value != partner.stage],

@@ -81,7 +81,8 @@ def create_referral(
 def referral_detail(
     request: Request, referral_id: Id, actor: Actor = Depends(partner_user), session: Session = Depends(db)
 ) -> Response:
-    return render(request, "portal/referral.html", referral=get_referral(session, actor, referral_id))
+    referral = get_referral(session, actor, referral_id)
+    return render(request, "portal/referral.html", referral=referral, who=queries.signers(session, referral))
 
 
 @router.post("/portal/referrals/{referral_id}/answer")

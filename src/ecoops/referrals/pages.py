@@ -9,9 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import InvalidInput
+from ecoops.accounts.service import InvalidInput, user_names
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.models import Account, Opportunity
+from ecoops.crm.service import by_crm_id
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, allowed
 from ecoops.referrals import outbound, queries, review
@@ -82,7 +84,10 @@ def detail(
         "referrals/detail.html",
         referral=referral,
         partner=session.get(Partner, referral.partner_id),
-        people=queries.user_names(session, {referral.reviewer_id, referral.assigned_seller_id}),
+        people=user_names(session, {referral.reviewer_id, referral.assigned_seller_id}),
+        who=queries.signers(session, referral),
+        accounts=by_crm_id(session, actor, Account, [referral.account_crm_id]),
+        opportunities=by_crm_id(session, actor, Opportunity, [referral.opportunity_crm_id]),
         overdue=queries.is_overdue(referral),
         may_review=allowed(actor, Permission.EDIT_PROGRAM) and referral.status == Status.SUBMITTED,
     )

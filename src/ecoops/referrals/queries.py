@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.models import User
+from ecoops.accounts.service import names_by_email
 from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.pagination import Page, paginate
@@ -61,17 +61,17 @@ def search_referrals(
     return paginate(session, statement, page=page, per_page=per_page)
 
 
+def signers(session: Session, referral: Referral) -> dict[str, str]:
+    """Names of the people its submission and history record by e-mail: the pages show names."""
+    return names_by_email(session, {referral.submitted_by, *(h.changed_by for h in referral.history)})
+
+
 def partner_names(session: Session, referrals: list[Referral]) -> dict[int, str]:
     ids = {r.partner_id for r in referrals}
     return {
         id_: name
         for id_, name in session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids)))
     }
-
-
-def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    return {id_: name for id_, name in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
 
 
 @dataclass(frozen=True)

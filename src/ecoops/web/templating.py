@@ -11,9 +11,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ecoops.permissions import Permission, allowed
+from ecoops.web.labels import CODED_COLUMNS, label
 from ecoops.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["label"] = label
+templates.env.globals["coded_columns"] = CODED_COLUMNS
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
