@@ -5,7 +5,6 @@ import sqlite3
 import threading
 import time
 
-import anyio
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.testclient import TestClient
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from ecoops.db import READ_ONLY, is_write_conflict, make_engine, session_factory
 from ecoops.web.deps import db, request_transaction, writes_when_read
 from ecoops.web.retry import MAX_REPLAY_BYTES, WRITE_FIRST, RetryWriteConflicts
-from tests.asgi import post_scope
+from tests.asgi import post_scope, run_asgi
 from tests.impatient_writer import impatient_writer
 
 
@@ -135,7 +134,7 @@ def _post_without_length(app: FastAPI, chunks: list[bytes]) -> None:
 
     scope = post_scope("/raw")
     with pytest.raises(OperationalError):
-        anyio.run(app, scope, receive, send)
+        run_asgi(app, scope, receive, send)
 
 
 def test_a_body_without_length_headers_is_buffered_only_up_to_the_cap():

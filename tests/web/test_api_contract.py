@@ -3,14 +3,13 @@ timestamps with their zone, dates only as ISO strings, and oversized bodies refu
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import pytest
 
 from ecoops.actors import Role
 from ecoops.web.body_limit import MAX_API_BODY
-from tests.asgi import post_scope
+from tests.asgi import post_scope, run_asgi
 from tests.factories import bearer, make_partner, make_user
 
 PARTNER = {"name": "Acme", "partner_type": "technology", "stage": "active"}
@@ -106,7 +105,7 @@ def test_a_chunked_body_is_cut_off_once_past_the_cap(app):
     scope = post_scope(
         "/api/v1/partners", (b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")
     )
-    asyncio.run(app(scope, receive, send))
+    run_asgi(app, scope, receive, send)
     assert messages[0]["status"] == 413
     assert reads == MAX_API_BODY // len(chunk) + 1
 

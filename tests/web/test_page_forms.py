@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Role
 from ecoops.web.blank_query import BlankQueryValues, without_blanks
+from tests.asgi import run_asgi
 from tests.factories import make_account, make_opportunity, make_partner, make_user, sign_in
 from tests.web.page_forms import get_forms
 
@@ -69,9 +68,7 @@ def test_the_api_keeps_its_query_as_sent() -> None:
 
     for path in ("/api/v1/metrics", "/psi/v1/connect", "/dashboards/overview"):
         scope = {"type": "http", "path": path, "query_string": b"as_of=&partner=3"}
-        # On a thread of its own: a browser test's Playwright loop may still run on this one.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, BlankQueryValues(app)(scope, None, None)).result()
+        run_asgi(BlankQueryValues(app), scope, None, None)
     assert seen == {
         "/api/v1/metrics": b"as_of=&partner=3",
         "/psi/v1/connect": b"as_of=&partner=3",

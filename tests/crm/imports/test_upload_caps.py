@@ -3,7 +3,6 @@ before it is stored or imported, whether or not the request says its length."""
 
 from pathlib import Path
 
-import anyio
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +10,7 @@ from ecoops.actors import Role
 from ecoops.config import Settings
 from ecoops.crm.models import Account, ImportRun
 from ecoops.web.body_limit import FORM_SLACK, BodyLimit, BodyTooLarge
+from tests.asgi import run_asgi
 from tests.factories import bearer, csrf_from, make_user, sign_in
 
 CAP = 10_000
@@ -92,8 +92,8 @@ def test_a_declared_length_over_the_cap_is_refused_before_any_byte_is_read():
         (b"content-length", str(CAP + FORM_SLACK + 1).encode()),
     ]
     with pytest.raises(BodyTooLarge):
-        anyio.run(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
+        run_asgi(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
     assert reads == []
     headers[1] = (b"content-length", str(CAP + FORM_SLACK).encode())  # at the cap: read
-    anyio.run(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
+    run_asgi(BodyLimit(app, upload_limit=CAP), {"type": "http", "headers": headers}, receive, None)
     assert reads == [1]
