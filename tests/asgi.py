@@ -1,4 +1,4 @@
-"""An ASGI request scope, for tests that drive an app or a middleware without a client."""
+"""Driving an app or a middleware without a client: an ASGI request scope, and a way to run the call."""
 
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
