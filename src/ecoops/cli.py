@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -77,13 +79,29 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000),
     reload: bool = typer.Option(False, help="Restart on code changes (development)"),
+    demo: bool = typer.Option(
+        False, "--demo", help="Demo mode: mail and Slack caught locally (/demo/mail), loopback private maps"
+    ),
 ) -> None:
     """Run the web app (pages, partner portal and /api/v1)."""
     import uvicorn
 
     settings = get_settings()
     migrate(make_engine(settings.effective_database_url))
-    uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
+    if not demo:
+        uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
+        return
+    from ecoops.demo.catcher import running_catchers
+    from ecoops.demo.serve import demo_environment
+
+    with running_catchers(settings.var_dir) as catchers:
+        os.environ.update(demo_environment(port, catchers))
+        get_settings.cache_clear()  # the app reads the demo's settings
+        console.print(
+            f"Demo mode: e-mail and Slack messages are caught (SMTP port {catchers.smtp_port}) "
+            f"and listed at http://127.0.0.1:{port}/demo/mail (admin)."
+        )
+        uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
 
 
 if __name__ == "__main__":

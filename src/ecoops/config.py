@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     currency: str = "USD"
     https: bool = False  # marks cookies Secure and sends HSTS
     session_max_age: int = 8 * 3600
+    # The session cookie's name: two instances on one host (the demo and its partner) need two names,
+    # since browsers share cookies between ports.
+    session_cookie: str = Field("ecoops_session", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Demo mode (`ecoops serve --demo`): e-mail and Slack go to a local catcher, shown at /demo/mail.
+    demo: bool = False
     page_size: int = 50
     # Referrals (docs/referrals.md): how long an approved deal registration holds, and the review SLA.
     registration_window_days: int = Field(90, ge=1)

@@ -22,12 +22,15 @@ class Permission(StrEnum):
     MANAGE_MAPPING = "manage_mapping"  # partner uploads, runs, match overrides, populations, sharing
     MANAGE_AUTOMATION = "manage_automation"  # rules, webhook endpoints, deliveries, nurture sequences
     ALLOW_PRIVATE_WEBHOOKS = "allow_private_webhooks"  # let an endpoint reach private addresses (SSRF)
+    READ_CAUGHT_MAIL = "read_caught_mail"  # the demo's caught e-mail and Slack messages (/demo/mail)
 
 
 _ALL = frozenset(Permission)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
-    Role.OPS: _ALL - {Permission.MANAGE_USERS, Permission.ALLOW_PRIVATE_WEBHOOKS},
+    # Caught demo mail holds every recipient's messages: the admin's to read, like the users list.
+    Role.OPS: _ALL
+    - {Permission.MANAGE_USERS, Permission.ALLOW_PRIVATE_WEBHOOKS, Permission.READ_CAUGHT_MAIL},
     Role.PARTNER_MANAGER: frozenset(
         {
             Permission.READ_PROGRAM,

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,6 +35,7 @@ from ecoops.automation.tasks import add_task
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
+from ecoops.demo.catcher import maildir
 from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations
@@ -478,6 +480,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/automation/deliveries/dead"): Row(page(Permission.MANAGE_AUTOMATION)),
     ("POST", "/automation/deliveries/{delivery_id}/retry"): Row(page(Permission.MANAGE_AUTOMATION, ok=303)),
     ("POST", "/automation/deliveries/retry-dead"): Row(page(Permission.MANAGE_AUTOMATION, ok=303)),
+    # The demo's caught mail (the matrix app runs in demo mode; outside it these are 404: tests/demo)
+    ("GET", "/demo/mail"): Row(page(Permission.READ_CAUGHT_MAIL)),
+    ("GET", "/demo/mail/{mail_key}"): Row(page(Permission.READ_CAUGHT_MAIL)),
     ("GET", "/automation/webhooks"): Row(page(Permission.MANAGE_AUTOMATION)),
     ("POST", "/automation/webhooks"): Row(
         page(Permission.MANAGE_AUTOMATION),
@@ -732,7 +737,16 @@ def _endpoint_id(session: Session, settings: Settings) -> str:
     return str(endpoint_admin.create(session, SYSTEM, name="Matrix", url="https://hooks.example.com/m").id)
 
 
+def _mail_key(session: Session, settings: Settings) -> str:
+    """A message in the demo's catcher folder."""
+    message = EmailMessage()
+    message["Subject"], message["To"] = "Matrix mail", "someone@example.com"
+    message.set_content("caught")
+    return str(maildir(settings.var_dir).add(message))
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
+    "mail_key": _mail_key,
     "delivery_id": _delivery_id,
     "endpoint_id": _endpoint_id,
     "partner_id": _partner_id,

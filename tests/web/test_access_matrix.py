@@ -38,7 +38,7 @@ from tests.web.access_table import (
     app_routes,
 )
 
-SETTINGS = Settings(env="test", secret_key="m" * 40)
+SETTINGS = Settings(env="test", secret_key="m" * 40, demo=True)  # demo: its pages are checked too
 APP_ROUTES = sorted(set(app_routes(create_app(SETTINGS, make_engine("sqlite://")))))
 UNSAFE_ROUTES = [route for route in APP_ROUTES if route[0] in UNSAFE_METHODS]
 

@@ -155,3 +155,15 @@ def test_signed_in_pages_are_not_cached(client, session):
     sign_in(client, user.email)
     assert client.get("/partners").headers["cache-control"] == "no-store"
     assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_the_session_cookie_takes_its_name_from_the_setting(settings, engine, sessions, session):
+    # Two instances on one host (the demo and its partner, docs/demo.md) must not overwrite each other's.
+    app = create_app(settings.model_copy(update={"session_cookie": "ecoops_session_8001"}), engine)
+    app.state.sessions = sessions
+    user = make_user(session, Role.VIEWER)
+    session.flush()
+    with _second_client(app) as browser:
+        sign_in(browser, user.email)
+        assert set(browser.cookies) == {"ecoops_session_8001"}
+        assert browser.get("/partners").status_code == 200

@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="ecoops_session",
+        session_cookie=settings.session_cookie,
         max_age=settings.session_max_age,
         same_site="lax",
         https_only=settings.https,

@@ -12,6 +12,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.automation.nurture import pages as nurture_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
+    from ecoops.demo import pages as demo_pages
     from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
@@ -46,6 +47,7 @@ def page_routers() -> list[APIRouter]:
         slack_user_pages.router,
         slack_actions.router,
         delivery_pages.router,
+        demo_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
         api_docs.router,
