@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load clean
+.PHONY: install demo demo-partner demo-reset serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,25 @@ $(ASSETS) &: package.json package-lock.json
 
 install: $(STAMP) $(ASSETS)
 
-## Seed the demo workspace (once) into var/ecoops.db and serve it on http://127.0.0.1:8000
+PORT ?= 8000
+PARTNER_PORT ?= 8001
+PARTNER_VAR := var/demo-partner
+
+## Seed the demo workspace (once) into var/ecoops.db and serve it on http://127.0.0.1:$(PORT), in the foreground
+## (demo mode: e-mail and Slack messages are caught and listed at /demo/mail)
 demo: install
 	$(BIN)/ecoops demo --if-empty
-	$(BIN)/ecoops serve
+	$(BIN)/ecoops serve --demo --port $(PORT)
+
+## With `make demo` running: a second instance, for the demo's partner Mapleware, on $(PARTNER_PORT) (its own
+## database under $(PARTNER_VAR)), connected to the demo for private mapping
+demo-partner: install
+	ECOOPS_VAR_DIR=$(PARTNER_VAR) $(BIN)/ecoops demo-partner --port $(PARTNER_PORT) --demo-url http://127.0.0.1:$(PORT)
+	ECOOPS_VAR_DIR=$(PARTNER_VAR) $(BIN)/ecoops serve --demo --port $(PARTNER_PORT)
+
+## Forget the demo (SQLite databases, partner lists, caught mail, the partner instance); the next `make demo` reseeds
+demo-reset:
+	rm -rf var/ecoops.db var/ecoops.db-wal var/ecoops.db-shm var/demo $(PARTNER_VAR)
 
 serve: install
 	$(BIN)/ecoops serve

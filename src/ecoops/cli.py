@@ -14,7 +14,7 @@ from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
 from ecoops.crm.imports.cli import import_file
 from ecoops.db import make_engine, migrate, session_factory, transaction
-from ecoops.demo.command import demo
+from ecoops.demo.command import demo, demo_partner
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
 from ecoops.metrics.cli import report_command
 from ecoops.psi.cli import psi_app
@@ -29,6 +29,7 @@ app.command("map")(map_command)
 app.command("map-upload")(map_upload_command)
 app.command("report")(report_command)
 app.command()(demo)
+app.command("demo-partner")(demo_partner)
 app.command("worker")(worker_command)
 console = Console()
 

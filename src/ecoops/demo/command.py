@@ -9,13 +9,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import cli_actor
 from ecoops.config import get_settings
 from ecoops.db import make_engine, migrate, session_factory, transaction
-from ecoops.demo.people import demo_sign_ins
+from ecoops.demo.people import COMPANY_NAME, DEMO_PASSWORD, demo_sign_ins
+from ecoops.partners.models import Partner
 
 APP_URL = "http://127.0.0.1:8000"
 console = Console()
@@ -120,3 +122,76 @@ def _print_sign_ins(session: Session) -> None:
         table.add_row(row.email, row.password, row.role)
     console.print(table)
     console.print(f"Open [bold]{APP_URL}[/] (`ecoops serve` starts the web app; `make demo` does both).")
+
+
+def demo_partner(
+    port: int = typer.Option(8001, help="The port the partner's instance will be served on."),
+    demo_url: str = typer.Option(APP_URL, help="Where the demo (make demo) is served."),
+    demo_var_dir: Path = typer.Option(Path("var"), help="The demo's var dir (its database and lists)."),
+) -> None:
+    """Seed a second demo instance for one of the demo's partners (ECOOPS_VAR_DIR) and connect it to the demo.
+
+    Then serve it with `ecoops serve --demo --port 8001` (`make demo-partner` does both).
+    """
+    from ecoops.demo.partner_instance import (
+        Side,
+        connect,
+        first_shared_list,
+        partner_users,
+        seed_partner_workspace,
+    )
+    from ecoops.demo.workspace import has_data
+
+    own = get_settings().model_copy(
+        update={"public_url": f"http://127.0.0.1:{port}", "psi_allow_http_loopback": True}
+    )
+    if own.var_dir.resolve() == demo_var_dir.resolve():
+        console.print("[red]error:[/] set ECOOPS_VAR_DIR to the partner's own folder (e.g. var/demo-partner)")
+        raise typer.Exit(2)
+    demo_settings = own.model_copy(
+        update={"var_dir": demo_var_dir, "database_url": "", "public_url": demo_url.rstrip("/")}
+    )
+    demo_engine, own_engine = (make_engine(s.effective_database_url) for s in (demo_settings, own))
+    migrate(own_engine)
+    demo_sessions, own_sessions = session_factory(demo_engine), session_factory(own_engine)
+    with demo_sessions() as session:
+        listed = first_shared_list(session, demo_var_dir)
+    if listed is None:
+        console.print(
+            f"[red]error:[/] no demo workspace with partner lists in {demo_var_dir}: run `make demo` first"
+        )
+        raise typer.Exit(1)
+    actor = cli_actor("ecoops demo-partner")
+    with own_sessions() as session:
+        seeded = has_data(session)
+    if not seeded:
+        with transaction(own_sessions) as session:
+            seed_partner_workspace(session, actor, listed, own.today())
+        console.print(f"Seeded {listed.name}'s workspace from its account list {listed.path}")
+    with own_sessions() as session:
+        own_partner_id = session.scalar(select(Partner.id).where(Partner.name == COMPANY_NAME))
+    try:
+        connected = connect(
+            actor,
+            Side(demo_sessions, demo_settings, listed.partner_id),
+            Side(own_sessions, own, own_partner_id or 0),
+        )
+    except InvalidInput as exc:
+        console.print(
+            f"[red]error:[/] {exc}\nIs the demo served at {demo_url} (`make demo` in another terminal)?"
+        )
+        raise typer.Exit(1) from None
+    console.print(
+        f"{listed.name} is {'now' if connected else 'already'} connected to {COMPANY_NAME} (private mapping)."
+    )
+    table = Table(title=f"Sign in to {listed.name} at http://127.0.0.1:{port}")
+    table.add_column("E-mail", no_wrap=True)
+    table.add_column("Password", no_wrap=True)
+    table.add_column("Role")
+    for email, role in partner_users(listed):
+        table.add_row(email, DEMO_PASSWORD, role.value)
+    console.print(table)
+    console.print(
+        f"Private mapping: Mapping → {COMPANY_NAME} → Private mapping → Run now (or on the demo, "
+        f"Mapping → {listed.name} → Private mapping)."
+    )
