@@ -34,7 +34,7 @@ def _caught(key: str, message: mailbox.MaildirMessage, *, with_body: bool = Fals
         received=datetime.fromtimestamp(message.get_date(), UTC),
         sender=str(parsed.get("From", "")),
         to=str(parsed.get("To", "")),
-        subject=str(parsed.get("Subject", "")),
+        subject=str(parsed.get("Subject", "")).strip(),
         body=body,
     )
 
