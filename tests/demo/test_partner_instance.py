@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -36,6 +37,7 @@ from ecoops.psi.items import account_keys
 from ecoops.psi.models import ExchangeStatus, PsiExchange
 from ecoops.web.app import create_app
 from tests.automation.delivery.standins import free_port
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import csrf_from
 
 COUNTED = (SharingLevel.COUNTS, SharingLevel.OVERLAPPING, SharingLevel.ALL)
@@ -176,12 +178,12 @@ def _plaintext_join(
 def exchanged(instances: tuple[Server, Server]) -> tuple[Server, Server]:
     """Run now, pressed on the partner's Private mapping page by its admin."""
     demo, partner = instances
-    browser = partner.browser("admin@mapleware.example")
+    client = partner.browser("admin@mapleware.example")
     with partner.sessions() as session:
         fernhill = session.scalars(select(Partner.id).where(Partner.name == "Fernhill")).one()
-    page = browser.get(f"/mapping/partners/{fernhill}/private")
+    page = client.get(f"/mapping/partners/{fernhill}/private")
     assert "active" in page.text
-    started = browser.post(
+    started = client.post(
         f"/mapping/partners/{fernhill}/private/run", data={"csrf_token": csrf_from(page.text)}
     )
     assert started.status_code == 303
@@ -229,3 +231,48 @@ def test_revealed_accounts_are_those_both_sides_reveal(exchanged: tuple[Server, 
     expected = {crm_id for crm_id, _, _ in _plaintext_join(demo, partner, REVEALED)}
     assert len(expected) >= 2, "some customers must be revealed"
     assert revealed == expected
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_in_one_browser_both_sign_ins_hold_and_the_exchange_runs_from_the_page(
+    instances: tuple[Server, Server], chromium: Browser
+) -> None:
+    """One browser, both instances on one host: each keeps its own session cookie (named by port)."""
+    demo, partner = instances
+    finished = sum(e.status != ExchangeStatus.RUNNING.value for e in demo.exchanges())
+    context = chromium.new_context()
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    for server, email in ((demo, "admin@fernhill.example"), (partner, "admin@mapleware.example")):
+        page.goto(f"{server.url}/login")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    page.goto(f"{partner.url}/mapping")
+    page.get_by_role("link", name="Fernhill").first.click()
+    page.get_by_role("link", name="Private mapping").first.click()
+    page.get_by_role("button", name="Run now").click()
+    deadline = time.monotonic() + 120
+    while sum(e.status != ExchangeStatus.RUNNING.value for e in demo.exchanges()) < finished + 2:
+        assert time.monotonic() < deadline, "the exchanges did not finish"
+        time.sleep(0.3)
+    page.reload()
+    expect(page.get_by_text("Overlap counts from a private exchange")).to_be_visible()
+    page.goto(f"{demo.url}/mapping")  # still signed in on the demo
+    page.get_by_role("link", name="Mapleware").first.click()
+    page.get_by_role("link", name="Private mapping").first.click()
+    expect(page.get_by_text("Overlap counts from a private exchange")).to_be_visible()
+    assert {c["name"] for c in context.cookies()} >= {
+        f"ecoops_session_{demo.url.rsplit(':', 1)[1]}",
+        f"ecoops_session_{partner.url.rsplit(':', 1)[1]}",
+    }
+    context.close()
