@@ -32,7 +32,7 @@ PARTNER_VAR := var/demo-partner
 ## Seed the demo workspace (once) into var/ecoops.db and serve it on http://127.0.0.1:$(PORT), in the foreground
 ## (demo mode: e-mail and Slack messages are caught and listed at /demo/mail)
 demo: install
-	$(BIN)/ecoops demo --if-empty
+	$(BIN)/ecoops demo --if-empty --port $(PORT)
 	$(BIN)/ecoops serve --demo --port $(PORT)
 
 ## With `make demo` running: a second instance, for the demo's partner Mapleware, on $(PARTNER_PORT) (its own

@@ -36,9 +36,10 @@ def test_seeds_once_and_reseeds_only_on_reset(var_dir):
     assert len(list((var_dir / "demo" / "partner-exports").glob("*.csv"))) >= 3
     _assert_lists_mapped_against_their_truth(var_dir)
 
-    again = demo("--if-empty")
+    again = demo("--if-empty", "--port", "8010")  # make demo PORT=8010
     assert again.exit_code == 0, again.output
     assert "nothing seeded" in again.output and "admin@fernhill.example" in again.output
+    assert "Open http://127.0.0.1:8010" in again.output
 
     refused = demo("--accounts", "120")
     assert refused.exit_code == 1 and "--reset" in refused.output

@@ -34,6 +34,7 @@ def demo(
     ),
     reset: bool = typer.Option(False, "--reset", help="Delete the database first and start afresh."),
     yes: bool = typer.Option(False, "--yes", help="Confirm --reset on a PostgreSQL database."),
+    port: int = typer.Option(8000, help="The port the demo will be served on, for the address printed."),
 ) -> None:
     """Seed a demo workspace: a company's CRM history, partner program, touches and partner account lists."""
     # Imported here so that other commands do not pay for loading Faker.
@@ -58,7 +59,7 @@ def demo(
                 console.print("[red]error:[/] the workspace already has data; use --reset to start afresh")
                 raise typer.Exit(1)
             console.print("The workspace already has data: nothing seeded.")
-            _print_sign_ins(session)
+            _print_sign_ins(session, port)
             return
     today = as_of.date() if as_of else settings.today()
     with Progress(
@@ -97,7 +98,7 @@ def demo(
         paths,
     )
     with sessions() as session:
-        _print_sign_ins(session)
+        _print_sign_ins(session, port)
 
 
 def _print_summary(title: str, counts: dict[str, int], paths: list[Path]) -> None:
@@ -110,7 +111,7 @@ def _print_summary(title: str, counts: dict[str, int], paths: list[Path]) -> Non
         console.print(f"  {path}", soft_wrap=True)
 
 
-def _print_sign_ins(session: Session) -> None:
+def _print_sign_ins(session: Session, port: int) -> None:
     rows = demo_sign_ins(session)
     if not rows:
         return
@@ -121,7 +122,9 @@ def _print_sign_ins(session: Session) -> None:
     for row in rows:
         table.add_row(row.email, row.password, row.role)
     console.print(table)
-    console.print(f"Open [bold]{APP_URL}[/] (`ecoops serve` starts the web app; `make demo` does both).")
+    console.print(
+        f"Open [bold]http://127.0.0.1:{port}[/] (`ecoops serve` starts the web app; `make demo` does both)."
+    )
 
 
 def demo_partner(
