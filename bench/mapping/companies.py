@@ -165,10 +165,13 @@ def _lookalike(
     # A namesake abroad is another company. In real lists its website is any of: the same label on its
     # country's suffix (an unrelated "Acme" in France owns acme.fr as readily as the brand would), a
     # domain of its own ("acmefr.fr"), or none at all (a small firm, or a field left empty).
+    # (Never the company's own domain: the brand's label on ".com" is the brand's site, not a namesake's.)
     country = rng.choice([c for c in SUFFIX if c != real.country])
-    website = rng.choice(
-        (f"https://{label}.{_suffix(country)}/", f"https://{label}{country.lower()}.{_suffix(country)}/", "")
-    )
+    own = f"{label}{country.lower()}.{_suffix(country)}"
+    same_label = f"{label}.{_suffix(country)}"
+    if same_label in real.website.lower():
+        same_label = own
+    website = rng.choice((f"https://{same_label}/", f"https://{own}/", ""))
     return Entity(real.name, country, website, real.family, kind)
 
 
