@@ -5,9 +5,9 @@ with CRM-style noise on the partner's side and look-alike families around each c
 Each real company is one entity; each has `families` look-alikes, distinct companies of their own
 (never the same account): numbered siblings ("Acme 3", "Acme II") with their own domain, subsidiaries
 with a corporate-structure word ("Acme Holding", "Acme Group"), and the same name in another country
-(on that country's suffix, on a domain of its own, or with no website). Every entity is on both sides (40 %, the truth), on ours only or on the partner's
-only. The website field is the source's as it stands: "www.aboutschwab.com www.schwab.com" and
-"www.mitsui.com /jp /en /index.html" are real values.
+(on that country's suffix, on a domain of its own, or with no website). Every entity is on both sides
+(40 %, the truth), on ours only or on the partner's only. The website field is the source's as it
+stands: "www.aboutschwab.com www.schwab.com" and "www.mitsui.com /jp /en /index.html" are real values.
 
     python bench/mapping/companies.py --families 20 --out var/bench-mapping/companies-20
 """

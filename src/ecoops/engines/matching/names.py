@@ -32,6 +32,26 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "|".join(re.sub(r"([().*+?\[\]{}|^$\\])", r"\\\1", w) for w in longest_first)
 
 
+# Typos in legal forms and structure words: the long legal forms (written as one word) are the ones typed
+# out and so mistyped ("Corporaton", "Compnay"); short ones ("inc", "ag") one edit away are other words.
+TYPO_LEGAL_FORMS = tuple(f for f in TRAILING_LEGAL_FORMS if " " not in f and len(f) >= 6)
+_TYPO_MIN_TARGET = 5  # letters of a form or structure word that a typo'd word may stand for
+_TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
+# A changed letter is a typo only in a form of at least this many letters: in a short word one changed
+# letter is often another word ("holding" / "molding", "golding"; "group" / "grout"), while a letter
+# dropped, added or two swapped ("hoding", "holdinng", "hloding") are not words.
+_TYPO_SUBSTITUTION_MIN = 8
+
+
+def _typo_of(word: str) -> str:
+    """SQL: `last` is one edit from `word` (a swap of two neighbours counts as one), and for a short
+    `word` not by a changed letter."""
+    one_edit = f"abs(length(last) - {len(word)}) <= 1 AND damerau_levenshtein(last, '{word}') = 1"
+    if len(word) >= _TYPO_SUBSTITUTION_MIN:
+        return f"({one_edit})"
+    return f"({one_edit} AND (length(last) <> {len(word)} OR levenshtein(last, '{word}') = 2))"
+
+
 @cache
 def _names_sql() -> str:
     # Letters that Unicode does not decompose into a base letter and an accent.
@@ -41,8 +61,18 @@ def _names_sql() -> str:
     # Structure words ("group", "holding") go with them, and are read back from what was stripped.
     reversed_forms = tuple(form[::-1] for form in (*TRAILING_LEGAL_FORMS, *STRUCTURE_WORDS, "and"))
     words_of = {c: tuple(w for w, k in STRUCTURE_WORDS.items() if k == c) for c in STRUCTURE_WORDS.values()}
+    strip_forms = f"'^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+'"
+    # A typo in a legal form or a structure word ("Chevron Cortporation", "Axa Hloding", "Engie Gorup"):
+    # the last word, one edit from a long form or a structure word, goes with the forms (see `_typo_of`).
+    typo_class = " ".join(
+        f"WHEN {_typo_of(word)} THEN '{cls}'"
+        for cls, words in (("legal", TYPO_LEGAL_FORMS), *sorted(words_of.items()))
+        for word in words
+        if len(word) >= _TYPO_MIN_TARGET
+    )
     structure = ", ".join(
-        f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') THEN '{cls}' END"
+        f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') OR typo = '{cls}'"
+        f" THEN '{cls}' END"
         for cls, words in sorted(words_of.items())
     )
     # Most names are ASCII (byte length = character length): they skip the Unicode folding.
@@ -68,15 +98,27 @@ WITH folded AS (
   SELECT n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
   FROM spaced
 ), stripped AS (
-  SELECT n, u, trim(reverse(regexp_replace(
-           reverse(u), '^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+', ''))) AS s
+  SELECT n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
   FROM unprefixed
+), last_word AS (
+  SELECT n, u, s, regexp_extract(s, '^(.+) ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS head,
+         regexp_extract(s, ' ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
+  FROM stripped
+), typoed AS (
+  SELECT n, u, s, head, CASE WHEN last <> '' THEN CASE {typo_class} END END AS typo FROM last_word
+), restripped AS (
+  -- What is before the typo'd word loses its own forms ("GSK plc Hloding plc" -> "gsk").
+  SELECT n, u, typo,
+         CASE WHEN typo IS NULL THEN s
+              ELSE coalesce(nullif(trim(reverse(regexp_replace(reverse(head), {strip_forms}, ''))), ''),
+                            s) END AS s
+  FROM typoed
 )
 , keyed AS (
   -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
-  SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key,
+  SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key, typo,
          CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
-  FROM stripped
+  FROM restripped
 )
 SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
        CASE WHEN regexp_matches(name_key, '[0-9]| [ivx]+(?: |$)')
