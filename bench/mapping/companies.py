@@ -158,8 +158,14 @@ def _lookalike(
         website = f"www.{label}{number.lower()}.{_suffix(real.country)}"
         return Entity(f"{real.name} {number}", real.country, website, real.family, kind)
     if kind == "structure":
-        word, country = rng.choice(STRUCTURE_WORDS), real.country  # a group or a holding at home
-        base = real.name.rsplit(" ", 1)[0] if real.name.endswith(STRUCTURE_WORDS) else real.name
+        # A group or a holding at home, named as such companies are: the name without its legal form and
+        # structure word, and the other word ("Palomar Holdings, Inc." has "Palomar Group", never
+        # "Palomar Holdings, Inc. Holding", which any reader takes for the company itself).
+        base, had = _bare(real.name)
+        word, country = (
+            rng.choice([w for w in STRUCTURE_WORDS if w not in had] or STRUCTURE_WORDS),
+            real.country,
+        )
         return Entity(f"{base} {word}", country, f"{label}-{word.lower()}.{_suffix(country)}",
                       real.family, kind)  # fmt: skip
     # A namesake abroad is another company. In real lists its website is any of: the same label on its
@@ -173,6 +179,28 @@ def _lookalike(
         same_label = own
     website = rng.choice((f"https://{same_label}/", f"https://{own}/", ""))
     return Entity(real.name, country, website, real.family, kind)
+
+
+# The generator's own list (not the engine's): the legal forms the source's names end with.
+_TRAILING_FORMS = re.compile(
+    r"(?:,?\s+(?:Inc\.?|Corp\.?|Corporation|Company|Co\.?|LLC|L\.P\.|plc|PLC|Ltd\.?|Limited|AG|GmbH|SE|"
+    r"S\.?A\.?|SAS|N\.?V\.?|B\.?V\.?|AB|Oyj|Oy|K\.K\.|& Co\.? KGaA|KGaA|SA/NV))+$"
+)
+_STRUCTURE_TAIL = re.compile(r"\s+(Group|Groupe|Gruppe|Holdings?)$")
+
+
+def _bare(name: str) -> tuple[str, set[str]]:
+    """A name without its trailing legal forms and structure words, and which of STRUCTURE_WORDS it had."""
+    had: set[str] = set()
+    while True:
+        stripped = _TRAILING_FORMS.sub("", name)
+        found = _STRUCTURE_TAIL.search(stripped)
+        if found and found.start() > 0:
+            had.add("Holding" if found.group(1).startswith("Holding") else "Group")
+            stripped = stripped[: found.start()]
+        if stripped == name or not stripped.strip():
+            return name, had
+        name = stripped
 
 
 def _typo(rng: random.Random, name: str) -> str:
