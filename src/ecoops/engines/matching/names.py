@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
@@ -43,17 +46,45 @@ _TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
 _TYPO_SUBSTITUTION_MIN = 8
 
 
-def _typo_of(word: str) -> str:
-    """SQL: `last` is one edit from `word` (a swap of two neighbours counts as one), and for a short
-    `word` not by a changed letter."""
-    one_edit = f"abs(length(last) - {len(word)}) <= 1 AND damerau_levenshtein(last, '{word}') = 1"
-    if len(word) >= _TYPO_SUBSTITUTION_MIN:
-        return f"({one_edit})"
-    return f"({one_edit} AND (length(last) <> {len(word)} OR levenshtein(last, '{word}') = 2))"
+def _typo_targets() -> list[tuple[str, str]]:
+    """(class, word) of the forms and structure words a typo'd last word may stand for, in the order tried:
+    "legal" for a legal form, else the structure word's class."""
+    words_of = {c: tuple(w for w, k in STRUCTURE_WORDS.items() if k == c) for c in STRUCTURE_WORDS.values()}
+    return [
+        (cls, word)
+        for cls, words in (("legal", TYPO_LEGAL_FORMS), *sorted(words_of.items()))
+        for word in words
+        if len(word) >= _TYPO_MIN_TARGET
+    ]
+
+
+def _typo_classes(last: pa.Array) -> pa.Array:
+    """The class (see `_typo_targets`) of each word that is one edit from a target (a swap of two neighbours
+    counts as one; for a target under `_TYPO_SUBSTITUTION_MIN` letters, not a changed letter), else null."""
+    targets = _typo_targets()
+    words = pc.unique(last.filter(pc.is_valid(last)))
+    if len(words) == 0:
+        return pa.nulls(len(last), pa.string())
+    values = words.to_pylist()
+    distances = process.cdist(
+        values, [w for _, w in targets], scorer=OSA.distance, score_cutoff=1, workers=-1, dtype=np.int32
+    )
+    classes: list[str | None] = [None] * len(values)
+    for i, j in zip(*np.nonzero(distances == 1), strict=True):
+        word, (cls, target) = values[i], targets[j]
+        if classes[i] is not None:
+            continue  # the first target in order wins
+        changed_letter = len(word) == len(target) and Levenshtein.distance(word, target) == 1
+        if len(target) >= _TYPO_SUBSTITUTION_MIN or not changed_letter:
+            classes[i] = cls
+    found: pa.Array = pa.array(classes, pa.string()).take(pc.index_in(last, value_set=words))
+    return found
 
 
 @cache
-def _names_sql() -> str:
+def _names_sql() -> tuple[str, str]:
+    """Two queries: names to their stripped form and last word (`input` → `stripped`), then, with each last
+    word's typo class beside it (`_typo_classes`), to the keys."""
     # Letters that Unicode does not decompose into a base letter and an accent.
     single = ("øłđħıŀŧ", "oldhilt")
     # "and" joins a legal form to the name ("Acme & Co. Ltd"): the stripping takes "co ltd" first and
@@ -64,12 +95,11 @@ def _names_sql() -> str:
     strip_forms = f"'^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+'"
     # A typo in a legal form or a structure word ("Chevron Cortporation", "Axa Hloding", "Engie Gorup"):
     # the last word, one edit from a long form or a structure word, goes with the forms (see `_typo_of`).
-    typo_class = " ".join(
-        f"WHEN {_typo_of(word)} THEN '{cls}'"
-        for cls, words in (("legal", TYPO_LEGAL_FORMS), *sorted(words_of.items()))
-        for word in words
-        if len(word) >= _TYPO_MIN_TARGET
-    )
+    # Most last words are nowhere near a target: one edit leaves a word's first two letters or its last two
+    # as they were, so only words with a target's ends are compared (in `_typo_classes`).
+    targets = [w for _, w in _typo_targets()]
+    heads = ", ".join(sorted({f"'{w[:2]}'" for w in targets}))
+    tails = ", ".join(sorted({f"'{w[-2:]}'" for w in targets}))
     structure = ", ".join(
         f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') OR typo = '{cls}'"
         f" THEN '{cls}' END"
@@ -77,7 +107,8 @@ def _names_sql() -> str:
     )
     # Most names are ASCII (byte length = character length): they skip the Unicode folding.
     # Trailing legal forms are stripped from the reversed name, so the pattern is anchored and cheap.
-    return f"""
+    return (
+        f"""
 WITH folded AS (
   SELECT CASE WHEN strlen(name) = length(name)
               THEN translate(lower(name), '''.`', '')
@@ -101,18 +132,20 @@ WITH folded AS (
   SELECT n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
   FROM unprefixed
 ), last_word AS (
-  SELECT n, u, s, regexp_extract(s, '^(.+) ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS head,
-         regexp_extract(s, ' ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
+  SELECT n, u, s, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
   FROM stripped
-), typoed AS (
-  SELECT n, u, s, head, CASE WHEN last <> '' THEN CASE {typo_class} END END AS typo FROM last_word
-), restripped AS (
+)
+SELECT n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last
+FROM last_word
+""",  # noqa: S608
+        f"""
+WITH restripped AS (
   -- What is before the typo'd word loses its own forms ("GSK plc Hloding plc" -> "gsk").
   SELECT n, u, typo,
          CASE WHEN typo IS NULL THEN s
-              ELSE coalesce(nullif(trim(reverse(regexp_replace(reverse(head), {strip_forms}, ''))), ''),
-                            s) END AS s
-  FROM typoed
+              ELSE coalesce(nullif(trim(reverse(regexp_replace(
+                     reverse(s[:length(s) - length(last) - 1]), {strip_forms}, ''))), ''), s) END AS s
+  FROM stripped
 )
 , keyed AS (
   -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
@@ -127,7 +160,8 @@ SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
                    regexp_extract_all(' ' || replace(name_key, ' ', '  ') || ' ', ' ({ROMAN_NUMERALS}) ', 1)),
                  ' '), '') END AS numbers
 FROM keyed
-"""  # noqa: S608
+""",  # noqa: S608
+    )
 
 
 def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
@@ -137,7 +171,10 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
 
     The keys are null for a null or empty name, or one made only of punctuation.
     """
-    keyed = project(_names_sql(), "input", pa.table({"name": names}))
+    stripping, keying = _names_sql()
+    stripped = project(stripping, "input", pa.table({"name": names}))
+    typo = _typo_classes(stripped.column("last").combine_chunks())
+    keyed = project(keying, "stripped", stripped.append_column("typo", typo))
     keys = keyed.column("name_key")
     return pa.table(
         {
