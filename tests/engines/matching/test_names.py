@@ -110,3 +110,20 @@ def test_huge_and_odd_names_keep_their_row():
 def test_typos_in_legal_forms_and_structure_words(name, key, structure):
     keyed = name_keys(pa.array([name])).to_pylist()[0]
     assert (keyed["name_key"], keyed["structure"]) == (key, structure)
+
+
+def _letters(i: int) -> str:
+    return "".join("bdfkmpqvxz"[(i // 10**k) % 10] for k in range(6))  # no form or structure word
+
+
+def test_keys_keep_the_row_order_of_a_large_list():
+    # Above the row count that is keyed in parallel slices, with many distinct last words and typo'd
+    # forms among them: each key stays beside its name (the typo check's IN lists can become joins inside
+    # DuckDB, which reorder rows).
+    size = 300_000
+    names = [f"Firm {_letters(i)} Holdign" if i % 3 == 0 else f"Firm co{_letters(i)}" for i in range(size)]
+    keyed = name_keys(pa.array(names))
+    assert keyed.column("name_key").to_pylist() == [
+        f"firm {_letters(i)}" if i % 3 == 0 else f"firm co{_letters(i)}" for i in range(size)
+    ]
+    assert keyed.column("structure").to_pylist() == ["holding" if i % 3 == 0 else None for i in range(size)]

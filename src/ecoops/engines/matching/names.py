@@ -117,31 +117,31 @@ WITH folded AS (
                        regexp_replace(name, '{_alternation(CJK_LEGAL_FORMS)}', ' ', 'g')))),
                        '{single[0]}', '{single[1]}'), 'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'),
                      '[''{_APOSTROPHES}.]', '', 'g')
-         END AS n
-  FROM (SELECT CAST(name AS VARCHAR) AS name FROM input)
+         END AS n, i
+  FROM (SELECT CAST(name AS VARCHAR) AS name, i FROM input)
 ), spaced AS (
   -- Most names are letters and single spaces already: only the others pay for the replacement.
   SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
               THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
-              ELSE n END AS n
+              ELSE n END AS n, i
   FROM folded
 ), unprefixed AS (
-  SELECT n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
+  SELECT i, n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
   FROM spaced
 ), stripped AS (
-  SELECT n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
+  SELECT i, n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
   FROM unprefixed
 ), last_word AS (
-  SELECT n, u, s, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
+  SELECT i, n, u, s, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
   FROM stripped
 )
-SELECT n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last
-FROM last_word
+SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last
+FROM last_word ORDER BY i
 """,  # noqa: S608
         f"""
 WITH restripped AS (
   -- What is before the typo'd word loses its own forms ("GSK plc Hloding plc" -> "gsk").
-  SELECT n, u, typo,
+  SELECT i, n, u, typo, last,
          CASE WHEN typo IS NULL THEN s
               ELSE coalesce(nullif(trim(reverse(regexp_replace(
                      reverse(s[:length(s) - length(last) - 1]), {strip_forms}, ''))), ''), s) END AS s
@@ -149,7 +149,7 @@ WITH restripped AS (
 )
 , keyed AS (
   -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
-  SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key, typo,
+  SELECT i, coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key, typo,
          CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
   FROM restripped
 )
@@ -159,7 +159,7 @@ SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
                    regexp_extract_all(name_key, '[0-9]+'),
                    regexp_extract_all(' ' || replace(name_key, ' ', '  ') || ' ', ' ({ROMAN_NUMERALS}) ', 1)),
                  ' '), '') END AS numbers
-FROM keyed
+FROM keyed ORDER BY i
 """,  # noqa: S608
     )
 
@@ -172,7 +172,9 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
     The keys are null for a null or empty name, or one made only of punctuation.
     """
     stripping, keying = _names_sql()
-    stripped = project(stripping, "input", pa.table({"name": names}))
+    # Each query ends in ORDER BY i: a chain of CTEs does not keep the input's order by itself.
+    rows = pa.array(np.arange(len(names), dtype=np.int64))
+    stripped = project(stripping, "input", pa.table({"name": names, "i": rows}))
     typo = _typo_classes(stripped.column("last").combine_chunks())
     keyed = project(keying, "stripped", stripped.append_column("typo", typo))
     keys = keyed.column("name_key")
