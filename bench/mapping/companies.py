@@ -4,10 +4,10 @@ with CRM-style noise on the partner's side and look-alike families around each c
 
 Each real company is one entity; each has `families` look-alikes, distinct companies of their own
 (never the same account): numbered siblings ("Acme 3", "Acme II") with their own domain, subsidiaries
-with a corporate-structure word ("Acme Holding", "Acme Group"), and the same name in another country on
-that country's domain. Every entity is on both sides (40 %, the truth), on ours only or on the partner's
-only. The website field is the source's as it stands: "www.aboutschwab.com www.schwab.com" and
-"www.mitsui.com /jp /en /index.html" are real values.
+with a corporate-structure word ("Acme Holding", "Acme Group"), and the same name in another country
+(on that country's suffix, on a domain of its own, or with no website). Every entity is on both sides
+(40 %, the truth), on ours only or on the partner's only. The website field is the source's as it
+stands: "www.aboutschwab.com www.schwab.com" and "www.mitsui.com /jp /en /index.html" are real values.
 
     python bench/mapping/companies.py --families 20 --out var/bench-mapping/companies-20
 """
@@ -158,15 +158,49 @@ def _lookalike(
         website = f"www.{label}{number.lower()}.{_suffix(real.country)}"
         return Entity(f"{real.name} {number}", real.country, website, real.family, kind)
     if kind == "structure":
-        word, country = rng.choice(STRUCTURE_WORDS), real.country  # a group or a holding at home
-        base = real.name.rsplit(" ", 1)[0] if real.name.endswith(STRUCTURE_WORDS) else real.name
+        # A group or a holding at home, named as such companies are: the name without its legal form and
+        # structure word, and the other word ("Palomar Holdings, Inc." has "Palomar Group", never
+        # "Palomar Holdings, Inc. Holding", which any reader takes for the company itself).
+        base, had = _bare(real.name)
+        word, country = (
+            rng.choice([w for w in STRUCTURE_WORDS if w not in had] or STRUCTURE_WORDS),
+            real.country,
+        )
         return Entity(f"{base} {word}", country, f"{label}-{word.lower()}.{_suffix(country)}",
                       real.family, kind)  # fmt: skip
-    # A namesake abroad is another company: its domain is its own ("acmefr.fr"), not the brand's on
-    # another suffix, which would be the company's own site for that country.
+    # A namesake abroad is another company. In real lists its website is any of: the same label on its
+    # country's suffix (an unrelated "Acme" in France owns acme.fr as readily as the brand would), a
+    # domain of its own ("acmefr.fr"), or none at all (a small firm, or a field left empty).
+    # (Never the company's own domain: the brand's label on ".com" is the brand's site, not a namesake's.)
     country = rng.choice([c for c in SUFFIX if c != real.country])
-    domain = f"{label}{country.lower()}.{_suffix(country)}"
-    return Entity(real.name, country, f"https://{domain}/", real.family, kind)
+    own = f"{label}{country.lower()}.{_suffix(country)}"
+    same_label = f"{label}.{_suffix(country)}"
+    if same_label in real.website.lower():
+        same_label = own
+    website = rng.choice((f"https://{same_label}/", f"https://{own}/", ""))
+    return Entity(real.name, country, website, real.family, kind)
+
+
+# The generator's own list (not the engine's): the legal forms the source's names end with.
+_TRAILING_FORMS = re.compile(
+    r"(?:,?\s+(?:Inc\.?|Corp\.?|Corporation|Company|Co\.?|LLC|L\.P\.|plc|PLC|Ltd\.?|Limited|AG|GmbH|SE|"
+    r"S\.?A\.?|SAS|N\.?V\.?|B\.?V\.?|AB|Oyj|Oy|K\.K\.|& Co\.? KGaA|KGaA|SA/NV))+$"
+)
+_STRUCTURE_TAIL = re.compile(r"\s+(Group|Groupe|Gruppe|Holdings?)$")
+
+
+def _bare(name: str) -> tuple[str, set[str]]:
+    """A name without its trailing legal forms and structure words, and which of STRUCTURE_WORDS it had."""
+    had: set[str] = set()
+    while True:
+        stripped = _TRAILING_FORMS.sub("", name)
+        found = _STRUCTURE_TAIL.search(stripped)
+        if found and found.start() > 0:
+            had.add("Holding" if found.group(1).startswith("Holding") else "Group")
+            stripped = stripped[: found.start()]
+        if stripped == name or not stripped.strip():
+            return name, had
+        name = stripped
 
 
 def _typo(rng: random.Random, name: str) -> str:
@@ -194,9 +228,9 @@ def _partner_noise(rng: random.Random, tier: str, e: Entity) -> list[str]:
         domain = rng.random()
         noise += ["missing_domain"] if domain < 0.3 else ["multi_url"] if domain < 0.5 else []
         # A structure word added to a company's name ("ResMed" / "RESMED GROUP"), or a subsidiary's
-        # spelt another way ("Group" / "Groupe"). Added only where the domain is kept: with neither a
-        # domain nor the word, "Acme Group" is as much the family's own subsidiary as Acme itself.
-        if e.kind in ("real", "structure") and "missing_domain" not in noise and rng.random() < 0.3:
+        # spelt another way ("Group" / "Groupe"). A CRM adds the word whether or not the record keeps
+        # its website, so it is drawn independently of the domain noise.
+        if e.kind in ("real", "structure") and rng.random() < 0.3:
             noise.append("structure_word")
     if (e.name.translate(TRANSLITERATION) != e.name or not e.name.isascii()) and rng.random() < 0.5:
         noise.append("transliterated")

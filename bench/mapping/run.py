@@ -230,6 +230,15 @@ def evaluate(data: Path, predicted: Path, noise_types: tuple[str, ...]) -> dict[
         """).fetchone()
         assert row is not None
         figures[f"recall_{noise}"] = row[0] / row[1] if row[1] else float("nan")
+        # Of the pairs found whose partner record has this noise, the share that are true.
+        row = con.execute(f"""
+            SELECT count(*) FILTER (WHERE truth.our_id IS NOT NULL), count(*)
+            FROM pred JOIN theirs ON theirs.id = pred.their_id
+            LEFT JOIN truth USING (our_id, their_id)
+            WHERE list_contains(string_split(theirs.noise, '|'), '{noise}')
+        """).fetchone()
+        assert row is not None
+        figures[f"precision_{noise}"] = row[0] / row[1] if row[1] else float("nan")
     for kind, fp, total in con.execute("""
         SELECT kind, count(*) FILTER (WHERE pred.our_id IS NOT NULL), count(*)
         FROM lookalikes LEFT JOIN pred USING (our_id, their_id) GROUP BY kind UNION ALL
@@ -238,6 +247,45 @@ def evaluate(data: Path, predicted: Path, noise_types: tuple[str, ...]) -> dict[
     """).fetchall():
         figures[f"lookalike_fp_{kind}"] = fp / total if total else float("nan")
     return figures
+
+
+def misses(data: Path, predicted: Path, noise_types: tuple[str, ...], limit: int) -> str:
+    """Up to `limit` missed true pairs per noise type of the partner record, and up to `limit` false
+    matches per look-alike kind (or "other"), each with both records as the files have them."""
+    con = duckdb.connect()
+    for name in ("ours", "theirs", "truth", "lookalikes"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{data / name}.parquet')")
+    con.execute(f"CREATE TABLE pred AS SELECT DISTINCT our_id, their_id FROM read_parquet('{predicted}')")
+    shown = "o.name, o.website, o.country, t.name, t.website, t.country, t.noise"
+
+    def rows(sql: str) -> list[str]:
+        return [
+            "    " + " | ".join("" if v is None else str(v) for v in r) for r in con.execute(sql).fetchall()
+        ]
+
+    lines = ["Missed (ours: name | website | country; theirs: name | website | country | noise):"]
+    for noise in noise_types:
+        found = rows(f"""
+            SELECT {shown}
+            FROM truth JOIN ours o ON o.id = truth.our_id JOIN theirs t ON t.id = truth.their_id
+            LEFT JOIN pred USING (our_id, their_id)
+            WHERE pred.our_id IS NULL AND list_contains(string_split(t.noise, '|'), '{noise}')
+            ORDER BY hash(o.id) LIMIT {limit}
+        """)
+        lines += [f"  {noise}:", *found] if found else []
+    lines.append("False matches:")
+    for kind in con.execute(
+        "SELECT DISTINCT kind FROM lookalikes UNION SELECT 'other' ORDER BY 1"
+    ).fetchall():
+        found = rows(f"""
+            SELECT {shown} FROM pred LEFT JOIN truth USING (our_id, their_id)
+            LEFT JOIN lookalikes l USING (our_id, their_id)
+            JOIN ours o ON o.id = pred.our_id JOIN theirs t ON t.id = pred.their_id
+            WHERE truth.our_id IS NULL AND coalesce(l.kind, 'other') = '{kind[0]}'
+            ORDER BY hash(o.id) LIMIT {limit}
+        """)
+        lines += [f"  {kind[0]}:", *found] if found else []
+    return "\n".join(lines)
 
 
 def _prf(predicted: int, correct: int, relevant: int) -> dict[str, float]:
@@ -294,6 +342,11 @@ def _table(title: str, dataset: str, size: int, results: dict[str, dict[str, obj
     lines += per_method(
         "Recall per noise type (partner side):", NOISE_TYPES[dataset], lambda r, n: f(r[f"recall_{n}"], 2)
     )
+    lines += per_method(
+        "Precision per noise type (pairs found whose partner record has it):",
+        NOISE_TYPES[dataset],
+        lambda r, n: f(r[f"precision_{n}"], 3),
+    )
     kinds = LOOKALIKE_KINDS[dataset]
     lines += per_method("False-positive rate on look-alikes:", kinds, lambda r, k: f(r[f"lookalike_fp_{k}"]))
     lines += ["Seconds per stage:", ""]
@@ -312,6 +365,10 @@ def main() -> None:
     parser.add_argument(
         "--splink-timeout", type=float, default=1200.0, help="seconds before Splink is stopped"
     )
+    parser.add_argument(
+        "--show-misses", type=int, default=0, metavar="N",
+        help="print up to N of ecoops's missed pairs per noise type and false matches per look-alike kind",
+    )  # fmt: skip
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -340,6 +397,10 @@ def main() -> None:
             timeout = args.splink_timeout if method == "splink" else 3600.0
             results[method] = _run_method(method, data, timeout, NOISE_TYPES[dataset])
         print(_table(title, dataset, size, results), flush=True)
+        if args.show_misses and results.get("ecoops", {}).get("status") == "ok":
+            print(
+                misses(data, data / "pred-ecoops.parquet", NOISE_TYPES[dataset], args.show_misses), flush=True
+            )
         print(flush=True)
 
 

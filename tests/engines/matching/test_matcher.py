@@ -205,3 +205,27 @@ def test_domains_one_letter_apart_count_against_a_name_match():
     # The same names with a domain that adds a word are left to the names (and match).
     theirs = accounts({"id": "t1", "name": "Rimuis", "website": "getrimuis.com", "country": "US"})
     assert pairs(match_accounts(ours, theirs).pairs) == {("o1", "t1", "name_country")}
+
+
+def test_a_record_with_no_country_and_passing_candidates_in_two_countries_is_left_to_a_person():
+    # The partner's "Nordwind" has no country: with our Dutch one on nordwind.nl it scores
+    # 1 + 0.05 (same label) - 0.03 (country missing) = 1.0 (clipped), with our German one (no website)
+    # 1 - 0.03 = 0.97. Both pass 0.86, in two countries: which one it is, the name cannot say.
+    theirs = accounts({"id": "t1", "name": "Nordwind", "website": "nordwind.de"})
+    dutch = {"id": "o1", "name": "Nordwind", "country": "NL", "website": "nordwind.nl"}
+    ours = accounts(dutch, {"id": "o2", "name": "Nordwind", "country": "DE"})
+    assert match_accounts(ours, theirs).pairs.num_rows == 0
+    # Both in one country: the best (1.0 against 0.97) is kept.
+    ours = accounts(dutch, {"id": "o2", "name": "Nordwind", "country": "NL"})
+    assert pairs(match_accounts(ours, theirs).pairs) == {("o1", "t1", "fuzzy_name")}
+    # The German one on a domain of its own: 1 - 0.15 - 0.03 = 0.82, under the threshold, so it is no
+    # candidate that passes, and only one country is left.
+    ours = accounts(dutch, {"id": "o2", "name": "Nordwind", "country": "DE", "website": "windnord.de"})
+    assert pairs(match_accounts(ours, theirs).pairs) == {("o1", "t1", "fuzzy_name")}
+    # The same on our side: our record with no country, the partner's in two countries.
+    ours = accounts({"id": "o1", "name": "Nordwind", "website": "nordwind.de"})
+    theirs = accounts(
+        {"id": "t1", "name": "Nordwind", "country": "NL", "website": "nordwind.nl"},
+        {"id": "t2", "name": "Nordwind", "country": "DE"},
+    )
+    assert match_accounts(ours, theirs).pairs.num_rows == 0

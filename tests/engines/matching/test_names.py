@@ -79,3 +79,51 @@ def test_huge_and_odd_names_keep_their_row():
     assert values[2] == "rocket labs"
     assert values[3] == "x" * 1_000_000
     assert keys.num_rows == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "structure"),
+    [
+        # A typo in a long legal form (one word of 6 letters or more): any one edit, a changed letter too.
+        ("Chevron Cortporation", "chevron", None),  # a letter added
+        ("Eaton Corporaion", "eaton", None),  # a letter dropped
+        ("Moodys Corpzration", "moodys", None),  # a letter changed: "corporation" has 11 letters
+        ("Acme Gesmbhh", "acme", None),  # "gesmbh" is 6 letters: the shortest form a typo stands for
+        ("Acme Gmbhh", "acme gmbhh", None),  # "gmbh" (4) is not: one edit from a short form is a word
+        ("Acme Corporatoin", "acme", None),  # two neighbours swapped: one edit
+        ("Acme Corproatoin", "acme corproatoin", None),  # two edits: not a typo of the form
+        # A typo in a structure word keeps its class; before it, the name loses its forms again.
+        ("Axa Hloding", "axa", "holding"),
+        ("GSK plc oHlding plc", "gsk", "holding"),
+        ("Engie Gorup S.A.", "engie", "group"),
+        ("Acme roup", "acme", "group"),  # four letters left of "group"
+        # A changed letter in a short word (under 8 letters) is often another word, so it stays ...
+        ("Precision Molding", "precision molding", None),  # "holding" has 7 letters
+        ("Acme Grout", "acme grout", None),
+        # ... and from 8 letters it is a typo ("holdings").
+        ("Acme Holdinqs", "acme", "holding"),
+        ("Acme Holdinq", "acme holdinq", None),
+        # The typo'd word must follow a name: on its own it is the name.
+        ("Corporaton", "corporaton", None),
+    ],
+)
+def test_typos_in_legal_forms_and_structure_words(name, key, structure):
+    keyed = name_keys(pa.array([name])).to_pylist()[0]
+    assert (keyed["name_key"], keyed["structure"]) == (key, structure)
+
+
+def _letters(i: int) -> str:
+    return "".join("bdfkmpqvxz"[(i // 10**k) % 10] for k in range(6))  # no form or structure word
+
+
+def test_keys_keep_the_row_order_of_a_large_list():
+    # Above the row count that is keyed in parallel slices, with many distinct last words and typo'd
+    # forms among them: each key stays beside its name (the typo check's IN lists can become joins inside
+    # DuckDB, which reorder rows).
+    size = 300_000
+    names = [f"Firm {_letters(i)} Holdign" if i % 3 == 0 else f"Firm co{_letters(i)}" for i in range(size)]
+    keyed = name_keys(pa.array(names))
+    assert keyed.column("name_key").to_pylist() == [
+        f"firm {_letters(i)}" if i % 3 == 0 else f"firm co{_letters(i)}" for i in range(size)
+    ]
+    assert keyed.column("structure").to_pylist() == ["holding" if i % 3 == 0 else None for i in range(size)]

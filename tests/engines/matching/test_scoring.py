@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA, Indel
 
+from ecoops.engines.matching import normalise_name
 from ecoops.engines.matching.accounts import keyed_accounts
 from ecoops.engines.matching.scoring import (
     EvidenceBound,
@@ -128,3 +129,33 @@ def test_the_evidence_bound_is_never_below_the_evidence(our_rows, their_rows):
     # ...and equal to it wherever no label containment is in question.
     settled = features.column("domain_agreement").to_numpy(zero_copy_only=False) != "different"
     assert np.allclose(most[settled], exact[settled])
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "our_distinctive", "their_distinctive"),
+    [
+        # One edit from a common word of 6 letters or more: the common word mistyped, left out with it.
+        ("Zurich Insurance", "Zurich Wnsurance", "zurich", "zurich"),  # a changed letter
+        ("Elevance Health", "Elevance Halth", "elevance", "elevance"),  # "health": 6 letters, one dropped
+        ("Daikin Industries", "Daikin Indsutries", "daikin", "daikin"),  # two neighbours swapped
+        # "trust" has 5 letters: one edit from a short word is as often another word, so it stays.
+        ("Franklin Trust", "Franklin Truqt", "franklin", "franklin truqt"),
+        # Two edits from the common word: another word.
+        ("Zurich Insurance", "Zurich Wnsuranse", "zurich", "zurich wnsuranse"),
+    ],
+)
+def test_a_common_word_mistyped_is_left_out_of_the_distinctive_key(
+    ours, theirs, our_distinctive, their_distinctive
+):
+    # Each of "insurance", "health", "industries", "trust" is in 5 fillers' names: common.
+    fillers = [f"Filler{c} {w}" for w in ("Insurance", "Health", "Industries", "Trust") for c in "abcde"]
+    similarity = NameComparer(_keyed(ours, *fillers), _keyed(theirs, side="theirs")).similarity(
+        np.array([0]), np.array([0])
+    )[0]
+    a, b = (normalise_name(ours), normalise_name(theirs))
+    expected = (
+        Indel.normalized_similarity(a, b)
+        + OSA.normalized_similarity(a, b)
+        + Indel.normalized_similarity(our_distinctive, their_distinctive)
+    ) / 3
+    assert similarity == pytest.approx(expected, abs=1e-6)

@@ -130,6 +130,20 @@ SELECT o.row, t.row, 'ours_is_parent'
 FROM links AS l JOIN ours AS o ON o.domain = l.parent JOIN theirs AS t ON t.domain = l.child
 """
 
+# A record with no country whose passing candidates are in two countries or more is left to a person:
+# which of them it is, the name cannot say (the partner's "Hertz" with no country against our "Hertz" in
+# the Netherlands on hertz.nl and our "Hertz" in Germany), whatever the domains' labels add (a namesake
+# on hertz.nl looks just like the company's own Dutch site). A shared domain still matches at stage 1.
+_COUNTRYLESS_SQL = """
+SELECT * FROM scored
+WHERE their_row NOT IN (
+        SELECT their_row FROM scored WHERE their_country IS NULL AND our_country IS NOT NULL
+        GROUP BY their_row HAVING count(DISTINCT our_country) >= 2)
+  AND our_row NOT IN (
+        SELECT our_row FROM scored WHERE our_country IS NULL AND their_country IS NOT NULL
+        GROUP BY our_row HAVING count(DISTINCT their_country) >= 2)
+"""
+
 # Mutual best: a pair stays if it is the single best-scoring pair of both its records.
 _RESOLVE_SQL = """
 WITH best AS (
@@ -272,6 +286,7 @@ def _name_pairs(
     features = pair_features(close_pairs, ours, theirs, close_similarity)
     scored = features.append_column("score", match_score(features))
     scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
+    scored = query(_COUNTRYLESS_SQL, scored=scored)
     resolved = query(_RESOLVE_SQL, scored=scored)
     exact = pc.and_(
         pc.and_(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
@@ -32,8 +35,56 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "|".join(re.sub(r"([().*+?\[\]{}|^$\\])", r"\\\1", w) for w in longest_first)
 
 
+# Typos in legal forms and structure words: the long legal forms (written as one word) are the ones typed
+# out and so mistyped ("Corporaton", "Compnay"); short ones ("inc", "ag") one edit away are other words.
+TYPO_LEGAL_FORMS = tuple(f for f in TRAILING_LEGAL_FORMS if " " not in f and len(f) >= 6)
+_TYPO_MIN_TARGET = 5  # letters of a form or structure word that a typo'd word may stand for
+_TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
+# A changed letter is a typo only in a form of at least this many letters: in a short word one changed
+# letter is often another word ("holding" / "molding", "golding"; "group" / "grout"), while a letter
+# dropped, added or two swapped ("hoding", "holdinng", "hloding") are not words.
+_TYPO_SUBSTITUTION_MIN = 8
+
+
+def _typo_targets() -> list[tuple[str, str]]:
+    """(class, word) of the forms and structure words a typo'd last word may stand for, in the order tried:
+    "legal" for a legal form, else the structure word's class."""
+    words_of = {c: tuple(w for w, k in STRUCTURE_WORDS.items() if k == c) for c in STRUCTURE_WORDS.values()}
+    return [
+        (cls, word)
+        for cls, words in (("legal", TYPO_LEGAL_FORMS), *sorted(words_of.items()))
+        for word in words
+        if len(word) >= _TYPO_MIN_TARGET
+    ]
+
+
+def _typo_classes(last: pa.Array) -> pa.Array:
+    """The class (see `_typo_targets`) of each word that is one edit from a target (a swap of two neighbours
+    counts as one; for a target under `_TYPO_SUBSTITUTION_MIN` letters, not a changed letter), else null."""
+    targets = _typo_targets()
+    words = pc.unique(last.filter(pc.is_valid(last)))
+    if len(words) == 0:
+        return pa.nulls(len(last), pa.string())
+    values = words.to_pylist()
+    distances = process.cdist(
+        values, [w for _, w in targets], scorer=OSA.distance, score_cutoff=1, workers=-1, dtype=np.int32
+    )
+    classes: list[str | None] = [None] * len(values)
+    for i, j in zip(*np.nonzero(distances == 1), strict=True):
+        word, (cls, target) = values[i], targets[j]
+        if classes[i] is not None:
+            continue  # the first target in order wins
+        changed_letter = len(word) == len(target) and Levenshtein.distance(word, target) == 1
+        if len(target) >= _TYPO_SUBSTITUTION_MIN or not changed_letter:
+            classes[i] = cls
+    found: pa.Array = pa.array(classes, pa.string()).take(pc.index_in(last, value_set=words))
+    return found
+
+
 @cache
-def _names_sql() -> str:
+def _names_sql() -> tuple[str, str]:
+    """Two queries: names to their stripped form and last word (`input` → `stripped`), then, with each last
+    word's typo class beside it (`_typo_classes`), to the keys."""
     # Letters that Unicode does not decompose into a base letter and an accent.
     single = ("øłđħıŀŧ", "oldhilt")
     # "and" joins a legal form to the name ("Acme & Co. Ltd"): the stripping takes "co ltd" first and
@@ -41,13 +92,23 @@ def _names_sql() -> str:
     # Structure words ("group", "holding") go with them, and are read back from what was stripped.
     reversed_forms = tuple(form[::-1] for form in (*TRAILING_LEGAL_FORMS, *STRUCTURE_WORDS, "and"))
     words_of = {c: tuple(w for w, k in STRUCTURE_WORDS.items() if k == c) for c in STRUCTURE_WORDS.values()}
+    strip_forms = f"'^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+'"
+    # A typo in a legal form or a structure word ("Chevron Cortporation", "Axa Hloding", "Engie Gorup"):
+    # the last word, one edit from a long form or a structure word, goes with the forms (see `_typo_of`).
+    # Most last words are nowhere near a target: one edit leaves a word's first two letters or its last two
+    # as they were, so only words with a target's ends are compared (in `_typo_classes`).
+    targets = [w for _, w in _typo_targets()]
+    heads = ", ".join(sorted({f"'{w[:2]}'" for w in targets}))
+    tails = ", ".join(sorted({f"'{w[-2:]}'" for w in targets}))
     structure = ", ".join(
-        f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') THEN '{cls}' END"
+        f"CASE WHEN regexp_matches(tail, '(?:^| )(?:{_alternation(words)})(?: |$)') OR typo = '{cls}'"
+        f" THEN '{cls}' END"
         for cls, words in sorted(words_of.items())
     )
     # Most names are ASCII (byte length = character length): they skip the Unicode folding.
     # Trailing legal forms are stripped from the reversed name, so the pattern is anchored and cheap.
-    return f"""
+    return (
+        f"""
 WITH folded AS (
   SELECT CASE WHEN strlen(name) = length(name)
               THEN translate(lower(name), '''.`', '')
@@ -56,27 +117,41 @@ WITH folded AS (
                        regexp_replace(name, '{_alternation(CJK_LEGAL_FORMS)}', ' ', 'g')))),
                        '{single[0]}', '{single[1]}'), 'ß', 'ss'), 'æ', 'ae'), 'œ', 'oe'), 'þ', 'th'),
                      '[''{_APOSTROPHES}.]', '', 'g')
-         END AS n
-  FROM (SELECT CAST(name AS VARCHAR) AS name FROM input)
+         END AS n, i
+  FROM (SELECT CAST(name AS VARCHAR) AS name, i FROM input)
 ), spaced AS (
   -- Most names are letters and single spaces already: only the others pay for the replacement.
   SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
               THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
-              ELSE n END AS n
+              ELSE n END AS n, i
   FROM folded
 ), unprefixed AS (
-  SELECT n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
+  SELECT i, n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
   FROM spaced
 ), stripped AS (
-  SELECT n, u, trim(reverse(regexp_replace(
-           reverse(u), '^ *(?:(?:{_alternation(reversed_forms)})(?: +|$))+', ''))) AS s
+  SELECT i, n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
   FROM unprefixed
+), last_word AS (
+  SELECT i, n, u, s, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
+  FROM stripped
+)
+SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last
+FROM last_word ORDER BY i
+""",  # noqa: S608
+        f"""
+WITH restripped AS (
+  -- What is before the typo'd word loses its own forms ("GSK plc Hloding plc" -> "gsk").
+  SELECT i, n, u, typo, last,
+         CASE WHEN typo IS NULL THEN s
+              ELSE coalesce(nullif(trim(reverse(regexp_replace(
+                     reverse(s[:length(s) - length(last) - 1]), {strip_forms}, ''))), ''), s) END AS s
+  FROM stripped
 )
 , keyed AS (
   -- A name that is nothing but a legal form ("The Company") keeps it rather than vanish.
-  SELECT coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key,
+  SELECT i, coalesce(nullif(s, ''), nullif(trim(u), ''), nullif(trim(n), '')) AS name_key, typo,
          CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
-  FROM stripped
+  FROM restripped
 )
 SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
        CASE WHEN regexp_matches(name_key, '[0-9]| [ivx]+(?: |$)')
@@ -84,8 +159,9 @@ SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
                    regexp_extract_all(name_key, '[0-9]+'),
                    regexp_extract_all(' ' || replace(name_key, ' ', '  ') || ' ', ' ({ROMAN_NUMERALS}) ', 1)),
                  ' '), '') END AS numbers
-FROM keyed
-"""  # noqa: S608
+FROM keyed ORDER BY i
+""",  # noqa: S608
+    )
 
 
 def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
@@ -95,7 +171,12 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
 
     The keys are null for a null or empty name, or one made only of punctuation.
     """
-    keyed = project(_names_sql(), "input", pa.table({"name": names}))
+    stripping, keying = _names_sql()
+    # Each query ends in ORDER BY i: a chain of CTEs does not keep the input's order by itself.
+    rows = pa.array(np.arange(len(names), dtype=np.int64))
+    stripped = project(stripping, "input", pa.table({"name": names, "i": rows}))
+    typo = _typo_classes(stripped.column("last").combine_chunks())
+    keyed = project(keying, "stripped", stripped.append_column("typo", typo))
     keys = keyed.column("name_key")
     return pa.table(
         {

@@ -80,6 +80,11 @@ _SIDE_COLUMNS = ("id", "name_key", "structure", "numbers", "domain_raw", "domain
 _COMMON_WORD_SHARE = 1 / 2000
 _COMMON_WORD_MIN = 5
 
+# A word one edit from a common word of `_COMMON_TYPO_MIN` letters or more is that word mistyped
+# ("Daikin Indstries", "Zurich Wnsurance"): it is left out of the distinctive key with it, or a typo in a
+# common word would leave the only word the two names' distinctive keys do not share.
+_COMMON_TYPO_MIN = 6
+
 # Words are counted once per distinct name, less its numbers: a company's numbered siblings and its
 # namesakes in other countries ("Dollar General", "Dollar General 87", "Dollar General" in France) are one
 # name, so a family of look-alikes does not make its own words common.
@@ -88,10 +93,27 @@ WITH stems AS (
   SELECT DISTINCT
     trim(regexp_replace(' ' || replace(name_key, ' ', '  ') || ' ', ' (?:[0-9]+|{roman}) ', ' ', 'g')) AS stem
   FROM (SELECT name_key FROM ours UNION ALL SELECT name_key FROM theirs) WHERE name_key IS NOT NULL
+), words AS (
+  SELECT word, count(*) AS names
+  FROM (SELECT unnest(string_split(stem, ' ')) AS word FROM stems WHERE stem <> '')
+  WHERE word <> '' GROUP BY word
+), threshold AS (
+  SELECT greatest({min_count}, count(*) * {share}) AS names FROM stems
+), common AS MATERIALIZED (
+  SELECT word FROM words WHERE names >= (SELECT names FROM threshold)
+), rare AS (
+  SELECT word FROM words WHERE length(word) >= {typo_min} - 1 AND names < (SELECT names FROM threshold)
+), ends AS (
+  -- The lengths a word one edit from a long common word has; one edit leaves its first two letters or
+  -- its last two as they were.
+  SELECT word AS common, left(word, 2) AS head, right(word, 2) AS tail, length(word) + d AS length
+  FROM common, (VALUES (-1), (0), (1)) AS v(d) WHERE length(word) >= {typo_min}
 )
-SELECT word FROM (SELECT unnest(string_split(stem, ' ')) AS word FROM stems WHERE stem <> '')
-WHERE word <> '' GROUP BY word
-HAVING count(*) >= greatest({min_count}, (SELECT count(*) FROM stems) * {share})
+SELECT word, NULL AS common FROM common
+UNION ALL
+(SELECT r.word, e.common FROM rare r JOIN ends e ON left(r.word, 2) = e.head AND length(r.word) = e.length
+ UNION
+ SELECT r.word, e.common FROM rare r JOIN ends e ON right(r.word, 2) = e.tail AND length(r.word) = e.length)
 """
 
 
@@ -133,10 +155,24 @@ class NameComparer:
 
     def __init__(self, ours: pa.Table, theirs: pa.Table) -> None:
         sql = _COMMON_WORDS_SQL.format(
-            min_count=_COMMON_WORD_MIN, share=_COMMON_WORD_SHARE, roman=ROMAN_NUMERALS
+            min_count=_COMMON_WORD_MIN,
+            share=_COMMON_WORD_SHARE,
+            roman=ROMAN_NUMERALS,
+            typo_min=_COMMON_TYPO_MIN,
         )
-        common = query(sql, ours=ours, theirs=theirs)
-        words = common.column("word").to_pylist()
+        found = query(sql, ours=ours, theirs=theirs)
+        near = found.filter(pc.is_valid(found.column("common")))
+        edits = process.cpdist(
+            near.column("word").to_pylist(),
+            near.column("common").to_pylist(),
+            scorer=OSA.distance,
+            workers=-1,
+        )
+        words = found.filter(pc.is_null(found.column("common"))).column("word").to_pylist() + [
+            word
+            for word, distance in zip(near.column("word").to_pylist(), edits, strict=True)
+            if distance == 1
+        ]
         keys = [side.column("name_key").combine_chunks() for side in (ours, theirs)]
         distinctive = [distinctive_keys(side, words) for side in keys]
         self._names = [side.to_numpy(zero_copy_only=False) for side in keys]
