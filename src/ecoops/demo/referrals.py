@@ -185,7 +185,14 @@ class _Seeder:
             return
         accept = rng.random() < 0.75
         reason = "" if accept else "No capacity in that region this quarter"
-        outbound.respond(self.session, self.portal[partner.id], referral.id, accept=accept, reason=reason)
+        outbound.respond(
+            self.session,
+            self.portal[partner.id],
+            referral.id,
+            accept=accept,
+            settings=_on(self.settings, answered_on),
+            reason=reason,
+        )
         self.redate(referral, submitted, _moment(rng, answered_on))
 
 
