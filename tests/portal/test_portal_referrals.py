@@ -74,7 +74,7 @@ def test_internal_users_are_refused_the_portal_pages(client, session):
         st.tuples(
             st.integers(0, 3),
             st.sampled_from(["inbound", "outbound"]),
-            st.sampled_from(["eql", "deal_registration"]),
+            st.sampled_from(["eql", "deal_registration", "intro"]),  # an intro is asked, never submitted
         ),
         min_size=1,
         max_size=8,
@@ -82,14 +82,15 @@ def test_internal_users_are_refused_the_portal_pages(client, session):
     viewer=st.integers(0, 3),
 )
 def test_no_partner_user_reaches_another_partners_referral(client, session, settings, referrals, viewer):
-    """Random partners and referrals: every read or write of another partner's referral by id is a 404,
-    its company never shows in lists or exports, and the internal pages and API refuse partner users."""
+    """Random partners and referrals, co-sell intro requests among them: every read or write of another
+    partner's referral by id is a 404, its company never shows in lists or exports, and the internal
+    pages and API refuse partner users."""
     admin = user_actor(make_user(session, Role.ADMIN))
     partners = [make_partner(session) for _ in range(4)]
     made = []
     for n, (owner, direction, kind) in enumerate(referrals):
         data = ReferralInput(kind=kind, company=f"Secret Company {n} {partners[owner].id}")
-        if direction == "inbound":
+        if direction == "inbound" and kind != "intro":
             referral = submit(
                 session, admin, data, settings=settings, via=Via.INTERNAL, partner_id=partners[owner].id
             )
@@ -119,3 +120,4 @@ def test_no_partner_user_reaches_another_partners_referral(client, session, sett
         for path in (f"/referrals/{referral.id}", f"/api/v1/referrals/{referral.id}"):
             assert client.get(path).status_code in (401, 403)  # the same answer for any id: nothing leaks
         assert client.post(f"/referrals/{referral.id}/approve", data={"csrf_token": token}).status_code == 403
+    assert client.get(f"/mapping/partners/{partners[viewer].id}/co-sell/A1").status_code == 403  # ours to ask

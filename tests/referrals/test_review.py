@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -113,7 +113,8 @@ def test_outbound_referral_is_answered_by_its_partner_only(session, settings, pa
     referral = outbound.refer_out(
         session, seller, data, partner_id=partners[1].id, settings=settings, via=Via.INTERNAL
     )
-    assert (referral.direction, referral.status, referral.sla_due_at) == ("outbound", "sent", None)
+    assert (referral.direction, referral.status) == ("outbound", "sent")
+    assert referral.sla_due_at == referral.submitted_at + timedelta(hours=48)  # the partner owes an answer
     viewer = user_actor(make_user(session, Role.VIEWER))
     with pytest.raises(Forbidden):
         outbound.refer_out(
@@ -121,9 +122,9 @@ def test_outbound_referral_is_answered_by_its_partner_only(session, settings, pa
         )
     stranger = partner_user_actor(make_partner_user(session, partners[0]))
     with pytest.raises(NotFound):
-        outbound.respond(session, stranger, referral.id, accept=True)
+        outbound.respond(session, stranger, referral.id, accept=True, settings=settings)
     own = partner_user_actor(make_partner_user(session, partners[1]))
-    outbound.respond(session, own, referral.id, accept=True, reason="we'll call them")
+    outbound.respond(session, own, referral.id, accept=True, settings=settings, reason="we'll call them")
     assert referral.status == "accepted"
     exchange = queries.give_and_get(session, own, partners[1].id)
     assert (exchange.received, exchange.sent, exchange.sent_accepted) == (0, 1, 1)

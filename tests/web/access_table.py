@@ -38,10 +38,11 @@ from ecoops.crm.models import ImportRun
 from ecoops.demo.catcher import maildir
 from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
-from ecoops.mapping import company_links, populations
+from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
+from ecoops.partners.models import Partner
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
-from ecoops.referrals import links, routing
+from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import ReferralLink, Via
 from ecoops.referrals.submission import ReferralInput, submit
 from tests.factories import (
@@ -247,6 +248,17 @@ ROUTES: dict[tuple[str, str], Row] = {
         everyone(200),
         form={"nonce": "{link_nonce}", "kind": "eql", "company": "Matrix Link Lead"},
         note="the nonce is spent in a rolled-back SAVEPOINT, so every role can use it",
+    ),
+    # Co-sell: sellers ask a partner that has our account for help; its contact answers by e-mailed link
+    ("GET", "/mapping/partners/{mapped_partner_id}/co-sell/{our_crm_id}"): Row(
+        {**page(Permission.READ_PROGRAM), Role.VIEWER.value: 403}
+    ),
+    ("POST", "/mapping/partners/{mapped_partner_id}/co-sell/{our_crm_id}"): Row(
+        {**page(Permission.READ_PROGRAM, ok=303), Role.VIEWER.value: 403},
+        form={"kind": "intro", "company": "Matrix Mapped"},
+    ),
+    ("POST", "/r/{answer_token}/answer"): Row(
+        everyone(200), form={"accept": "true"}, note="anyone holding the link, once (each call rolled back)"
     ),
     # Partner portal: referrals of the partner user's own partner ({referral_id} is another partner's)
     ("GET", "/portal/referrals"): Row(signed_in(403, 200)),
@@ -655,6 +667,25 @@ def _mapped_partner_id(session: Session, settings: Settings) -> str:
     return str(partner.id)
 
 
+def _our_crm_id(session: Session, settings: Settings) -> str:
+    """Our account in the list of the partner `_mapped_partner_id` made just before, once mapped."""
+    partner_id = session.scalars(select(Partner.id).where(Partner.name == "Matrix Mapped Partner")).one()
+    runs.run_mapping(session, SYSTEM, partner_id)
+    return "001MATRIXMAP"
+
+
+def _answer_token(session: Session, settings: Settings) -> str:
+    """The e-mailed answer link of a co-sell request about that account."""
+    partner_id = session.scalars(select(Partner.id).where(Partner.name == "Matrix Mapped Partner")).one()
+    seller = accounts.user_actor(make_user(session, Role.SALES, email="matrix-cosell@example.com"))
+    data = cosell.prefill(session, seller, partner_id=partner_id, account_crm_id="001MATRIXMAP")
+    referral = cosell.ask_for_help(
+        session, seller, data, partner_id=partner_id, account_crm_id="001MATRIXMAP", settings=settings
+    )
+    link = session.scalars(select(ReferralLink).where(ReferralLink.referral_id == referral.id)).one()
+    return links.link_token(link, settings)
+
+
 def _population_id(session: Session, settings: Settings) -> str:
     filter = {"conditions": [{"field": "account.country", "op": "eq", "value": "NL"}]}
     return str(populations.create_population(session, SYSTEM, name="Matrix NL", filter=filter).id)
@@ -767,6 +798,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "crm_id": _crm_id,
     "touch_id": _touch_id,
     "mapped_partner_id": _mapped_partner_id,
+    "our_crm_id": _our_crm_id,
+    "answer_token": _answer_token,
     "population_id": _population_id,
     "alias_id": _alias_id,
     "parent_link_id": _parent_link_id,

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm import service
-from ecoops.permissions import Permission
+from ecoops.mapping.cross_partner import listings
+from ecoops.permissions import Permission, allowed
+from ecoops.referrals.access import may_refer_out
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
@@ -55,4 +57,7 @@ def account_page(
         histories=service.stage_histories(session, actor, opportunities),
         contacts=service.search_contacts(session, actor, account_id=account.id, per_page=200),
         partners=service.account_partners(session, actor, account, opportunities),
+        # Partners whose current list has it: mapping data, for those who may read mapping.
+        have_it=listings(session, [account.crm_id]) if allowed(actor, Permission.READ_MAPPING) else [],
+        may_ask=may_refer_out(actor),
     )

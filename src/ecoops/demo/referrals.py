@@ -70,12 +70,24 @@ class _OnTheDay(Settings):
         return self.day
 
 
-def _on(settings: Settings, day: date) -> Settings:
+def on_the_day(settings: Settings, day: date) -> Settings:
     return _OnTheDay.model_construct(**settings.model_dump(), day=day)
 
 
-def _moment(rng: random.Random, day: date) -> datetime:
+def moment_on(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), UTC)
+
+
+def redate(
+    referral: Referral, settings: Settings, submitted: datetime, decided: datetime | None = None
+) -> None:
+    """Put the referral and its history on the simulated days (the services stamped the clock's time)."""
+    referral.submitted_at = submitted
+    if referral.sla_due_at is not None:
+        referral.sla_due_at = submitted + timedelta(hours=settings.referral_sla_hours)
+    referral.decided_at = decided if referral.decided_at is not None else None
+    for n, change in enumerate(referral.history):
+        change.changed_at = submitted if n == 0 or decided is None else decided
 
 
 @dataclass
@@ -102,23 +114,17 @@ class _Seeder:
         )
 
     def redate(self, referral: Referral, submitted: datetime, decided: datetime | None = None) -> None:
-        """Put the referral and its history on the simulated days (the services stamped the clock's time)."""
-        referral.submitted_at = submitted
-        if referral.sla_due_at is not None:
-            referral.sla_due_at = submitted + timedelta(hours=self.settings.referral_sla_hours)
-        referral.decided_at = decided if referral.decided_at is not None else None
-        for n, change in enumerate(referral.history):
-            change.changed_at = submitted if n == 0 or decided is None else decided
+        redate(referral, self.settings, submitted, decided)
 
     def inbound(self, partner: _Partner, day: date, company: _Company, kind: Kind) -> None:
         rng = self.rng
         actor = self.portal.get(partner.id) or rng.choice(self.reviewers)
-        submitted = _moment(rng, day)
+        submitted = moment_on(rng, day)
         referral = submission.submit(
             self.session,
             actor,
             self.referral_input(kind, company, rng.randrange(8, 150) * 1000),
-            settings=_on(self.settings, day),
+            settings=on_the_day(self.settings, day),
             via=Via.PORTAL if partner.id in self.portal else Via.INTERNAL,
             partner_id=partner.id,
         )
@@ -131,13 +137,15 @@ class _Seeder:
         reviewer = rng.choice(self.reviewers)
         if rng.random() < 0.7:
             try:
-                review.approve(self.session, reviewer, referral.id, settings=_on(self.settings, decided_on))
+                review.approve(
+                    self.session, reviewer, referral.id, settings=on_the_day(self.settings, decided_on)
+                )
                 self.later_outcome(referral, decided_on)
             except InvalidInput:  # another partner holds a registration for it: first come, first served
                 review.reject(self.session, reviewer, referral.id, "Registered by another partner first")
         else:
             review.reject(self.session, reviewer, referral.id, rng.choice(REJECTIONS))
-        self.redate(referral, submitted, _moment(rng, decided_on))
+        self.redate(referral, submitted, moment_on(rng, decided_on))
 
     def later_outcome(self, referral: Referral, decided_on: date) -> None:
         """An opportunity opened for an approved lead was since won or lost, or is still being worked."""
@@ -170,13 +178,13 @@ class _Seeder:
 
     def outbound(self, partner: _Partner, day: date, company: _Company) -> None:
         rng = self.rng
-        submitted = _moment(rng, day)
+        submitted = moment_on(rng, day)
         referral = outbound.refer_out(
             self.session,
             rng.choice(self.reviewers),
             self.referral_input(Kind.EQL, company, rng.randrange(5, 80) * 1000),
             partner_id=partner.id,
-            settings=_on(self.settings, day),
+            settings=on_the_day(self.settings, day),
             via=Via.INTERNAL,
         )
         answered_on = day + timedelta(days=rng.randint(1, 6))
@@ -185,8 +193,15 @@ class _Seeder:
             return
         accept = rng.random() < 0.75
         reason = "" if accept else "No capacity in that region this quarter"
-        outbound.respond(self.session, self.portal[partner.id], referral.id, accept=accept, reason=reason)
-        self.redate(referral, submitted, _moment(rng, answered_on))
+        outbound.respond(
+            self.session,
+            self.portal[partner.id],
+            referral.id,
+            accept=accept,
+            settings=on_the_day(self.settings, answered_on),
+            reason=reason,
+        )
+        self.redate(referral, submitted, moment_on(rng, answered_on))
 
 
 def _partners(session: Session) -> list[_Partner]:

@@ -26,6 +26,7 @@ class SharedAccount:
     open_opportunities: int
     open_amount: Decimal
     partners: list[tuple[str, str]]  # (partner name, their population), by partner name
+    partner_ids: dict[str, int]  # partner name → id, by partner name: whom to ask for help
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ def listings(session: Session, our_crm_ids: Collection[str] | None = None) -> li
 def _shared_accounts(session: Session) -> list[SharedAccount]:
     """Every account of ours that at least one partner's current list has (same company, not related)."""
     partners: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    ids: dict[str, dict[str, int]] = defaultdict(dict)
     for listing in listings(session):
         partners[listing.our_crm_id].add((listing.partner_name, listing.their_population))
+        ids[listing.our_crm_id][listing.partner_name] = listing.partner_id
     # A subquery, not the ids: there can be more of them than SQLite takes parameters.
     matched = select(Match.our_crm_id).scalar_subquery()
     accounts = [
@@ -81,7 +84,14 @@ def _shared_accounts(session: Session) -> list[SharedAccount]:
         )
     }
     return [
-        SharedAccount(crm_id, name, owner, *pipeline.get(crm_id, (0, Decimal(0))), sorted(partners[crm_id]))
+        SharedAccount(
+            crm_id,
+            name,
+            owner,
+            *pipeline.get(crm_id, (0, Decimal(0))),
+            sorted(partners[crm_id]),
+            dict(sorted(ids[crm_id].items())),
+        )
         for crm_id, name, owner in accounts
     ]
 

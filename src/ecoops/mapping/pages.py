@@ -42,6 +42,7 @@ from ecoops.pagination import Page
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
 from ecoops.psi.results import private_counts
+from ecoops.referrals.access import may_refer_out
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
@@ -236,6 +237,7 @@ def overlaps_page(
         theirs=theirs,
         names=populations.population_names(session),
         currency=settings.currency,
+        may_ask=may_refer_out(actor),
     )
 
 
@@ -440,6 +442,7 @@ def co_sell_page(
         "mapping/co_sell.html",
         owner=owner,
         by_owner=cross_partner.co_sell_list(session, actor, owner=owner),
+        may_ask=may_refer_out(actor),
     )
 
 

@@ -9,7 +9,7 @@ property test can check it on random inputs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, select
@@ -145,6 +145,19 @@ def visible(
         ]
         shown.append(SharedPopulation(key, name, rule.level, dict(sorted(counts.items())), rows))
     return shown
+
+
+def shared_fields(rules: Mapping[str, Rule], populations: Iterable[str]) -> tuple[str, ...]:
+    """Our fields of one overlapping account the partner may see: those of each rule that lists the
+    account (overlapping or all accounts) among the populations it is in; counts or hidden list none."""
+    listed = (rules.get(key, Rule()) for key in populations)
+    fields = {
+        f
+        for rule in listed
+        if rule.level in (SharingLevel.OVERLAPPING, SharingLevel.ALL)
+        for f in rule.fields
+    }
+    return tuple(f for f in SHAREABLE_FIELDS if f in fields)
 
 
 def shared_view(session: Session, actor: Actor, partner_id: int) -> list[SharedPopulation]:

@@ -14,7 +14,7 @@ from ecoops.referrals import outbound, queries
 from ecoops.referrals.access import get_referral
 from ecoops.referrals.export import csv_response, referrals_csv
 from ecoops.referrals.forms import referral_form
-from ecoops.referrals.models import Kind, Via
+from ecoops.referrals.models import FORM_KINDS, Kind, Via
 from ecoops.referrals.submission import ReferralInput, submit
 from ecoops.web.deps import app_settings, db, page_actor
 from ecoops.web.fields import Id, PageNumber
@@ -47,7 +47,7 @@ def _submit_form(
     request: Request, data: ReferralInput, status_code: int = 200, error: str | None = None
 ) -> Response:
     return render(
-        request, "portal/submit.html", status_code=status_code, form=data, kinds=list(Kind), error=error
+        request, "portal/submit.html", status_code=status_code, form=data, kinds=list(FORM_KINDS), error=error
     )
 
 
@@ -93,9 +93,10 @@ def answer(
     reason: str = Form("", max_length=10_000),
     actor: Actor = Depends(partner_user),
     session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
 ) -> Response:
     try:
-        outbound.respond(session, actor, referral_id, accept=accept, reason=reason)
+        outbound.respond(session, actor, referral_id, accept=accept, settings=settings, reason=reason)
     except InvalidInput as problem:
         flash(request, f"Not recorded: {problem}", "error")
     return RedirectResponse(f"/portal/referrals/{referral_id}", status_code=303)

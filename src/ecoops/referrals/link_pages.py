@@ -14,9 +14,9 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
-from ecoops.referrals import links
+from ecoops.referrals import cosell_pages, links
 from ecoops.referrals.forms import referral_form
-from ecoops.referrals.models import Kind, ReferralLink
+from ecoops.referrals.models import FORM_KINDS, Kind, ReferralLink
 from ecoops.referrals.submission import ReferralInput
 from ecoops.web.deps import app_settings, db, page_permission, writes_when_read
 from ecoops.web.fields import Id
@@ -94,7 +94,7 @@ def _public_form(
         status_code=status_code,
         partner=session.get(Partner, link.partner_id),
         form=data,
-        kinds=list(Kind),
+        kinds=list(FORM_KINDS),
         nonce=nonce,
         error=error,
     )
@@ -108,6 +108,8 @@ def public_form(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
+    if links.signed_link(session, link_token, settings).referral_id is not None:
+        return cosell_pages.answer_page(request, session, link_token, settings)
     link = links.open_link(session, link_token, settings)
     return _public_form(request, session, link, ReferralInput(kind=Kind.DEAL_REGISTRATION, company=""))
 

@@ -75,8 +75,10 @@ def revoke_link(session: Session, actor: Actor, link_id: int) -> ReferralLink:
 
 
 def list_links(session: Session, actor: Actor) -> list[ReferralLink]:
+    """The submission links (a co-sell request's answer link is its own, not one to manage here)."""
     require_reviewer(actor)
-    return list(session.scalars(select(ReferralLink).order_by(ReferralLink.id.desc())))
+    statement = select(ReferralLink).where(ReferralLink.referral_id.is_(None))
+    return list(session.scalars(statement.order_by(ReferralLink.id.desc())))
 
 
 def partner_links(session: Session, actor: Actor) -> list[ReferralLink]:
@@ -85,6 +87,7 @@ def partner_links(session: Session, actor: Actor) -> list[ReferralLink]:
         return []
     statement = select(ReferralLink).where(
         ReferralLink.partner_id == actor.partner_id,
+        ReferralLink.referral_id.is_(None),
         ReferralLink.revoked_at.is_(None),
         ReferralLink.expires_at > utcnow(),
     )
@@ -95,17 +98,24 @@ def is_usable(link: ReferralLink) -> bool:
     return link.revoked_at is None and as_utc(link.expires_at) > utcnow()
 
 
-def open_link(session: Session, token: str, settings: Settings) -> ReferralLink:
-    """The link a URL token names, if the signature holds and the link is neither expired nor revoked.
-
-    Every failure is the same NotFound: a caller learns nothing about which links exist.
-    """
+def signed_link(session: Session, token: str, settings: Settings) -> ReferralLink:
+    """The link a URL token names if its signature holds, usable or not; else NotFound."""
     try:
         link_id, partner_id = URLSafeSerializer(settings.secret_key, salt=_SALT).loads(token)
     except (BadSignature, ValueError, TypeError):
         raise NotFound("this link is not valid: it may have expired or been withdrawn") from None
     link = session.get(ReferralLink, link_id) if isinstance(link_id, int) else None
-    if link is None or link.partner_id != partner_id or not is_usable(link):
+    if link is None or link.partner_id != partner_id:
+        raise NotFound("this link is not valid: it may have expired or been withdrawn")
+    return link
+
+
+def open_link(session: Session, token: str, settings: Settings) -> ReferralLink:
+    """The submission link a URL token names, if the signature holds and the link is neither expired
+    nor revoked. Every failure is the same NotFound: a caller learns nothing about which links exist.
+    """
+    link = signed_link(session, token, settings)
+    if link.referral_id is not None or not is_usable(link):
         raise NotFound("this link is not valid: it may have expired or been withdrawn")
     return link
 

@@ -22,6 +22,11 @@ class Direction(StrEnum):
 class Kind(StrEnum):
     EQL = "eql"  # an ecosystem-qualified lead
     DEAL_REGISTRATION = "deal_registration"
+    INTRO = "intro"  # outbound only: our seller asks the partner for an introduction (co-sell)
+
+
+# What a partner or seller picks on a referral form; an intro is asked for from an overlapping account.
+FORM_KINDS = (Kind.EQL, Kind.DEAL_REGISTRATION)
 
 
 class Status(StrEnum):
@@ -95,7 +100,8 @@ class ReferralStatusChange(Base):
 
 
 class ReferralLink(Base):
-    """A partner's signed no-login submission link; the signature carries this row's id and nonce."""
+    """A partner's signed no-login link, to submit referrals or to answer one co-sell request; the
+    signature carries this row's id and partner."""
 
     __tablename__ = "referral_links"
 
@@ -105,6 +111,10 @@ class ReferralLink(Base):
     created_by: Mapped[str] = mapped_column(String(254), default="")
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set on a co-sell answer link: it answers this one outbound request, and submits nothing.
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE", use_alter=True), index=True
+    )
 
 
 class FormNonce(Base):

@@ -20,7 +20,7 @@ from ecoops.referrals import outbound, queries, review
 from ecoops.referrals.access import get_referral, require_referrer
 from ecoops.referrals.export import csv_response, referrals_csv
 from ecoops.referrals.forms import referral_form
-from ecoops.referrals.models import Direction, Kind, Status, Via
+from ecoops.referrals.models import FORM_KINDS, Direction, Kind, Status, Via
 from ecoops.referrals.submission import ReferralInput
 from ecoops.referrals.suggestion import suggest_partners
 from ecoops.web.deps import app_settings, db, page_actor, page_permission
@@ -89,6 +89,7 @@ def detail(
         accounts=by_crm_id(session, actor, Account, [referral.account_crm_id]),
         opportunities=by_crm_id(session, actor, Opportunity, [referral.opportunity_crm_id]),
         overdue=queries.is_overdue(referral),
+        touches=queries.touches_of(session, referral),
         may_review=allowed(actor, Permission.EDIT_PROGRAM) and referral.status == Status.SUBMITTED,
     )
 
@@ -143,7 +144,7 @@ def _outbound_form(
         suggestions=suggest_partners(session, company=data.company, domain=data.domain, country=data.country)
         if data.country or data.company or data.domain
         else [],
-        kinds=list(Kind),
+        kinds=list(FORM_KINDS),
         **context,
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import names_by_email
 from ecoops.actors import Actor
+from ecoops.attribution.models import PartnerTouch
 from ecoops.audit import utcnow
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
@@ -26,7 +27,7 @@ class ReferralFilters:
     kind: str = ""
     partner_id: int | None = None
     mine: bool = False  # handed to the signed-in seller
-    overdue: bool = False  # waiting for review past its SLA
+    overdue: bool = False  # waiting for review, or for the partner's answer, past its SLA
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -34,9 +35,13 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# Waiting for our review (inbound) or for the partner's answer (outbound).
+WAITING = (Status.SUBMITTED, Status.SENT)
+
+
 def is_overdue(referral: Referral, now: datetime | None = None) -> bool:
-    """Waiting for review beyond its SLA."""
-    if referral.status != Status.SUBMITTED or referral.sla_due_at is None:
+    """Waiting beyond its SLA."""
+    if referral.status not in WAITING or referral.sla_due_at is None:
         return False
     return as_utc(referral.sla_due_at) < (now or utcnow())
 
@@ -56,7 +61,7 @@ def search_referrals(
     if filters.mine:
         statement = statement.where(Referral.assigned_seller_id == actor.id)
     if filters.overdue:
-        statement = statement.where(Referral.status == Status.SUBMITTED, Referral.sla_due_at < utcnow())
+        statement = statement.where(Referral.status.in_(WAITING), Referral.sla_due_at < utcnow())
     statement = statement.order_by(Referral.submitted_at.desc(), Referral.id.desc())
     return paginate(session, statement, page=page, per_page=per_page)
 
@@ -64,6 +69,14 @@ def search_referrals(
 def signers(session: Session, referral: Referral) -> dict[str, str]:
     """Names of the people its submission and history record by e-mail: the pages show names."""
     return names_by_email(session, {referral.submitted_by, *(h.changed_by for h in referral.history)})
+
+
+def touches_of(session: Session, referral: Referral) -> list[PartnerTouch]:
+    """The partner touches the referral is the evidence of (an approval's, an accepted co-sell's)."""
+    statement = select(PartnerTouch).where(
+        PartnerTouch.evidence_type == "referral", PartnerTouch.evidence_ref == str(referral.id)
+    )
+    return list(session.scalars(statement.order_by(PartnerTouch.id)))
 
 
 def partner_names(session: Session, referrals: list[Referral]) -> dict[int, str]:

@@ -99,6 +99,8 @@ def new_referral(
 ) -> Referral:
     """Create a referral in either direction with its first history entry and conflicts (no audit)."""
     cleaned, value, keys = clean(data)
+    if cleaned.kind == Kind.INTRO and direction != Direction.OUTBOUND:
+        raise InvalidInput("an intro is asked of a partner, not submitted by one")
     if session.get(Partner, partner_id) is None:
         raise NotFound(f"no partner {partner_id}")
     conflicts = check_conflicts(
@@ -124,9 +126,8 @@ def new_referral(
         submitted_at=now,
         link_id=link_id,
         conflicts=[c.as_dict() for c in conflicts] if direction == Direction.INBOUND else [],
-        sla_due_at=now + timedelta(hours=settings.referral_sla_hours)
-        if direction == Direction.INBOUND
-        else None,
+        # Inbound: our review; outbound: the partner's answer. Both are owed within the same SLA.
+        sla_due_at=now + timedelta(hours=settings.referral_sla_hours),
     )
     set_status(referral, actor, status.value)
     session.add(referral)

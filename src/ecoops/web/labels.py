@@ -22,6 +22,7 @@ LABELS: dict[str, str] = {
     "marketplace_order": "marketplace order",
     # Referral kinds (referrals.models.Kind) and how a referral reached a seller
     "eql": "referral (lead)",
+    "intro": "intro request",
     "round_robin": "round robin",
     "account_owner": "account owner",
     # Our populations, named as the mapping pages name them

@@ -20,6 +20,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.portal import pages as portal_pages
     from ecoops.portal import referral_pages as portal_referral_pages
     from ecoops.psi import pages as psi_pages
+    from ecoops.referrals import cosell_pages
     from ecoops.referrals import link_pages as referral_link_pages
     from ecoops.referrals import pages as referral_pages
     from ecoops.referrals import routing_pages as referral_routing_pages
@@ -38,6 +39,7 @@ def page_routers() -> list[APIRouter]:
         audit_pages.router,
         referral_pages.router,
         referral_link_pages.router,
+        cosell_pages.router,
         referral_routing_pages.router,
         metrics_pages.router,
         attribution_pages.router,

@@ -15,6 +15,7 @@ from ecoops.automation.digest.job import send_weekly_digests
 from ecoops.automation.digest.message import RANKING
 from ecoops.automation.digest.picks import build_digests, is_customer_population
 from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount, PartnerUpload
+from ecoops.partners.models import Partner
 from ecoops.referrals.models import Referral
 from tests.factories import make_account, make_opportunity, make_partner, make_user
 
@@ -194,8 +195,9 @@ def test_one_email_per_account_executive_per_week_from_the_configured_hour(sessi
         "overlapping since 2030-01-05"
     )
     assert mail.text.rstrip().endswith(RANKING)
-    assert "/outbound-referrals/new?company=Alder&country=DE" in mail.text
-    assert "Refer to a partner</a>" in mail.html and escape(RANKING) in mail.html
+    two = session.scalar(select(Partner.id).where(Partner.name == "Partner Two"))
+    assert lines[6] == f"  Ask Partner Two for help: http://localhost:8000/mapping/partners/{two}/co-sell/A1"
+    assert "Ask Partner Two for help</a>" in mail.html and escape(RANKING) in mail.html
     assert "/referrals/" in sent[1].body.text
 
     # The next week, after a tick missed Monday entirely (the worker was down): sent on Tuesday.

@@ -247,8 +247,8 @@ def test_outbound_referral_sent_accepted_and_declined(session: Session, settings
         (first.id, "outbound"),
         (second.id, "outbound"),
     ]
-    respond(session, contact, first.id, accept=True)
-    respond(session, contact, second.id, accept=False, reason="not our market")
+    respond(session, contact, first.id, accept=True, settings=settings)
+    respond(session, contact, second.id, accept=False, settings=settings, reason="not our market")
     (accepted,) = events(session, EventKind.REFERRAL_APPROVED)
     (declined,) = events(session, EventKind.REFERRAL_REJECTED)
     assert (accepted.payload["referral_id"], accepted.payload["reviewer"]) == (first.id, contact.label)

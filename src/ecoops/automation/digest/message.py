@@ -1,8 +1,8 @@
 """Rendering one account executive's digest as a Message: a text part, an HTML part, follow-up links.
 
-Each overlap links to the account's page and to the "refer to a partner" form filled in with the
-account; each referral links to its page. They are plain links to existing pages (the reader signs
-in as usual), not one-time tokens.
+Each overlap links to the account's page and to the co-sell form asking that partner for help with
+the account (prefilled); each referral links to its page. They are plain links to existing pages (the
+reader signs in as usual), not one-time tokens.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from ecoops.automation.digest.picks import Digest, OverlapPick, ReferralPick
 from ecoops.automation.messages import Message
@@ -28,8 +28,8 @@ def _money(amount: Decimal, currency: str) -> str:
 
 
 def _overlap_links(base: str, pick: OverlapPick) -> tuple[str, str]:
-    refer = urlencode({"company": pick.account_name, "country": pick.country})
-    return f"{base}/accounts/{pick.account_id}", f"{base}/outbound-referrals/new?{refer}"
+    ask = f"{base}/mapping/partners/{pick.partner_id}/co-sell/{quote(pick.account_crm_id, safe='')}"
+    return f"{base}/accounts/{pick.account_id}", ask
 
 
 def _overlap_line(pick: OverlapPick, currency: str) -> str:
@@ -61,12 +61,12 @@ def render_digest(digest: Digest, *, base_url: str, currency: str, week_of: date
         text += ["Your accounts' best overlaps with partners:", ""]
         html += ["<h2>Your accounts' best overlaps with partners</h2>", "<ol>"]
         for pick in digest.overlaps:
-            account, refer = _overlap_links(base, pick)
+            account, ask = _overlap_links(base, pick)
             line = _overlap_line(pick, currency)
-            text += [f"- {line}", f"  Account: {account}", f"  Refer to a partner: {refer}"]
+            text += [f"- {line}", f"  Account: {account}", f"  Ask {pick.partner_name} for help: {ask}"]
             html.append(
                 f'<li>{escape(line)}<br><a href="{escape(account)}">Open the account</a> · '
-                f'<a href="{escape(refer)}">Refer to a partner</a></li>'
+                f'<a href="{escape(ask)}">Ask {escape(pick.partner_name)} for help</a></li>'
             )
         text.append("")
         html.append("</ol>")

@@ -43,8 +43,8 @@ def is_customer_population(label: str) -> bool:
 @dataclass(frozen=True)
 class OverlapPick:
     account_id: int
+    account_crm_id: str
     account_name: str
-    country: str
     partner_id: int
     partner_name: str
     their_population: str
@@ -124,7 +124,6 @@ def _overlaps(session: Session, owners: list[str]) -> dict[str, list[OverlapPick
             Account.id,
             Account.crm_id,
             Account.name,
-            Account.country,
             Account.owner,
             Partner.id.label("partner_id"),
             Partner.name.label("partner_name"),
@@ -165,8 +164,8 @@ def _overlaps(session: Session, owners: list[str]) -> dict[str, list[OverlapPick
     for row in rows:
         pick = OverlapPick(
             account_id=row.id,
+            account_crm_id=row.crm_id,
             account_name=row.name,
-            country=row.country,
             partner_id=row.partner_id,
             partner_name=row.partner_name,
             their_population=row.population,
