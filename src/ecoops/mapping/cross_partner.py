@@ -20,6 +20,7 @@ from ecoops.permissions import Permission, require
 
 @dataclass(frozen=True)
 class SharedAccount:
+    account_id: int  # for the link to its page
     crm_id: str
     name: str
     owner: str
@@ -71,7 +72,7 @@ def _shared_accounts(session: Session) -> list[SharedAccount]:
     accounts = [
         row
         for row in session.execute(
-            select(Account.crm_id, Account.name, Account.owner).where(Account.crm_id.in_(matched))
+            select(Account.id, Account.crm_id, Account.name, Account.owner).where(Account.crm_id.in_(matched))
         )
         if row.crm_id in partners
     ]
@@ -85,6 +86,7 @@ def _shared_accounts(session: Session) -> list[SharedAccount]:
     }
     return [
         SharedAccount(
+            account_id,
             crm_id,
             name,
             owner,
@@ -92,7 +94,7 @@ def _shared_accounts(session: Session) -> list[SharedAccount]:
             sorted(partners[crm_id]),
             dict(sorted(ids[crm_id].items())),
         )
-        for crm_id, name, owner in accounts
+        for account_id, crm_id, name, owner in accounts
     ]
 
 
