@@ -39,10 +39,11 @@ class PartnerEdit:
 
 
 def _locked_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
-    """The partner, its row locked (PostgreSQL) and its collections re-read after the lock.
+    """The partner, its row locked (PostgreSQL) and its collections read after the lock.
 
-    Without re-reading, a save waiting on the lock would apply to what it read before the other
-    save committed, and re-insert a membership the other had added (a unique-key error).
+    Without the lock, two saves read the same memberships and both insert the program they join
+    (a unique-key error, a 500; tests/partners/test_concurrent_edits.py). `populate_existing` makes
+    the read win over a copy the session may already hold from before the lock.
     """
     partner = session.scalar(
         readable_partners(actor)
