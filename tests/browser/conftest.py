@@ -116,6 +116,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from serve(Settings(env="test", var_dir=folder, secret_key="b" * 40, page_size=PAGE_SIZE))
 
 
+@pytest.fixture(scope="module")
+def own_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The same seeded site for one test module alone, for tests that add or change records which other
+    browser tests on the shared site count (partners, accounts, EQLs, tiers). A module overrides `site`
+    with it, so `page` opens it."""
+    folder = Path(tmp_path_factory.mktemp("own-site"))
+    yield from serve(Settings(env="test", var_dir=folder, secret_key="o" * 40, page_size=PAGE_SIZE))
+
+
 def serve(settings: Settings) -> Iterator[Site]:
     """The seeded app on a uvicorn server in a thread, for as long as the generator is not closed."""
     engine = make_engine(settings.effective_database_url)

@@ -4,7 +4,6 @@ co-sell touch, and the partner's influenced pipeline on the overview dashboard m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +18,7 @@ from ecoops.crm.models import Account, Opportunity
 from ecoops.db import session_factory, transaction
 from ecoops.mapping import runs, uploads
 from ecoops.partners import service as partners
-from tests.browser.conftest import PAGE_SIZE, Site, serve, sign_in
+from tests.browser.conftest import Site, sign_in
 from tests.browser.test_referral_journey import sign_out
 from tests.factories import PASSWORD
 
@@ -27,11 +26,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A site of its own: the partner, account and request added here would change what other browser
-    tests on the shared site count (partners, accounts, EQLs)."""
-    folder = Path(tmp_path_factory.mktemp("cosell-browser"))
-    yield from serve(Settings(env="test", var_dir=folder, secret_key="c" * 40, page_size=PAGE_SIZE))
+def site(own_site: Site) -> Site:
+    return own_site  # the partner, account and request added here would change other tests' counts
 
 
 PARTNER_LIST = (

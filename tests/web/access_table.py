@@ -40,7 +40,8 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
-from ecoops.partners.models import Partner
+from ecoops.partners import programs
+from ecoops.partners.models import Partner, Tier
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import ReferralLink, Via
@@ -152,6 +153,48 @@ ROUTES: dict[tuple[str, str], Row] = {
         api(Permission.EDIT_PROGRAM, ok=201), json={"to_stage": "producing", "changed_on": "2025-02-01"}
     ),
     ("GET", "/api/v1/programs"): Row(api(Permission.READ_PROGRAM)),
+    ("GET", "/partners/{partner_id}/edit"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/partners/{partner_id}/edit"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"name": "Matrix Renamed", "partner_type": "reseller", "changed_on": "2025-02-01"},
+    ),
+    ("PATCH", "/api/v1/partners/{partner_id}"): Row(
+        api(Permission.EDIT_PROGRAM), json={"name": "Matrix API Renamed", "changed_on": "2025-02-01"}
+    ),
+    # Programs and tiers ({program_id} holds {tier_id}, and no partner holds either: both can be deleted)
+    ("GET", "/programs"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/programs"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"name": "Matrix New Program", "tiers": "Silver\nGold"}
+    ),
+    ("POST", "/programs/{program_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"name": "Matrix Renamed Program", "description": "x"}
+    ),
+    ("POST", "/programs/{program_id}/retire"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"retired": "true"}
+    ),
+    ("POST", "/programs/{program_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/programs/{program_id}/tiers"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"name": "Matrix Added Tier"}
+    ),
+    ("POST", "/programs/{program_id}/tiers/{tier_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"name": "Matrix Renamed Tier", "rank": "3"}
+    ),
+    ("POST", "/programs/{program_id}/tiers/{tier_id}/retire"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"retired": "true"}
+    ),
+    ("POST", "/programs/{program_id}/tiers/{tier_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/api/v1/programs"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201), json={"name": "Matrix API Program", "tiers": ["Silver"]}
+    ),
+    ("PATCH", "/api/v1/programs/{program_id}"): Row(api(Permission.EDIT_PROGRAM), json={"retired": True}),
+    ("DELETE", "/api/v1/programs/{program_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
+    ("POST", "/api/v1/programs/{program_id}/tiers"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201), json={"name": "Matrix API Tier"}
+    ),
+    ("PATCH", "/api/v1/programs/{program_id}/tiers/{tier_id}"): Row(
+        api(Permission.EDIT_PROGRAM), json={"name": "Matrix API Tier Renamed"}
+    ),
+    ("DELETE", "/api/v1/programs/{program_id}/tiers/{tier_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
     # CRM data
     ("GET", "/accounts"): Row(page(Permission.READ_CRM)),
     ("GET", "/accounts/{account_id}"): Row(page(Permission.READ_CRM)),
@@ -576,6 +619,15 @@ def _partner_id(session: Session, settings: Settings) -> str:
     return str(make_partner(session, stage="signed", stage_since=date(2025, 1, 1)).id)
 
 
+def _program_id(session: Session, settings: Settings) -> str:
+    return str(programs.create_program(session, SYSTEM, name="Matrix Program", tiers=["Matrix Tier"]).id)
+
+
+def _tier_id(session: Session, settings: Settings) -> str:
+    """The tier of `_program_id`'s program, made just before (PATH_VALUES runs in order)."""
+    return str(session.scalars(select(Tier.id).order_by(Tier.id.desc())).first())
+
+
 def _partner_user_id(session: Session, settings: Settings) -> str:
     partner = make_partner(session, name="Someone else's partner")
     return str(make_partner_user(session, partner).id)
@@ -781,6 +833,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "delivery_id": _delivery_id,
     "endpoint_id": _endpoint_id,
     "partner_id": _partner_id,
+    "program_id": _program_id,
+    "tier_id": _tier_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,
     "opportunity_id": _opportunity_id,

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.partners import service
+from ecoops.partners.editing import PartnerEdit, update_partner
 from ecoops.partners.models import Partner, Tier
 from ecoops.partners.schemas import (
+    PartnerChangeOut,
     PartnerDetailOut,
     PartnerIn,
     PartnerOut,
     PartnerPageOut,
-    ProgramOut,
+    PartnerPatch,
     StageChangeIn,
     StageChangeOut,
 )
@@ -35,6 +37,7 @@ def _detail(partner: Partner) -> PartnerDetailOut:
         description=partner.description,
         domains=[d.domain for d in partner.domains],
         stage_changes=[StageChangeOut.model_validate(c) for c in partner.stage_changes],
+        changes=[PartnerChangeOut.model_validate(c) for c in partner.changes],
     )
 
 
@@ -110,7 +113,27 @@ def change_stage(
     return StageChangeOut.model_validate(change)
 
 
-@router.get("/programs", response_model=list[ProgramOut])
-def list_programs(actor: Actor = Depends(reader), session: Session = Depends(db)) -> list[ProgramOut]:
-    """Programs and their tiers."""
-    return [ProgramOut.model_validate(p) for p in service.list_programs(session, actor)]
+@router.patch("/partners/{partner_id}", response_model=PartnerDetailOut)
+def edit_partner(
+    partner_id: Id,
+    body: PartnerPatch,
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> PartnerDetailOut:
+    """Change a partner's profile, owner, type or tiers; each change is a dated line of its history."""
+    given = body.model_fields_set
+    edit = PartnerEdit(
+        name=body.name,
+        partner_type=body.partner_type,
+        website=body.website,
+        domains=body.domains,
+        country=body.country,
+        description=body.description,
+        owner_id=body.owner_id,
+        clear_owner="owner_id" in given and body.owner_id is None,
+        tier_ids=body.tier_ids,
+    )
+    today = settings.today()
+    update_partner(session, actor, partner_id, edit, on=body.changed_on or today, today=today)
+    return _detail(service.get_partner(session, actor, partner_id))

@@ -43,9 +43,15 @@ class Program(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Retired programs leave the pickers but stay on the partners that held them (history).
+    retired_on: Mapped[date | None] = mapped_column(Date)
     tiers: Mapped[list[Tier]] = relationship(
-        back_populates="program", order_by="Tier.rank", cascade="all, delete-orphan"
+        back_populates="program", order_by="(Tier.rank, Tier.id)", cascade="all, delete-orphan"
     )
+
+    @property
+    def active_tiers(self) -> list[Tier]:
+        return [tier for tier in self.tiers if tier.retired_on is None]
 
 
 class Tier(Base):
@@ -56,6 +62,7 @@ class Tier(Base):
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(80))
     rank: Mapped[int] = mapped_column(Integer, default=0)  # 0 is the entry level
+    retired_on: Mapped[date | None] = mapped_column(Date)
     program: Mapped[Program] = relationship(back_populates="tiers")
 
 
@@ -82,6 +89,9 @@ class Partner(Base):
     stage_changes: Mapped[list[PartnerStageChange]] = relationship(
         cascade="all, delete-orphan",
         order_by="(PartnerStageChange.changed_on, PartnerStageChange.id)",
+    )
+    changes: Mapped[list[PartnerChange]] = relationship(
+        cascade="all, delete-orphan", order_by="(PartnerChange.changed_on, PartnerChange.id)"
     )
 
 
@@ -120,5 +130,24 @@ class PartnerStageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(20))
     changed_on: Mapped[date] = mapped_column(Date, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PartnerChange(Base):
+    """One edit of a partner's profile (owner, type, tier, program, name...), dated and signed.
+
+    Values are kept as the names people read ("Gold", "Ana Owner"), so the history survives a
+    renamed or deleted tier and a deactivated user.
+    """
+
+    __tablename__ = "partner_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(200), default="")

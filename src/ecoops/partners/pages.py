@@ -19,7 +19,8 @@ from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.crm.service import by_crm_id, partner_opportunities
 from ecoops.partners import service
-from ecoops.partners.models import PartnerType, Stage, Tier
+from ecoops.partners.editing import PartnerEdit, update_partner
+from ecoops.partners.models import Partner, PartnerType, Stage, Tier
 from ecoops.permissions import Permission, allowed
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
@@ -75,7 +76,7 @@ def _new_partner_form(
         request,
         "partners/new.html",
         status_code=status_code,
-        programs=service.list_programs(session, actor),
+        programs=service.list_programs(session, actor, active_only=True),
         owners=session.scalars(select(User).where(User.is_active).order_by(User.name)).all(),
         partner_types=list(PartnerType),
         stages=list(Stage),
@@ -222,4 +223,101 @@ def move_stage(
         flash(request, f"The move was not recorded: {exc}.", "error")
     else:
         flash(request, f"{partner.name} is now {to_stage} (since {changed_on.isoformat()}).", "success")
+    return RedirectResponse(f"/partners/{partner_id}", status_code=303)
+
+
+def _edit_form(
+    request: Request, session: Session, actor: Actor, partner: Partner, today: date, **context: Any
+) -> Response:
+    """The edit form: active programs, plus any retired one the partner still holds (kept if left as is)."""
+    held = {m.program_id: m.tier_id for m in partner.memberships}
+    shown = [p for p in service.list_programs(session, actor) if p.retired_on is None or p.id in held]
+    values = {
+        "name": partner.name,
+        "partner_type": partner.partner_type,
+        "website": partner.website,
+        "domains": ", ".join(d.domain for d in partner.domains),
+        "country": partner.country,
+        "description": partner.description,
+        "owner_id": partner.owner_id,
+        "tier_ids": set(held.values()),
+        "changed_on": today.isoformat(),
+    }
+    defaults = {"form": values, "error": None, "status_code": 200}
+    return render(
+        request,
+        "partners/edit.html",
+        partner=partner,
+        programs=shown,
+        held=held,
+        owners=session.scalars(select(User).where(User.is_active).order_by(User.name)).all(),
+        partner_types=list(PartnerType),
+        today=today,
+        **(defaults | context),
+    )
+
+
+@router.get("/partners/{partner_id}/edit")
+def edit_partner_form(
+    request: Request,
+    partner_id: Id,
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    partner = service.get_partner(session, actor, partner_id)
+    return _edit_form(request, session, actor, partner, settings.today())
+
+
+@router.post("/partners/{partner_id}/edit")
+def edit_partner(
+    request: Request,
+    partner_id: Id,
+    name: str = Form("", max_length=1000),
+    partner_type: str = Form(""),
+    website: str = Form("", max_length=1000),
+    domains: str = Form("", max_length=5000),
+    country: str = Form("", max_length=100),
+    owner_id: str = Form(""),
+    description: str = Form("", max_length=5000),
+    tier_ids: list[str] = Form([]),
+    changed_on: str = Form(""),
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    # One select per program: "" means not in that program.
+    chosen = [int(t) for t in tier_ids if t.strip().isdigit()]
+    owner = _optional_int(owner_id)
+    form: dict[str, object] = {
+        "name": name,
+        "partner_type": partner_type,
+        "website": website,
+        "domains": domains,
+        "country": country,
+        "description": description,
+        "owner_id": owner,
+        "tier_ids": set(chosen),
+        "changed_on": changed_on,
+    }
+    edit = PartnerEdit(
+        name=name,
+        partner_type=partner_type,
+        website=website,
+        domains=[d for d in re.split(r"[\s,;]+", domains.strip().lower()) if d],
+        country=country,
+        description=description,
+        owner_id=owner,
+        clear_owner=owner is None,
+        tier_ids=chosen,
+    )
+    today = settings.today()
+    try:
+        on = _form_date(changed_on, "the change date")
+        lines = update_partner(session, actor, partner_id, edit, on=on, today=today)
+    except InvalidInput as exc:
+        partner = service.get_partner(session, actor, partner_id)
+        return _edit_form(request, session, actor, partner, today, form=form, error=str(exc), status_code=400)
+    message = f"{len(lines)} change(s) recorded as of {on.isoformat()}." if lines else "Nothing had changed."
+    flash(request, message, "success")
     return RedirectResponse(f"/partners/{partner_id}", status_code=303)

@@ -15,6 +15,7 @@ class TierOut(BaseModel):
     id: int
     name: str
     rank: int
+    retired_on: date | None
 
 
 class ProgramOut(BaseModel):
@@ -22,6 +23,7 @@ class ProgramOut(BaseModel):
     id: int
     name: str
     description: str
+    retired_on: date | None
     tiers: list[TierOut]
 
 
@@ -55,10 +57,20 @@ class PartnerOut(BaseModel):
     memberships: list[MembershipOut]
 
 
+class PartnerChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    field: str
+    old_value: str
+    new_value: str
+    changed_on: date
+    recorded_by: str
+
+
 class PartnerDetailOut(PartnerOut):
     description: str
     domains: list[str]
     stage_changes: list[StageChangeOut]
+    changes: list[PartnerChangeOut]
 
 
 class PartnerPageOut(BaseModel):
@@ -86,3 +98,39 @@ class StageChangeIn(BaseModel):
     to_stage: Stage
     changed_on: IsoDate
     note: str = Field(default="", max_length=2000)
+
+
+class PartnerPatch(BaseModel):
+    """Only the fields given change; `owner_id: null` unassigns the owner, `tier_ids` is the whole set."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    partner_type: PartnerType | None = None
+    website: str | None = Field(default=None, max_length=300)
+    domains: list[str] | None = Field(default=None, max_length=50)
+    country: str | None = Field(default=None, max_length=2)
+    description: str | None = Field(default=None, max_length=5000)
+    owner_id: Id | None = None
+    tier_ids: list[Id] | None = Field(default=None, max_length=20)
+    changed_on: IsoDate | None = None  # the date the change took effect; today if not given
+
+
+class ProgramIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=5000)
+    tiers: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ProgramPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=5000)
+    retired: bool | None = None
+
+
+class TierIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+
+
+class TierPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    rank: int | None = Field(default=None, ge=0, le=1000)
+    retired: bool | None = None

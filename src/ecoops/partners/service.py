@@ -21,10 +21,11 @@ from ecoops.partners.models import (
     PartnerDomain,
     PartnerStageChange,
     PartnerType,
-    Program,
     Stage,
     Tier,
 )
+from ecoops.partners.programs import create_program as create_program
+from ecoops.partners.programs import list_programs as list_programs
 from ecoops.permissions import NotFound, Permission, require
 
 _AFTER_SIGNING = frozenset(STAGE_ORDER[STAGE_ORDER.index(Stage.SIGNED) : STAGE_ORDER.index(Stage.CHURNED)])
@@ -87,6 +88,7 @@ def get_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
         .options(
             selectinload(Partner.domains),
             selectinload(Partner.stage_changes),
+            selectinload(Partner.changes),
             selectinload(Partner.memberships).selectinload(Membership.program),
             selectinload(Partner.memberships).selectinload(Membership.tier),
         )
@@ -94,26 +96,6 @@ def get_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
     return partner
-
-
-def create_program(
-    session: Session, actor: Actor, *, name: str, tiers: list[str], description: str = ""
-) -> Program:
-    """A program with its tiers, entry level first."""
-    require(actor, Permission.EDIT_PROGRAM)
-    name = name.strip()
-    if not name:
-        raise InvalidInput("a program needs a name")
-    if session.scalar(select(func.count()).where(Program.name == name)):
-        raise InvalidInput(f"a program named {name!r} already exists")
-    if len(set(tiers)) != len(tiers):
-        raise InvalidInput("tier names must be distinct within a program")
-    program = Program(name=name, description=description)
-    program.tiers = [Tier(name=tier.strip(), rank=rank) for rank, tier in enumerate(tiers)]
-    session.add(program)
-    session.flush()
-    audit.record(session, actor, "program.created", "program", program.id, name=name, tiers=tiers)
-    return program
 
 
 def create_partner(
@@ -140,7 +122,7 @@ def create_partner(
     if partner_type not in PartnerType.__members__.values():
         raise InvalidInput(f"unknown partner type {partner_type!r}; one of {', '.join(PartnerType)}")
     stage = _stage(stage)
-    _check_new_partner_references(session, country=country, owner_id=owner_id, crm_id=crm_id, tiers=tiers)
+    check_partner_references(session, country=country, owner_id=owner_id, crm_id=crm_id, tiers=tiers)
     partner = Partner(
         name=name,
         partner_type=partner_type,
@@ -165,8 +147,14 @@ def create_partner(
     return partner
 
 
-def _check_new_partner_references(
-    session: Session, *, country: str, owner_id: int | None, crm_id: str | None, tiers: list[Tier] | None
+def check_partner_references(
+    session: Session,
+    *,
+    country: str,
+    owner_id: int | None,
+    crm_id: str | None,
+    tiers: list[Tier] | None,
+    kept_tier_ids: frozenset[int] = frozenset(),
 ) -> None:
     """Refuse, with a message, what the database would otherwise refuse with an integrity error."""
     if country and not (len(country) == 2 and country.isalpha()):
@@ -180,6 +168,10 @@ def _check_new_partner_references(
     programs = [tier.program_id for tier in tiers or []]
     if len(set(programs)) != len(programs):
         raise InvalidInput("a partner holds one tier per program")
+    # Retired tiers and programs stay with partners that hold them, but no one new is placed in them.
+    for tier in tiers or []:
+        if tier.id not in kept_tier_ids and (tier.retired_on or tier.program.retired_on):
+            raise InvalidInput(f"tier {tier.name} of {tier.program.name} is retired")
 
 
 def _stage(value: str) -> Stage:
@@ -248,8 +240,3 @@ def change_stage(
         link=f"/partners/{partner.id}",
     )
     return change
-
-
-def list_programs(session: Session, actor: Actor) -> list[Program]:
-    require(actor, Permission.READ_PROGRAM)
-    return list(session.scalars(select(Program).options(selectinload(Program.tiers)).order_by(Program.name)))
