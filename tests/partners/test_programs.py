@@ -61,6 +61,17 @@ def test_the_longest_names_allowed_are_accepted(session):
     assert len(program.tiers[0].name) == 80
 
 
+def test_a_tier_rank_runs_from_0_to_1000_and_a_page_sees_why_beyond(session):
+    tier = programs.create_program(session, SYSTEM, name="Resell", tiers=["Silver"]).tiers[0]
+    for rank in (0, 1000):
+        programs.update_tier(session, SYSTEM, tier, name="Silver", rank=rank)
+        assert tier.rank == rank
+    for rank in (-1, 1001, 10**20):  # the page's form takes any integer: the service bounds it
+        with pytest.raises(FieldError, match=f"rank: must be between 0 and 1000, not {rank}"):
+            programs.update_tier(session, SYSTEM, tier, name="Silver", rank=rank)
+    assert tier.rank == 1000
+
+
 def test_duplicate_names_are_refused_whatever_their_case(session):
     resell = programs.create_program(session, SYSTEM, name="Resell", tiers=["Silver"])
     tech = programs.create_program(session, SYSTEM, name="Tech", tiers=[])

@@ -20,7 +20,7 @@ from tests.factories import bearer, make_user, sign_in
 
 TOO_LARGE = [str(MAX_ID + 1), "99999999999999999999"]
 # Ranges the service checks itself, with a message the page shows next to the form.
-SERVICE_CHECKED = {"days", "interval_hours"}
+SERVICE_CHECKED = {"days", "interval_hours", "rank"}
 
 
 def _integers(schema: Any, defs: dict[str, Any]) -> Iterator[dict[str, Any]]:
