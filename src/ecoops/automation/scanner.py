@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, func, select, union_all
+from sqlalchemy import DateTime, ForeignKey, String, and_, func, or_, select, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ecoops.attribution.models import PartnerTouch
@@ -62,8 +62,11 @@ def _referrals(session: Session, *conditions: Any) -> list[tuple[Referral, str]]
 def scan_sla(session: Session, settings: Settings, now: datetime) -> int:
     found = _referrals(
         session,
-        Referral.direction == Direction.INBOUND,
-        Referral.status == Status.SUBMITTED,
+        # Waiting on us (a partner's referral to review) or on the partner (our request to answer).
+        or_(
+            and_(Referral.direction == Direction.INBOUND, Referral.status == Status.SUBMITTED),
+            and_(Referral.direction == Direction.OUTBOUND, Referral.status == Status.SENT),
+        ),
         Referral.sla_due_at < now,
     )
     fresh = _unmarked(session, (f"sla:{r.id}" for r, _ in found))

@@ -53,8 +53,10 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{% else %}{{ company }} was rejected by {{ reviewer }}: {{ reason }}" + _END,
     ),
     EventKind.REFERRAL_SLA_BREACHED: (
-        "Overdue: " + _REFERRAL,
-        "{{ company }} has waited for review past its SLA (due {{ sla_due_at }}).",
+        _OUT + "Unanswered by {{ partner_name }}: {{ company }}{% else %}Overdue: " + _REFERRAL + _END,
+        _OUT + "{{ partner_name }} has not answered our request about {{ company }} by its SLA "
+        "(due {{ sla_due_at }}).{% else %}{{ company }} has waited for review past its SLA "
+        "(due {{ sla_due_at }})." + _END,
     ),
     EventKind.REGISTRATION_EXPIRING: (
         "Deal registration expiring: {{ company }} ({{ partner_name }})",

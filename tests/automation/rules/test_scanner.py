@@ -8,16 +8,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import user_actor
+from ecoops.accounts.service import partner_user_actor, user_actor
 from ecoops.actors import Role
 from ecoops.attribution.models import PartnerTouch
 from ecoops.automation.scanner import scan
+from ecoops.automation.templates import build_message
 from ecoops.config import Settings
 from ecoops.events import Event, EventKind
+from ecoops.referrals import outbound
 from ecoops.referrals.models import Via
 from ecoops.referrals.review import approve
 from ecoops.referrals.submission import ReferralInput, submit
-from tests.factories import make_partner, make_user
+from tests.factories import make_partner, make_partner_user, make_user
 
 pytestmark = pytest.mark.all_backends
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -61,6 +63,40 @@ def test_a_referral_past_its_sla_is_reported_once(session: Session, settings: Se
     assert scan(session, settings, NOW) == 0
     assert scan(session, settings, NOW + timedelta(minutes=2)) == 1  # now the second one is late too
     assert len(kinds(session, EventKind.REFERRAL_SLA_BREACHED)) == 2
+
+
+def test_our_request_the_partner_leaves_unanswered_past_its_sla_is_reported_once(
+    session: Session, settings: Settings
+) -> None:
+    seller = user_actor(make_user(session, Role.SALES))
+    partner = make_partner(session, name="Slow Partner", stage_since=TODAY)
+    contact = partner_user_actor(make_partner_user(session, partner))
+
+    def ask(company: str, due: datetime):
+        request = outbound.refer_out(
+            session,
+            seller,
+            ReferralInput(kind="intro", company=company),
+            partner_id=partner.id,
+            settings=settings,
+            via=Via.INTERNAL,
+        )
+        request.sla_due_at = due
+        session.flush()
+        return request
+
+    unanswered = ask("Waiting Co", NOW - timedelta(minutes=1))
+    answered = ask("Answered Co", NOW - timedelta(minutes=1))
+    outbound.respond(session, contact, answered.id, accept=False, settings=settings)
+    ask("Due Co", NOW)  # due this very minute: not late yet
+
+    assert scan(session, settings, NOW) == 1
+    (event,) = kinds(session, EventKind.REFERRAL_SLA_BREACHED)
+    assert (event.payload["referral_id"], event.payload["direction"]) == (unanswered.id, "outbound")
+    message = build_message(event, subject_template="", body_template="", base_url="", currency="EUR")
+    assert message.subject == "Unanswered by Slow Partner: Waiting Co"
+    assert message.text.startswith("Slow Partner has not answered our request about Waiting Co by its SLA")
+    assert scan(session, settings, NOW) == 0
 
 
 def test_a_registration_about_to_expire_is_reported_once(session: Session, settings: Settings) -> None:
