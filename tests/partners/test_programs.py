@@ -82,6 +82,10 @@ def test_duplicate_names_are_refused_whatever_their_case(session):
     programs.update_program(session, SYSTEM, resell, name="Resell", description="same name, itself")
     with pytest.raises(FieldError, match="Resell already has a tier named 'silver'"):
         programs.add_tier(session, SYSTEM, resell, name="silver")
+    programs.create_program(session, SYSTEM, name="Ärzte", tiers=[])  # beyond ASCII, which SQL lower() misses
+    for same in ("Ärzte", "ÄRZTE"):
+        with pytest.raises(FieldError, match="already exists"):
+            programs.create_program(session, SYSTEM, name=same, tiers=[])
 
 
 def test_retiring_hides_from_pickers_and_keeps_the_partners_that_hold_it(session):

@@ -44,16 +44,19 @@ def _description(value: str) -> str:
 
 
 def _unique_program_name(session: Session, name: str, program_id: int | None = None) -> None:
-    # Case-insensitive: "Resellers" and "resellers" would be two lines no one can tell apart.
-    clash = select(func.count()).where(
-        func.lower(Program.name) == name.lower(), Program.id != (program_id or 0)
-    )
-    if session.scalar(clash):
+    # Case-insensitive: "Resellers" and "resellers" would be two lines no one can tell apart. Folded in
+    # Python, not by SQL lower(): SQLite's folds ASCII only, so "Ärzte" / "ÄRZTE", or the same non-ASCII
+    # name, reached the unique index as a 500. A workspace has a handful of programs.
+    key = name.casefold()
+    if any(
+        other.casefold() == key
+        for other in session.scalars(select(Program.name).where(Program.id != (program_id or 0)))
+    ):
         raise FieldError("name", f"a program named {name!r} already exists")
 
 
 def _unique_tier_name(program: Program, name: str, tier_id: int | None = None) -> None:
-    if any(t.name.lower() == name.lower() and t.id != tier_id for t in program.tiers):
+    if any(t.name.casefold() == name.casefold() and t.id != tier_id for t in program.tiers):
         raise FieldError("name", f"{program.name} already has a tier named {name!r}")
 
 
@@ -92,7 +95,7 @@ def create_program(
     name = _name("name", name, PROGRAM_NAME_MAX)
     _unique_program_name(session, name)
     tier_names = [_name("tiers", tier, TIER_NAME_MAX) for tier in tiers]
-    if len({t.lower() for t in tier_names}) != len(tier_names):
+    if len({t.casefold() for t in tier_names}) != len(tier_names):
         raise FieldError("tiers", "tier names must be distinct within a program")
     program = Program(name=name, description=_description(description))
     program.tiers = [Tier(name=tier, rank=rank) for rank, tier in enumerate(tier_names)]
