@@ -87,7 +87,7 @@ def test_partner_users_from_the_partner_page(client, session):
     partner = make_partner(session, name="Acme Integrations")
     sign_in(client, make_user(session, Role.ADMIN).email)
     page = client.get(f"/partners/{partner.id}").text
-    assert "No one at Acme Integrations can sign in yet" in page
+    assert "No contact at Acme Integrations yet" in page
     form = {
         "partner_id": str(partner.id),
         "email": "pat@acme.example",
@@ -99,7 +99,7 @@ def test_partner_users_from_the_partner_page(client, session):
     response = client.post("/partner-users", data=form)
     assert response.headers["location"] == f"/partners/{partner.id}"
     page = client.get(f"/partners/{partner.id}").text
-    assert "pat@acme.example" in page and "Created partner user" in page
+    assert "pat@acme.example" in page and "Created pat@acme.example; they sign in at /login" in page
     duplicate = client.post("/partner-users", data=form | {"return_to": "https://evil.example/"})
     assert duplicate.headers["location"] == "/"
     assert "already exists" in client.get("/users?show=partner_users").text

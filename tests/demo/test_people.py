@@ -18,12 +18,16 @@ def test_every_printed_sign_in_works_and_covers_every_role(small_workspace):
     with session_factory(small_workspace.engine)() as session:
         sign_ins = demo_sign_ins(session)
         roles = Counter(session.scalars(select(User.role)))
-        partner_admins = session.scalars(select(PartnerUser)).all()
+        partner_admins = session.scalars(select(PartnerUser).where(PartnerUser.can_sign_in)).all()
+        email_only = session.scalars(select(PartnerUser).where(~PartnerUser.can_sign_in)).all()
 
         assert set(roles) == set(Role)
         assert roles[Role.SALES] >= 3 and roles[Role.PARTNER_MANAGER] >= 2
         assert len(partner_admins) == 2 and all(p.is_partner_admin for p in partner_admins)
         assert len({p.partner_id for p in partner_admins}) == 2
+        # Each has a customer-success contact beside its admin, who receives e-mail and cannot sign in.
+        assert sorted(c.partner_id for c in email_only) == sorted(p.partner_id for p in partner_admins)
+        assert all(c.contact_role == "cs" and c.password_hash == "" for c in email_only)
         assert len(sign_ins) == sum(roles.values()) + len(partner_admins)
         for row in sign_ins:
             assert len(row.password) >= accounts.MIN_PASSWORD_LENGTH

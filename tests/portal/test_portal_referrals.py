@@ -55,7 +55,7 @@ def test_partner_admins_invite_colleagues_of_their_own_partner(client, session):
     admin = make_partner_user(session, partner, is_partner_admin=True)
     sign_in(client, admin.email)
     home = client.get("/portal").text
-    assert "Invite a colleague" in home
+    assert "Add a colleague" in home
     form = {"csrf_token": csrf_from(home), "email": "new@colleague.com", "name": "New", "password": PASSWORD}
     assert client.post("/portal/colleagues", data=form).status_code == 303
     invited = session.scalar(select(PartnerUser).where(PartnerUser.email == "new@colleague.com"))

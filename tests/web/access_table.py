@@ -218,12 +218,16 @@ ROUTES: dict[tuple[str, str], Row] = {
         form={"email": "matrix-new@example.com", "role": "sales", "password": "{password}"},
     ),
     ("POST", "/users/{user_id}/status"): Row(page(Permission.MANAGE_USERS, ok=303), form={"active": "false"}),
+    ("POST", "/users/{user_id}/role"): Row(page(Permission.MANAGE_USERS, ok=303), form={"role": "viewer"}),
     ("POST", "/partner-users"): Row(
         page(Permission.MANAGE_USERS, ok=303),
         form={"partner_id": "{partner_id}", "email": "matrix-new@partner.example", "password": "{password}"},
     ),
     ("POST", "/partner-users/{partner_user_id}/status"): Row(
         page(Permission.MANAGE_USERS, ok=303), form={"active": "false"}
+    ),
+    ("POST", "/partner-users/{partner_user_id}"): Row(
+        page(Permission.MANAGE_USERS, ok=303), form={"contact_role": "sales", "access": "email"}
     ),
     # CRM imports
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
@@ -316,6 +320,11 @@ ROUTES: dict[tuple[str, str], Row] = {
         signed_in(403, 403),
         form={"email": "matrix-colleague@partner.example", "password": "{password}"},
         note="the matrix's partner user is not a partner admin; tests/portal cover admins",
+    ),
+    ("POST", "/portal/colleagues/{partner_user_id}"): Row(
+        signed_in(403, 404),
+        form={"contact_role": "sales"},
+        note="another partner's contact: not found; tests/accounts/test_partner_contacts.py covers admins",
     ),
     # Metrics: dashboards, records behind a figure, an opportunity explained
     ("GET", "/api/v1/metrics/overview"): Row(api(Permission.READ_METRICS)),

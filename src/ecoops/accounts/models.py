@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,8 +29,20 @@ class User(Base):
     slack_user_id: Mapped[str] = mapped_column(String(40), default="", index=True)
 
 
+class ContactRole(StrEnum):
+    """What a partner contact does at the partner: nurture steps and messages can target one (the seed's
+    separate nurture of a partner's Sales and CS teams)."""
+
+    SALES = "sales"
+    CS = "cs"
+    MARKETING = "marketing"
+    EXEC = "exec"
+    TECHNICAL = "technical"
+
+
 class PartnerUser(Base):
-    """A person at a partner company; sees only what its partner's sharing rules allow."""
+    """A person at a partner company: a contact, and when `can_sign_in` a user of the portal, who sees
+    only what its partner's sharing rules allow."""
 
     __tablename__ = "partner_users"
 
@@ -39,6 +52,9 @@ class PartnerUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_partner_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_role: Mapped[str] = mapped_column(String(20), default="")  # a ContactRole, or "" (not said)
+    # A contact who only receives e-mail has no password ("") and cannot sign in.
+    can_sign_in: Mapped[bool] = mapped_column(Boolean, default=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecoops.accounts import service
+from ecoops.accounts.contacts import ACCESS_PATTERN, PORTAL_ACCESS, ContactEdit, edit_contact
 from ecoops.accounts.models import PartnerUser, User
 from ecoops.actors import Actor, Role
 from ecoops.audit import utcnow
@@ -164,6 +165,23 @@ def set_user_status(
     return RedirectResponse("/users", status_code=303)
 
 
+@router.post("/users/{user_id}/role")
+def change_user_role(
+    request: Request,
+    user_id: Id,
+    role: str = Form(..., max_length=20),
+    actor: Actor = Depends(user_manager),
+    session: Session = Depends(db),
+) -> Response:
+    try:
+        user = service.change_role(session, actor, user_id, role)
+    except service.InvalidInput as exc:
+        flash(request, f"The role was not changed: {exc}.", "error")
+    else:
+        flash(request, f"{user.email} is now {user.role.replace('_', ' ')}.", "success")
+    return RedirectResponse("/users", status_code=303)
+
+
 @router.post("/partner-users")
 def create_partner_user(
     request: Request,
@@ -172,6 +190,8 @@ def create_partner_user(
     name: str = Form("", max_length=200),
     password: str = Form("", max_length=1024),
     is_partner_admin: bool = Form(False),
+    contact_role: str = Form("", max_length=20),
+    access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
     return_to: str = Form("/users?show=partner_users"),
     actor: Actor = Depends(user_manager),
     session: Session = Depends(db),
@@ -185,11 +205,13 @@ def create_partner_user(
             name=name,
             password=password,
             is_partner_admin=is_partner_admin,
+            contact_role=contact_role,
+            can_sign_in=access == PORTAL_ACCESS,
         )
     except service.InvalidInput as exc:
         flash(request, f"The partner user was not created: {exc}.", "error")
     else:
-        flash(request, f"Created partner user {user.email}; they sign in at /login.", "success")
+        flash(request, f"Created {user.email}; {_signs_in(user)}.", "success")
     return RedirectResponse(safe_path(return_to), status_code=303)
 
 
@@ -205,3 +227,29 @@ def set_partner_user_status(
     user = service.set_active(session, actor, PartnerUser, partner_user_id, active=active)
     flash(request, f"{user.email} is {'active' if active else 'deactivated'}.", "success")
     return RedirectResponse(safe_path(return_to), status_code=303)
+
+
+@router.post("/partner-users/{partner_user_id}")
+def edit_partner_user(
+    request: Request,
+    partner_user_id: Id,
+    contact_role: str = Form("", max_length=20),
+    access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
+    is_partner_admin: bool = Form(False),
+    password: str = Form("", max_length=1024),
+    return_to: str = Form("/users?show=partner_users"),
+    actor: Actor = Depends(user_manager),
+    session: Session = Depends(db),
+) -> Response:
+    edit = ContactEdit(contact_role, access == PORTAL_ACCESS, is_partner_admin, password)
+    try:
+        contact = edit_contact(session, actor, partner_user_id, edit)
+    except service.InvalidInput as exc:
+        flash(request, f"Not changed: {exc}.", "error")
+    else:
+        flash(request, f"Saved {contact.email}; {_signs_in(contact)}.", "success")
+    return RedirectResponse(safe_path(return_to), status_code=303)
+
+
+def _signs_in(contact: PartnerUser) -> str:
+    return "they sign in at /login" if contact.can_sign_in else "they receive e-mail but do not sign in"

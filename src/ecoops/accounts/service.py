@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
-from ecoops.accounts.models import ApiToken, PartnerUser, User
+from ecoops.accounts.models import ApiToken, ContactRole, PartnerUser, User
 from ecoops.actors import Actor, ActorKind, Role
 from ecoops.audit import utcnow
 from ecoops.pagination import Page, paginate
@@ -106,25 +106,27 @@ def create_partner_user(
     name: str,
     password: str,
     is_partner_admin: bool = False,
+    contact_role: str = "",
+    can_sign_in: bool = True,
 ) -> PartnerUser:
-    """Create a user bound to one partner (internal admins; partner admins for their own partner)."""
-    if actor.kind == ActorKind.PARTNER_USER:
-        is_admin = session.scalar(select(PartnerUser.is_partner_admin).where(PartnerUser.id == actor.id))
-        if actor.partner_id != partner_id or not is_admin:
-            raise Forbidden("only a partner admin may invite colleagues of the same partner")
-    else:
-        require(actor, Permission.MANAGE_USERS)
+    """Create a contact at one partner (internal admins; partner admins for their own partner). A contact who
+    may sign in needs a password; one who may not only receives e-mail and has none."""
+    require_contact_manager(session, actor, partner_id)
     if session.get(Partner, partner_id) is None:
         raise NotFound(f"no partner {partner_id}")
     email = _normal_email(email)
     _refuse_taken_email(session, email)
+    if not can_sign_in and is_partner_admin:
+        raise InvalidInput("a partner admin must be able to sign in")
     user = PartnerUser(
         partner_id=partner_id,
         email=email,
         name=name.strip() or email,
         is_partner_admin=is_partner_admin,
+        contact_role=checked_contact_role(contact_role),
+        can_sign_in=can_sign_in,
     )
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password) if can_sign_in else ""
     session.add(user)
     session.flush()
     audit.record(
@@ -135,8 +137,27 @@ def create_partner_user(
         user.id,
         email=email,
         partner_id=partner_id,
+        contact_role=user.contact_role,
+        can_sign_in=can_sign_in,
     )
     return user
+
+
+def require_contact_manager(session: Session, actor: Actor, partner_id: int) -> None:
+    """Internal user managers manage every partner's contacts; a partner admin those of its own partner."""
+    if actor.kind == ActorKind.PARTNER_USER:
+        is_admin = session.scalar(select(PartnerUser.is_partner_admin).where(PartnerUser.id == actor.id))
+        if actor.partner_id != partner_id or not is_admin:
+            raise Forbidden("only a partner admin may manage colleagues of the same partner")
+    else:
+        require(actor, Permission.MANAGE_USERS)
+
+
+def checked_contact_role(value: str) -> str:
+    value = value.strip()
+    if value and value not in ContactRole.__members__.values():
+        raise InvalidInput(f"unknown contact role {value!r}; one of {', '.join(ContactRole)}, or none")
+    return value
 
 
 def authenticate(session: Session, email: str, password: str) -> User | PartnerUser | None:
@@ -149,7 +170,7 @@ def authenticate(session: Session, email: str, password: str) -> User | PartnerU
     user: User | PartnerUser | None = session.scalar(select(User).where(User.email == email))
     if user is None:
         user = session.scalar(select(PartnerUser).where(PartnerUser.email == email))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or (isinstance(user, PartnerUser) and not user.can_sign_in):
         _verify(_DUMMY_HASH, password)
         return None
     if not _verify(user.password_hash, password):
@@ -286,6 +307,30 @@ def set_active(
         action = f"{target_type}.{'reactivated' if active else 'deactivated'}"
         audit.record(session, actor, action, target_type, record.id, email=record.email)
     return record
+
+
+def change_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
+    """Give an internal user another role; the workspace always keeps one active admin."""
+    require(actor, Permission.MANAGE_USERS)
+    if role not in Role.__members__.values():
+        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(Role)}")
+    # Lock the active admins (PostgreSQL; SQLite's write transaction already excludes other writers), so two
+    # admins demoting each other at once cannot both pass the check and leave none.
+    admins = session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.is_active).order_by(User.id).with_for_update()
+    ).all()
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.role == role:
+        return user
+    if user.role == Role.ADMIN and user.is_active and [a.id for a in admins] == [user.id]:
+        raise InvalidInput(f"{user.email} is the only active admin; make another user admin first")
+    audit.record(
+        session, actor, "user.role_changed", "user", user.id, email=user.email, old=user.role, new=role
+    )
+    user.role = Role(role).value
+    return user
 
 
 def signed_in_person(session: Session, actor: Actor) -> User | PartnerUser:

@@ -38,6 +38,14 @@ SEQUENCES: tuple[tuple[str, Stage, str, tuple[StepInput, ...]], ...] = (
                 "book a call with {{ manager_name }} ({{ manager_email }}).",
             ),
             StepInput(
+                "14",
+                "partner_email",
+                "Handing over shared customers, {{ partner_name }}",
+                "Hi {{ recipient_name }},\n\nWhen a customer we share goes live, our CS team and yours "
+                "meet once to agree who does what. {{ manager_name }} will set up the first one.",
+                contact_role="cs",
+            ),
+            StepInput(
                 "7",
                 "manager_task",
                 "Check in with {{ partner_name }} (a week into onboarding)",

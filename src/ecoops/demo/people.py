@@ -88,6 +88,18 @@ def create_partner_admins(session: Session, actor: Actor, partners: list[tuple[i
             name=person,
             password=DEMO_PASSWORD,
             is_partner_admin=True,
+            contact_role="sales",
+        )
+        # A customer-success contact who only receives e-mail (the CS step of the onboarding sequence).
+        accounts.create_partner_user(
+            session,
+            actor,
+            partner_id=partner_id,
+            email=f"success@{domain.split('.')[0]}.example",
+            name=f"{domain.split('.')[0].title()} Customer Success",
+            password="",
+            contact_role="cs",
+            can_sign_in=False,
         )
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.contacts import ACCESS_PATTERN, PORTAL_ACCESS, ContactEdit, edit_contact
 from ecoops.accounts.service import InvalidInput, create_partner_user
 from ecoops.actors import Actor
 from ecoops.config import Settings
@@ -108,17 +109,49 @@ def invite_colleague(
     email: str = Form("", max_length=254),
     name: str = Form("", max_length=200),
     password: str = Form("", max_length=1024),
+    contact_role: str = Form("", max_length=20),
+    access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
     actor: Actor = Depends(partner_user),
     session: Session = Depends(db),
 ) -> Response:
-    """Partner admins invite colleagues of their own partner (the accounts service checks it)."""
+    """Partner admins add colleagues of their own partner (the accounts service checks it)."""
     assert actor.partner_id is not None  # a partner user always has one
     try:
         user = create_partner_user(
-            session, actor, partner_id=actor.partner_id, email=email, name=name, password=password
+            session,
+            actor,
+            partner_id=actor.partner_id,
+            email=email,
+            name=name,
+            password=password,
+            contact_role=contact_role,
+            can_sign_in=access == PORTAL_ACCESS,
         )
     except InvalidInput as problem:
-        flash(request, f"Not invited: {problem}.", "error")
+        flash(request, f"Not added: {problem}.", "error")
     else:
-        flash(request, f"{user.email} can now sign in at /login with the password you chose.", "success")
+        done = "can now sign in at /login with the password you chose" if user.can_sign_in else "is a contact"
+        flash(request, f"{user.email} {done}.", "success")
+    return RedirectResponse("/portal", status_code=303)
+
+
+@router.post("/portal/colleagues/{partner_user_id}")
+def edit_colleague(
+    request: Request,
+    partner_user_id: Id,
+    contact_role: str = Form("", max_length=20),
+    access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
+    is_partner_admin: bool = Form(False),
+    password: str = Form("", max_length=1024),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+) -> Response:
+    """A partner admin sets a colleague's role, sign-in and admin rights (own partner only)."""
+    edit = ContactEdit(contact_role, access == PORTAL_ACCESS, is_partner_admin, password)
+    try:
+        contact = edit_contact(session, actor, partner_user_id, edit)
+    except InvalidInput as problem:
+        flash(request, f"Not changed: {problem}.", "error")
+    else:
+        flash(request, f"Saved {contact.email}.", "success")
     return RedirectResponse("/portal", status_code=303)

@@ -93,7 +93,9 @@ def session_actor(request: Request, session: Session) -> Actor | None:
         return None
     if live.user_kind == signin.PARTNER_USER:
         partner_user = session.get(PartnerUser, live.user_id)
-        return partner_user_actor(partner_user) if partner_user and partner_user.is_active else None
+        if partner_user is None or not (partner_user.is_active and partner_user.can_sign_in):
+            return None
+        return partner_user_actor(partner_user)
     user = session.get(User, live.user_id)
     return user_actor(user) if user and user.is_active else None
 

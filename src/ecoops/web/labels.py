@@ -25,6 +25,9 @@ LABELS: dict[str, str] = {
     "intro": "intro request",
     "round_robin": "round robin",
     "account_owner": "account owner",
+    # A partner contact's role (accounts.models.ContactRole)
+    "cs": "customer success",
+    "exec": "executive",
     # Our populations, named as the mapping pages name them
     **OUR_POPULATIONS,
     # Figure columns (metrics) that are more than words joined by underscores

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from ecoops.accounts.models import ContactRole
 from ecoops.permissions import Permission, allowed
 from ecoops.web.labels import CODED_COLUMNS, label
 from ecoops.web.security import csrf_token
@@ -17,6 +18,7 @@ from ecoops.web.security import csrf_token
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["label"] = label
 templates.env.globals["coded_columns"] = CODED_COLUMNS
+templates.env.globals["contact_roles"] = list(ContactRole)
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -31,7 +31,7 @@ def test_the_demo_sequences_run_on_a_newly_signed_partner(session, settings):
         for s in session.scalars(select(NurtureSequence))
     }
     assert stages == {
-        "Onboarding": ("onboarding", True, [0, 7, 7, 30]),
+        "Onboarding": ("onboarding", True, [0, 7, 7, 14, 30]),
         "Recruiting": ("recruiting", True, [0, 14]),
     }
 

@@ -65,6 +65,8 @@ class NurtureStep(Base):
     body: Mapped[str] = mapped_column(Text)
     content_url: Mapped[str] = mapped_column(String(500), default="")
     content_title: Mapped[str] = mapped_column(String(120), default="")
+    # partner_email: only the partner's contacts of this role (accounts.models.ContactRole); "" = all of them.
+    contact_role: Mapped[str] = mapped_column(String(20), default="")
     # A step added later is not back-filled to partners whose day for it has passed.
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sequence: Mapped[NurtureSequence] = relationship(back_populates="steps")

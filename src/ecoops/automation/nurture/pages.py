@@ -164,8 +164,11 @@ def step_form(
     slack_channel: str = Form("", max_length=200),
     content_url: str = Form("", max_length=1000),
     content_title: str = Form("", max_length=500),
+    contact_role: str = Form("", max_length=20),
 ) -> sequences.StepInput:
-    return sequences.StepInput(delay_days, channel, subject, body, slack_channel, content_url, content_title)
+    return sequences.StepInput(
+        delay_days, channel, subject, body, slack_channel, content_url, content_title, contact_role
+    )
 
 
 def _after_step(

@@ -36,6 +36,7 @@ from ecoops.automation.nurture.models import (
 from ecoops.automation.tasks import add_task
 from ecoops.config import Settings
 from ecoops.partners.models import Partner, PartnerStageChange
+from ecoops.web.labels import label
 
 
 def local_date(moment: datetime, tz: ZoneInfo) -> date:
@@ -270,17 +271,17 @@ def _deliver(
         )
 
     if step.channel == StepChannel.PARTNER_EMAIL:
-        contacts = session.scalars(
-            select(PartnerUser)
-            .where(PartnerUser.partner_id == partner.id, PartnerUser.is_active)
-            .order_by(PartnerUser.id)
-        ).all()
+        contacts_of = select(PartnerUser).where(PartnerUser.partner_id == partner.id, PartnerUser.is_active)
+        if step.contact_role:
+            contacts_of = contacts_of.where(PartnerUser.contact_role == step.contact_role)
+        contacts = session.scalars(contacts_of.order_by(PartnerUser.id)).all()
         subject = templates.render(step.subject, values)
         for contact in contacts:
             message = _message(step, values | {"recipient_name": contact.name}, link=values["portal_link"])
             send(Channel.EMAIL, contact.email, f"partner_user:{contact.id}", message)
         if not contacts:
-            return subject, 0, "no active partner user to e-mail"
+            whom = f"{label(step.contact_role)} contact" if step.contact_role else "partner contact"
+            return subject, 0, f"no active {whom} to e-mail"
         return subject, len(contacts), f"e-mailed {len(contacts)} partner contact(s)"
     if step.channel == StepChannel.MANAGER_SLACK:
         mention = (manager.slack_user_id or manager.email) if manager else ""

@@ -9,7 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ecoops import audit
-from ecoops.accounts.service import InvalidInput
+from ecoops.accounts.service import InvalidInput, checked_contact_role
 from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.automation.nurture import templates
@@ -43,6 +43,7 @@ class StepInput:
     slack_channel: str = ""
     content_url: str = ""
     content_title: str = ""
+    contact_role: str = ""  # partner e-mail steps: only the contacts of this role; "" = all
 
 
 def list_sequences(session: Session, actor: Actor) -> list[NurtureSequence]:
@@ -204,6 +205,9 @@ def _checked_step(data: StepInput) -> dict[str, object]:
         "body": body,
         "content_url": url,
         "content_title": data.content_title.strip(),
+        "contact_role": checked_contact_role(data.contact_role)
+        if data.channel == StepChannel.PARTNER_EMAIL
+        else "",
     }
 
 
