@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
-from ecoops.partners.models import Tier, TierCriterion
+from ecoops.partners.models import Membership, Tier, TierCriterion
 from ecoops.partners.programs import FieldError
 from ecoops.partners.tier_figures import DEFAULT_WINDOW_DAYS, METRICS, threshold_text
 from ecoops.permissions import Permission, require
@@ -114,3 +115,13 @@ def set_tier_terms(session: Session, actor: Actor, tier: Tier, terms: TierTerms)
     tier.criteria.extend(criteria)
     session.flush()
     audit.record(session, actor, "tier.terms_updated", "tier", tier.id, before=before, after=terms_of(tier))
+
+
+def registration_window(session: Session, partner_id: int, default: int) -> int:
+    """Days a deal registration of this partner stays protected: the longest of its tiers, else `default`."""
+    days = session.scalar(
+        select(func.max(Tier.registration_days))
+        .join(Membership, Membership.tier_id == Tier.id)
+        .where(Membership.partner_id == partner_id)
+    )
+    return days or default
