@@ -151,6 +151,10 @@ def evaluate(session: Session, actor: Actor, config: Settings, as_of: date) -> E
         (p.partner_id, p.program_id): p
         for p in session.scalars(select(TierProposal).where(TierProposal.status == ProposalStatus.OPEN.value))
     }
+    partners = {
+        p.id: p
+        for p in session.scalars(select(Partner).where(Partner.id.in_({m.partner_id for m in memberships})))
+    }
     figures = TierFigures(session, actor, config, as_of)
     proposed: list[TierProposal] = []
     evaluated = 0
@@ -161,7 +165,7 @@ def evaluate(session: Session, actor: Actor, config: Settings, as_of: date) -> E
         if current is not None and not current.criteria and current.id != floor.id:
             continue
         evaluated += 1
-        partner = session.get_one(Partner, membership.partner_id)
+        partner = partners[membership.partner_id]
         target = _target(figures, partner, floor, ranked)
         existing = open_ones.get((partner.id, membership.program_id))
         if current is not None and target.rank == current.rank:
