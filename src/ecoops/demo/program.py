@@ -262,8 +262,8 @@ def create_program(
     programs: dict[PartnerType, Program] = {}
     for name, tiers, description, types in PROGRAMS:
         program = partners.create_program(session, actor, name=name, tiers=tiers, description=description)
-        for tier in program.tiers:
-            set_tier_terms(session, actor, tier, TIER_TERMS[name, tier.name])
+        for level in program.tiers:
+            set_tier_terms(session, actor, level, TIER_TERMS[name, level.name])
         programs |= dict.fromkeys(types, program)
     names: set[str] = set()
     created: list[DemoPartner] = []
