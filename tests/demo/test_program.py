@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
-from ecoops.actors import Role
+from ecoops.actors import SYSTEM, Role
+from ecoops.partners import tier_review
 from ecoops.partners.models import (
     Membership,
     Partner,
@@ -85,3 +87,20 @@ def test_partner_managers_own_the_partners(small_workspace):
     owners = {p.owner_id for p in small_workspace.rows(Partner)}
 
     assert owners <= managers and len(owners) > 1
+
+
+def test_the_first_tier_evaluation_proposes_moves_both_ways(full_workspace, settings):
+    """Tiers are placed by stage, criteria measure sales: the demo's review page has work to show."""
+    with Session(full_workspace.engine) as session:
+        tiers = session.scalars(
+            select(Tier).join(Program).where(Program.name == "Technology Alliance").order_by(Tier.rank)
+        ).all()
+        assert [(t.name, [c.metric for c in t.criteria], t.mdf_eligible) for t in tiers] == [
+            ("Registered", [], False),
+            ("Silver", ["won_deals", "sourced_revenue"], False),
+            ("Gold", ["won_deals", "sourced_revenue"], True),
+        ]
+        found = tier_review.evaluate(session, SYSTEM, settings, full_workspace.as_of)
+        directions = Counter(p.direction for p in found.proposed)
+        assert directions["upgrade"] >= 1 and directions["downgrade"] >= 1
+        session.rollback()  # the workspace is shared by the package's tests

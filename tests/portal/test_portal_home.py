@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from ecoops.accounts.service import partner_user_actor, user_actor
-from ecoops.actors import Role
+from ecoops.actors import SYSTEM, Role
 from ecoops.partners import service as partners
+from ecoops.partners.tier_terms import TierTerms, set_tier_terms
 from ecoops.permissions import NotFound
 from tests.factories import make_partner, make_partner_user, make_user, sign_in
 
@@ -23,6 +24,25 @@ def test_partner_user_sees_its_partner_and_manager(client, session):
     assert "Maria Manager" in page and "mailto:maria@example.com" in page
     assert "Other Partner" not in page
     assert client.get("/partners").status_code == 403
+
+
+def test_partner_user_sees_its_own_tiers_benefits_only(client, session):
+    program = partners.create_program(session, SYSTEM, name="Resell", tiers=["Silver", "Gold"])
+    silver, gold = program.tiers
+    set_tier_terms(session, SYSTEM, silver, TierTerms(commission_class="C1", portal_content="Silver kit"))
+    set_tier_terms(
+        session,
+        SYSTEM,
+        gold,
+        TierTerms(registration_days=120, mdf_eligible=True, portal_content="Gold MDF form"),
+    )
+    own = make_partner(session, name="Own Partner", tiers=[gold])
+    make_partner(session, name="Other Partner", tiers=[silver])
+    sign_in(client, make_partner_user(session, own).email)
+    page = client.get("/portal").text
+    assert "Your Gold benefits in Resell" in page
+    assert "protected for 120 days once approved" in page and "Gold MDF form" in page
+    assert "Silver kit" not in page and "C1" not in page
 
 
 def test_home_leads_to_the_shared_accounts_the_overlaps_tab_shows(client, session):

@@ -7,6 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from ecoops.accounts.service import InvalidInput, partner_user_actor
+from ecoops.actors import SYSTEM
+from ecoops.partners import programs
+from ecoops.partners.editing import PartnerEdit, update_partner
+from ecoops.partners.tier_terms import TierTerms, set_tier_terms
 from ecoops.referrals import review
 from ecoops.referrals.companies import company_keys
 from ecoops.referrals.models import Via
@@ -63,6 +67,35 @@ def test_another_partners_registration_is_flagged_first_come_then_held(
     assert codes(third) == ["registered_elsewhere", "first_come"]  # alpha holds it; beta's is still pending
     with pytest.raises(InvalidInput, match="first come, first served"):
         review.approve(session, manager_actor, second.id, settings=settings)
+
+
+def test_a_registration_lasts_as_long_as_the_partners_tiers_give(
+    session, settings, partners, submit_as, manager_actor
+):
+    alpha, _ = partners
+    resell = programs.create_program(session, SYSTEM, name="Resell", tiers=["Silver"])
+    tech = programs.create_program(session, SYSTEM, name="Tech", tiers=["Gold"])
+    set_tier_terms(session, SYSTEM, resell.tiers[0], TierTerms(registration_days=30))
+    set_tier_terms(session, SYSTEM, tech.tiers[0], TierTerms(registration_days=120))
+    today = settings.today()
+    update_partner(
+        session, SYSTEM, alpha.id, PartnerEdit(tier_ids=[resell.tiers[0].id]), on=today, today=today
+    )
+    first = submit_as(alpha, company="Vandelay", domain="vandelay.com")
+    review.approve(session, manager_actor, first.id, settings=settings)
+    assert first.registration_expires_on == today + timedelta(days=30)
+    # In two programs, the longer window holds.
+    update_partner(
+        session,
+        SYSTEM,
+        alpha.id,
+        PartnerEdit(tier_ids=[resell.tiers[0].id, tech.tiers[0].id]),
+        on=today,
+        today=today,
+    )
+    second = submit_as(alpha, company="Kramerica", domain="kramerica.com")
+    review.approve(session, manager_actor, second.id, settings=settings)
+    assert second.registration_expires_on == today + timedelta(days=120)
 
 
 def test_an_expired_registration_no_longer_holds_the_account(

@@ -41,7 +41,7 @@ from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
 from ecoops.partners import programs
-from ecoops.partners.models import Partner, Tier
+from ecoops.partners.models import Partner, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import ReferralLink, Via
@@ -195,6 +195,21 @@ ROUTES: dict[tuple[str, str], Row] = {
         api(Permission.EDIT_PROGRAM), json={"name": "Matrix API Tier Renamed"}
     ),
     ("DELETE", "/api/v1/programs/{program_id}/tiers/{tier_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
+    ("POST", "/programs/{program_id}/tiers/{tier_id}/terms"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"metric": "won_deals", "threshold": "2", "window_days": "365", "commission_class": "C1"},
+    ),
+    # Tier review ({proposal_id}: an open proposal to move a partner up a tier)
+    ("GET", "/tier-review"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/tier-review/evaluate"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/tier-review/{proposal_id}/approve"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/tier-review/{proposal_id}/dismiss"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/api/v1/tier-evaluations"): Row(api(Permission.EDIT_PROGRAM), json={"as_of": "2025-12-31"}),
+    ("GET", "/api/v1/tier-proposals"): Row(api(Permission.EDIT_PROGRAM)),
+    ("POST", "/api/v1/tier-proposals/{proposal_id}/approve"): Row(api(Permission.EDIT_PROGRAM), json={}),
+    ("POST", "/api/v1/tier-proposals/{proposal_id}/dismiss"): Row(
+        api(Permission.EDIT_PROGRAM), json={"note": "not now"}
+    ),
     # CRM data
     ("GET", "/accounts"): Row(page(Permission.READ_CRM)),
     ("GET", "/accounts/{account_id}"): Row(page(Permission.READ_CRM)),
@@ -637,6 +652,23 @@ def _tier_id(session: Session, settings: Settings) -> str:
     return str(session.scalars(select(Tier.id).order_by(Tier.id.desc())).first())
 
 
+def _proposal_id(session: Session, settings: Settings) -> str:
+    program = programs.create_program(session, SYSTEM, name="Matrix Ladder", tiers=["Entry", "Top"])
+    partner = make_partner(session, name="Matrix Climber", tiers=[program.tiers[0]])
+    proposal = TierProposal(
+        partner_id=partner.id,
+        program_id=program.id,
+        from_tier_id=program.tiers[0].id,
+        to_tier_id=program.tiers[1].id,
+        direction="upgrade",
+        as_of=date(2025, 12, 31),
+        figures=[],
+    )
+    session.add(proposal)
+    session.flush()
+    return str(proposal.id)
+
+
 def _partner_user_id(session: Session, settings: Settings) -> str:
     partner = make_partner(session, name="Someone else's partner")
     return str(make_partner_user(session, partner).id)
@@ -844,6 +876,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
     "program_id": _program_id,
     "tier_id": _tier_id,
+    "proposal_id": _proposal_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,
     "opportunity_id": _opportunity_id,

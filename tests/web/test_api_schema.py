@@ -5,6 +5,7 @@ valid and the hostile requests the document allows it to generate."""
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ecoops.config import Settings
 from ecoops.mapping.company_links import add_domain_alias
 from ecoops.mapping.populations import create_population
 from ecoops.partners import service as partners
+from ecoops.partners.models import TierProposal
 from ecoops.referrals.models import Via
 from ecoops.referrals.submission import ReferralInput, submit
 from ecoops.web.app import create_app
@@ -70,6 +72,16 @@ def seeded(session: Session, settings: Settings) -> tuple[dict[str, str], dict[s
         filter={"conditions": [{"field": "account.country", "op": "eq", "value": "DE"}]},
     )
     alias = add_domain_alias(session, SYSTEM, alias="acme.de", domain="acme.com")
+    proposal = TierProposal(
+        partner_id=partner.id,
+        program_id=program.id,
+        from_tier_id=program.tiers[0].id,
+        to_tier_id=program.tiers[1].id,
+        direction="upgrade",
+        as_of=date(2025, 12, 31),
+        figures=[],
+    )
+    session.add(proposal)
     session.flush()
     ids = {
         "partner_id": partner.id,
@@ -81,6 +93,9 @@ def seeded(session: Session, settings: Settings) -> tuple[dict[str, str], dict[s
         "rule_id": rule.id,
         "population_id": population.id,
         "alias_id": alias.id,
+        "program_id": program.id,
+        "tier_id": program.tiers[0].id,
+        "proposal_id": proposal.id,
     }
     return bearer(session, admin), ids
 

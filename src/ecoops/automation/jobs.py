@@ -19,6 +19,7 @@ from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 from ecoops.crm.imports.uploads import remove_stale_uploads
 from ecoops.jobs.queue import remove_done_jobs
+from ecoops.partners.tier_review import evaluate_daily
 from ecoops.psi.exchange import start_due_exchanges
 
 TickJob = Callable[[Session, Settings, datetime], int]
@@ -26,6 +27,7 @@ TickJob = Callable[[Session, Settings, datetime], int]
 TICK_JOBS: tuple[TickJob, ...] = (
     dispatch_pending,
     scan,
+    evaluate_daily,  # once a day; its proposals' events are dispatched on the next tick
     run_nurture,
     send_weekly_digests,
     start_due_exchanges,

@@ -83,6 +83,11 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ partner_name }} uploaded a new account list",
         "{{ partner_name }}'s list {{ filename }} ({{ rows }} accounts) was uploaded.",
     ),
+    EventKind.TIER_CHANGE_PROPOSED: (
+        "Tier {{ direction }} proposed: {{ partner_name }} to {{ to_tier }}",
+        "The tier evaluation of {{ as_of }} proposes moving {{ partner_name }} from "
+        "{{ from_tier or 'no tier' }} to {{ to_tier }} in {{ program_name }}. It waits for review.",
+    ),
 }
 
 

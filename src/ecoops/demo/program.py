@@ -19,6 +19,7 @@ from ecoops.demo.companies import COUNTRIES, STEMS, TAILS, CompanyGenerator, Cou
 from ecoops.demo.people import COMPANY_NAME
 from ecoops.partners import service as partners
 from ecoops.partners.models import Membership, PartnerType, Program, Stage
+from ecoops.partners.tier_terms import CriterionInput, TierTerms, set_tier_terms
 
 # (name, tiers entry level first, description, the partner types it enrols)
 PROGRAMS: tuple[tuple[str, list[str], str, frozenset[PartnerType]], ...] = (
@@ -41,6 +42,34 @@ PROGRAMS: tuple[tuple[str, list[str], str, frozenset[PartnerType]], ...] = (
         frozenset({PartnerType.REFERRAL, PartnerType.AFFILIATE, PartnerType.AGENCY}),
     ),
 )
+# Each tier's criteria and benefits, by (program, tier). Tiers are placed by life-cycle stage below, not by
+# these figures, so the first evaluation finds partners to move both ways (docs/demo.md "Partner program").
+TIER_TERMS: dict[tuple[str, str], TierTerms] = {
+    ("Technology Alliance", "Registered"): TierTerms(
+        registration_days=60, commission_class="T1", portal_content="Integration guide: /docs/integrations"
+    ),
+    ("Technology Alliance", "Silver"): TierTerms(
+        registration_days=90,
+        commission_class="T2",
+        portal_content="Co-marketing kit and the joint solution brief template.",
+        criteria=[CriterionInput("won_deals", 2), CriterionInput("sourced_revenue", "20000")],
+    ),
+    ("Technology Alliance", "Gold"): TierTerms(
+        registration_days=120,
+        commission_class="T3",
+        mdf_eligible=True,
+        portal_content="Market development funds: apply each quarter. Roadmap briefings.",
+        criteria=[CriterionInput("won_deals", 5), CriterionInput("sourced_revenue", "100000")],
+    ),
+    ("Reseller", "Authorized"): TierTerms(registration_days=90, commission_class="R1"),
+    ("Reseller", "Premier"): TierTerms(
+        registration_days=180,
+        commission_class="R2",
+        mdf_eligible=True,
+        portal_content="Premier price list and the deal desk's direct line.",
+        criteria=[CriterionInput("sourced_revenue", "50000"), CriterionInput("won_deals", 3)],
+    ),
+}
 PARTNERS_PER_TYPE: dict[PartnerType, int] = {
     PartnerType.TECHNOLOGY: 12,
     PartnerType.RESELLER: 7,
@@ -233,6 +262,8 @@ def create_program(
     programs: dict[PartnerType, Program] = {}
     for name, tiers, description, types in PROGRAMS:
         program = partners.create_program(session, actor, name=name, tiers=tiers, description=description)
+        for level in program.tiers:
+            set_tier_terms(session, actor, level, TIER_TERMS[name, level.name])
         programs |= dict.fromkeys(types, program)
     names: set[str] = set()
     created: list[DemoPartner] = []

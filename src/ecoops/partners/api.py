@@ -133,6 +133,7 @@ def edit_partner(
         owner_id=body.owner_id,
         clear_owner="owner_id" in given and body.owner_id is None,
         tier_ids=body.tier_ids,
+        certified_people=body.certified_people,
     )
     today = settings.today()
     update_partner(session, actor, partner_id, edit, on=body.changed_on or today, today=today)

@@ -36,9 +36,13 @@ class PartnerEdit:
     owner_id: int | None = None
     clear_owner: bool = False  # owner_id None means "unchanged"; this means "unassigned"
     tier_ids: list[int] | None = None
+    certified_people: int | None = None  # a tier criterion (partners/tier_figures.py)
 
 
-def _locked_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
+MAX_CERTIFIED_PEOPLE = 100_000
+
+
+def locked_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
     """The partner, its row locked (PostgreSQL) and its collections read after the lock.
 
     Without the lock, two saves read the same memberships and both insert the program they join
@@ -79,7 +83,7 @@ def update_partner(
     require(actor, Permission.EDIT_PROGRAM)
     if on > today:
         raise FieldError("changed_on", f"the change date {on} is in the future")
-    partner = _locked_partner(session, actor, partner_id)
+    partner = locked_partner(session, actor, partner_id)
     changes: list[tuple[str, str, str]] = []  # (field, old, new) as people read them
 
     def set_text(field: str, attribute: str, value: str | None) -> None:
@@ -113,6 +117,14 @@ def update_partner(
     if (edit.clear_owner or owner_id is not None) and owner_id != partner.owner_id:
         changes.append(("owner", _owner_name(session, partner.owner_id), _owner_name(session, owner_id)))
         partner.owner_id = owner_id
+    if edit.certified_people is not None:
+        if not 0 <= edit.certified_people <= MAX_CERTIFIED_PEOPLE:
+            raise FieldError(
+                "certified_people", f"between 0 and {MAX_CERTIFIED_PEOPLE}, not {edit.certified_people}"
+            )
+        if edit.certified_people != partner.certified_people:
+            changes.append(("certified people", str(partner.certified_people), str(edit.certified_people)))
+            partner.certified_people = edit.certified_people
     if edit.domains is not None:
         changes += _set_domains(partner, edit.domains)
     if tiers is not None:

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecoops.audit import utcnow
@@ -64,6 +79,29 @@ class Tier(Base):
     rank: Mapped[int] = mapped_column(Integer, default=0)  # 0 is the entry level
     retired_on: Mapped[date | None] = mapped_column(Date)
     program: Mapped[Program] = relationship(back_populates="tiers")
+    # Benefits (docs/program.md "Tier criteria and benefits"): what holding the tier gives a partner.
+    registration_days: Mapped[int | None] = mapped_column(
+        Integer
+    )  # a deal registration's life; None: default
+    commission_class: Mapped[str] = mapped_column(String(60), default="")
+    mdf_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    portal_content: Mapped[str] = mapped_column(Text, default="")
+    criteria: Mapped[list[TierCriterion]] = relationship(
+        cascade="all, delete-orphan", order_by="TierCriterion.id"
+    )
+
+
+class TierCriterion(Base):
+    """One requirement of a tier: a metric (tier_figures.METRICS) at least `threshold` over a window."""
+
+    __tablename__ = "tier_criteria"
+    __table_args__ = (UniqueConstraint("tier_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    threshold: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    window_days: Mapped[int] = mapped_column(Integer, default=365)
 
 
 class Partner(Base):
@@ -80,6 +118,8 @@ class Partner(Base):
     # Current stage and since when; the full dated history is in partner_stage_changes.
     stage: Mapped[str] = mapped_column(String(20), index=True)
     stage_since: Mapped[date] = mapped_column(Date)
+    # People at the partner holding a current certification of ours: kept by hand (edit form, API).
+    certified_people: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     domains: Mapped[list[PartnerDomain]] = relationship(
@@ -151,3 +191,52 @@ class PartnerChange(Base):
     changed_on: Mapped[date] = mapped_column(Date, index=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    DISMISSED = "dismissed"
+    STALE = "stale"  # the partner's tier changed meanwhile, or a later evaluation proposes otherwise
+
+
+class TierProposal(Base):
+    """An evaluation's proposal to move a partner to another tier of one program, with the figures behind it.
+
+    At most one open proposal per (partner, program): a partial unique index, so two evaluations at
+    once cannot both add one.
+    """
+
+    __tablename__ = "tier_proposals"
+    __table_args__ = (
+        Index(
+            "uq_tier_proposals_open",
+            "partner_id",
+            "program_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    # The tier the partner held when evaluated (None: none); approval checks it is still the one held.
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id", ondelete="SET NULL"))
+    to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(10))  # upgrade / downgrade
+    as_of: Mapped[date] = mapped_column(Date)
+    # [{tier_id, tier, criteria: [{metric, label, window_days, value, threshold, met}]}], current tier
+    # and proposed tier, as computed on `as_of`.
+    figures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default=ProposalStatus.OPEN.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    partner: Mapped[Partner] = relationship()
+    program: Mapped[Program] = relationship()
+    from_tier: Mapped[Tier | None] = relationship(foreign_keys=[from_tier_id])
+    to_tier: Mapped[Tier] = relationship(foreign_keys=[to_tier_id])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,8 @@ from ecoops.crm.service import by_crm_id, partner_opportunities
 from ecoops.partners import service
 from ecoops.partners.editing import PartnerEdit, update_partner
 from ecoops.partners.models import Partner, PartnerType, Stage, Tier
+from ecoops.partners.programs import FieldError
+from ecoops.partners.tier_review import tier_progress
 from ecoops.permissions import Permission, allowed
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
@@ -200,6 +203,10 @@ def partner_page(
         next_stage=service.next_stage(Stage(partner.stage)),
         today=settings.today(),
         sent=partner_history(session, actor, partner.id),
+        # The figures are the metrics' (revenue): shown to those who may read them.
+        tier_progress=tier_progress(session, actor, settings, partner, settings.today())
+        if allowed(actor, Permission.READ_METRICS)
+        else None,
     )
 
 
@@ -241,6 +248,7 @@ def _edit_form(
         "description": partner.description,
         "owner_id": partner.owner_id,
         "tier_ids": set(held.values()),
+        "certified_people": partner.certified_people,
         "changed_on": today.isoformat(),
     }
     defaults = {"form": values, "error": None, "status_code": 200}
@@ -281,6 +289,7 @@ def edit_partner(
     owner_id: str = Form(""),
     description: str = Form("", max_length=5000),
     tier_ids: list[str] = Form([]),
+    certified_people: str = Form("", max_length=20),
     changed_on: str = Form(""),
     actor: Actor = Depends(editor),
     session: Session = Depends(db),
@@ -298,6 +307,7 @@ def edit_partner(
         "description": description,
         "owner_id": owner,
         "tier_ids": set(chosen),
+        "certified_people": certified_people,
         "changed_on": changed_on,
     }
     edit = PartnerEdit(
@@ -313,6 +323,10 @@ def edit_partner(
     )
     today = settings.today()
     try:
+        if certified_people.strip():
+            if not certified_people.strip().isdigit():
+                raise FieldError("certified_people", f"a whole number, not {certified_people!r}")
+            edit = replace(edit, certified_people=int(certified_people.strip()))
         on = _form_date(changed_on, "the change date")
         lines = update_partner(session, actor, partner_id, edit, on=on, today=today)
     except InvalidInput as exc:

@@ -8,7 +8,16 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.partners import programs
-from ecoops.partners.schemas import ProgramIn, ProgramOut, ProgramPatch, TierIn, TierOut, TierPatch
+from ecoops.partners.schemas import (
+    TERMS_FIELDS,
+    ProgramIn,
+    ProgramOut,
+    ProgramPatch,
+    TierIn,
+    TierOut,
+    TierPatch,
+)
+from ecoops.partners.tier_terms import CriterionInput, TierTerms, set_tier_terms
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
 from ecoops.web.fields import Id
@@ -88,8 +97,23 @@ def edit_tier(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> TierOut:
-    """Rename or re-rank a tier; `retired` as for programs."""
+    """Rename or re-rank a tier; `retired` as for programs; set its criteria and benefits."""
     tier = programs.get_tier(session, actor, program_id, tier_id)
+    given = body.model_fields_set & TERMS_FIELDS
+    if given:
+        criteria = body.criteria if body.criteria is not None else tier.criteria
+        terms = TierTerms(
+            registration_days=body.registration_days
+            if "registration_days" in given
+            else tier.registration_days,
+            commission_class=tier.commission_class
+            if body.commission_class is None
+            else body.commission_class,
+            mdf_eligible=tier.mdf_eligible if body.mdf_eligible is None else body.mdf_eligible,
+            portal_content=tier.portal_content if body.portal_content is None else body.portal_content,
+            criteria=[CriterionInput(c.metric, c.threshold, c.window_days) for c in criteria],
+        )
+        set_tier_terms(session, actor, tier, terms)
     if body.name is not None or body.rank is not None:
         programs.update_tier(
             session,

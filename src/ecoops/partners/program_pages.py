@@ -15,6 +15,9 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.partners import programs
+from ecoops.partners.programs import FieldError
+from ecoops.partners.tier_figures import DEFAULT_WINDOW_DAYS, METRICS
+from ecoops.partners.tier_terms import CriterionInput, TierTerms, set_tier_terms
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id
@@ -40,7 +43,13 @@ def _done(request: Request, work: Callable[[], str]) -> Response:
 def program_list(
     request: Request, actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
-    return render(request, "partners/programs.html", programs=programs.list_programs(session, actor))
+    return render(
+        request,
+        "partners/programs.html",
+        programs=programs.list_programs(session, actor),
+        metrics=METRICS,
+        default_window=DEFAULT_WINDOW_DAYS,
+    )
 
 
 @router.post("/programs")
@@ -180,5 +189,55 @@ def delete_tier(
     def work() -> str:
         programs.delete_tier(session, actor, tier)
         return f"Tier {tier.name} deleted."
+
+    return _done(request, work)
+
+
+def _whole(field: str, value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise FieldError(field, f"a whole number of days, not {value!r}")
+    return int(value)
+
+
+@router.post("/programs/{program_id}/tiers/{tier_id}/terms")
+def save_tier_terms(
+    request: Request,
+    program_id: Id,
+    tier_id: Id,
+    registration_days: str = Form("", max_length=20),
+    commission_class: str = Form("", max_length=1000),
+    mdf_eligible: bool = Form(False),
+    portal_content: str = Form("", max_length=10000),
+    # One row per metric, in the same order; a blank threshold means "not a criterion of this tier".
+    metric: list[str] = Form([]),
+    threshold: list[str] = Form([]),
+    window_days: list[str] = Form([]),
+    actor: Actor = Depends(editor),
+    session: Session = Depends(db),
+) -> Response:
+    tier = programs.get_tier(session, actor, program_id, tier_id)
+
+    def work() -> str:
+        criteria = [
+            CriterionInput(
+                name,
+                value.strip(),
+                _whole(f"window_days of {name}", days) or DEFAULT_WINDOW_DAYS,
+            )
+            for name, value, days in zip(metric, threshold, window_days, strict=False)
+            if value.strip()
+        ]
+        terms = TierTerms(
+            registration_days=_whole("registration_days", registration_days),
+            commission_class=commission_class,
+            mdf_eligible=mdf_eligible,
+            portal_content=portal_content,
+            criteria=criteria,
+        )
+        set_tier_terms(session, actor, tier, terms)
+        return f"Criteria and benefits of {tier.name} saved ({len(criteria)} criteria)."
 
     return _done(request, work)

@@ -37,6 +37,7 @@ def portal(
         home=home,
         link_urls=[f"{request.base_url}r/{links.link_token(link, settings)}" for link in shared],
         min_password_length=MIN_PASSWORD_LENGTH,
+        registration_default=settings.registration_window_days,
     )
 
 

@@ -17,6 +17,7 @@ from ecoops.config import Settings
 from ecoops.crm.models import Account, Opportunity
 from ecoops.events import EventKind
 from ecoops.partners.models import Partner
+from ecoops.partners.tier_terms import registration_window
 from ecoops.referrals.access import get_referral, require_reviewer, set_status
 from ecoops.referrals.companies import CompanyKeys, check_conflicts, matching_accounts
 from ecoops.referrals.events import emit_referral_event
@@ -119,7 +120,8 @@ def approve(
     referral.account_crm_id = account.crm_id if account else ""
     referral.opportunity_crm_id = opportunity.crm_id
     if referral.kind == Kind.DEAL_REGISTRATION:
-        referral.registration_expires_on = today + timedelta(days=settings.registration_window_days)
+        days = registration_window(session, referral.partner_id, settings.registration_window_days)
+        referral.registration_expires_on = today + timedelta(days=days)
     set_status(referral, actor, Status.APPROVED, referral.reason)
     session.add(
         PartnerTouch(

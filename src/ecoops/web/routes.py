@@ -17,7 +17,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
     from ecoops.partners import pages as partner_pages
-    from ecoops.partners import program_pages
+    from ecoops.partners import program_pages, tier_review_pages
     from ecoops.portal import pages as portal_pages
     from ecoops.portal import referral_pages as portal_referral_pages
     from ecoops.psi import pages as psi_pages
@@ -32,6 +32,7 @@ def page_routers() -> list[APIRouter]:
         home_pages.router,
         partner_pages.router,
         program_pages.router,
+        tier_review_pages.router,
         crm_pages.router,
         import_pages.router,
         mapping_pages.router,
@@ -67,7 +68,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.mapping import api as mapping_api
     from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
-    from ecoops.partners import program_api
+    from ecoops.partners import program_api, tier_review_api
     from ecoops.referrals import api as referral_api
     from ecoops.web import audit_api
 
@@ -75,6 +76,7 @@ def api_routers() -> list[APIRouter]:
         account_api.router,
         partner_api.router,
         program_api.router,
+        tier_review_api.router,
         crm_api.router,
         import_api.router,
         mapping_api.router,
