@@ -44,8 +44,9 @@ def readyz(request: Request) -> JSONResponse:
         # The driver's error class only: its message may name hosts and users.
         return _unready(f"database unreachable ({type(getattr(exc, 'orig', None) or exc).__name__})")
     if current != release_heads():
-        at, needed = ", ".join(sorted(current)) or "no schema", ", ".join(sorted(release_heads()))
-        return _unready(f"database schema at {at}, this release needs {needed}: run `ecoops db upgrade`")
+        at = f"at {', '.join(sorted(current))}" if current else "missing"
+        needed = ", ".join(sorted(release_heads()))
+        return _unready(f"database schema {at}, this release needs {needed}: run `ecoops db upgrade`")
     return JSONResponse({"status": "ready"})
 
 
