@@ -18,6 +18,7 @@ from ecoops.demo.command import demo, demo_partner
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
 from ecoops.metrics.cli import report_command
 from ecoops.ops import logs
+from ecoops.ops.backup import backup_command, restore_command
 from ecoops.psi.cli import psi_app
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
@@ -32,6 +33,8 @@ app.command("report")(report_command)
 app.command()(demo)
 app.command("demo-partner")(demo_partner)
 app.command("worker")(worker_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 console = Console()
 
 
