@@ -39,7 +39,8 @@ def site(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[TestC
     handler = logs.handler(settings, buffer)
     root = logging.getLogger()
     root.addHandler(handler)
-    level, root.level = root.level, logging.INFO
+    level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not the attribute: loggers cache whether a level is enabled
     try:
         with TestClient(app, follow_redirects=False) as client:
             yield client, buffer
