@@ -139,3 +139,35 @@ def test_format_follows_the_setting_and_auto_follows_the_environment(
 def test_an_unknown_format_is_refused_naming_the_setting(tmp_path: Path, log_format: str) -> None:
     with pytest.raises(ValidationError, match="ECOOPS_LOG_FORMAT must be one of auto, json, text"):
         Settings(env="test", var_dir=tmp_path, secret_key=SECRET, log_format=log_format)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Iterator[io.StringIO]:
+    """`logs.configure` as `ecoops serve` calls it, undone afterwards (it changes the process's logging)."""
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "alembic.runtime.plugins")
+    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in names}
+    levels = {name: logging.getLogger(name).level for name in names}
+    logs.configure(_settings(tmp_path, log_format="json"))
+    buffer = io.StringIO()
+    (handler,) = logging.getLogger().handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)  # instead of stderr
+    yield buffer
+    for name, (handlers, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.setLevel(levels[name])
+
+
+def test_configured_process_logs_uvicorn_once_and_without_colour(configured) -> None:
+    logging.getLogger("uvicorn.error").info("Started", extra={"color_message": "\x1b[36mStarted\x1b[0m"})
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET / HTTP/1.1" 200')
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0018 -> 0019")
+    lines = [json.loads(line) for line in configured.getvalue().splitlines()]
+    assert [(line["logger"], line["message"]) for line in lines] == [
+        ("uvicorn.error", "Started"),
+        ("alembic.runtime.migration", "Running upgrade 0018 -> 0019"),
+    ]
+    assert "color_message" not in lines[0]

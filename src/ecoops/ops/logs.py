@@ -23,6 +23,7 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, No
     "asctime",
     "request_id",
     "taskName",
+    "color_message",  # uvicorn's message with terminal colours: the plain one is there
 }
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
@@ -63,12 +64,17 @@ def handler(settings: Settings, stream: Any = None) -> logging.Handler:
 
 
 def configure(settings: Settings) -> None:
-    """Send every logger's lines (uvicorn's too, which then propagate to the root) to stderr, INFO and up."""
+    """Send every logger's lines (uvicorn's too, which then propagate to the root) to stderr, INFO and up;
+    called by `ecoops serve`, `ecoops worker` and the ASGI entry point (each process uvicorn starts)."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler(settings))
     root.setLevel(logging.INFO)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # Our middleware writes the access log, with route and request id: uvicorn's would say it twice.
+    logging.getLogger("uvicorn.access").handlers.clear()
+    logging.getLogger("uvicorn.access").propagate = False
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, each start
