@@ -35,6 +35,10 @@ def site(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[TestC
         logging.getLogger("ecoops.test").warning("inside the handler", extra={"partner": 7})
         return {}
 
+    @app.get("/test-fails")
+    def fails() -> None:
+        raise RuntimeError("a bug")
+
     buffer = io.StringIO()
     handler = logs.handler(settings, buffer)
     root = logging.getLogger()
@@ -42,7 +46,7 @@ def site(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[TestC
     level = root.level
     root.setLevel(logging.INFO)  # setLevel, not the attribute: loggers cache whether a level is enabled
     try:
-        with TestClient(app, follow_redirects=False) as client:
+        with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
             yield client, buffer
     finally:
         root.removeHandler(handler)
@@ -66,6 +70,13 @@ def test_the_callers_id_is_echoed_and_on_every_line_of_its_request(site) -> None
     assert access_line["logger"] == "ecoops.access"
     assert access_line["route"] == "/test-logs"
     assert (access_line["method"], access_line["status"]) == ("GET", 200)
+
+
+def test_a_request_that_fails_is_logged_as_500_with_its_id(site) -> None:
+    client, buffer = site
+    assert client.get("/test-fails", headers={"X-Request-ID": "bug-1"}).status_code == 500
+    (access,) = [line for line in _lines(buffer) if line["logger"] == "ecoops.access"]
+    assert (access["request_id"], access["route"], access["status"]) == ("bug-1", "/test-fails", 500)
 
 
 def test_without_an_id_each_request_gets_its_own(site) -> None:

@@ -62,9 +62,12 @@ class RequestObserver:
 
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
+        except BaseException:
+            # The id stays set: the server logs the traceback next, in this request's own task, with it.
             self._record(scope, status, time.perf_counter() - started)
-            request_id.reset(token)
+            raise
+        self._record(scope, status, time.perf_counter() - started)
+        request_id.reset(token)
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:
