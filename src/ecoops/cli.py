@@ -17,6 +17,8 @@ from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.demo.command import demo, demo_partner
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
 from ecoops.metrics.cli import report_command
+from ecoops.ops import logs
+from ecoops.ops.backup import backup_command, restore_command
 from ecoops.psi.cli import psi_app
 
 app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=True)
@@ -31,6 +33,8 @@ app.command("report")(report_command)
 app.command()(demo)
 app.command("demo-partner")(demo_partner)
 app.command("worker")(worker_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 console = Console()
 
 
@@ -88,9 +92,23 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    logs.configure(settings)
     migrate(make_engine(settings.effective_database_url))
+
+    def run() -> None:
+        # Our middleware writes the access log (ops/requests.py), with the request id, in the chosen format.
+        uvicorn.run(
+            "ecoops.web.asgi:app",
+            host=host,
+            port=port,
+            reload=reload,
+            proxy_headers=True,
+            log_config=None,
+            access_log=False,
+        )
+
     if not demo:
-        uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
+        run()
         return
     from ecoops.demo.catcher import running_catchers
     from ecoops.demo.serve import demo_environment
@@ -102,7 +120,7 @@ def serve(
             f"Demo mode: e-mail and Slack messages are caught (SMTP port {catchers.smtp_port}) "
             f"and listed at http://127.0.0.1:{port}/demo/mail (admin)."
         )
-        uvicorn.run("ecoops.web.asgi:app", host=host, port=port, reload=reload, proxy_headers=True)
+        run()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+LogFormat = Literal["auto", "json", "text"]
+LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
 MIN_SECRET_LENGTH = 32
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name in var_dir, used when ECOOPS_SECRET_KEY is not set
 
@@ -119,6 +121,10 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(2000, ge=10)
     import_upload_ttl_hours: float = Field(24, gt=0)
     import_job_rows: int = Field(5000, ge=0)  # committing a file of more lines runs as a job (ecoops.jobs)
+    # Operating (docs/running.md "Operating"): log lines as JSON or text (auto: JSON in production), and
+    # the bearer token Prometheus sends to /metrics (empty: /metrics answers 404).
+    log_format: LogFormat = "auto"
+    metrics_token: str = ""
 
     @field_validator("env", mode="before")
     @classmethod
@@ -128,6 +134,25 @@ class Settings(BaseSettings):
             value = value.strip().lower()
             if value not in ENVIRONMENTS:
                 raise ValueError(f"ECOOPS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_log_format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in LOG_FORMATS:
+                raise ValueError(f"ECOOPS_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {value!r}")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str) -> str:
+        # Empty keeps /metrics closed; a set token guards business figures, so no short guessable one.
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"ECOOPS_METRICS_TOKEN must be a random value of {MIN_SECRET_LENGTH}+ characters"
+            )
         return value
 
     @field_validator("timezone")
@@ -155,6 +180,10 @@ class Settings(BaseSettings):
     def link_base(self) -> str:
         """Where links in messages point: the public URL, or the local server when none is set."""
         return (self.public_url or "http://localhost:8000").rstrip("/")
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
 
     @property
     def effective_database_url(self) -> str:

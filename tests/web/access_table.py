@@ -633,6 +633,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         changes_state=False,
         note="Slack's signature replaces session and CSRF: unsigned is refused",
     ),
+    # Operating (docs/running.md "Operating")
+    ("GET", "/healthz"): Row(everyone(200), note="probe: no sign-in, no database"),
+    ("GET", "/readyz"): Row(everyone(200), note="probe: database reachable, schema at head"),
+    ("GET", "/metrics"): Row(everyone(404), note="exists only with ECOOPS_METRICS_TOKEN, for its bearer"),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),

@@ -12,6 +12,7 @@ import typer
 from ecoops.automation.worker import Worker
 from ecoops.config import get_settings
 from ecoops.db import make_engine, session_factory
+from ecoops.ops import logs
 
 
 def worker_command(
@@ -24,8 +25,8 @@ def worker_command(
 ) -> None:
     """Run the worker: tick jobs, Slack, e-mail and webhook deliveries with retries, and queued jobs
     (mapping runs, private exchanges, large imports)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    logs.configure(settings)
     engine = make_engine(settings.effective_database_url)
     worker = Worker(session_factory(engine), settings, concurrency=concurrency or None)
 

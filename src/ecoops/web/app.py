@@ -17,13 +17,14 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
+from ecoops.ops.requests import RequestObserver
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
 from ecoops.web.body_limit import BodyLimit
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.errors import API_ERRORS, describe, problems
 from ecoops.web.retry import RetryWriteConflicts
-from ecoops.web.routes import api_routers, page_routers, peer_routers
+from ecoops.web.routes import api_routers, ops_routers, page_routers, peer_routers
 from ecoops.web.security import SecurityHeaders
 from ecoops.web.templating import render
 
@@ -106,7 +107,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BlankQueryValues)  # a page form's empty field means "not given"
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     app.add_middleware(BodyLimit, upload_limit=settings.import_max_upload_bytes)  # inside the retry
-    app.add_middleware(RetryWriteConflicts)  # outermost: each attempt reads the session cookie afresh
+    app.add_middleware(RetryWriteConflicts)  # each attempt reads the session cookie afresh
+    app.add_middleware(RequestObserver)  # outermost: request id on every log line, latency of all attempts
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     transaction = [Depends(request_transaction, scope="function")]
@@ -116,4 +118,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router, prefix="/api/v1", dependencies=transaction, responses=API_ERRORS)
     for router in peer_routers():
         app.include_router(router, include_in_schema=False, dependencies=transaction)
+    for router in ops_routers():
+        app.include_router(router)
     return app

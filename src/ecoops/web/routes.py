@@ -93,3 +93,10 @@ def peer_routers() -> list[APIRouter]:
     from ecoops.psi import endpoints as psi_endpoints
 
     return [psi_endpoints.router]
+
+
+def ops_routers() -> list[APIRouter]:
+    """Probes and metrics (docs/running.md "Operating"): no session, no request transaction."""
+    from ecoops.ops import health, metrics
+
+    return [health.router, metrics.router]
