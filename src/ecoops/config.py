@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(2000, ge=10)
     import_upload_ttl_hours: float = Field(24, gt=0)
     import_job_rows: int = Field(5000, ge=0)  # committing a file of more lines runs as a job (ecoops.jobs)
+    # The largest file kept as an influence log's evidence (docs/influence.md).
+    influence_max_file_bytes: int = Field(10 << 20, ge=1)
 
     @field_validator("env", mode="before")
     @classmethod

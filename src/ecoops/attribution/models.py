@@ -79,3 +79,47 @@ class MetricSettingsChange(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[str] = mapped_column(String(200), default="")
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Activity(StrEnum):
+    """What a partner did on a deal, as the person logging it names it (docs/influence.md)."""
+
+    INTRO = "intro"
+    MEETING = "meeting"
+    DEMO = "demo"
+    CO_SELL_CALL = "co_sell_call"
+    CONTENT = "content"
+    DELIVERY = "delivery"
+
+
+# Each activity is stored as a touch of the kind the metrics know; the activity stays on the log.
+ACTIVITY_KIND: dict[Activity, TouchKind] = {
+    Activity.INTRO: TouchKind.CO_SELL,
+    Activity.MEETING: TouchKind.CO_SELL,
+    Activity.DEMO: TouchKind.CO_SELL,
+    Activity.CO_SELL_CALL: TouchKind.CO_SELL,
+    Activity.CONTENT: TouchKind.CONTENT,
+    Activity.DELIVERY: TouchKind.DELIVERY,
+}
+INFLUENCE_EVIDENCE = "influence_log"  # a touch's evidence_type when a log entry is its evidence
+
+
+class InfluenceLog(Base):
+    """What someone saw a partner do on a deal: the evidence of one proposed touch (its status is the
+    touch's), with a note and, optionally, a link and a file kept under the uploads folder."""
+
+    __tablename__ = "influence_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    touch_id: Mapped[int] = mapped_column(ForeignKey("partner_touches.id", ondelete="CASCADE"), unique=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    opportunity_crm_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    account_crm_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    activity: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(2000), default="")
+    file_token: Mapped[str] = mapped_column(String(32), default="")
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    file_size: Mapped[int] = mapped_column(Integer, default=0)
+    logged_by: Mapped[str] = mapped_column(String(200), default="")
+    logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -83,6 +83,22 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ partner_name }} uploaded a new account list",
         "{{ partner_name }}'s list {{ filename }} ({{ rows }} accounts) was uploaded.",
     ),
+    EventKind.INFLUENCE_LOGGED: (
+        "{{ partner_name }}'s {{ activity_label }} on {{ deal_name }}: please confirm",
+        "{{ logged_by }} logged {{ partner_name }}'s {{ activity_label }} on {{ happened_on }} for "
+        "{{ deal_name }} (owner: {{ account_owner or 'nobody' }}): {{ note }}\n"
+        "Confirm or dispute it: {{ link }}",
+    ),
+    EventKind.INFLUENCE_CONFIRMED: (
+        "Confirmed: {{ partner_name }}'s {{ activity_label }} on {{ deal_name }}",
+        "{{ reviewer }} confirmed {{ partner_name }}'s {{ activity_label }} of {{ happened_on }}; "
+        "it now counts.",
+    ),
+    EventKind.INFLUENCE_DISPUTED: (
+        "Disputed: {{ partner_name }}'s {{ activity_label }} on {{ deal_name }}",
+        "{{ reviewer }} disputed {{ partner_name }}'s {{ activity_label }} of {{ happened_on }}: "
+        "{{ reason }}",
+    ),
 }
 
 

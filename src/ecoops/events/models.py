@@ -26,6 +26,9 @@ class EventKind(StrEnum):
     PARTNER_STAGE_CHANGED = "partner.stage_changed"
     PARTNER_INACTIVE = "partner.inactive"
     PARTNER_LIST_UPLOADED = "partner.list_uploaded"
+    INFLUENCE_LOGGED = "influence.logged"
+    INFLUENCE_CONFIRMED = "influence.confirmed"
+    INFLUENCE_DISPUTED = "influence.disputed"
 
 
 class Event(Base):

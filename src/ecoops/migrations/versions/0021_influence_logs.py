@@ -1,0 +1,61 @@
+"""influence logs: what a partner did on a deal, the evidence of a proposed touch
+
+Revision ID: 0021
+Revises: 0019
+Create Date: 2026-12-06 06:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0021"
+down_revision: str | None = "0019"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "influence_logs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("touch_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("opportunity_crm_id", sa.String(length=64), nullable=False),
+        sa.Column("account_crm_id", sa.String(length=64), nullable=False),
+        sa.Column("activity", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("link", sa.String(length=2000), nullable=False),
+        sa.Column("file_token", sa.String(length=32), nullable=False),
+        sa.Column("file_name", sa.String(length=300), nullable=False),
+        sa.Column("file_size", sa.Integer(), nullable=False),
+        sa.Column("logged_by", sa.String(length=200), nullable=False),
+        sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_influence_logs_partner_id_partners"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["touch_id"],
+            ["partner_touches.id"],
+            name=op.f("fk_influence_logs_touch_id_partner_touches"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_influence_logs")),
+        sa.UniqueConstraint("touch_id", name=op.f("uq_influence_logs_touch_id")),
+    )
+    with op.batch_alter_table("influence_logs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_influence_logs_partner_id"), ["partner_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_influence_logs_opportunity_crm_id"), ["opportunity_crm_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_influence_logs_account_crm_id"), ["account_crm_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    op.drop_table("influence_logs")
