@@ -147,7 +147,9 @@ def _decide(session: Session, actor: Actor, log_id: int, decision: Decision, rea
 
 
 @router.post(
-    "/{log_id}/confirm", response_model=InfluenceOut, responses={409: {"description": "already decided"}}
+    "/influence/{log_id}/confirm",
+    response_model=InfluenceOut,
+    responses={409: {"description": "already decided"}},
 )
 def confirm(
     log_id: Id, body: DecisionIn, actor: Actor = Depends(reader), session: Session = Depends(db)
@@ -157,7 +159,9 @@ def confirm(
 
 
 @router.post(
-    "/{log_id}/dispute", response_model=InfluenceOut, responses={409: {"description": "already decided"}}
+    "/influence/{log_id}/dispute",
+    response_model=InfluenceOut,
+    responses={409: {"description": "already decided"}},
 )
 def dispute(
     log_id: Id, body: DecisionIn, actor: Actor = Depends(reader), session: Session = Depends(db)
