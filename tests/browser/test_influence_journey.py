@@ -1,5 +1,6 @@
-"""Influence in a real browser: a partner's user logs a demo on a deal from the portal, the deal's owner
-confirms it on the account page, the partner's influenced pipeline moves, and the partner sees it confirmed."""
+"""Influence in a real browser: a partner's user logs a demo on a deal from the portal, the deal's
+owner confirms it on the account page, the partner's influenced pipeline moves, and the partner sees it
+confirmed."""
 
 from __future__ import annotations
 

@@ -657,6 +657,26 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/influence/{log_id}/dispute"): Row(
         api(Permission.REVIEW_ATTRIBUTION), json={"reason": "not theirs"}
     ),
+    # Touches from elsewhere, and review in batches (docs/influence.md)
+    ("POST", "/api/v1/touches"): Row(
+        api(Permission.IMPORT_DATA),
+        json={
+            "touches": [
+                {
+                    "external_id": "matrix-1",
+                    "partner": "Own partner",
+                    "kind": "co_sell",
+                    "touched_on": "2025-01-02",
+                    "account_crm_id": "001MATRIX",
+                }
+            ]
+        },
+    ),
+    ("POST", "/api/v1/touches/review"): Row(
+        api(Permission.REVIEW_ATTRIBUTION),
+        json={"kind": "crm_source", "decision": "confirm", "reason": "in the CRM"},
+        note="every proposed crm_source touch ({touch_id}'s maker proposed them)",
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),

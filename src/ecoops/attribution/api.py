@@ -37,6 +37,7 @@ class TouchOut(BaseModel):
     reviewed_by: str
     reviewed_at: UtcDateTime | None
     review_reason: str
+    external_id: str | None = None  # the sender's id, for touches brought in a batch
 
 
 class ReviewIn(BaseModel):

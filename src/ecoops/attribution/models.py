@@ -61,6 +61,8 @@ class PartnerTouch(Base):
     reviewed_by: Mapped[str] = mapped_column(String(200), default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_reason: Mapped[str] = mapped_column(Text, default="")
+    # The sender's own id of a touch brought in a batch (attribution/touch_batch.py): a retry adds nothing.
+    external_id: Mapped[str | None] = mapped_column(String(120), index=True, unique=True)
 
 
 class MetricSettingsChange(Base):

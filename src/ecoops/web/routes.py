@@ -63,7 +63,7 @@ def page_routers() -> list[APIRouter]:
 def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.attribution import api as attribution_api
-    from ecoops.attribution import influence_api
+    from ecoops.attribution import influence_api, touch_api
     from ecoops.automation import rule_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
@@ -85,6 +85,7 @@ def api_routers() -> list[APIRouter]:
         metrics_api.router,
         attribution_api.router,
         influence_api.router,
+        touch_api.router,
         rule_api.router,
         audit_api.router,
     ]

@@ -28,6 +28,7 @@ from ecoops.crm.imports.reader import CsvRows, FileFacts, examine
 from ecoops.crm.imports.records import BUILDERS, Problem, RecordBuilder, RowRejected, Workspace
 from ecoops.crm.imports.report import write_report
 from ecoops.crm.imports.staging import ProblemLog, RecordStage
+from ecoops.crm.imports.touch_list import TouchListImport, TouchRows
 from ecoops.crm.imports.values import DateOrder, date_order_evidence
 from ecoops.crm.models import ImportRejection, ImportRun, Opportunity
 from ecoops.pagination import Page, paginate
@@ -92,6 +93,8 @@ class ImportOutcome:
 def _builder(mapping: Mapping, headers: list[str], workspace: Workspace, order: DateOrder) -> RecordBuilder:
     if mapping.kind == Kind.PARTNERS:
         return PartnerRows(mapping, headers, workspace, order)
+    if mapping.kind == Kind.TOUCHES:
+        return TouchRows(mapping, headers, workspace, order)
     return BUILDERS[mapping.kind](mapping, headers, workspace, order)
 
 
@@ -201,6 +204,13 @@ def run_import(
             if _writes(outcome, request):
                 partner_import.write(changes)
             _take_partner_counts(outcome, counts)
+        elif isinstance(builder, TouchRows):
+            touch_import = TouchListImport(session, actor, builder, problems, today)
+            plan = touch_import.plan(lines)
+            outcome.rejected = problems.rejected_rows()
+            if _writes(outcome, request):
+                touch_import.write(plan)
+            outcome.new, outcome.unchanged = plan.new, plan.existing
         else:
             stage = RecordStage(connection, builder, problems)
             _stage_records(builder, stage, problems, lines, tally)

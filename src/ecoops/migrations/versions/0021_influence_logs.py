@@ -1,4 +1,4 @@
-"""influence logs: what a partner did on a deal, the evidence of a proposed touch
+"""influence logs (what a partner did on a deal, the evidence of a proposed touch) and touches' external ids
 
 Revision ID: 0021
 Revises: 0019
@@ -17,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("partner_touches", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("external_id", sa.String(length=120), nullable=True))
+        batch_op.create_index(batch_op.f("ix_partner_touches_external_id"), ["external_id"], unique=True)
     op.create_table(
         "influence_logs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,3 +62,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("influence_logs")
+    with op.batch_alter_table("partner_touches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_partner_touches_external_id"))
+        batch_op.drop_column("external_id")
