@@ -38,7 +38,18 @@ TOUCH_CLASS: dict[TouchKind, str] = {
 
 # A touch derived from data (the CRM's partner-source field, an overlap) enters as a proposal: a partner
 # manager confirms or disputes it, and only confirmed touches count (docs/metrics.md "Touch statuses").
+# The workspace may make the CRM's partner field the system of record instead (`CrmPartnerField`).
 DERIVED_TOUCH_STATUS = "proposed"
+
+
+class CrmPartnerField(StrEnum):
+    """What the CRM's partner-source field is worth (an attribution rule, kept with its history)."""
+
+    REVIEW = "review"  # its crm_source touches wait for review (the default)
+    RECORD = "record"  # the system of record: they count at once, and stay disputable
+
+
+CRM_SOURCE_STATUS = {CrmPartnerField.REVIEW: DERIVED_TOUCH_STATUS, CrmPartnerField.RECORD: "confirmed"}
 
 
 class PartnerTouch(Base):
@@ -78,6 +89,7 @@ class MetricSettingsChange(Base):
     sourcing_grace_days: Mapped[int] = mapped_column(Integer)
     influence_look_back_days: Mapped[int] = mapped_column(Integer)
     time_decay_half_life_days: Mapped[float] = mapped_column(Float)
+    crm_partner_field: Mapped[str] = mapped_column(String(10), default="review", server_default="review")
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[str] = mapped_column(String(200), default="")
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
+from ecoops.attribution.review import partner_field_effect, partner_field_sentence
 from ecoops.audit import utcnow
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import ImportFileError, Mapping, explicit_mapping, recognise
@@ -88,6 +89,16 @@ class ImportOutcome:
     run_id: int | None = None
     problems: list[Problem] = field(default_factory=list)  # the first PROBLEMS_SHOWN, by line
     created: list[str] = field(default_factory=list)  # programs and tiers a partner list creates
+    # Opportunities: the CRM-partner-field rule in force, how many deals it decides (attribution/review.py).
+    partner_field_rule: str = ""
+    partner_field_deals: int = 0
+
+    def summary(self) -> str:
+        """A committed import in words, with what the CRM-partner-field rule does to the deals."""
+        text = f"Imported {self.rows:,} rows: {self.new:,} new, {self.updated:,} updated."
+        if self.partner_field_rule:
+            text += " " + partner_field_sentence(self.partner_field_rule, self.partner_field_deals)
+        return text
 
 
 def _builder(mapping: Mapping, headers: list[str], workspace: Workspace, order: DateOrder) -> RecordBuilder:
@@ -223,6 +234,9 @@ def run_import(
             stage.drop()
     outcome.rows = tally.rows
     outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
+    if mapping.kind == Kind.OPPORTUNITIES and outcome.status == COMMITTED:
+        rule, outcome.partner_field_deals = partner_field_effect(session)
+        outcome.partner_field_rule = rule.value
     if not request.dry_run:
         outcome.run_id = _record_run(session, actor, inspection, outcome, problems, started)
     outcome.problems = list(problems.ordered(limit=PROBLEMS_SHOWN))

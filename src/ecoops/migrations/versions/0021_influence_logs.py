@@ -1,4 +1,5 @@
-"""influence logs (what a partner did on a deal, the evidence of a proposed touch) and touches' external ids
+"""influence logs (what a partner did on a deal, the evidence of a proposed touch), touches' external ids,
+and the CRM-partner-field rule
 
 Revision ID: 0021
 Revises: 0019
@@ -17,6 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("metric_settings_changes", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("crm_partner_field", sa.String(length=10), server_default="review", nullable=False)
+        )
     with op.batch_alter_table("partner_touches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_id", sa.String(length=120), nullable=True))
         batch_op.create_index(batch_op.f("ix_partner_touches_external_id"), ["external_id"], unique=True)
@@ -61,6 +66,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("metric_settings_changes", schema=None) as batch_op:
+        batch_op.drop_column("crm_partner_field")
     op.drop_table("influence_logs")
     with op.batch_alter_table("partner_touches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_partner_touches_external_id"))
