@@ -147,7 +147,8 @@ def build_message(
     currency: str,
     mention: str = "",
 ) -> Message:
-    """The message for `event`; deal registrations waiting for review carry Approve/Reject buttons."""
+    """The message for `event`; deal registrations waiting for review carry Approve/Reject buttons, and
+    logged influence Confirm/Dispute."""
     default_subject, default_body = DEFAULTS[EventKind(event.kind)]
     context = variables(event, base_url, currency)
     subject = render_text(subject_template or default_subject, context)
@@ -164,6 +165,13 @@ def build_message(
         buttons = (
             Button("Approve", "registration.approve", referral, url=context["link"], style="primary"),
             Button("Reject", "registration.reject", referral, url=context["link"], style="danger"),
+        )
+    if event.kind == EventKind.INFLUENCE_LOGGED:
+        # To the deal owner (or a partner manager): confirm here; a dispute needs a reason, given on the page.
+        log = str(payload.get("influence_log_id", ""))
+        buttons = (
+            Button("Confirm", "influence.confirm", log, url=context["link"], style="primary"),
+            Button("Dispute…", "influence.dispute", log, url=context["link"], style="danger"),
         )
     return Message(
         subject=subject[:200],
