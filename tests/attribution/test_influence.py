@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -231,14 +231,14 @@ def test_refusals_name_the_field_and_store_nothing(session: Session, settings: S
     good = influence.LogInput(d.partner.id, "intro", date(2025, 3, 1), "Introduced the CFO", "", "O-ORBIT")
     tomorrow = date.fromordinal(settings.today().toordinal() + 1)
     cases = [
-        (good.__class__(**{**good.__dict__, "activity": "lunch"}), "activity"),
-        (good.__class__(**{**good.__dict__, "happened_on": tomorrow}), "date"),
-        (good.__class__(**{**good.__dict__, "happened_on": None}), "date"),
-        (good.__class__(**{**good.__dict__, "note": "  "}), "note"),
-        (good.__class__(**{**good.__dict__, "link": "javascript:alert(1)"}), "link"),
-        (good.__class__(**{**good.__dict__, "opportunity_crm_id": "O-NONE"}), "opportunity"),
-        (good.__class__(**{**good.__dict__, "opportunity_crm_id": "", "account_crm_id": ""}), "opportunity"),
-        (good.__class__(**{**good.__dict__, "account_crm_id": "A-OTHER"}), "opportunity"),
+        (replace(good, activity="lunch"), "activity"),
+        (replace(good, happened_on=tomorrow), "date"),
+        (replace(good, happened_on=None), "date"),
+        (replace(good, note="  "), "note"),
+        (replace(good, link="javascript:alert(1)"), "link"),
+        (replace(good, opportunity_crm_id="O-NONE"), "opportunity"),
+        (replace(good, opportunity_crm_id="", account_crm_id=""), "opportunity"),
+        (replace(good, account_crm_id="A-OTHER"), "opportunity"),
     ]
     for data, field in cases:
         with pytest.raises(InvalidInput, match=f"^{field}:"):
@@ -254,7 +254,9 @@ def test_refusals_name_the_field_and_store_nothing(session: Session, settings: S
         )
     assert session.scalar(select(func.count()).select_from(PartnerTouch)) == 0
     assert not any(influence.evidence_folder(small).glob("*"))
-    # The cap itself is taken; a viewer may not log at all.
+    # Today is the last day taken, the cap the largest file; a viewer may not log at all.
+    today = replace(good, happened_on=settings.today())
+    assert influence.log_influence(session, seller, today, settings).touch_id
     kept = influence.log_influence(
         session, seller, good, small, influence.Evidence(io.BytesIO(b"x" * 10), "C:\\notes\\exact.txt")
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ecoops.actors import Role
+from ecoops.attribution import touch_batch
 from ecoops.attribution.models import PartnerTouch
 from ecoops.cli import app
 from ecoops.config import get_settings
@@ -248,3 +249,12 @@ def test_cli_reviews_a_kind_in_one_batch(cli_db: Engine, tmp_path: Path) -> None
         app, ["touches", "review", "--kind", "co_sell", "--decision", "confirm", "--reason", "x"]
     )
     assert nothing.exit_code == 1
+
+
+def test_a_touch_dated_today_is_taken_and_one_dated_tomorrow_is_not(session: Session) -> None:
+    partner_id = _world(session)
+    today = date(2025, 6, 30)
+    row = touch_batch.TouchIn("edge", partner_id, "co_sell", today, "O-1")
+    assert touch_batch.check(session, [row], today) == []
+    tomorrow = touch_batch.TouchIn("edge", partner_id, "co_sell", date(2025, 7, 1), "O-1")
+    assert [(p.row, p.field) for p in touch_batch.check(session, [tomorrow], today)] == [(0, "touched_on")]
