@@ -177,6 +177,8 @@ def test_partner_logs_the_deal_owner_confirms_the_figure_moves_and_the_partner_s
     sign_in(client, "nimbus@partner.example")
     mine = client.get("/portal/influence").text
     assert re.search(r"status-confirmed\">confirmed</span>.*by dana@example.com", mine, re.S)
+    # The deal as its referral named it: our CRM's opportunity name is not theirs to see.
+    assert "Orbit Corp (their name)" in mine and "Orbit expansion" not in mine
 
 
 def test_a_partner_user_logs_for_and_sees_only_its_own_partner(
@@ -191,7 +193,10 @@ def test_a_partner_user_logs_for_and_sees_only_its_own_partner(
         for n in range(3):
             data = influence.LogInput(partner_id, "meeting", date(2025, 3, 1), f"meeting {n}", "", "O-ORBIT")
             logged[partner_id].add(influence.log_influence(session, actor, data, settings).id)
-    every = logged[d.partner.id] | logged[d.other.id]
+    # What our seller logs about the partner stays internal: the partner sees the logs of its own users.
+    ours = influence.LogInput(d.partner.id, "intro", date(2025, 3, 2), "internal view", "", "O-ORBIT")
+    internal = influence.log_influence(session, user_actor(d.seller), ours, settings).id
+    every = logged[d.partner.id] | logged[d.other.id] | {internal}
     for partner_id, actor in actors.items():
         other_id = d.other.id if partner_id == d.partner.id else d.partner.id
         seen = {row.log.id for row in influence.search_logs(session, actor).items}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -142,6 +142,7 @@ def log_influence(
         file_size=kept[1],
         file_name=_file_name(evidence.filename) if evidence else "",
         logged_by=actor.label,
+        logged_by_partner=actor.kind == ActorKind.PARTNER_USER,
     )
     session.add(log)
     session.flush()
@@ -271,7 +272,7 @@ def evidence_folder(settings: Settings) -> Path:
 
 
 def _readable(actor: Actor) -> Select[InfluenceLog, PartnerTouch, str, str]:
-    """Internal readers of the CRM see every log; a partner user only its own partner's."""
+    """Internal readers of the CRM see every log; a partner user only those its partner's users logged."""
     statement = (
         select(InfluenceLog, PartnerTouch, Partner.name, func.coalesce(Opportunity.name, Account.name, ""))
         .join(PartnerTouch, PartnerTouch.id == InfluenceLog.touch_id)
@@ -283,7 +284,7 @@ def _readable(actor: Actor) -> Select[InfluenceLog, PartnerTouch, str, str]:
         .outerjoin(Account, Account.crm_id == InfluenceLog.account_crm_id)
     )
     if actor.kind == ActorKind.PARTNER_USER:
-        return statement.where(InfluenceLog.partner_id == actor.partner_id)
+        return statement.where(InfluenceLog.partner_id == actor.partner_id, InfluenceLog.logged_by_partner)
     require(actor, Permission.READ_CRM)
     return statement
 
@@ -324,7 +325,23 @@ def search_logs(
         log.id: LogRow(log, touch, partner, deal)
         for log, touch, partner, deal in session.execute(statement.where(InfluenceLog.id.in_(ids.items)))
     }
-    return Page([rows[i] for i in ids.items], ids.total, ids.page, ids.per_page)
+    return Page(_as_seen(session, actor, [rows[i] for i in ids.items]), ids.total, ids.page, ids.per_page)
+
+
+def _as_seen(session: Session, actor: Actor, rows: list[LogRow]) -> list[LogRow]:
+    """A partner user sees each deal as its own referral named it, never our CRM's names."""
+    if actor.kind != ActorKind.PARTNER_USER:
+        return rows
+    deals = partner_deals(session, actor)
+    return [
+        replace(
+            row,
+            deal_name=deals.get(
+                (row.log.opportunity_crm_id, "" if row.log.opportunity_crm_id else row.log.account_crm_id), ""
+            ),
+        )
+        for row in rows
+    ]
 
 
 def get_log(session: Session, actor: Actor, log_id: int) -> LogRow:
@@ -332,7 +349,7 @@ def get_log(session: Session, actor: Actor, log_id: int) -> LogRow:
     found = session.execute(_readable(actor).where(InfluenceLog.id == log_id)).first()
     if found is None:
         raise NotFound(f"no influence log {log_id}")
-    return LogRow(*found)
+    return _as_seen(session, actor, [LogRow(*found)])[0]
 
 
 def evidence_file(session: Session, actor: Actor, log_id: int, settings: Settings) -> tuple[Path, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecoops.audit import utcnow
@@ -136,4 +136,7 @@ class InfluenceLog(Base):
     file_name: Mapped[str] = mapped_column(String(300), default="")
     file_size: Mapped[int] = mapped_column(Integer, default=0)
     logged_by: Mapped[str] = mapped_column(String(200), default="")
+    # Logged in the portal by one of the partner's users: the partner's own logs, which it sees (with our
+    # decision); what our people log about it stays internal.
+    logged_by_partner: Mapped[bool] = mapped_column(Boolean, default=False)
     logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(length=300), nullable=False),
         sa.Column("file_size", sa.Integer(), nullable=False),
         sa.Column("logged_by", sa.String(length=200), nullable=False),
+        sa.Column("logged_by_partner", sa.Boolean(), nullable=False),
         sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["partner_id"],
