@@ -4,6 +4,7 @@ API and CLI."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,9 +19,11 @@ from ecoops.actors import Role
 from ecoops.attribution import touch_batch
 from ecoops.attribution.models import PartnerTouch
 from ecoops.cli import app
-from ecoops.config import get_settings
+from ecoops.config import Settings, get_settings
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.db import make_engine, migrate, session_factory, transaction
+from ecoops.web.app import create_app
+from tests.conftest import fresh_postgres_database
 from tests.crm.imports.files import run, write_csv
 from tests.factories import bearer, make_account, make_opportunity, make_partner, make_user
 
@@ -258,3 +261,58 @@ def test_a_touch_dated_today_is_taken_and_one_dated_tomorrow_is_not(session: Ses
     assert touch_batch.check(session, [row], today) == []
     tomorrow = touch_batch.TouchIn("edge", partner_id, "co_sell", date(2025, 7, 1), "O-1")
     assert [(p.row, p.field) for p in touch_batch.check(session, [tomorrow], today)] == [(0, "touched_on")]
+
+
+@pytest.mark.all_backends
+def test_the_same_batch_sent_twice_at_once_is_stored_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'twins.db'}"
+    else:
+        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        partner_id = _world(session)
+        headers = bearer(session, make_user(session, Role.OPS))
+        session.commit()
+    app = create_app(Settings(env="test", var_dir=tmp_path / "var", secret_key="w" * 40), engine)
+    try:
+        for round_ in range(3):
+            rows = [
+                {
+                    "external_id": f"twin-{round_}-{n}",
+                    "partner_id": partner_id,
+                    "kind": "co_sell",
+                    "touched_on": "2025-01-02",
+                    "opportunity_crm_id": "O-1",
+                }
+                for n in range(5)
+            ]
+            barrier = threading.Barrier(2)
+            answers: list[dict[str, list[dict[str, object]]]] = []
+
+            def send(
+                rows: list[dict[str, object]] = rows,
+                barrier: threading.Barrier = barrier,
+                answers: list[dict[str, list[dict[str, object]]]] = answers,
+            ) -> None:
+                client = TestClient(app)
+                barrier.wait()
+                response = client.post("/api/v1/touches", json={"touches": rows}, headers=headers)
+                assert response.status_code == 200, response.text
+                answers.append(response.json())
+
+            threads = [threading.Thread(target=send) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(answers) == 2
+            assert sorted(len(a["new"]) for a in answers) == [0, 5]  # one stored them, the other found them
+            assert all(len(a["new"]) + len(a["existing"]) == 5 for a in answers)
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(PartnerTouch)) == 15
+    finally:
+        engine.dispose()

@@ -13,15 +13,26 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
 from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.audit import utcnow
 from ecoops.crm.models import Account, Opportunity
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, require
 
+_INSERT_OR_NOTHING = {
+    True: sqlite_insert(PartnerTouch)
+    .on_conflict_do_nothing(index_elements=["external_id"])
+    .returning(PartnerTouch.external_id),
+    False: postgresql_insert(PartnerTouch)
+    .on_conflict_do_nothing(index_elements=["external_id"])
+    .returning(PartnerTouch.external_id),
+}
 IMPORT_EVIDENCE = "import"  # a touch's evidence_type when it came in a batch; evidence_ref: its external id
 # Overlap touches are derived from account mapping's own records, never brought in.
 IMPORTABLE_KINDS = tuple(k.value for k in TouchKind if k != TouchKind.OVERLAP)
@@ -152,36 +163,42 @@ def add_touches(
     problems = check(session, rows, today, numbers)
     if problems:
         raise BatchRefused(problems)
+    opportunities = _opportunity_accounts(session, rows)
+    now = utcnow()
+    values: list[dict[str, object]] = []
+    for row in rows:
+        assert row.partner_id is not None and row.touched_on is not None  # checked above
+        external_id = row.external_id.strip()
+        values.append(
+            {
+                "external_id": external_id,
+                "partner_id": row.partner_id,
+                "opportunity_crm_id": row.opportunity_crm_id,
+                "account_crm_id": opportunities.get(row.opportunity_crm_id, row.account_crm_id),
+                "kind": row.kind,
+                "touched_on": row.touched_on,
+                "evidence_type": IMPORT_EVIDENCE,
+                "evidence_ref": external_id,
+                "note": row.note.strip(),
+                "status": row.status,
+                "recorded_by": actor.label,
+                "recorded_at": now,
+                "reviewed_by": "",
+                "review_reason": "",
+            }
+        )
+    # One statement per row, whoever sends the same batch at the same time: the unique external id
+    # decides, and a row stored already (by a retry's first attempt, or a twin request) is left as it is.
+    insert = _INSERT_OR_NOTHING[session.get_bind().dialect.name == "sqlite"]
+    added = {session.scalar(insert, one) for one in values} - {None}
+    external_ids = [r.external_id.strip() for r in rows]
     stored = {
         t.external_id: t
-        for t in session.scalars(
-            select(PartnerTouch).where(PartnerTouch.external_id.in_([r.external_id.strip() for r in rows]))
-        )
+        for t in session.scalars(select(PartnerTouch).where(PartnerTouch.external_id.in_(external_ids)))
     }
-    opportunities = _opportunity_accounts(session, rows)
     result = BatchResult()
-    for row in rows:
-        external_id = row.external_id.strip()
-        if external_id in stored:
-            result.existing.append(stored[external_id])
-            continue
-        assert row.partner_id is not None and row.touched_on is not None  # checked above
-        touch = PartnerTouch(
-            external_id=external_id,
-            partner_id=row.partner_id,
-            opportunity_crm_id=row.opportunity_crm_id,
-            account_crm_id=opportunities.get(row.opportunity_crm_id, row.account_crm_id),
-            kind=row.kind,
-            touched_on=row.touched_on,
-            evidence_type=IMPORT_EVIDENCE,
-            evidence_ref=external_id,
-            note=row.note.strip(),
-            status=row.status,
-            recorded_by=actor.label,
-        )
-        session.add(touch)
-        result.new.append(touch)
-    session.flush()
+    for external_id in external_ids:
+        (result.new if external_id in added else result.existing).append(stored[external_id])
     if result.new:
         audit.record(
             session,
