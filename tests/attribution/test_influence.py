@@ -364,3 +364,41 @@ def test_two_reviewers_at_once_make_exactly_one_decision(
             assert events == len(ids)
     finally:
         engine.dispose()
+
+
+def test_a_seller_logs_from_the_account_page_and_a_refusal_keeps_what_was_typed(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    d = deal(session)
+    sign_in(client, "sam@example.com")
+    account = client.get(f"/accounts/{d.account_id}").text
+    assert f'href="/accounts/{d.account_id}/influence/new?opportunity=O-ORBIT"' in account
+    assert "No partner influence logged on this account." in account
+    form = client.get(f"/accounts/{d.account_id}/influence/new", params={"opportunity": "O-ORBIT"}).text
+    assert '<option value="O-ORBIT" selected>' in form
+    assert f'value="{settings.today().isoformat()}"' in form  # today, left in place by most people
+    typed = {
+        "csrf_token": csrf_from(form),
+        "partner_id": str(d.partner.id),
+        "opportunity_crm_id": "O-ORBIT",
+        "activity": "meeting",
+        "happened_on": "2025-03-04",
+        "note": "Steering meeting with their CFO",
+        "link": "ftp://files.example/notes",
+    }
+    refused = client.post(f"/accounts/{d.account_id}/influence", data=typed)
+    assert refused.status_code == 400 and "Please correct this: link:" in refused.text
+    assert "Steering meeting with their CFO" in refused.text  # what was typed comes back
+    assert session.scalar(select(func.count()).select_from(InfluenceLog)) == 0
+    done = client.post(
+        f"/accounts/{d.account_id}/influence",
+        data=typed | {"link": "https://files.example/notes"},
+        files={"file": ("", b"", "application/octet-stream")},  # the file input left empty
+    )
+    assert done.status_code == 303
+    log = session.scalars(select(InfluenceLog)).one()
+    assert (log.activity, log.file_token, log.logged_by_partner) == ("meeting", "", False)
+    page = client.get(f"/accounts/{d.account_id}").text
+    assert (
+        "Steering meeting with their CFO" in page and "waits for the deal owner or a partner manager" in page
+    )
