@@ -10,6 +10,7 @@ from rich.console import Console
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import Role, cli_actor
+from ecoops.attribution.cli import touches_app
 from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
 from ecoops.crm.imports.cli import import_file
@@ -25,6 +26,7 @@ app = typer.Typer(help="ecoops: partner ecosystem operations.", no_args_is_help=
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(psi_app, name="psi")
+app.add_typer(touches_app, name="touches")
 app.command("import")(import_file)
 app.command("map-files")(map_files_command)
 app.command("map")(map_command)

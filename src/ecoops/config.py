@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     # the bearer token Prometheus sends to /metrics (empty: /metrics answers 404).
     log_format: LogFormat = "auto"
     metrics_token: str = ""
+    # The largest file kept as an influence log's evidence (docs/influence.md).
+    influence_max_file_bytes: int = Field(10 << 20, ge=1)
 
     @field_validator("env", mode="before")
     @classmethod

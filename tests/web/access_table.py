@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
-from ecoops.attribution import review
+from ecoops.attribution import influence, review
 from ecoops.attribution.models import PartnerTouch
 from ecoops.automation import endpoint_admin
 from ecoops.automation import rules as automation_rules
@@ -44,7 +44,7 @@ from ecoops.partners import programs
 from ecoops.partners.models import Partner, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
-from ecoops.referrals.models import ReferralLink, Via
+from ecoops.referrals.models import Referral, ReferralLink, Via
 from ecoops.referrals.submission import ReferralInput, submit
 from tests.factories import (
     make_account,
@@ -637,6 +637,74 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(everyone(200), note="probe: no sign-in, no database"),
     ("GET", "/readyz"): Row(everyone(200), note="probe: database reachable, schema at head"),
     ("GET", "/metrics"): Row(everyone(404), note="exists only with ECOOPS_METRICS_TOKEN, for its bearer"),
+    # Influence logs: logged on an account's page or in the portal, decided by the deal owner or a partner
+    # manager ({log_id} is another partner's log, with a file); docs/influence.md
+    ("GET", "/accounts/{account_id}/influence/new"): Row(
+        {**page(Permission.READ_CRM), Role.VIEWER.value: 403}, note="viewers only read"
+    ),
+    ("POST", "/accounts/{account_id}/influence"): Row(
+        {**page(Permission.READ_CRM, ok=303), Role.VIEWER.value: 403},
+        form={
+            "partner_id": "{partner_id}",
+            "activity": "demo",
+            "happened_on": "2025-03-01",
+            "note": "matrix",
+        },
+    ),
+    ("POST", "/influence/{log_id}/decision"): Row(
+        {**page(Permission.REVIEW_ATTRIBUTION, ok=303), Role.SALES.value: 403, Role.VIEWER.value: 403},
+        form={"decision": "dispute", "reason": "not theirs"},
+        note="sellers decide only on deals they own (tests/attribution/test_influence.py)",
+    ),
+    ("GET", "/influence/{log_id}/file"): Row(
+        {**page(Permission.READ_CRM), PARTNER_USER: 404}, note="another partner's: not found"
+    ),
+    ("GET", "/portal/influence"): Row(signed_in(403, 200)),
+    ("GET", "/portal/influence/new"): Row(signed_in(403, 200)),
+    ("POST", "/portal/influence"): Row(
+        signed_in(403, 303),
+        form={
+            "deal": "{influence_deal}",
+            "activity": "meeting",
+            "happened_on": "2025-03-01",
+            "note": "matrix",
+        },
+    ),
+    ("GET", "/api/v1/influence"): Row(api(Permission.READ_CRM)),
+    ("GET", "/api/v1/influence/{log_id}"): Row(api(Permission.READ_CRM)),
+    ("POST", "/api/v1/partners/{partner_id}/influence"): Row(
+        api(Permission.READ_CRM, ok=201),
+        json={
+            "activity": "intro",
+            "happened_on": "2025-03-01",
+            "note": "matrix",
+            "account_crm_id": "001MATRIX",
+        },
+    ),
+    ("POST", "/api/v1/influence/{log_id}/confirm"): Row(api(Permission.REVIEW_ATTRIBUTION), json={}),
+    ("POST", "/api/v1/influence/{log_id}/dispute"): Row(
+        api(Permission.REVIEW_ATTRIBUTION), json={"reason": "not theirs"}
+    ),
+    # Touches from elsewhere, and review in batches (docs/influence.md)
+    ("POST", "/api/v1/touches"): Row(
+        api(Permission.IMPORT_DATA),
+        json={
+            "touches": [
+                {
+                    "external_id": "matrix-1",
+                    "partner": "Own partner",
+                    "kind": "co_sell",
+                    "touched_on": "2025-01-02",
+                    "account_crm_id": "001MATRIX",
+                }
+            ]
+        },
+    ),
+    ("POST", "/api/v1/touches/review"): Row(
+        api(Permission.REVIEW_ATTRIBUTION),
+        json={"kind": "crm_source", "decision": "confirm", "reason": "in the CRM"},
+        note="every proposed crm_source touch ({touch_id}'s maker proposed them)",
+    ),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -873,6 +941,36 @@ def _mail_key(session: Session, settings: Settings) -> str:
     return str(maildir(settings.var_dir).add(message))
 
 
+def _log_id(session: Session, settings: Settings) -> str:
+    """Another partner's influence log on an account, with a file, waiting for a decision."""
+    partner = make_partner(session, name="Matrix Influence Partner")
+    make_account(session, crm_id="001MATRIXINF", owner="Nobody Here")
+    data = influence.LogInput(
+        partner.id, "demo", date(2025, 3, 1), "matrix demo", account_crm_id="001MATRIXINF"
+    )
+    evidence = influence.Evidence(io.BytesIO(b"slides"), "slides.pdf")
+    return str(influence.log_influence(session, SYSTEM, data, settings, evidence).id)
+
+
+def _influence_deal(session: Session, settings: Settings) -> str:
+    """A deal of the matrix's own partner user's partner: our co-sell request to it, on an opportunity."""
+    partner = session.scalars(select(Partner).where(Partner.name == "Own partner")).one()
+    opportunity = make_opportunity(session, account_crm_id="001MATRIXOWN")
+    session.add(
+        Referral(
+            direction="outbound",
+            kind="intro",
+            partner_id=partner.id,
+            company="Matrix Own Deal",
+            status="accepted",
+            submitted_via="internal",
+            opportunity_crm_id=opportunity.crm_id,
+        )
+    )
+    session.flush()
+    return f"{opportunity.crm_id}|"
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -908,6 +1006,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "rule_id": _rule_id,
     "task_id": _task_id,
     "job_id": _job_id,
+    "log_id": _log_id,
+    "influence_deal": _influence_deal,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.attribution import review, rules
+from ecoops.attribution.models import CrmPartnerField
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
@@ -37,6 +38,7 @@ class TouchOut(BaseModel):
     reviewed_by: str
     reviewed_at: UtcDateTime | None
     review_reason: str
+    external_id: str | None = None  # the sender's id, for touches brought in a batch
 
 
 class ReviewIn(BaseModel):
@@ -48,12 +50,18 @@ class RulesIn(BaseModel):
     sourcing_grace_days: int = Field(..., ge=0, le=3650)
     influence_look_back_days: int = Field(..., ge=0, le=3650)
     time_decay_half_life_days: float = Field(..., gt=0, le=3650)
+    crm_partner_field: CrmPartnerField | None = Field(
+        None,
+        description="record: the CRM's partner field is the system of record (its touches count at once, "
+        "disputable); review: they wait for review. Not given: the rule in force stays.",
+    )
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
 class RulesChangeOut(RulesIn):
     model_config = ConfigDict(from_attributes=True)
 
+    crm_partner_field: CrmPartnerField
     changed_by: str
     changed_at: UtcDateTime
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import names_by_email, user_names
 from ecoops.actors import Actor
 from ecoops.attribution import review, rules
-from ecoops.attribution.models import TouchKind
+from ecoops.attribution.models import CrmPartnerField, TouchKind
 from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.crm.service import by_crm_id
@@ -115,6 +115,7 @@ def rules_page(
         request,
         "attribution/rules.html",
         current=rules.settings_in_force(session, settings.currency),
+        partner_field=rules.partner_field_rule(session),
         history=rules.history(session, actor),
     )
 
@@ -125,6 +126,7 @@ def change_rules(
     sourcing_grace_days: int = Form(..., ge=0, le=3650),
     influence_look_back_days: int = Form(..., ge=0, le=3650),
     time_decay_half_life_days: float = Form(..., gt=0, le=3650),
+    crm_partner_field: CrmPartnerField | None = Form(None),
     reason: str = Form("", max_length=2000),
     actor: Actor = Depends(page_permission(Permission.MANAGE_METRIC_SETTINGS)),
     session: Session = Depends(db),
@@ -139,6 +141,7 @@ def change_rules(
             time_decay_half_life_days=time_decay_half_life_days,
             reason=reason,
             currency=settings.currency,
+            crm_partner_field=crm_partner_field,
         )
         flash(request, "Rules changed; every figure now uses them", "success")
     except ValueError as error:

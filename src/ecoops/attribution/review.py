@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
-from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchKind
+from ecoops.attribution.models import CrmPartnerField, PartnerTouch, TouchKind
+from ecoops.attribution.rules import crm_source_status, partner_field_rule
 from ecoops.audit import utcnow
 from ecoops.crm.models import Opportunity
 from ecoops.metrics.feed import CRM_SOURCE_EVIDENCE, crm_source_candidates
@@ -66,10 +67,28 @@ def unproposed_count(session: Session, actor: Actor) -> int:
     return session.scalar(select(func.count()).select_from(crm_source_candidates().subquery())) or 0
 
 
+def partner_field_effect(session: Session) -> tuple[CrmPartnerField, int]:
+    """The CRM-partner-field rule in force, and how many deals it decides: those whose partner field
+    names a partner with no crm_source touch of it stored (reviewed or not) yet. For importers' results."""
+    candidates = crm_source_candidates().subquery()
+    deals = session.scalar(select(func.count(func.distinct(candidates.c.opportunity_id)))) or 0
+    return partner_field_rule(session), deals
+
+
+def partner_field_sentence(rule: str, deals: int) -> str:
+    """What the rule does to those deals, in words, for the import's result."""
+    named = f"{deals:,} deal{'' if deals == 1 else 's'} whose CRM partner field names a partner"
+    if rule == CrmPartnerField.RECORD:
+        return f"{named}: counted as that partner's at once (the field is the system of record; disputable)."
+    return f"{named}: waiting for review on /attribution/touches (until confirmed they count as direct)."
+
+
 def propose_from_data(session: Session, actor: Actor) -> int:
-    """Store, as proposed, every crm_source touch the partner-source field implies; returns how many."""
+    """Store every crm_source touch the partner-source field implies (proposed, or confirmed when the
+    field is the system of record: a reviewer may still dispute it); returns how many."""
     require(actor, Permission.REVIEW_ATTRIBUTION)
     rows = session.execute(crm_source_candidates()).all()
+    status = crm_source_status(session)
     for _opportunity_id, crm_id, account_crm_id, partner_id, created_on in rows:
         session.add(
             PartnerTouch(
@@ -80,7 +99,7 @@ def propose_from_data(session: Session, actor: Actor) -> int:
                 touched_on=created_on,
                 evidence_type=CRM_SOURCE_EVIDENCE[0],
                 evidence_ref=CRM_SOURCE_EVIDENCE[1],
-                status=DERIVED_TOUCH_STATUS,
+                status=status,
                 recorded_by=actor.label,
             )
         )

@@ -1,4 +1,6 @@
-"""Slack's interactive endpoint: a reviewer approves or rejects a deal registration from its button.
+"""Slack's interactive endpoint: a reviewer approves or rejects a deal registration from its button, and
+a deal owner (or a partner manager) confirms logged influence from its own (a dispute needs a reason,
+so its button leads to the page where it is given).
 
 Slack signs every request (HMAC of timestamp and body with the app's signing secret); that signature
 stands in for the session and CSRF token a page would need, so this router carries no CSRF check.
@@ -25,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput, user_actor
+from ecoops.attribution import influence
+from ecoops.attribution.review import Decision
 from ecoops.config import Settings
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.referrals import review
@@ -32,7 +36,7 @@ from ecoops.web.deps import app_settings, db
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-ACTIONS = ("registration.approve", "registration.reject")
+ACTIONS = ("registration.approve", "registration.reject", "influence.confirm", "influence.dispute")
 SLACK_RESPONSE_HOSTS = ("hooks.slack.com",)
 
 
@@ -112,6 +116,8 @@ def decide(session: Session, settings: Settings, payload: dict[str, Any]) -> dic
             "nothing was changed. An admin can link it on the Slack users page."
         )
     actor = user_actor(user)
+    if action_id.startswith("influence."):
+        return _influence(session, payload, user, action_id, int(value))
     referral_id = int(value)
     try:
         if action_id == "registration.approve":
@@ -127,6 +133,24 @@ def decide(session: Session, settings: Settings, payload: dict[str, Any]) -> dic
     except InvalidInput as problem:
         return _answer(f"Nothing changed: {problem}.")
     return _updated(payload, verdict)
+
+
+def _influence(
+    session: Session, payload: dict[str, Any], user: User, action_id: str, log_id: int
+) -> dict[str, Any]:
+    if action_id == "influence.dispute":
+        return _answer(
+            f"A dispute needs a reason, which the partner sees: give it on the log's page (#{log_id})."
+        )
+    try:
+        influence.decide(session, user_actor(user), log_id, Decision.CONFIRM, "confirmed from Slack")
+    except Forbidden:
+        return _answer(f"{user.name} may not confirm this log: its deal's owner or a partner manager may.")
+    except NotFound:
+        return _answer(f"There is no influence log #{log_id}.")
+    except InvalidInput as problem:
+        return _answer(f"Nothing changed: {problem}.")
+    return _updated(payload, f":white_check_mark: Confirmed by {user.name}")
 
 
 @router.post("/integrations/slack/actions")

@@ -88,6 +88,22 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "The tier evaluation of {{ as_of }} proposes moving {{ partner_name }} from "
         "{{ from_tier or 'no tier' }} to {{ to_tier }} in {{ program_name }}. It waits for review.",
     ),
+    EventKind.INFLUENCE_LOGGED: (
+        "{{ partner_name }}'s {{ activity_label }} on {{ deal_name }}: please confirm",
+        "{{ logged_by }} logged {{ partner_name }}'s {{ activity_label }} on {{ happened_on }} for "
+        "{{ deal_name }} (owner: {{ account_owner or 'nobody' }}): {{ note }}\n"
+        "Confirm or dispute it: {{ link }}",
+    ),
+    EventKind.INFLUENCE_CONFIRMED: (
+        "Confirmed: {{ partner_name }}'s {{ activity_label }} on {{ deal_name }}",
+        "{{ reviewer }} confirmed {{ partner_name }}'s {{ activity_label }} of {{ happened_on }}; "
+        "it now counts.",
+    ),
+    EventKind.INFLUENCE_DISPUTED: (
+        "Disputed: {{ partner_name }}'s {{ activity_label }} on {{ deal_name }}",
+        "{{ reviewer }} disputed {{ partner_name }}'s {{ activity_label }} of {{ happened_on }}: "
+        "{{ reason }}",
+    ),
 }
 
 
@@ -136,7 +152,8 @@ def build_message(
     currency: str,
     mention: str = "",
 ) -> Message:
-    """The message for `event`; deal registrations waiting for review carry Approve/Reject buttons."""
+    """The message for `event`; deal registrations waiting for review carry Approve/Reject buttons, and
+    logged influence Confirm/Dispute."""
     default_subject, default_body = DEFAULTS[EventKind(event.kind)]
     context = variables(event, base_url, currency)
     subject = render_text(subject_template or default_subject, context)
@@ -153,6 +170,13 @@ def build_message(
         buttons = (
             Button("Approve", "registration.approve", referral, url=context["link"], style="primary"),
             Button("Reject", "registration.reject", referral, url=context["link"], style="danger"),
+        )
+    if event.kind == EventKind.INFLUENCE_LOGGED:
+        # To the deal owner (or a partner manager): confirm here; a dispute needs a reason, given on the page.
+        log = str(payload.get("influence_log_id", ""))
+        buttons = (
+            Button("Confirm", "influence.confirm", log, url=context["link"], style="primary"),
+            Button("Dispute…", "influence.dispute", log, url=context["link"], style="danger"),
         )
     return Message(
         subject=subject[:200],

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
+from ecoops.attribution import influence
 from ecoops.config import Settings
 from ecoops.crm import service
 from ecoops.mapping.cross_partner import listings
@@ -60,4 +61,7 @@ def account_page(
         # Partners whose current list has it: mapping data, for those who may read mapping.
         have_it=listings(session, [account.crm_id]) if allowed(actor, Permission.READ_MAPPING) else [],
         may_ask=may_refer_out(actor),
+        influence=influence.search_logs(session, actor, account_crm_id=account.crm_id, per_page=50),
+        may_log=influence.may_log(actor),
+        decide=lambda log: influence.may_decide(session, actor, log),
     )

@@ -41,6 +41,12 @@ RULES = (
         actions=[Action(ActionKind.TASK, To.PARTNER_MANAGER, due_days=1)],
     ),
     RuleInput(
+        name="Partner influence logged: ask the deal owner to confirm it in Slack",
+        trigger=EventKind.INFLUENCE_LOGGED.value,
+        conditions=Conditions(),
+        actions=[Action(ActionKind.SLACK, To.ACCOUNT_OWNER)],  # the payload's account owner is the deal's
+    ),
+    RuleInput(
         name="Partner gone quiet: a task for its manager",
         trigger=EventKind.PARTNER_INACTIVE.value,
         conditions=Conditions(),

@@ -27,6 +27,9 @@ class EventKind(StrEnum):
     PARTNER_INACTIVE = "partner.inactive"
     PARTNER_LIST_UPLOADED = "partner.list_uploaded"
     TIER_CHANGE_PROPOSED = "tier.change_proposed"
+    INFLUENCE_LOGGED = "influence.logged"
+    INFLUENCE_CONFIRMED = "influence.confirmed"
+    INFLUENCE_DISPUTED = "influence.disputed"
 
 
 class Event(Base):

@@ -101,9 +101,7 @@ def commit_import(run: JobRun) -> Result:
     import_uploads.remove_upload(settings.uploads_dir, token)
     url = f"/imports/{outcome.run_id}"
     if outcome.status == imports.COMMITTED:
-        return Result(
-            f"Imported {outcome.rows:,} rows: {outcome.new:,} new, {outcome.updated:,} updated.", url
-        )
+        return Result(outcome.summary(), url)
     return Result(f"Nothing was imported: {outcome.rejected:,} rows were refused.", url)
 
 

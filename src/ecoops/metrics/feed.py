@@ -8,8 +8,9 @@ Gaps in the stored data are settled here, the same way for every figure (docs/da
 - opportunities without a created date, or closed without a close date, cannot be placed in time and
   are left out (`Feed.skipped_opportunities` counts them);
 - the CRM's partner-source field becomes a `crm_source` touch, **proposed** (it counts only once a
-  partner manager confirms it), when it names a partner's CRM id or name and no crm_source touch of
-  that partner is stored for the opportunity yet; it is dated the opportunity's creation;
+  partner manager confirms it) or, when the workspace's rule makes the field the system of record,
+  **confirmed**, when it names a partner's CRM id or name and no crm_source touch of that partner is
+  stored for the opportunity yet; it is dated the opportunity's creation;
 - referrals: inbound → `in`, outbound → `out`, dated their submission day in the workspace time zone,
   rejected and declined ones left out (they never became EQLs);
 - overlaps: account mapping's dated overlap periods, once per built-in population of ours the account
@@ -29,7 +30,8 @@ import pyarrow as pa
 from sqlalchemy import Float, Select, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ecoops.attribution.models import DERIVED_TOUCH_STATUS, PartnerTouch, TouchKind
+from ecoops.attribution.models import PartnerTouch, TouchKind
+from ecoops.attribution.rules import crm_source_status
 from ecoops.crm.imports.values import stage_outcome
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
 from ecoops.engines.metrics import MetricsInputs, validate_inputs
@@ -214,7 +216,7 @@ def _touches(session: Session) -> pa.Table:
             candidates.c.created_on,
             literal(CRM_SOURCE_EVIDENCE[0]),
             literal(CRM_SOURCE_EVIDENCE[1]),
-            literal(DERIVED_TOUCH_STATUS),
+            literal(crm_source_status(session)),
         ),
         TOUCHES,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import names_by_email, user_names
 from ecoops.actors import Actor
+from ecoops.attribution import influence
 from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.crm.service import by_crm_id
@@ -21,7 +22,7 @@ from ecoops.metrics import service
 from ecoops.metrics.export import display, table_csv
 from ecoops.metrics.params import metrics_query
 from ecoops.pagination import Page
-from ecoops.permissions import NotFound, Permission
+from ecoops.permissions import NotFound, Permission, allowed
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
@@ -242,4 +243,8 @@ def opportunity_page(
         people=user_names(session, {int(ref) for ref in noted_by if ref.isdigit()}),
         who=names_by_email(session, {t["recorded_by"] for t in touches}),
         show=display,
+        # What people logged of the partners' work on it: the evidence of its influence-log touches.
+        influence=influence.search_logs(session, actor, opportunity_crm_id=crm_id, per_page=50)
+        if allowed(actor, Permission.READ_CRM)
+        else None,
     )

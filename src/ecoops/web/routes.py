@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def page_routers() -> list[APIRouter]:
     from ecoops.accounts import pages as account_pages
+    from ecoops.attribution import influence_pages
     from ecoops.attribution import pages as attribution_pages
     from ecoops.automation import delivery_pages, rule_pages, slack_actions, slack_user_pages, task_pages
     from ecoops.automation.nurture import pages as nurture_pages
@@ -46,6 +47,7 @@ def page_routers() -> list[APIRouter]:
         referral_routing_pages.router,
         metrics_pages.router,
         attribution_pages.router,
+        influence_pages.router,
         nurture_pages.router,
         rule_pages.router,
         task_pages.router,
@@ -62,6 +64,7 @@ def page_routers() -> list[APIRouter]:
 def api_routers() -> list[APIRouter]:
     from ecoops.accounts import api as account_api
     from ecoops.attribution import api as attribution_api
+    from ecoops.attribution import influence_api, touch_api
     from ecoops.automation import rule_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
@@ -83,6 +86,8 @@ def api_routers() -> list[APIRouter]:
         referral_api.router,
         metrics_api.router,
         attribution_api.router,
+        influence_api.router,
+        touch_api.router,
         rule_api.router,
         audit_api.router,
     ]

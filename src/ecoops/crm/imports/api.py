@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
@@ -47,6 +47,12 @@ class ImportOut(BaseModel):
     rejected: int
     problems: list[ProblemOut]
     created: list[str]
+    partner_field_rule: str = Field(
+        description="opportunities: record (the CRM partner field is the system of record) or review"
+    )
+    partner_field_deals: int = Field(
+        description="opportunities: deals whose partner field names a partner, decided by that rule"
+    )
 
 
 @router.post(

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from ecoops.actors import cli_actor
+from ecoops.attribution.review import partner_field_sentence
 from ecoops.config import get_settings
 from ecoops.crm.imports import service
 from ecoops.crm.imports.fields import Kind
@@ -61,6 +62,8 @@ def _show_outcome(outcome: service.ImportOutcome, errors: Path | None) -> None:
     console.print(counts)
     if outcome.created:
         console.print(f"Creates: {', '.join(outcome.created)}")
+    if outcome.partner_field_rule:
+        console.print(partner_field_sentence(outcome.partner_field_rule, outcome.partner_field_deals))
     for problem in outcome.problems[:20]:
         console.print(f"  line {problem.line}, {problem.field or '(row)'}: {problem.message}", markup=False)
     if outcome.rejected and errors is None:

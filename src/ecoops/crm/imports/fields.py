@@ -12,6 +12,7 @@ class Kind(StrEnum):
     STAGE_HISTORY = "stage_history"
     CONTACTS = "contacts"
     PARTNERS = "partners"
+    TOUCHES = "touches"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,20 @@ KIND_FIELDS: dict[Kind, tuple[Field, ...]] = {
         Field("domain", "web domain"),
         Field("country", "country (name or two-letter code)"),
         Field("description", "description"),
+    ),
+    Kind.TOUCHES: (
+        Field("external_id", "your own id of the touch (a file imported again adds it once)", required=True),
+        Field("partner", "the partner: its CRM id or its name", required=True),
+        Field(
+            "kind",
+            "referral, deal registration, crm source, co-sell, content, marketplace, delivery",
+            required=True,
+        ),
+        Field("touched_on", "the day it happened", required=True),
+        Field("opportunity_crm_id", "the opportunity's CRM id"),
+        Field("account_crm_id", "the account's CRM id (for a touch on no one opportunity)"),
+        Field("note", "what happened"),
+        Field("status", "proposed (the default: waits for review) or confirmed"),
     ),
 }
 

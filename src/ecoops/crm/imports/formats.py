@@ -20,6 +20,7 @@ SALESFORCE_API = "salesforce_api"  # Data Loader / API field names
 SALESFORCE_REPORT = "salesforce_report"  # report exports with field labels
 HUBSPOT = "hubspot"
 PARTNER_LIST = "partner_list"
+TOUCH_LIST = "touch_list"
 CUSTOM = "custom"  # an explicit mapping
 SALESFORCE_FORMATS = frozenset({SALESFORCE_API, SALESFORCE_REPORT})
 
@@ -269,6 +270,21 @@ PROFILES: tuple[Profile, ...] = (
             "Partner Manager",
             "Tier",
         ),
+    ),
+    Profile(
+        TOUCH_LIST,
+        Kind.TOUCHES,
+        {
+            "external_id": ("Touch ID", "External ID"),
+            "partner": ("Partner", "Partner Name", "Partner ID"),
+            "kind": ("Touch Kind", "Touch Type", "Kind"),
+            "touched_on": ("Touch Date", "Touched On", "Date"),
+            "opportunity_crm_id": ("Opportunity ID", "Opportunity", "Deal ID"),
+            "account_crm_id": ("Account ID",),
+            "note": ("Note", "Notes", "Description"),
+            "status": ("Status",),
+        },
+        markers=("Touch ID", "Touch Kind", "Touch Type", "Touch Date"),
     ),
 )
 

@@ -240,9 +240,7 @@ def run(
         return _review(request, actor, settings, token, choice, outcome=outcome)
     uploads.remove_upload(settings.uploads_dir, token)
     if outcome.status == service.COMMITTED:
-        flash(
-            request, f"Imported {outcome.rows} rows: {outcome.new} new, {outcome.updated} updated.", "success"
-        )
+        flash(request, outcome.summary(), "success")
     else:
         flash(request, f"Nothing was imported: {outcome.rejected} rows were refused.", "error")
     return RedirectResponse(f"/imports/{outcome.run_id}", status_code=303)

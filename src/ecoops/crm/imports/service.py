@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
+from ecoops.attribution.review import partner_field_effect, partner_field_sentence
 from ecoops.audit import utcnow
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import ImportFileError, Mapping, explicit_mapping, recognise
@@ -28,6 +29,7 @@ from ecoops.crm.imports.reader import CsvRows, FileFacts, examine
 from ecoops.crm.imports.records import BUILDERS, Problem, RecordBuilder, RowRejected, Workspace
 from ecoops.crm.imports.report import write_report
 from ecoops.crm.imports.staging import ProblemLog, RecordStage
+from ecoops.crm.imports.touch_list import TouchListImport, TouchRows
 from ecoops.crm.imports.values import DateOrder, date_order_evidence
 from ecoops.crm.models import ImportRejection, ImportRun, Opportunity
 from ecoops.pagination import Page, paginate
@@ -87,11 +89,23 @@ class ImportOutcome:
     run_id: int | None = None
     problems: list[Problem] = field(default_factory=list)  # the first PROBLEMS_SHOWN, by line
     created: list[str] = field(default_factory=list)  # programs and tiers a partner list creates
+    # Opportunities: the CRM-partner-field rule in force, how many deals it decides (attribution/review.py).
+    partner_field_rule: str = ""
+    partner_field_deals: int = 0
+
+    def summary(self) -> str:
+        """A committed import in words, with what the CRM-partner-field rule does to the deals."""
+        text = f"Imported {self.rows:,} rows: {self.new:,} new, {self.updated:,} updated."
+        if self.partner_field_rule:
+            text += " " + partner_field_sentence(self.partner_field_rule, self.partner_field_deals)
+        return text
 
 
 def _builder(mapping: Mapping, headers: list[str], workspace: Workspace, order: DateOrder) -> RecordBuilder:
     if mapping.kind == Kind.PARTNERS:
         return PartnerRows(mapping, headers, workspace, order)
+    if mapping.kind == Kind.TOUCHES:
+        return TouchRows(mapping, headers, workspace, order)
     return BUILDERS[mapping.kind](mapping, headers, workspace, order)
 
 
@@ -201,6 +215,13 @@ def run_import(
             if _writes(outcome, request):
                 partner_import.write(changes)
             _take_partner_counts(outcome, counts)
+        elif isinstance(builder, TouchRows):
+            touch_import = TouchListImport(session, actor, builder, problems, today)
+            plan = touch_import.plan(lines)
+            outcome.rejected = problems.rejected_rows()
+            if _writes(outcome, request):
+                touch_import.write(plan)
+            outcome.new, outcome.unchanged = plan.new, plan.existing
         else:
             stage = RecordStage(connection, builder, problems)
             _stage_records(builder, stage, problems, lines, tally)
@@ -213,6 +234,9 @@ def run_import(
             stage.drop()
     outcome.rows = tally.rows
     outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
+    if mapping.kind == Kind.OPPORTUNITIES and outcome.status == COMMITTED:
+        rule, outcome.partner_field_deals = partner_field_effect(session)
+        outcome.partner_field_rule = rule.value
     if not request.dry_run:
         outcome.run_id = _record_run(session, actor, inspection, outcome, problems, started)
     outcome.problems = list(problems.ordered(limit=PROBLEMS_SHOWN))
