@@ -72,8 +72,12 @@ def configure(settings: Settings) -> None:
     root.addHandler(handler(settings))
     root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        # An earlier uvicorn.Config in this process (log_level, or a dictConfig) may have quietened them.
+        logger.setLevel(logging.INFO)
+        logger.disabled = False
     # Our middleware writes the access log, with route and request id: uvicorn's would say it twice.
     logging.getLogger("uvicorn.access").handlers.clear()
     logging.getLogger("uvicorn.access").propagate = False
