@@ -83,6 +83,14 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ partner_name }} uploaded a new account list",
         "{{ partner_name }}'s list {{ filename }} ({{ rows }} accounts) was uploaded.",
     ),
+    EventKind.COMMISSION_APPROVED: (
+        "Commission approved for {{ partner_name }}: {{ amount }} {{ currency }}",
+        "{{ explanation }}",
+    ),
+    EventKind.STATEMENT_READY: (
+        "Commission statement ready: {{ partner_name }}, {{ period }}",
+        "Every line of {{ partner_name }}'s commission statement for {{ period }} is decided.",
+    ),
 }
 
 

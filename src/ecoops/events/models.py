@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     PARTNER_STAGE_CHANGED = "partner.stage_changed"
     PARTNER_INACTIVE = "partner.inactive"
     PARTNER_LIST_UPLOADED = "partner.list_uploaded"
+    COMMISSION_APPROVED = "commission.approved"
+    STATEMENT_READY = "commission.statement_ready"
 
 
 class Event(Base):
