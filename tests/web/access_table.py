@@ -32,6 +32,8 @@ from ecoops.automation.messages import Message
 from ecoops.automation.nurture import sequences as nurture
 from ecoops.automation.nurture.models import NurtureStep
 from ecoops.automation.tasks import add_task
+from ecoops.commissions import plans as commission_plans
+from ecoops.commissions.models import CommissionEntry, CommissionPlan
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -114,6 +116,12 @@ PARTNER_ACCOUNTS_CSV = (
     "partner.csv",
     b"Account ID,Account Name,Website,Billing Country,Population\r\n"
     b"T1,Matrix Mapped,matrixmapped.com,DE,Customers\r\n",
+    "text/csv",
+)
+
+PAYMENTS_CSV = (
+    "payments.csv",
+    b"bill_number,amount,paid_on\r\nCOM-999999-202503,10.00,2025-04-05\r\n",
     "text/csv",
 )
 
@@ -609,6 +617,44 @@ ROUTES: dict[tuple[str, str], Row] = {
         changes_state=False,
         note="Slack's signature replaces session and CSRF: unsigned is refused",
     ),
+    # Commissions (finance): {entry_id} is a pending line of {plan_id}'s plan
+    ("GET", "/commissions"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/runs"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"as_of": "2025-06-30"}
+    ),
+    ("POST", "/commissions/decisions"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"entry_id": "{entry_id}", "decision": "approved"}
+    ),
+    ("GET", "/commissions/plans"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/plans"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        form={
+            "name": "Matrix plan",
+            "program_id": "{program_id}",
+            "kind": "percent",
+            "basis": "sourced",
+            "rate_from": "0",
+            "rate_percent": "10",
+            "valid_from": "2025-01-01",
+        },
+    ),
+    ("POST", "/commissions/plans/{plan_id}/end"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"valid_to": "2025-12-31"}
+    ),
+    ("GET", "/commissions/statements"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/statements/{partner_id}/{period}"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/statements/{partner_id}/{period}.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/export.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/payments"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        files={"file": PAYMENTS_CSV},
+        changes_state=False,
+        note="names no bill of ours, so the whole file is refused and nothing written; tests/commissions pay",
+    ),
+    # Partner portal: the partner user's own commission statements (another partner's are never reachable)
+    ("GET", "/portal/commissions"): Row(signed_in(403, 200)),
+    ("GET", "/portal/commissions/{period}"): Row(signed_in(403, 200)),
+    ("GET", "/portal/commissions/{period}.csv"): Row(signed_in(403, 200)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -828,6 +874,36 @@ def _mail_key(session: Session, settings: Settings) -> str:
     return str(maildir(settings.var_dir).add(message))
 
 
+def _plan_id(session: Session, settings: Settings) -> str:
+    program = programs.create_program(session, SYSTEM, name="Matrix Commissions", tiers=["Matrix Paid"])
+    data = commission_plans.PlanInput(
+        name="Matrix commission", program_id=program.id, rates=[("0", "10")], valid_from=date(2025, 1, 1)
+    )
+    return str(commission_plans.create_plan(session, SYSTEM, data, workspace_currency=settings.currency).id)
+
+
+def _entry_id(session: Session, settings: Settings) -> str:
+    """A pending line of `_plan_id`'s plan, made just before (PATH_VALUES runs in order)."""
+    plan = session.scalars(select(CommissionPlan).order_by(CommissionPlan.id.desc())).first()
+    assert plan is not None
+    entry = CommissionEntry(
+        plan_id=plan.id,
+        partner_id=make_partner(session, name="Matrix Commissioned").id,
+        subject="006MATRIX",
+        kind="credit",
+        amount_cents=1000,
+        currency=plan.currency,
+        earned_on=date(2025, 3, 3),
+        closed_on=date(2025, 3, 3),
+        credit="source",
+        explanation="matrix",
+        status="pending",
+    )
+    session.add(entry)
+    session.flush()
+    return str(entry.id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -862,6 +938,9 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "rule_id": _rule_id,
     "task_id": _task_id,
     "job_id": _job_id,
+    "plan_id": _plan_id,
+    "entry_id": _entry_id,
+    "period": lambda session, settings: "2025-03",
 }
 
 

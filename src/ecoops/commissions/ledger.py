@@ -46,11 +46,12 @@ def period_range(period: str) -> tuple[date, date]:
     return start, date(year + month // 12, month % 12 + 1, 1)
 
 
-def decide(session: Session, actor: Actor, entry_ids: list[int], to: Status, reason: str = "") -> Decision:
-    """Move the given entries to `to` (approved, declined or held); a decline or hold needs a reason."""
+def decide(session: Session, actor: Actor, entry_ids: list[int], decision: str, reason: str = "") -> Decision:
+    """Move the entries to `decision` (approved, declined or held); declining or holding needs a reason."""
     require(actor, Permission.MANAGE_COMMISSIONS)
-    if to not in DECISIONS:
+    if decision not in DECISIONS:
         raise FieldError("decision", f"one of {', '.join(DECISIONS)}")
+    to = Status(decision)
     reason = reason.strip()
     if to in (Status.DECLINED, Status.HELD) and not reason:
         raise FieldError("reason", f"say why the lines are {to.value}")
