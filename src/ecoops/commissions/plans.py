@@ -223,6 +223,30 @@ def describe(plan: CommissionPlan) -> str:
     return "; ".join([what, *caps, f"clawback {plan.clawback_days} days", valid])
 
 
+PlanScope = tuple[int, int, int | None, int | None]  # plan id, program id, tier id, override partner id
+
+
+def paid_partners(
+    plans: list[PlanScope], memberships: list[tuple[int, int, int | None]]
+) -> list[tuple[int, int]]:
+    """(plan id, partner id) for every partner a plan pays: the members of its program (of its tier, when
+    it names one), except those with an override in that program, which their override pays instead."""
+    overridden = {(program_id, partner_id) for _plan, program_id, _tier, partner_id in plans if partner_id}
+    pairs: list[tuple[int, int]] = []
+    for plan_id, program_id, tier_id, override in plans:
+        if override is not None:
+            pairs.append((plan_id, override))
+            continue
+        pairs.extend(
+            (plan_id, partner_id)
+            for partner_id, member_of, member_tier in memberships
+            if member_of == program_id
+            and (tier_id is None or tier_id == member_tier)
+            and (program_id, partner_id) not in overridden
+        )
+    return pairs
+
+
 def plan_tables(session: Session) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The engine's plans, rates and plan_partners tables from the stored plans and memberships.
 
@@ -230,22 +254,11 @@ def plan_tables(session: Session) -> tuple[pa.Table, pa.Table, pa.Table]:
     partner's override and replaces the program's general plans for it.
     """
     plans = list(session.scalars(select(CommissionPlan)))
-    memberships = session.execute(
-        select(Membership.partner_id, Membership.program_id, Membership.tier_id)
-    ).all()
-    overridden = {(p.program_id, p.partner_id) for p in plans if p.partner_id is not None}
-    pairs: list[tuple[int, int]] = []
-    for plan in plans:
-        if plan.partner_id is not None:
-            pairs.append((plan.id, plan.partner_id))
-            continue
-        pairs.extend(
-            (plan.id, partner_id)
-            for partner_id, program_id, tier_id in memberships
-            if program_id == plan.program_id
-            and (plan.tier_id is None or plan.tier_id == tier_id)
-            and (program_id, partner_id) not in overridden
-        )
+    members = session.execute(select(Membership.partner_id, Membership.program_id, Membership.tier_id)).all()
+    pairs = paid_partners(
+        [(p.id, p.program_id, p.tier_id, p.partner_id) for p in plans],
+        [(partner_id, program_id, tier_id) for partner_id, program_id, tier_id in members],
+    )
     plan_table = pa.Table.from_pylist(
         [
             {
