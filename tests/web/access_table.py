@@ -32,8 +32,9 @@ from ecoops.automation.messages import Message
 from ecoops.automation.nurture import sequences as nurture
 from ecoops.automation.nurture.models import NurtureStep
 from ecoops.automation.tasks import add_task
+from ecoops.commissions import funds
 from ecoops.commissions import plans as commission_plans
-from ecoops.commissions.models import CommissionEntry, CommissionPlan
+from ecoops.commissions.models import CommissionEntry, CommissionPlan, FundAllocation, FundRequest
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -119,6 +120,7 @@ PARTNER_ACCOUNTS_CSV = (
     "text/csv",
 )
 
+PROOF_PDF = ("proof.pdf", b"%PDF-1.4 matrix", "application/pdf")
 PAYMENTS_CSV = (
     "payments.csv",
     b"bill_number,amount,paid_on\r\nCOM-999999-202503,10.00,2025-04-05\r\n",
@@ -651,6 +653,34 @@ ROUTES: dict[tuple[str, str], Row] = {
         changes_state=False,
         note="names no bill of ours, so the whole file is refused and nothing written; tests/commissions pay",
     ),
+    # Partner funds (finance): {request_id} is a request waiting, {claim_id} one with a claim waiting
+    ("GET", "/commissions/funds"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/funds/allocations"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        form={"partner_id": "{partner_id}", "period": "2025-Q2", "amount": "1,000"},
+    ),
+    ("POST", "/commissions/funds/{request_id}/decision"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"approve": "true"}
+    ),
+    ("POST", "/commissions/funds/claims/{claim_id}/decision"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"approve": "true"}
+    ),
+    ("GET", "/commissions/funds/claims/{claim_id}/proof"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    # Partner portal: partner funds of the partner user's own partner ({request_id} is another partner's)
+    ("GET", "/portal/funds"): Row(signed_in(403, 200)),
+    ("POST", "/portal/funds/requests"): Row(
+        signed_in(403, 303),
+        form={"allocation_id": "{own_allocation_id}", "activity": "Matrix webinar", "budget": "100"},
+    ),
+    ("POST", "/portal/funds/{request_id}/claim"): Row(
+        signed_in(403, 404),
+        form={"amount": "10"},
+        files={"proof": PROOF_PDF},
+        note="another partner's: not found",
+    ),
+    ("GET", "/portal/funds/{request_id}/proof"): Row(
+        signed_in(403, 404), note="another partner's: not found"
+    ),
     # Partner portal: the partner user's own commission statements (another partner's are never reachable)
     ("GET", "/portal/commissions"): Row(signed_in(403, 200)),
     ("GET", "/portal/commissions/{period}"): Row(signed_in(403, 200)),
@@ -904,6 +934,43 @@ def _entry_id(session: Session, settings: Settings) -> str:
     return str(entry.id)
 
 
+def _fund_request(session: Session, name: str) -> FundRequest:
+    partner = make_partner(session, name=name)
+    allocation = FundAllocation(partner_id=partner.id, period="2025-Q1", amount_cents=100_000, currency="USD")
+    session.add(allocation)
+    session.flush()
+    found = FundRequest(
+        allocation_id=allocation.id, partner_id=partner.id, activity="Matrix", budget_cents=50_000
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def _fund_request_id(session: Session, settings: Settings) -> str:
+    return str(_fund_request(session, "Matrix Funded").id)
+
+
+def _fund_claim_id(session: Session, settings: Settings) -> str:
+    found = _fund_request(session, "Matrix Claiming")
+    folder = funds.proofs_dir(settings.var_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "matrix-proof.pdf").write_bytes(PROOF_PDF[1])
+    found.status, found.claim_status, found.claimed_cents = "approved", "requested", 40_000
+    found.proof_key, found.proof_filename = "matrix-proof.pdf", "proof.pdf"
+    session.flush()
+    return str(found.id)
+
+
+def _own_allocation_id(session: Session, settings: Settings) -> str:
+    """An allocation of the matrix's partner user's own partner ("Own partner")."""
+    own = session.scalars(select(Partner).where(Partner.name == "Own partner")).one()
+    allocation = FundAllocation(partner_id=own.id, period="2025-Q2", amount_cents=100_000, currency="USD")
+    session.add(allocation)
+    session.flush()
+    return str(allocation.id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -941,6 +1008,9 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "plan_id": _plan_id,
     "entry_id": _entry_id,
     "period": lambda session, settings: "2025-03",
+    "request_id": _fund_request_id,
+    "claim_id": _fund_claim_id,
+    "own_allocation_id": _own_allocation_id,
 }
 
 

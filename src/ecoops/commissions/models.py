@@ -50,6 +50,7 @@ BOUNTY_BASES = (Basis.REFERRAL, Basis.REGISTRATION, Basis.ANY)
 class EntryKind(StrEnum):
     CREDIT = "credit"
     REVERSAL = "reversal"
+    REIMBURSEMENT = "reimbursement"  # an approved partner-funds (MDF) claim; no plan
 
 
 class Status(StrEnum):
@@ -122,9 +123,13 @@ class CommissionEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("commission_plans.id", ondelete="RESTRICT"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commission_plans.id", ondelete="RESTRICT"), index=True
+    )
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"), index=True)
-    subject: Mapped[str] = mapped_column(String(80))  # the deal's CRM id, or "referral:<id>"
+    subject: Mapped[str] = mapped_column(
+        String(80)
+    )  # the deal's CRM id, "referral:<id>" or "fund-request:<id>"
     installment: Mapped[int] = mapped_column(Integer, default=0)
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(10))
@@ -160,3 +165,53 @@ class AccrualRun(Base):
     ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     credits: Mapped[int] = mapped_column(Integer, default=0)
     reversals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FundStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class FundAllocation(Base):
+    """Partner funds (MDF) set aside for one partner in one quarter ("2025-Q2")."""
+
+    __tablename__ = "fund_allocations"
+    __table_args__ = (UniqueConstraint("partner_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FundRequest(Base):
+    """A partner's planned co-marketing activity and budget against an allocation, then its claim: the
+    amount spent with proof of performance. An approved claim is reimbursed by one ledger line."""
+
+    __tablename__ = "fund_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("fund_allocations.id", ondelete="RESTRICT"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"), index=True)
+    activity: Mapped[str] = mapped_column(Text)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    # The pipeline the activity produced, when known: an opportunity's CRM id.
+    opportunity_crm_id: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(10), default=FundStatus.REQUESTED.value)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[str] = mapped_column(String(200), default="")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    claim_status: Mapped[str] = mapped_column(String(10), default="")  # "" | requested | approved | rejected
+    claimed_cents: Mapped[int | None] = mapped_column(BigInteger)
+    proof_filename: Mapped[str] = mapped_column(String(200), default="")
+    proof_key: Mapped[str] = mapped_column(String(80), default="")  # the stored file's name under var_dir
+    claim_reason: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("commission_entries.id"), unique=True)

@@ -36,7 +36,7 @@ def csv_download(text: str, filename: str) -> Response:
     )
 
 
-def _partners(session: Session) -> list[tuple[int, str]]:
+def partner_choices(session: Session) -> list[tuple[int, str]]:
     return [(i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
 
 
@@ -71,8 +71,8 @@ def ledger_page(
         page=found,
         filters=filters,
         statuses=[s.value for s in Status],
-        partners=_partners(session),
-        names=dict(_partners(session)),
+        partners=partner_choices(session),
+        names=dict(partner_choices(session)),
         totals=ledger.totals_by_status(session, actor),
         runs=runs,
         today=settings.today(),
@@ -155,8 +155,8 @@ def _plans_page(
             (t.id, f"{t.program.name} · {t.name}")
             for t in session.scalars(select(Tier).order_by(Tier.program_id, Tier.rank))
         ],
-        partners=_partners(session),
-        names=dict(_partners(session)),
+        partners=partner_choices(session),
+        names=dict(partner_choices(session)),
         kinds=[k.value for k in PlanKind],
         bases=sorted({b.value for b in (*PERCENT_BASES, *BOUNTY_BASES)}),
         form=form or plans.PlanInput(name="", program_id=0, valid_from=settings.today().replace(day=1)),
@@ -253,7 +253,7 @@ def statements_page(
         request,
         "commissions/statements.html",
         page=found,
-        partners=_partners(session),
+        partners=partner_choices(session),
         partner=partner,
         money=plans.money,
         currency=settings.currency,

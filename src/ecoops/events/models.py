@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     PARTNER_LIST_UPLOADED = "partner.list_uploaded"
     COMMISSION_APPROVED = "commission.approved"
     STATEMENT_READY = "commission.statement_ready"
+    FUND_CLAIM_SUBMITTED = "fund_claim.submitted"
+    FUND_CLAIM_APPROVED = "fund_claim.approved"
 
 
 class Event(Base):
