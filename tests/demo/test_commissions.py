@@ -23,7 +23,7 @@ def test_demo_commissions(session: Session, settings: Settings) -> None:
     reopened = won_deal(session, portal, "8000", date(2025, 3, 20))
     won_deal(session, portal, "1000", date(2025, 2, 20))  # before the plans: not paid
     approved_registration(session, plain, date(2025, 3, 9))
-    assert seed_commissions(session, SYSTEM, settings, date(2025, 4, 10)) == 4
+    assert seed_commissions(session, SYSTEM, settings, date(2025, 4, 10)) == 5
     lines = [(e.partner_id, e.subject, e.amount_cents, e.status) for e in entries(session)]
     assert lines[:3] == [
         (plain.id, lines[0][1], 50000, "pending"),  # 10 % of 5,000
@@ -32,5 +32,8 @@ def test_demo_commissions(session: Session, settings: Settings) -> None:
     ]
     assert lines[3] == (portal.id, reopened, -80000, "pending")
     april = statements.statement(session, partner_user_actor(user), portal.id, "2025-04", "USD")
-    assert [line.amount_cents for line in april.lines] == [-80000]
-    assert "deal reopened" in april.lines[0].explanation
+    reversal = next(line for line in april.lines if line.kind == "reversal")
+    assert reversal.amount_cents == -80000 and "deal reopened" in reversal.explanation
+    # The partner's funds claim, reimbursed and approved, is on the statement of the month it was approved.
+    reimbursed = [e for e in entries(session, portal) if e.kind == "reimbursement"]
+    assert [(e.amount_cents, e.status) for e in reimbursed] == [(385000, "approved")]

@@ -1,7 +1,8 @@
 """The demo's commissions: a plan per program from last month on, last month's accruals waiting for
-finance, and one deal reopened this month after its commission was approved, reversed by a new line.
+finance, one deal reopened this month after its commission was approved, reversed by a new line, and a
+partner-funds claim reimbursed into the ledger.
 
-Partners with a portal user are preferred for the reopened deal, so their statement shows the reversal.
+Partners with a portal user are preferred, so their statement shows the reversal and the reimbursement.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import PartnerUser
+from ecoops.accounts.service import partner_user_actor
 from ecoops.actors import Actor
-from ecoops.commissions import accruals, ledger, plans
+from ecoops.commissions import accruals, funds, ledger, plans
 from ecoops.commissions.models import CommissionEntry, Status
 from ecoops.config import Settings
 from ecoops.crm.models import OpportunityStageChange
@@ -79,4 +81,25 @@ def seed_commissions(session: Session, actor: Actor, settings: Settings, today: 
         )
         session.flush()
         accruals.accrue(session, actor, settings, today)
+    _fund_claim(session, actor, settings, today)
     return len(session.scalars(select(CommissionEntry.id)).all())
+
+
+def _fund_claim(session: Session, actor: Actor, settings: Settings, today: date) -> None:
+    """This quarter's funds for the first partner with a portal user: a webinar requested, approved,
+    claimed with its invoice and reimbursed."""
+    user = session.scalars(select(PartnerUser).order_by(PartnerUser.id)).first()
+    if user is None:
+        return
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    allocation = funds.allocate(session, actor, user.partner_id, quarter, "10,000", settings.currency)
+    partner = partner_user_actor(user)
+    request = funds.request_funds(
+        session, partner, allocation.id, "Joint webinar with our solution team", "4,000"
+    )
+    funds.decide_request(session, actor, request.id, approve=True)
+    invoice = b"Invoice 2291: webinar production and promotion, 3,850.00\n"
+    funds.submit_claim(
+        session, partner, request.id, "3,850", invoice, "webinar-invoice.txt", settings.var_dir
+    )
+    funds.decide_claim(session, actor, request.id, approve=True)
