@@ -24,7 +24,10 @@ from tests.commissions.world import entries, program_with_partners
 from tests.factories import csrf_from, make_partner_user, make_user, sign_in
 
 
-def test_request_claim_and_reimbursement(client: TestClient, session: Session, settings: Settings) -> None:
+@pytest.mark.all_backends
+def test_request_claim_and_reimbursement(
+    backend: str, client: TestClient, session: Session, settings: Settings
+) -> None:
     _program, (partner, other) = program_with_partners(session, 2)
     allocation = funds.allocate(session, SYSTEM, partner.id, "2025-Q2", "5,000", "USD")
     sign_in(client, make_partner_user(session, partner).email)

@@ -138,7 +138,8 @@ def test_accruing_twice_credits_once(session: Session, settings: Settings) -> No
     assert len(entries(session)) == 1
 
 
-def test_reopened_within_the_window_is_reversed(session: Session, settings: Settings) -> None:
+@pytest.mark.all_backends
+def test_reopened_within_the_window_is_reversed(backend: str, session: Session, settings: Settings) -> None:
     program, (partner,) = program_with_partners(session)
     plan(session, program, clawback_days=30)
     deal = won_deal(session, partner, "1000", date(2025, 3, 10))

@@ -13,7 +13,7 @@ from ecoops.commissions.pages import finance, partner_choices
 from ecoops.commissions.plans import money
 from ecoops.config import Settings
 from ecoops.web.deps import app_settings, db
-from ecoops.web.fields import Id
+from ecoops.web.fields import MAX_ID, Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -41,7 +41,7 @@ def funds_page(
 @router.post("/commissions/funds/allocations")
 def allocate(
     request: Request,
-    partner_id: Id = Form(...),
+    partner_id: int = Form(..., ge=1, le=MAX_ID),
     period: str = Form(..., max_length=7),
     amount: str = Form(..., max_length=20),
     actor: Actor = Depends(finance),

@@ -132,7 +132,7 @@ class CommissionEntry(Base):
     )  # the deal's CRM id, "referral:<id>" or "fund-request:<id>"
     installment: Mapped[int] = mapped_column(Integer, default=0)
     cycle: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(15))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("commission_entries.id"), unique=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

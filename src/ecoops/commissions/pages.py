@@ -18,7 +18,7 @@ from ecoops.partners.models import Partner, Program, Tier
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
-from ecoops.web.fields import Id, IsoDate, PageNumber
+from ecoops.web.fields import MAX_ID, Id, IsoDate, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -174,7 +174,7 @@ def _optional_id(text: str) -> int | None:
 def create_plan(
     request: Request,
     name: str = Form("", max_length=200),
-    program_id: Id = Form(...),
+    program_id: int = Form(..., ge=1, le=MAX_ID),
     tier_id: str = Form("", max_length=12),
     partner_id: str = Form("", max_length=12),
     kind: str = Form("percent", max_length=10),

@@ -13,7 +13,7 @@ from ecoops.commissions.plans import money
 from ecoops.config import Settings
 from ecoops.portal.referral_pages import partner_user
 from ecoops.web.deps import app_settings, db
-from ecoops.web.fields import Id
+from ecoops.web.fields import MAX_ID, Id
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
@@ -41,7 +41,7 @@ def funds_page(
 @router.post("/portal/funds/requests")
 def request_funds(
     request: Request,
-    allocation_id: Id = Form(...),
+    allocation_id: int = Form(..., ge=1, le=MAX_ID),
     activity: str = Form("", max_length=2000),
     budget: str = Form("", max_length=20),
     opportunity_crm_id: str = Form("", max_length=64),

@@ -100,7 +100,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=80), nullable=False),
         sa.Column("installment", sa.Integer(), nullable=False),
         sa.Column("cycle", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=15), nullable=False),
         sa.Column("reverses_id", sa.Integer(), nullable=True),
         sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
