@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo demo-partner demo-reset serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load clean
+.PHONY: install demo demo-partner demo-reset serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load bench-commissions clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-psi: install
 ## Delivery: events through the outbox and `ecoops worker` to a local receiver, SQLite and PostgreSQL x1/2/4
 bench-delivery: install
 	$(BIN)/python bench/delivery/run.py --events $(or $(DELIVERY_EVENTS),1000)
+
+## Commissions: a period's accruals over 1M opportunities, 2M touches and 500 partners, beside pandas (SCALE=0.1 quick)
+bench-commissions: install
+	$(BIN)/python bench/commissions/run.py --scale $(or $(SCALE),1)
 
 ## Load: the demo served on SQLite and PostgreSQL, 1, 8 and 32 clients mixing pages, API and forms (docs/load.md)
 bench-load: install

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     secret_key: str = ""
     timezone: str = "UTC"
     currency: str = "USD"
+    # The attribution model whose credit commissions pay on (docs/commissions.md): one of the engine's
+    # MODELS; `sourced` pays the source partner the whole deal, the others split it between partners.
+    attribution_model: Literal["sourced", "first_touch", "last_touch", "linear", "time_decay", "position"] = (
+        "linear"
+    )
     https: bool = False  # marks cookies Secure and sends HSTS
     session_max_age: int = 8 * 3600
     # The session cookie's name: two instances on one host (the demo and its partner) need two names,

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     MANAGE_AUTOMATION = "manage_automation"  # rules, webhook endpoints, deliveries, nurture sequences
     ALLOW_PRIVATE_WEBHOOKS = "allow_private_webhooks"  # let an endpoint reach private addresses (SSRF)
     READ_CAUGHT_MAIL = "read_caught_mail"  # the demo's caught e-mail and Slack messages (/demo/mail)
+    # Finance: commission plans, accrual runs, approving/declining/holding lines, bill export, payment files.
+    MANAGE_COMMISSIONS = "manage_commissions"
 
 
 _ALL = frozenset(Permission)

@@ -11,6 +11,7 @@ from ecoops.automation import tasks as tasks_models
 from ecoops.automation import throttle as throttle_models
 from ecoops.automation.digest import models as digest_models
 from ecoops.automation.nurture import models as nurture_models
+from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "accounts_models",
     "attribution_models",
+    "commissions_models",
     "crm_models",
     "delivery_models",
     "digest_models",

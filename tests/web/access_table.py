@@ -32,6 +32,9 @@ from ecoops.automation.messages import Message
 from ecoops.automation.nurture import sequences as nurture
 from ecoops.automation.nurture.models import NurtureStep
 from ecoops.automation.tasks import add_task
+from ecoops.commissions import funds
+from ecoops.commissions import plans as commission_plans
+from ecoops.commissions.models import CommissionEntry, CommissionPlan, FundAllocation, FundRequest
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
@@ -114,6 +117,13 @@ PARTNER_ACCOUNTS_CSV = (
     "partner.csv",
     b"Account ID,Account Name,Website,Billing Country,Population\r\n"
     b"T1,Matrix Mapped,matrixmapped.com,DE,Customers\r\n",
+    "text/csv",
+)
+
+PROOF_PDF = ("proof.pdf", b"%PDF-1.4 matrix", "application/pdf")
+PAYMENTS_CSV = (
+    "payments.csv",
+    b"bill_number,amount,paid_on\r\nCOM-999999-202503,10.00,2025-04-05\r\n",
     "text/csv",
 )
 
@@ -705,6 +715,72 @@ ROUTES: dict[tuple[str, str], Row] = {
         json={"kind": "crm_source", "decision": "confirm", "reason": "in the CRM"},
         note="every proposed crm_source touch ({touch_id}'s maker proposed them)",
     ),
+    # Commissions (finance): {entry_id} is a pending line of {plan_id}'s plan
+    ("GET", "/commissions"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/runs"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"as_of": "2025-06-30"}
+    ),
+    ("POST", "/commissions/decisions"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"entry_id": "{entry_id}", "decision": "approved"}
+    ),
+    ("GET", "/commissions/plans"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/plans"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        form={
+            "name": "Matrix plan",
+            "program_id": "{program_id}",
+            "kind": "percent",
+            "basis": "sourced",
+            "rate_from": "0",
+            "rate_percent": "10",
+            "valid_from": "2025-01-01",
+        },
+    ),
+    ("POST", "/commissions/plans/{plan_id}/end"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"valid_to": "2025-12-31"}
+    ),
+    ("GET", "/commissions/statements"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/statements/{partner_id}/{period}"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/statements/{partner_id}/{period}.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/export.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/payments"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        files={"file": PAYMENTS_CSV},
+        changes_state=False,
+        note="names no bill of ours, so the whole file is refused and nothing written; tests/commissions pay",
+    ),
+    # Partner funds (finance): {request_id} is a request waiting, {claim_id} one with a claim waiting
+    ("GET", "/commissions/funds"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("POST", "/commissions/funds/allocations"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303),
+        form={"partner_id": "{partner_id}", "period": "2025-Q2", "amount": "1,000"},
+    ),
+    ("POST", "/commissions/funds/{request_id}/decision"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"approve": "true"}
+    ),
+    ("POST", "/commissions/funds/claims/{claim_id}/decision"): Row(
+        page(Permission.MANAGE_COMMISSIONS, ok=303), form={"approve": "true"}
+    ),
+    ("GET", "/commissions/funds/claims/{claim_id}/proof"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    # Partner portal: partner funds of the partner user's own partner ({request_id} is another partner's)
+    ("GET", "/portal/funds"): Row(signed_in(403, 200)),
+    ("POST", "/portal/funds/requests"): Row(
+        signed_in(403, 303),
+        form={"allocation_id": "{own_allocation_id}", "activity": "Matrix webinar", "budget": "100"},
+    ),
+    ("POST", "/portal/funds/{request_id}/claim"): Row(
+        signed_in(403, 404),
+        form={"amount": "10"},
+        files={"proof": PROOF_PDF},
+        note="another partner's: not found",
+    ),
+    ("GET", "/portal/funds/{request_id}/proof"): Row(
+        signed_in(403, 404), note="another partner's: not found"
+    ),
+    # Partner portal: the partner user's own commission statements (another partner's are never reachable)
+    ("GET", "/portal/commissions"): Row(signed_in(403, 200)),
+    ("GET", "/portal/commissions/{period}"): Row(signed_in(403, 200)),
+    ("GET", "/portal/commissions/{period}.csv"): Row(signed_in(403, 200)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -971,6 +1047,73 @@ def _influence_deal(session: Session, settings: Settings) -> str:
     return f"{opportunity.crm_id}|"
 
 
+def _plan_id(session: Session, settings: Settings) -> str:
+    program = programs.create_program(session, SYSTEM, name="Matrix Commissions", tiers=["Matrix Paid"])
+    data = commission_plans.PlanInput(
+        name="Matrix commission", program_id=program.id, rates=[("0", "10")], valid_from=date(2025, 1, 1)
+    )
+    return str(commission_plans.create_plan(session, SYSTEM, data, workspace_currency=settings.currency).id)
+
+
+def _entry_id(session: Session, settings: Settings) -> str:
+    """A pending line of `_plan_id`'s plan, made just before (PATH_VALUES runs in order)."""
+    plan = session.scalars(select(CommissionPlan).order_by(CommissionPlan.id.desc())).first()
+    assert plan is not None
+    entry = CommissionEntry(
+        plan_id=plan.id,
+        partner_id=make_partner(session, name="Matrix Commissioned").id,
+        subject="006MATRIX",
+        kind="credit",
+        amount_cents=1000,
+        currency=plan.currency,
+        earned_on=date(2025, 3, 3),
+        closed_on=date(2025, 3, 3),
+        credit="source",
+        explanation="matrix",
+        status="pending",
+    )
+    session.add(entry)
+    session.flush()
+    return str(entry.id)
+
+
+def _fund_request(session: Session, name: str) -> FundRequest:
+    partner = make_partner(session, name=name)
+    allocation = FundAllocation(partner_id=partner.id, period="2025-Q1", amount_cents=100_000, currency="USD")
+    session.add(allocation)
+    session.flush()
+    found = FundRequest(
+        allocation_id=allocation.id, partner_id=partner.id, activity="Matrix", budget_cents=50_000
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def _fund_request_id(session: Session, settings: Settings) -> str:
+    return str(_fund_request(session, "Matrix Funded").id)
+
+
+def _fund_claim_id(session: Session, settings: Settings) -> str:
+    found = _fund_request(session, "Matrix Claiming")
+    folder = funds.proofs_dir(settings.var_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "matrix-proof.pdf").write_bytes(PROOF_PDF[1])
+    found.status, found.claim_status, found.claimed_cents = "approved", "requested", 40_000
+    found.proof_key, found.proof_filename = "matrix-proof.pdf", "proof.pdf"
+    session.flush()
+    return str(found.id)
+
+
+def _own_allocation_id(session: Session, settings: Settings) -> str:
+    """An allocation of the matrix's partner user's own partner ("Own partner")."""
+    own = session.scalars(select(Partner).where(Partner.name == "Own partner")).one()
+    allocation = FundAllocation(partner_id=own.id, period="2025-Q2", amount_cents=100_000, currency="USD")
+    session.add(allocation)
+    session.flush()
+    return str(allocation.id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -1008,6 +1151,12 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "job_id": _job_id,
     "log_id": _log_id,
     "influence_deal": _influence_deal,
+    "plan_id": _plan_id,
+    "entry_id": _entry_id,
+    "period": lambda session, settings: "2025-03",
+    "request_id": _fund_request_id,
+    "claim_id": _fund_claim_id,
+    "own_allocation_id": _own_allocation_id,
 }
 
 

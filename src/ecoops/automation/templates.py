@@ -104,6 +104,23 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ reviewer }} disputed {{ partner_name }}'s {{ activity_label }} of {{ happened_on }}: "
         "{{ reason }}",
     ),
+    EventKind.COMMISSION_APPROVED: (
+        "Commission approved for {{ partner_name }}: {{ amount }} {{ currency }}",
+        "{{ explanation }}",
+    ),
+    EventKind.STATEMENT_READY: (
+        "Commission statement ready: {{ partner_name }}, {{ period }}",
+        "Every line of {{ partner_name }}'s commission statement for {{ period }} is decided.",
+    ),
+    EventKind.FUND_CLAIM_SUBMITTED: (
+        "Partner funds claim #{{ request_id }}: {{ amount }} {{ currency }}",
+        "A claim of {{ amount }} {{ currency }} with proof of performance for: {{ activity }}. "
+        "It waits for review.",
+    ),
+    EventKind.FUND_CLAIM_APPROVED: (
+        "Partner funds claim #{{ request_id }} approved: {{ amount }} {{ currency }}",
+        "The claim for {{ activity }} is approved and will be reimbursed with the next commission payment.",
+    ),
 }
 
 

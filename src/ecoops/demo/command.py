@@ -38,6 +38,7 @@ def demo(
 ) -> None:
     """Seed a demo workspace: a company's CRM history, partner program, touches and partner account lists."""
     # Imported here so that other commands do not pay for loading Faker.
+    from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
     from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
@@ -93,12 +94,19 @@ def demo(
         matched = map_partner_lists(session, cli_actor("ecoops demo"), seeded.exports, paths, today)
     with console.status("Co-sell requests"), transaction(sessions) as session:
         co_sell = seed_co_sell(session, seed, today)
+    with console.status("Commissions"), transaction(sessions) as session:
+        commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
         f"Demo workspace (seed {seed}, as of {today})",
         seeded.counts
-        | {"referral records": referrals, "mapped overlaps": matched, "co-sell requests": co_sell},
+        | {
+            "referral records": referrals,
+            "mapped overlaps": matched,
+            "co-sell requests": co_sell,
+            "commission lines": commission_lines,
+        },
         paths,
     )
     with sessions() as session:

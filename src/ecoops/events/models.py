@@ -30,6 +30,10 @@ class EventKind(StrEnum):
     INFLUENCE_LOGGED = "influence.logged"
     INFLUENCE_CONFIRMED = "influence.confirmed"
     INFLUENCE_DISPUTED = "influence.disputed"
+    COMMISSION_APPROVED = "commission.approved"
+    STATEMENT_READY = "commission.statement_ready"
+    FUND_CLAIM_SUBMITTED = "fund_claim.submitted"
+    FUND_CLAIM_APPROVED = "fund_claim.approved"
 
 
 class Event(Base):

@@ -11,6 +11,8 @@ def page_routers() -> list[APIRouter]:
     from ecoops.attribution import pages as attribution_pages
     from ecoops.automation import delivery_pages, rule_pages, slack_actions, slack_user_pages, task_pages
     from ecoops.automation.nurture import pages as nurture_pages
+    from ecoops.commissions import fund_pages as commission_fund_pages
+    from ecoops.commissions import pages as commission_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.demo import pages as demo_pages
@@ -19,6 +21,8 @@ def page_routers() -> list[APIRouter]:
     from ecoops.metrics import pages as metrics_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.partners import program_pages, tier_review_pages
+    from ecoops.portal import commission_pages as portal_commission_pages
+    from ecoops.portal import fund_pages as portal_fund_pages
     from ecoops.portal import pages as portal_pages
     from ecoops.portal import referral_pages as portal_referral_pages
     from ecoops.psi import pages as psi_pages
@@ -57,6 +61,10 @@ def page_routers() -> list[APIRouter]:
         demo_pages.router,
         portal_pages.router,
         portal_referral_pages.router,
+        portal_commission_pages.router,
+        commission_pages.router,
+        commission_fund_pages.router,
+        portal_fund_pages.router,
         api_docs.router,
     ]
 

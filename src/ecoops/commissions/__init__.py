@@ -1,0 +1,1 @@
+"""Commissions: plans, accruals from credited revenue, the append-only ledger, statements and payouts."""
