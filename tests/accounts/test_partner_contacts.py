@@ -5,6 +5,7 @@ without an active admin; nurture steps aimed at one contact role."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ecoops.automation.nurture.runner import run_nurture
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
 from ecoops.web.app import create_app
+from tests.at_once import at_once
 from tests.automation.nurture.conftest import at, deliveries, make_sequence, move, step
 from tests.conftest import fresh_postgres_database
 from tests.factories import PASSWORD, csrf_from, make_partner, make_partner_user, make_user, sign_in
@@ -173,22 +175,11 @@ def test_admins_change_roles_but_never_demote_the_last_active_admin(client, sess
         service.change_role(session, service.user_actor(admin), seller.id, "owner")
 
 
-def _demote_at_once(clients: list[tuple[TestClient, str, int]]) -> list[int]:
-    """Each signed-in browser demotes its target to viewer, released together; the status codes."""
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int] = []
-
-    def demote(browser: TestClient, token: str, target: int) -> None:
-        barrier.wait()
-        form = {"role": "viewer", "csrf_token": token}
-        statuses.append(browser.post(f"/users/{target}/role", data=form).status_code)
-
-    threads = [threading.Thread(target=demote, args=args) for args in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+def _demoting(browser: TestClient, token: str, target: int) -> Callable[[], int]:
+    """The signed-in browser's demotion of `target` to viewer, to run at once with others; its status."""
+    return lambda: (
+        browser.post(f"/users/{target}/role", data={"role": "viewer", "csrf_token": token}).status_code
+    )
 
 
 @pytest.mark.all_backends
@@ -217,7 +208,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(
                 browser = TestClient(app, follow_redirects=False)
                 sign_in(browser, email)
                 clients.append((browser, csrf_from(browser.get("/users").text), target))
-            statuses = _demote_at_once(clients)
+            statuses = at_once(*(_demoting(*args) for args in clients))
             # The later request finds its admin already demoted (403), or is refused by the guard (303 with
             # the reason): never a 500, and never both demoted.
             assert sorted(statuses) in ([303, 303], [303, 403])

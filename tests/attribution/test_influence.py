@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -34,6 +34,7 @@ from ecoops.partners.models import Partner
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.referrals.models import Referral
 from ecoops.web.app import create_app
+from tests.at_once import at_once
 from tests.conftest import fresh_postgres_database
 from tests.factories import (
     bearer,
@@ -301,20 +302,12 @@ def test_dispute_needs_a_reason_and_a_decision_is_made_once(client: TestClient, 
 
 
 def _at_once(app: FastAPI, calls: list[tuple[str, dict[str, str]]]) -> list[int]:
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = []
+    """POST a reason to each (path, headers) from its own client, released together; the statuses, sorted."""
 
-    def call(path: str, headers: dict[str, str]) -> None:
-        client = TestClient(app)
-        barrier.wait()
-        statuses.append(client.post(path, json={"reason": "seen it"}, headers=headers).status_code)
+    def post(path: str, headers: dict[str, str]) -> Callable[[], int]:
+        return lambda: TestClient(app).post(path, json={"reason": "seen it"}, headers=headers).status_code
 
-    threads = [threading.Thread(target=call, args=c) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(statuses)
+    return sorted(at_once(*(post(*call) for call in calls)))
 
 
 @pytest.mark.all_backends

@@ -4,7 +4,6 @@ API and CLI."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,6 +22,7 @@ from ecoops.config import Settings, get_settings
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.web.app import create_app
+from tests.at_once import at_once
 from tests.conftest import fresh_postgres_database
 from tests.crm.imports.files import run, write_csv
 from tests.factories import bearer, make_account, make_opportunity, make_partner, make_user
@@ -290,25 +290,14 @@ def test_the_same_batch_sent_twice_at_once_is_stored_once(
                 }
                 for n in range(5)
             ]
-            barrier = threading.Barrier(2)
-            answers: list[dict[str, list[dict[str, object]]]] = []
 
-            def send(
-                rows: list[dict[str, object]] = rows,
-                barrier: threading.Barrier = barrier,
-                answers: list[dict[str, list[dict[str, object]]]] = answers,
-            ) -> None:
-                client = TestClient(app)
-                barrier.wait()
-                response = client.post("/api/v1/touches", json={"touches": rows}, headers=headers)
+            def send(rows: list[dict[str, object]] = rows) -> dict[str, list[dict[str, object]]]:
+                response = TestClient(app).post("/api/v1/touches", json={"touches": rows}, headers=headers)
                 assert response.status_code == 200, response.text
-                answers.append(response.json())
+                answer: dict[str, list[dict[str, object]]] = response.json()
+                return answer
 
-            threads = [threading.Thread(target=send) for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            answers = at_once(send, send)
             assert len(answers) == 2
             assert sorted(len(a["new"]) for a in answers) == [0, 5]  # one stored them, the other found them
             assert all(len(a["new"]) + len(a["existing"]) == 5 for a in answers)

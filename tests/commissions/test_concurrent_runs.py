@@ -3,7 +3,6 @@ approvals of the same lines move each line once (the second finds it moved and s
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from ecoops.commissions import accruals, ledger
 from ecoops.commissions.models import Status
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
+from tests.at_once import at_once
 from tests.commissions.world import entries, plan, program_with_partners, won_deal
 from tests.conftest import fresh_postgres_database
 
@@ -34,25 +34,18 @@ def _engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Eng
 
 
 def _at_once(engine: Engine, work: Callable[[Session], object]) -> list[BaseException]:
-    """Run `work` in two threads, each in its own committed session, released together; their errors."""
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
+    """Run `work` twice at once, each in its own committed session; the errors they raised."""
 
-    def one() -> None:
+    def one() -> BaseException | None:
         with Session(engine) as session:
-            barrier.wait()
             try:
                 work(session)
                 session.commit()
             except BaseException as error:  # reported to the test
-                errors.append(error)
+                return error
+        return None
 
-    threads = [threading.Thread(target=one) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return [error for error in at_once(one, one) if error is not None]
 
 
 @pytest.mark.all_backends

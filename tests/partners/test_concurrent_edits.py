@@ -3,7 +3,7 @@ and the partner ends as one of the two saves left it (last write wins), both in 
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from ecoops.db import make_engine, migrate
 from ecoops.partners import programs
 from ecoops.partners.models import Membership, PartnerChange
 from ecoops.web.app import create_app
+from tests.at_once import at_once
 from tests.conftest import fresh_postgres_database
 from tests.factories import bearer, make_partner, make_user
 
@@ -25,21 +26,12 @@ ROUNDS = 5
 
 
 def _at_once(app: FastAPI, path: str, bodies: list[dict[str, object]], headers: dict[str, str]) -> list[int]:
-    """PATCH `path` with each body from its own thread, released together; the status codes."""
-    barrier = threading.Barrier(len(bodies))
-    statuses: list[int] = []
+    """PATCH `path` with each body from its own client, released together; the status codes."""
 
-    def save(body: dict[str, object]) -> None:
-        client = TestClient(app)
-        barrier.wait()
-        statuses.append(client.patch(path, json=body, headers=headers).status_code)
+    def save(body: dict[str, object]) -> Callable[[], int]:
+        return lambda: TestClient(app).patch(path, json=body, headers=headers).status_code
 
-    threads = [threading.Thread(target=save, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+    return at_once(*(save(body) for body in bodies))
 
 
 @pytest.mark.all_backends

@@ -3,8 +3,7 @@ apply it exactly once; two evaluations at once leave one open proposal per partn
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
 from ecoops.partners.models import Membership, PartnerChange, TierProposal
 from ecoops.web.app import create_app
+from tests.at_once import at_once
 from tests.conftest import fresh_postgres_database
 from tests.factories import bearer, make_user
 from tests.partners.tier_scenario import AS_OF, seed
@@ -38,21 +38,12 @@ def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
 
 
 def _at_once(app: FastAPI, calls: list[tuple[str, dict[str, object], dict[str, str]]]) -> list[int]:
-    """POST each (path, body, headers) from its own thread, released together; the status codes, sorted."""
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = []
+    """POST each (path, body, headers) from its own client, released together; the status codes, sorted."""
 
-    def post(path: str, body: dict[str, object], headers: dict[str, str]) -> None:
-        client = TestClient(app)
-        barrier.wait()
-        statuses.append(client.post(path, json=body, headers=headers).status_code)
+    def post(path: str, body: dict[str, object], headers: dict[str, str]) -> Callable[[], int]:
+        return lambda: TestClient(app).post(path, json=body, headers=headers).status_code
 
-    threads = [threading.Thread(target=post, args=call) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(statuses)
+    return sorted(at_once(*(post(*call) for call in calls)))
 
 
 @pytest.mark.all_backends

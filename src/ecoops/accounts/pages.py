@@ -229,19 +229,25 @@ def set_partner_user_status(
     return RedirectResponse(safe_path(return_to), status_code=303)
 
 
-@router.post("/partner-users/{partner_user_id}")
-def edit_partner_user(
-    request: Request,
-    partner_user_id: Id,
+def contact_edit_form(
     contact_role: str = Form("", max_length=20),
     access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
     is_partner_admin: bool = Form(False),
     password: str = Form("", max_length=1024),
+) -> ContactEdit:
+    """The contact edit form's fields, as the admin's and the partner admin's pages both post them."""
+    return ContactEdit(contact_role, access == PORTAL_ACCESS, is_partner_admin, password)
+
+
+@router.post("/partner-users/{partner_user_id}")
+def edit_partner_user(
+    request: Request,
+    partner_user_id: Id,
+    edit: ContactEdit = Depends(contact_edit_form),
     return_to: str = Form("/users?show=partner_users"),
     actor: Actor = Depends(user_manager),
     session: Session = Depends(db),
 ) -> Response:
-    edit = ContactEdit(contact_role, access == PORTAL_ACCESS, is_partner_admin, password)
     try:
         contact = edit_contact(session, actor, partner_user_id, edit)
     except service.InvalidInput as exc:

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.contacts import ACCESS_PATTERN, PORTAL_ACCESS, ContactEdit, edit_contact
+from ecoops.accounts.pages import contact_edit_form
 from ecoops.accounts.service import InvalidInput, create_partner_user
 from ecoops.actors import Actor
 from ecoops.config import Settings
@@ -139,15 +140,11 @@ def invite_colleague(
 def edit_colleague(
     request: Request,
     partner_user_id: Id,
-    contact_role: str = Form("", max_length=20),
-    access: str = Form(PORTAL_ACCESS, pattern=ACCESS_PATTERN),
-    is_partner_admin: bool = Form(False),
-    password: str = Form("", max_length=1024),
+    edit: ContactEdit = Depends(contact_edit_form),
     actor: Actor = Depends(partner_user),
     session: Session = Depends(db),
 ) -> Response:
     """A partner admin sets a colleague's role, sign-in and admin rights (own partner only)."""
-    edit = ContactEdit(contact_role, access == PORTAL_ACCESS, is_partner_admin, password)
     try:
         contact = edit_contact(session, actor, partner_user_id, edit)
     except InvalidInput as problem:
