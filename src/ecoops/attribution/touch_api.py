@@ -14,7 +14,7 @@ from ecoops.attribution.models import TouchKind
 from ecoops.config import Settings
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
-from ecoops.web.errors import invalid_request
+from ecoops.web.errors import ErrorOut, invalid_request
 from ecoops.web.fields import Id, IsoDate
 
 router = APIRouter(prefix="/touches", tags=["attribution"])
@@ -65,7 +65,11 @@ class BatchReviewIn(BaseModel):
     "",
     response_model=BatchOut,
     responses={
-        400: {"model": BatchRefusedOut, "description": "a bad row: nothing stored, every problem named"}
+        400: {
+            # A body that is not JSON at all is refused by the framework with only a detail.
+            "model": BatchRefusedOut | ErrorOut,
+            "description": "a bad row: nothing stored, every problem named; or a body that is not JSON",
+        }
     },
 )
 def add_touches(

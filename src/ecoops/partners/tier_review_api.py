@@ -72,8 +72,10 @@ def approve(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> TierProposalOut | JSONResponse:
-    """Apply the proposed tier, dated today in the partner's history. 409 (and the proposal marked
-    stale) when the partner's tier changed since the evaluation; 400 when it is no longer open."""
+    """Apply the proposed tier, dated today in the partner's history.
+
+    409 (and the proposal marked stale) when the partner's tier changed since the evaluation;
+    400 when it is no longer open."""
     proposal = tier_review.approve(session, actor, proposal_id, today=settings.today(), note=body.note)
     if proposal.status == ProposalStatus.STALE:
         # Not raised: the stale mark is committed with the request.
