@@ -86,12 +86,19 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000),
     reload: bool = typer.Option(False, help="Restart on code changes (development)"),
+    workers: int = typer.Option(
+        1, min=1, help="Web processes (they share nothing but the database; run `ecoops worker` beside them)"
+    ),
     demo: bool = typer.Option(
         False, "--demo", help="Demo mode: mail and Slack caught locally (/demo/mail), loopback private maps"
     ),
 ) -> None:
     """Run the web app (pages, partner portal and /api/v1)."""
     import uvicorn
+
+    if reload and workers > 1:
+        console.print("[red]--reload runs one process: leave out --workers[/]")
+        raise typer.Exit(2)
 
     settings = get_settings()
     logs.configure(settings)
@@ -104,6 +111,10 @@ def serve(
             host=host,
             port=port,
             reload=reload,
+            workers=workers,
+            # A process answers the supervisor's health check only once it has imported the app, which
+            # takes longer than uvicorn's 5 s on a busy small machine (the process was killed and respawned).
+            timeout_worker_healthcheck=60,
             proxy_headers=True,
             log_config=None,
             access_log=False,

@@ -13,10 +13,12 @@ other see.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from tests.at_once import at_once
 from tests.psi.conftest import MAX_ITEMS, RAW_STRINGS, Capture, Instance, connect, wait_for_exchanges
 
 from ecoops.actors import SYSTEM
@@ -27,7 +29,7 @@ from ecoops.jobs.models import Job
 from ecoops.mapping.models import Match, PartnerAccount
 from ecoops.mapping.overlaps import overlap_matrix
 from ecoops.mapping.uploads import current_upload
-from ecoops.psi.models import ConnectionState, PsiConnection, PsiExchange
+from ecoops.psi.models import ConnectionState, PsiConnection, PsiExchange, PsiPartyState
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +213,58 @@ def test_bad_peer_messages_are_refused_with_a_clear_error(exchanged: tuple[Insta
 
     huge = _call(beta, start, token, b"\x00" * (MAX_ITEMS * 600 + (1 << 20) + 1), **headers)
     assert huge.status_code == 413
+
+
+def _waiting(beta: Instance, headers: dict[str, str]) -> int:
+    """Beta's stored Parties waiting for message 3 of this exchange."""
+    with beta.sessions() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(PsiPartyState)
+                .join(PsiExchange, PsiExchange.id == PsiPartyState.exchange_id)
+                .where(PsiExchange.session_id == headers["x-psi-session"])
+            )
+            or 0
+        )
+
+
+def _started(beta: Instance, token: str, mode: str = "count") -> tuple[Party, dict[str, str], bytes]:
+    """An exchange of ours with Beta after message 2: our Party, the headers, and message 3."""
+    session_id = new_session_id()
+    headers = {"x-psi-session": session_id.hex(), "x-psi-mode": mode}
+    ours = Party([Item("x", ("d:acme-rockets.de",))], session_id=session_id, role="initiator", mode="count")
+    reply = _call(beta, "/psi/v1/exchange/start", token, ours.step1(), **headers)
+    assert reply.status_code == 200, reply.text
+    return ours, headers, ours.step3(reply.content)
+
+
+def test_message_3_sent_twice_at_once_is_answered_once(exchanged: tuple[Instance, Instance]) -> None:
+    alpha, beta = exchanged
+    with alpha.sessions() as session:
+        token = session.scalars(select(PsiConnection.outbound_token)).one()
+    ours, headers, message = _started(beta, token)
+    assert _waiting(beta, headers) == 1
+
+    def finish() -> httpx.Response:
+        return _call(beta, "/psi/v1/exchange/finish", token, message, **headers)
+
+    answers = sorted(at_once(finish, finish), key=lambda r: r.status_code)
+    assert [r.status_code for r in answers] == [200, 409], [r.text for r in answers]
+    ours.finish(answers[0].content)
+    assert sum(ours.result.counts.values()) == 1  # Acme's domain is among Beta's visible customers
+    assert _waiting(beta, headers) == 0
+
+
+def test_message_3_after_the_state_expired_is_refused(exchanged: tuple[Instance, Instance]) -> None:
+    alpha, beta = exchanged
+    with alpha.sessions() as session:
+        token = session.scalars(select(PsiConnection.outbound_token)).one()
+    _, headers, message = _started(beta, token)
+    with beta.sessions() as session, session.begin():
+        waiting = select(PsiExchange.id).where(PsiExchange.session_id == headers["x-psi-session"])
+        for state in session.scalars(select(PsiPartyState).where(PsiPartyState.exchange_id.in_(waiting))):
+            state.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    late = _call(beta, "/psi/v1/exchange/finish", token, message, **headers)
+    assert late.status_code == 409 and "expired" in late.json()["detail"]
+    assert _waiting(beta, headers) == 0

@@ -5,7 +5,6 @@ to ask for: these routes are not on a page router. Refusals are JSON `{"detail":
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -22,7 +21,6 @@ from ecoops.psi.transport import REVOKED_HEADER
 from ecoops.web.deps import app_settings, db
 
 router = APIRouter(prefix="/psi/v1")
-_LIVE_LOCK = threading.Lock()
 # Beyond the elements themselves (32 bytes, or 8-byte tags back) a released record's ciphertext.
 BYTES_PER_ITEM = 600
 
@@ -64,14 +62,6 @@ async def message_body(request: Request, settings: Settings = Depends(app_settin
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"message larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def live_parties(request: Request) -> exchange.LiveParties:
-    with _LIVE_LOCK:
-        live = getattr(request.app.state, "psi_live", None)
-        if live is None:
-            live = request.app.state.psi_live = exchange.LiveParties()
-    return live
 
 
 def _refusal(exc: Exception) -> JSONResponse:
@@ -124,7 +114,6 @@ def start(
         lambda: exchange.respond_start(
             request.app.state.sessions,
             settings,
-            live_parties(request),
             connection.id,
             request.headers.get(exchange.SESSION_HEADER),
             request.headers.get(exchange.MODE_HEADER),
@@ -145,7 +134,6 @@ def finish(
         lambda: exchange.respond_finish(
             request.app.state.sessions,
             settings,
-            live_parties(request),
             connection.id,
             request.headers.get(exchange.SESSION_HEADER),
             body,

@@ -5,20 +5,18 @@ One run is two exchanges, each with a fresh session id and fresh secrets: counts
 population the partner may see, counts per population pair), then reveal (only populations whose
 rule shows overlapping accounts). Both sides store what they learnt at the end of each exchange.
 
-The responder keeps a Party between message 1 and message 3 in memory (`LiveParties`, per app),
-so one server process answers one exchange from start to finish; a run it forgot (restart,
-timeout) is refused at message 3 and the initiator's next run starts over.
+The responder keeps its Party between message 1 and message 3 in the database (`PsiPartyState`), so
+message 3 may reach any web process; a state that expired (the initiator took too long) is refused at
+message 3 and the initiator's next run starts over.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +34,7 @@ from ecoops.jobs.queue import active_job, enqueue
 from ecoops.psi import transport
 from ecoops.psi.connections import aware, revoked_by_peer
 from ecoops.psi.items import our_side
-from ecoops.psi.models import ConnectionState, ExchangeStatus, PsiConnection, PsiExchange
+from ecoops.psi.models import ConnectionState, ExchangeStatus, PsiConnection, PsiExchange, PsiPartyState
 from ecoops.psi.results import store_counts, store_reveal
 
 MODES: dict[str, Mode] = {"count": "count", "reveal": "reveal"}  # run in this order
@@ -265,30 +263,47 @@ def queue_run(session: Session, actor: Actor, connection: PsiConnection) -> Job 
 
 # -- responder -------------------------------------------------------------------------------------
 @dataclass
-class Live:
+class Waiting:
     party: Party
     exchange_id: int
     population_keys: dict[str, str]
-    expires: float
 
 
-class LiveParties:
-    """Responder parties between message 1 and message 3, by (connection, session id)."""
+def _keep_party(session: Session, exchange_id: int, party: Party, keys: dict[str, str], ttl: float) -> None:
+    """Store the responder's Party until message 3, dropping states that expired meanwhile."""
+    now = utcnow()
+    session.execute(delete(PsiPartyState).where(PsiPartyState.expires_at <= now))
+    session.add(
+        PsiPartyState(
+            exchange_id=exchange_id,
+            state=party.save_state(),
+            population_keys=keys,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
 
-    def __init__(self) -> None:
-        self._parties: dict[tuple[int, str], Live] = {}
-        self._lock = threading.Lock()
 
-    def put(self, key: tuple[int, str], live: Live) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._parties = {k: v for k, v in self._parties.items() if v.expires > now}
-            self._parties[key] = live
-
-    def take(self, key: tuple[int, str]) -> Live | None:
-        with self._lock:
-            live = self._parties.pop(key, None)
-        return live if live is not None and live.expires > time.monotonic() else None
+def _take_party(session: Session, connection_id: int, session_id: str) -> Waiting | None:
+    """The Party waiting for message 3 under this session id, removed so that only one process
+    answers it (a second, concurrent message 3 finds nothing); None when none is or it expired."""
+    found = session.execute(
+        select(PsiPartyState)
+        .join(PsiExchange, PsiExchange.id == PsiPartyState.exchange_id)
+        .where(PsiExchange.connection_id == connection_id, PsiExchange.session_id == session_id)
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    exchange_id, state, keys, expires = (
+        found.exchange_id,
+        found.state,
+        found.population_keys,
+        found.expires_at,
+    )
+    session.expunge(found)
+    taken = session.execute(delete(PsiPartyState).where(PsiPartyState.exchange_id == exchange_id))
+    if taken.rowcount != 1 or aware(expires) <= utcnow():  # type: ignore[attr-defined]
+        return None
+    return Waiting(Party.load_state(state), exchange_id, dict(keys))
 
 
 def _session_id(raw: str | None) -> bytes:
@@ -304,7 +319,6 @@ def _session_id(raw: str | None) -> bytes:
 def respond_start(
     sessions: sessionmaker[Session],
     settings: Settings,
-    live: LiveParties,
     connection_id: int,
     session_header: str | None,
     mode: str | None,
@@ -348,26 +362,28 @@ def respond_start(
     try:
         with transaction(sessions) as session:
             session.add(exchange)
+            session.flush()
+            if refusal is None:
+                ttl = settings.psi_timeout_seconds * 2
+                _keep_party(session, exchange.id, party, ours.population_keys, ttl)
     except IntegrityError:  # the same session id, started meanwhile
         raise ExchangeRefused(_REPLAYED, 409) from None
     if refusal is not None:
         raise refusal
-    deadline = time.monotonic() + settings.psi_timeout_seconds * 2
-    live.put((connection_id, session_id.hex()), Live(party, exchange.id, ours.population_keys, deadline))
     return reply
 
 
 def respond_finish(
     sessions: sessionmaker[Session],
     settings: Settings,
-    live: LiveParties,
     connection_id: int,
     session_header: str | None,
     message: bytes,
 ) -> bytes:
     """Message 3 in, message 4 out; what we learnt is stored before the answer goes back."""
     session_id = _session_id(session_header)
-    waiting = live.take((connection_id, session_id.hex()))
+    with transaction(sessions) as session:
+        waiting = _take_party(session, connection_id, session_id.hex())
     if waiting is None:
         with transaction(sessions) as session:
             status = session.scalar(

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecoops.audit import utcnow
@@ -80,3 +80,18 @@ class PsiExchange(Base):
     counts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     upload_id: Mapped[int | None] = mapped_column(ForeignKey("partner_uploads.id", ondelete="SET NULL"))
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class PsiPartyState(Base):
+    """A responder's Party between message 1 and message 3, so whichever web process receives message 3
+    can answer it. Deleted by the process that takes it (or once expired); it holds the exchange's secret,
+    which is worth nothing once the exchange is over and never leaves this database."""
+
+    __tablename__ = "psi_party_states"
+
+    exchange_id: Mapped[int] = mapped_column(
+        ForeignKey("psi_exchanges.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # Party.save_state()
+    population_keys: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
