@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ecoops.actors import Role
+
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 LogFormat = Literal["auto", "json", "text"]
@@ -130,6 +132,20 @@ class Settings(BaseSettings):
     # the bearer token Prometheus sends to /metrics (empty: /metrics answers 404).
     log_format: LogFormat = "auto"
     metrics_token: str = ""
+    # Single sign-on with OpenID Connect (docs/access.md "Single sign-on"): the provider's issuer URL
+    # (its discovery document is read from it), our client's id and secret, the ID token claim that lists
+    # the person's groups, which group gives which role ("group=role,group=role"; the most powerful
+    # wins), the role of someone in none of them (empty: refused), and whether staff may still sign in
+    # with a password (partner users always may).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    oidc_role_map: str = ""
+    oidc_default_role: Role | Literal[""] = ""
+    oidc_label: str = "Sign in with single sign-on"
+    sso_only: bool = False
     # The largest file kept as an influence log's evidence (docs/influence.md).
     influence_max_file_bytes: int = Field(10 << 20, ge=1)
 
@@ -161,6 +177,27 @@ class Settings(BaseSettings):
                 f"ECOOPS_METRICS_TOKEN must be a random value of {MIN_SECRET_LENGTH}+ characters"
             )
         return value
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_map(cls, value: str) -> str:
+        role_map(value)  # raises on a malformed pair or an unknown role
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        given = [bool(self.oidc_issuer), bool(self.oidc_client_id), bool(self.oidc_client_secret)]
+        if any(given) and not all(given):
+            raise ValueError(
+                "single sign-on needs ECOOPS_OIDC_ISSUER, _CLIENT_ID and _CLIENT_SECRET together"
+            )
+        if self.sso_only and not self.oidc_issuer:
+            raise ValueError("ECOOPS_SSO_ONLY needs single sign-on set up (ECOOPS_OIDC_ISSUER …)")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @field_validator("timezone")
     @classmethod
@@ -209,6 +246,19 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today's date in the workspace's time zone (METRICS.md: dates are workspace dates)."""
         return datetime.now(self.tz).date()
+
+
+def role_map(text: str) -> dict[str, str]:
+    """ "group=role, group=role" → {group: role}; a ValueError names what is wrong."""
+    mapping: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        group, _, role = (piece.strip() for piece in pair.rpartition("="))
+        if not group or role not in Role.__members__.values():
+            raise ValueError(
+                f"ECOOPS_OIDC_ROLE_MAP: {pair!r} is not group=role with a role among {', '.join(Role)}"
+            )
+        mapping[group] = role
+    return mapping
 
 
 @lru_cache

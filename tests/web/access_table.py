@@ -133,6 +133,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
     ("POST", "/login"): Row(everyone(303), form={"email": "{viewer_email}", "password": "{password}"}),
     ("POST", "/logout"): Row(everyone(LOGIN)),
+    # Single sign-on is not set up in this app (tests/accounts/test_sso.py signs in through a provider).
+    ("GET", "/login/sso"): Row(everyone(404), note="404 until ECOOPS_OIDC_ISSUER is set"),
+    ("GET", "/login/sso/callback"): Row(everyone(404), note="404 until ECOOPS_OIDC_ISSUER is set"),
     ("GET", "/account/password"): Row(signed_in(200, 200)),
     ("POST", "/account/password"): Row(
         signed_in(303, 303), form={"current_password": "{password}", "new_password": "a brand new passphrase"}

@@ -36,11 +36,21 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _login_page(request: Request, settings: Settings, status_code: int = 200, **context: str) -> Response:
+    sso = {"sso_label": settings.oidc_label if settings.sso_enabled else "", "sso_only": settings.sso_only}
+    return render(request, "login.html", status_code=status_code, **sso, **context)
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/", session: Session = Depends(db)) -> Response:
+def login_form(
+    request: Request,
+    next: str = "/",
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
     if session_actor(request, session) is not None:
         return RedirectResponse(safe_path(next), status_code=303)
-    return render(request, "login.html", next=safe_path(next), email="")
+    return _login_page(request, settings, next=safe_path(next), email="")
 
 
 @router.post("/login")
@@ -58,9 +68,9 @@ def login(
         user = None if throttled else authenticate(session, email, password)
         verified = user.password_hash if user is not None else None
     if throttled:
-        return render(
+        return _login_page(
             request,
-            "login.html",
+            settings,
             status_code=429,
             next=safe_path(next),
             email=email,
@@ -72,14 +82,17 @@ def login(
             user = None
     if user is None:
         signin.record_failure(session, email, address)
-        return render(
+        return _login_page(
             request,
-            "login.html",
+            settings,
             status_code=401,
             next=safe_path(next),
             email=email,
             error="Wrong e-mail or password.",
         )
+    if settings.sso_only and not isinstance(user, PartnerUser):
+        error = "Our staff sign in with single sign-on: use the button above."
+        return _login_page(request, settings, status_code=403, next=safe_path(next), email=email, error=error)
     record_sign_in(user, password)
     signin.clear_failures(session, email)
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in

@@ -30,10 +30,11 @@ def page_routers() -> list[APIRouter]:
     from ecoops.referrals import link_pages as referral_link_pages
     from ecoops.referrals import pages as referral_pages
     from ecoops.referrals import routing_pages as referral_routing_pages
-    from ecoops.web import api_docs, audit_pages, auth_pages, home_pages
+    from ecoops.web import api_docs, audit_pages, auth_pages, home_pages, sso_pages
 
     return [
         auth_pages.router,
+        sso_pages.router,
         home_pages.router,
         partner_pages.router,
         program_pages.router,
