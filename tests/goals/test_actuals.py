@@ -94,7 +94,7 @@ def test_a_running_period_stands_as_of_today_and_a_future_one_has_no_actual(
 def _status(actual: float, target: str, as_of: date, metric: str = "sourced_revenue") -> str:
     goal = Goal(metric=metric, stage="", period="month", starts_on=date(2025, 3, 1), target=target)
     elapsed = (as_of - date(2025, 3, 1)).days + 1
-    return Progress(goal, actual, as_of, min(elapsed, 31) / 31).status
+    return Progress(goal, actual, as_of, min(elapsed, 31) / 31, over=as_of > date(2025, 3, 31)).status
 
 
 def test_pace_compares_progress_with_the_period_elapsed() -> None:
@@ -102,6 +102,7 @@ def test_pace_compares_progress_with_the_period_elapsed() -> None:
     assert _status(330, "1000", date(2025, 3, 10)) == "on pace"
     assert _status(320, "1000", date(2025, 3, 10)) == "behind"
     assert _status(1000, "1000", date(2025, 3, 10)) == "met"
-    assert _status(999, "1000", date(2025, 3, 31)) == "missed"
+    assert _status(999, "1000", date(2025, 3, 31)) == "behind"  # the last day is not over yet
+    assert _status(999, "1000", date(2025, 4, 1)) == "missed"
     # A level (pipeline) is measured against the whole target whatever the day.
     assert _status(900, "1000", date(2025, 3, 2), "partner_pipeline") == "behind"

@@ -49,6 +49,7 @@ class Progress:
     actual: float | None
     as_of: date
     elapsed: float  # 0 … 1: the days of the period up to `as_of` over all its days
+    over: bool = False  # the period ended before the day asked about
 
     @property
     def ratio(self) -> float:
@@ -67,7 +68,7 @@ class Progress:
             return "not started"
         if self.ratio >= 1:
             return "met"
-        if self.as_of >= self.goal.ends_on:
+        if self.over:
             return "missed"
         return "on pace" if self.ratio >= self.expected else "behind"
 
@@ -129,5 +130,6 @@ def progress(
             found.append(Progress(goal, None, today, 0.0))
             continue
         table = figures[asked][FIGURE_OF[Metric(goal.metric)]]
-        found.append(Progress(goal, _read(goal, table), asked.as_of, _elapsed(goal, asked.as_of)))
+        actual = _read(goal, table)
+        found.append(Progress(goal, actual, asked.as_of, _elapsed(goal, asked.as_of), today > goal.ends_on))
     return found

@@ -20,6 +20,7 @@ from ecoops.config import Settings
 from ecoops.goals import service
 from ecoops.goals.actuals import progress
 from ecoops.goals.models import Goal, Metric, PeriodKind, Scope
+from ecoops.goals.plan import GoalLine
 from ecoops.goals.service import METRIC_LABELS, SCOPE_LABELS, GoalInput, period_start
 from ecoops.partners.models import Partner, Program, Stage
 from ecoops.partners.programs import FieldError
@@ -102,10 +103,10 @@ def goals_page(
         today=today,
         page=found,
         rows=[
-            (p, service.describe_scope(session, p.goal))
+            GoalLine(p, service.describe_scope(session, p.goal))
             for p in progress(session, actor, settings, found.items, today)
         ],
-        metrics=METRIC_LABELS,
+        goal_metrics=METRIC_LABELS,
         stages=list(Stage),
         scopes=scope_choices(session),
         periods=list(PeriodKind),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -240,6 +240,14 @@ def get_goal(session: Session, actor: Actor, goal_id: int) -> Goal:
     return goal
 
 
+def in_force(on: date) -> ColumnElement[bool]:
+    """The goals whose month or quarter holds `on`."""
+    return or_(
+        and_(Goal.period == PeriodKind.MONTH.value, Goal.starts_on == period_start("month", on)),
+        and_(Goal.period == PeriodKind.QUARTER.value, Goal.starts_on == period_start("quarter", on)),
+    )
+
+
 def list_goals(
     session: Session,
     actor: Actor,
@@ -256,12 +264,7 @@ def list_goals(
         Goal.starts_on.desc(), Goal.period, Goal.metric, Goal.scope_key, Goal.id
     )
     if on is not None:
-        statement = statement.where(
-            or_(
-                and_(Goal.period == PeriodKind.MONTH.value, Goal.starts_on == period_start("month", on)),
-                and_(Goal.period == PeriodKind.QUARTER.value, Goal.starts_on == period_start("quarter", on)),
-            )
-        )
+        statement = statement.where(in_force(on))
     if scope_keys is not None:
         statement = statement.where(Goal.scope_key.in_(scope_keys))
     return paginate(session, statement, page=page, per_page=per_page)
