@@ -65,6 +65,11 @@ def test_the_api_sets_lists_changes_and_deletes_goals(
         f"/api/v1/goals/{goal['id']}", json={"scope": "program", "scope_id": w.program.id}, headers=headers
     )
     assert (moved.json()["scope_name"], moved.json()["actual"]) == ("program Resellers", 1000)
+    unnamed = client.patch(f"/api/v1/goals/{goal['id']}", json={"scope": "partner"}, headers=headers)
+    assert (
+        unnamed.status_code == 400
+        and unnamed.json()["detail"] == "scope_id: name the partner the goal is for"
+    )
     wrong = client.patch(f"/api/v1/goals/{goal['id']}", json={"starts_on": "2025-02-01"}, headers=headers)
     assert wrong.status_code == 400 and wrong.json()["detail"].startswith("starts_on:")
     assert client.delete(f"/api/v1/goals/{goal['id']}", headers=headers).status_code == 204

@@ -83,7 +83,7 @@ def update_goal(
 ) -> GoalOut:
     """Change a goal's target, period, metric or scope; the fields not given keep their value.
 
-    Moving a goal to the workspace scope drops its `scope_id`.
+    A new `scope` without a `scope_id` names no program, partner or manager (the old one is not carried over).
     """
     goal = service.get_goal(session, actor, goal_id)
     given = body.model_fields_set
@@ -92,7 +92,7 @@ def update_goal(
         metric=body.metric or goal.metric,
         stage=(body.stage or "") if "stage" in given else goal.stage,
         scope=scope,
-        scope_id=body.scope_id if "scope_id" in given else (None if scope == "workspace" else goal.scope_id),
+        scope_id=body.scope_id if "scope_id" in given else (goal.scope_id if scope == goal.scope else None),
         period=body.period or goal.period,
         starts_on=body.starts_on or goal.starts_on,
         target=body.target or goal.target,
