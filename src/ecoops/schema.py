@@ -15,6 +15,7 @@ from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
+from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
 from ecoops.partners import models as partners_models
@@ -33,6 +34,7 @@ __all__ = [
     "digest_models",
     "endpoint_models",
     "events_models",
+    "goals_models",
     "jobs_models",
     "mapping_models",
     "metadata",

@@ -39,6 +39,7 @@ from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
 from ecoops.demo.catcher import maildir
+from ecoops.goals import service as goals
 from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
@@ -719,6 +720,33 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="every proposed crm_source touch ({touch_id}'s maker proposed them)",
     ),
     # Commissions (finance): {entry_id} is a pending line of {plan_id}'s plan
+    # Goals: read with the dashboards, set by whoever edits the program
+    ("GET", "/goals"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/goals"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={
+            "metric": "referrals",
+            "scope": "workspace",
+            "period": "month",
+            "starts_on": "2025-04-01",
+            "target": "5",
+        },
+    ),
+    ("POST", "/goals/{goal_id}"): Row(page(Permission.EDIT_PROGRAM, ok=303), form={"target": "7"}),
+    ("POST", "/goals/{goal_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("GET", "/api/v1/goals"): Row(api(Permission.READ_METRICS)),
+    ("POST", "/api/v1/goals"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201),
+        json={
+            "metric": "sourced_revenue",
+            "scope": "workspace",
+            "period": "month",
+            "starts_on": "2025-04-01",
+            "target": "5000",
+        },
+    ),
+    ("PATCH", "/api/v1/goals/{goal_id}"): Row(api(Permission.EDIT_PROGRAM), json={"target": "6000"}),
+    ("DELETE", "/api/v1/goals/{goal_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
     ("GET", "/commissions"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("POST", "/commissions/runs"): Row(
         page(Permission.MANAGE_COMMISSIONS, ok=303), form={"as_of": "2025-06-30"}
@@ -1050,6 +1078,11 @@ def _influence_deal(session: Session, settings: Settings) -> str:
     return f"{opportunity.crm_id}|"
 
 
+def _goal_id(session: Session, settings: Settings) -> str:
+    data = goals.GoalInput("sourced_revenue", "workspace", "quarter", date(2025, 1, 1), "100000")
+    return str(goals.create_goal(session, SYSTEM, data).id)
+
+
 def _plan_id(session: Session, settings: Settings) -> str:
     program = programs.create_program(session, SYSTEM, name="Matrix Commissions", tiers=["Matrix Paid"])
     data = commission_plans.PlanInput(
@@ -1155,6 +1188,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "log_id": _log_id,
     "influence_deal": _influence_deal,
     "plan_id": _plan_id,
+    "goal_id": _goal_id,
     "entry_id": _entry_id,
     "period": lambda session, settings: "2025-03",
     "request_id": _fund_request_id,

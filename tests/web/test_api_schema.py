@@ -27,6 +27,7 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.automation.conditions import Conditions
 from ecoops.automation.rules import Action, RuleInput, create_rule
 from ecoops.config import Settings
+from ecoops.goals.service import GoalInput, create_goal
 from ecoops.mapping.company_links import add_domain_alias
 from ecoops.mapping.populations import create_population
 from ecoops.partners import service as partners
@@ -82,6 +83,11 @@ def seeded(session: Session, settings: Settings) -> tuple[dict[str, str], dict[s
         figures=[],
     )
     session.add(proposal)
+    goal = create_goal(
+        session,
+        SYSTEM,
+        GoalInput("referrals", "partner", "month", date(2025, 3, 1), "4", scope_id=partner.id),
+    )
     session.flush()
     ids = {
         "partner_id": partner.id,
@@ -96,6 +102,7 @@ def seeded(session: Session, settings: Settings) -> tuple[dict[str, str], dict[s
         "program_id": program.id,
         "tier_id": program.tiers[0].id,
         "proposal_id": proposal.id,
+        "goal_id": goal.id,
     }
     return bearer(session, admin), ids
 

@@ -26,6 +26,7 @@ PAGES_WITH_FILTERS = [
     "/attribution/touches",
     "/mapping/co-sell",
     "/dashboards/overview",
+    "/goals",
     "/dashboards/opportunities/006FORMS",
 ]
 

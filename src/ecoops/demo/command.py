@@ -40,6 +40,7 @@ def demo(
     # Imported here so that other commands do not pay for loading Faker.
     from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
+    from ecoops.demo.goals import seed_goals
     from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.referrals import seed_referrals
@@ -96,6 +97,8 @@ def demo(
         co_sell = seed_co_sell(session, seed, today)
     with console.status("Commissions"), transaction(sessions) as session:
         commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
+    with console.status("Goals"), transaction(sessions) as session:
+        goals = seed_goals(session, cli_actor("ecoops demo"), settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -106,6 +109,7 @@ def demo(
             "mapped overlaps": matched,
             "co-sell requests": co_sell,
             "commission lines": commission_lines,
+            "goals": goals,
         },
         paths,
     )

@@ -140,6 +140,10 @@ UNRELATED_ACTIONS = (
     "api_token.revoked",
     "user.password_changed",
     "partner_user.password_changed",
+    # Goals are read beside the figures, never by them.
+    "goal.created",
+    "goal.updated",
+    "goal.deleted",
 )
 
 

@@ -18,6 +18,8 @@ from ecoops.attribution import influence
 from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.crm.service import by_crm_id
+from ecoops.goals import plan
+from ecoops.goals.service import METRIC_LABELS
 from ecoops.metrics import service
 from ecoops.metrics.export import display, table_csv
 from ecoops.metrics.params import metrics_query
@@ -31,6 +33,7 @@ from ecoops.web.templating import render
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_METRICS)
 CLASSES = ("sourced", "influenced", "direct")
+GOALS_DASHBOARD = "overview"  # the dashboard whose front shows plan vs actual
 
 
 def _by(table: pa.Table, key: str) -> dict[Any, dict[str, Any]]:
@@ -139,6 +142,10 @@ def dashboard_page(
     # The front draws the charts (from every figure) and shows the short tables; a tab shows one long table.
     report = service.report(session, actor, settings, query, [table] if table else board.figures)
     shown = [table] if table else [figure for figure in board.figures if figure not in board.details]
+    # Plan vs actual on the overview's front: the goals of the scopes the filters name, on the as-of date.
+    goals = None
+    if dashboard == GOALS_DASHBOARD and not table:
+        goals = plan.lines(session, actor, settings, plan.scope_keys(query.filters), query.as_of)
     return render(
         request,
         "metrics/dashboard.html",
@@ -155,6 +162,8 @@ def dashboard_page(
         query=query,
         qs=_query_string(request, table=""),  # the filters, for links to other dashboards, tabs and figures
         show=display,
+        goals=goals,
+        goal_metrics=METRIC_LABELS,
     )
 
 

@@ -16,6 +16,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.demo import pages as demo_pages
+    from ecoops.goals import pages as goal_pages
     from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
@@ -51,6 +52,7 @@ def page_routers() -> list[APIRouter]:
         cosell_pages.router,
         referral_routing_pages.router,
         metrics_pages.router,
+        goal_pages.router,
         attribution_pages.router,
         influence_pages.router,
         nurture_pages.router,
@@ -77,6 +79,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.automation import rule_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
+    from ecoops.goals import api as goal_api
     from ecoops.mapping import api as mapping_api
     from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
@@ -94,6 +97,7 @@ def api_routers() -> list[APIRouter]:
         mapping_api.router,
         referral_api.router,
         metrics_api.router,
+        goal_api.router,
         attribution_api.router,
         influence_api.router,
         touch_api.router,

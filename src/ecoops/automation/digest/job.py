@@ -3,7 +3,8 @@
 A week's digests are due from that moment until the week ends, so a worker that was down at the
 hour sends them when it comes back. `digest_weeks` records a week as done (ticks after it cost one
 query), and each e-mail's uid is "digest:<user id>:<ISO week>", so even two workers racing, or a
-rerun after a crash mid-week, enqueue one e-mail per account executive per week.
+rerun after a crash mid-week, enqueue one e-mail per reader per week. Readers are the account
+executives with overlaps or referrals, and the partner managers with goals (digest/goals.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from ecoops import audit
 from ecoops.actors import SYSTEM
 from ecoops.automation.deliveries import Channel, enqueue
+from ecoops.automation.digest.goals import add_goals
 from ecoops.automation.digest.message import render_digest
 from ecoops.automation.digest.models import DigestWeek
 from ecoops.automation.digest.picks import build_digests
@@ -35,7 +37,7 @@ def send_weekly_digests(session: Session, settings: Settings, now: datetime) -> 
         return 0
     if session.scalar(select(DigestWeek.id).where(DigestWeek.week == key)) is not None:
         return 0
-    digests = build_digests(session, local.date())
+    digests = add_goals(session, settings, build_digests(session, local.date()), local.date())
     for digest in digests:
         message = render_digest(
             digest, base_url=settings.link_base, currency=settings.currency, week_of=monday

@@ -1,4 +1,4 @@
-"""Rendering one account executive's digest as a Message: a text part, an HTML part, follow-up links.
+"""Rendering one reader's digest as a Message: a text part, an HTML part, follow-up links, goals' progress.
 
 Each overlap links to the account's page and to the co-sell form asking that partner for help with
 the account (prefilled); each referral links to its page. They are plain links to existing pages (the
@@ -14,6 +14,9 @@ from urllib.parse import quote
 
 from ecoops.automation.digest.picks import Digest, OverlapPick, ReferralPick
 from ecoops.automation.messages import Message
+from ecoops.goals.models import MONEY_METRICS, Metric
+from ecoops.goals.plan import GoalLine
+from ecoops.goals.service import METRIC_LABELS
 
 RANKING = (
     "How overlaps are ranked: accounts the partner lists among its customers come first (the warmest "
@@ -48,12 +51,31 @@ def _referral_line(pick: ReferralPick) -> str:
     return f"#{pick.referral_id} {pick.company}, {kind} {way} {pick.partner_name}: {pick.status} ({when})"
 
 
+def _number(value: float | Decimal) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def goal_line(line: GoalLine, currency: str) -> str:
+    """ "Sourced revenue for partner Acme, quarter 2025-01-01 to 2025-03-31: 1,000 of 4,000 EUR (25 %),
+    50 % of the period elapsed — behind"."""
+    p, goal = line.progress, line.progress.goal
+    unit = f" {currency}" if goal.metric in MONEY_METRICS else ""
+    stage = f" ({goal.stage})" if goal.stage else ""
+    actual = "not started" if p.actual is None else f"{_number(p.actual)} of {_number(goal.target)}{unit}"
+    return (
+        f"{METRIC_LABELS[Metric(goal.metric)]}{stage} for {line.scope_name}, {goal.period} "
+        f"{goal.starts_on.isoformat()} to {goal.ends_on.isoformat()}: {actual} ({p.ratio:.0%}), "
+        f"{p.elapsed:.0%} of the period elapsed — {p.status}"
+    )
+
+
 def render_digest(digest: Digest, *, base_url: str, currency: str, week_of: date) -> Message:
     base = base_url.rstrip("/")
     user = digest.user
     subject = (
         f"Your partner digest, week of {week_of.isoformat()}: "
         f"{len(digest.overlaps)} overlap(s), {len(digest.referrals)} open referral(s)"
+        + (f", {len(digest.goals)} goal(s)" if digest.goals else "")
     )
     text = [f"Hi {user.name},", ""]
     html = [f"<p>Hi {escape(user.name)},</p>"]
@@ -79,6 +101,16 @@ def render_digest(digest: Digest, *, base_url: str, currency: str, week_of: date
             html.append(f'<li>{escape(line)}<br><a href="{escape(link)}">Follow up</a></li>')
         text.append("")
         html.append("</ul>")
+    if digest.goals:
+        goals_link = f"{base}/goals"
+        text += ["Your goals (plan vs actual):", ""]
+        html += ["<h2>Your goals (plan vs actual)</h2>", "<ul>"]
+        for goal in digest.goals:
+            words = goal_line(goal, currency)
+            text.append(f"- {words}")
+            html.append(f"<li>{escape(words)}</li>")
+        text += [f"  All goals: {goals_link}", ""]
+        html += ["</ul>", f'<p><a href="{escape(goals_link)}">All goals</a></p>']
     text += ["--", RANKING]
     html.append(f"<hr><p><small>{escape(RANKING)}</small></p>")
     return Message(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
 from ecoops.crm.models import Account, Opportunity
+from ecoops.goals.plan import GoalLine
 from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount, PartnerUpload
 from ecoops.partners.models import Partner, Stage
 from ecoops.referrals.models import Direction, Referral, Status
@@ -79,6 +80,7 @@ class Digest:
     user: User
     overlaps: list[OverlapPick] = field(default_factory=list)
     referrals: list[ReferralPick] = field(default_factory=list)
+    goals: list[GoalLine] = field(default_factory=list)  # added by digest/goals.py
 
 
 def account_executives(session: Session) -> dict[str, User]:
