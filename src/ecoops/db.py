@@ -54,6 +54,9 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite files get their folder created and the pragmas we rely on."""
     if url.startswith("sqlite"):
@@ -67,6 +70,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # A server that does not answer fails a connection in seconds (libpq's default waits for ever):
+    # /readyz then says unavailable instead of hanging, and requests fail instead of piling up.
+    if "connect_timeout" not in url:
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -1,10 +1,14 @@
 """/healthz answers while the process runs, whatever the database; /readyz only when it can serve."""
 
+import socket
+import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from ecoops import db
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
 from ecoops.web.app import create_app
@@ -57,3 +61,20 @@ def test_empty_database_is_503(tmp_path: Path) -> None:
         ready = client.get("/readyz")
     assert ready.status_code == 503
     assert "database schema missing" in ready.json()["reason"]
+
+
+def test_a_database_that_never_answers_is_503_within_the_connect_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A socket that listens but never speaks: the kernel completes the handshake, then silence.
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_SECONDS", 1)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql://ecoops:secret@127.0.0.1:{silent.getsockname()[1]}/ecoops"
+        with _client(tmp_path, url) as client:
+            started = time.monotonic()
+            ready = client.get("/readyz")
+            waited = time.monotonic() - started
+    assert ready.status_code == 503 and ready.json()["reason"].startswith("database unreachable")
+    assert waited < 30  # not the driver's default of waiting for ever

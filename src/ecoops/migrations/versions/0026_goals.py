@@ -1,7 +1,7 @@
 """goals: targets per month or quarter for partner revenue, pipeline, referrals and partners per stage
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0028
 Create Date: 2026-12-06 20:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0022"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
