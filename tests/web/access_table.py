@@ -9,6 +9,7 @@ from PATH_VALUES (records the test creates); add a maker there for a new paramet
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,7 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
+from ecoops.onboarding import form_guard
 from ecoops.partners import programs
 from ecoops.partners.models import Partner, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
@@ -320,6 +322,22 @@ ROUTES: dict[tuple[str, str], Row] = {
         everyone(200),
         form={"nonce": "{link_nonce}", "kind": "eql", "company": "Matrix Link Lead"},
         note="the nonce is spent in a rolled-back SAVEPOINT, so every role can use it",
+    ),
+    # Onboarding: the public application form (no sign-in), reviewed by those who run the program
+    ("GET", "/apply"): Row(everyone(200)),
+    ("POST", "/apply"): Row(
+        everyone(200),
+        form={
+            "company": "Matrix Applicant",
+            "website": "matrix-applicant.example",
+            "country": "DE",
+            "partner_type": "reseller",
+            "contact_name": "Matrix Person",
+            "email": "matrix@matrix-applicant.example",
+            "program_id": "{program_id}",
+            "stamp": "{apply_stamp}",
+        },
+        note="anyone may apply, signed in or not",
     ),
     # Co-sell: sellers ask a partner that has our account for help; its contact answers by e-mailed link
     ("GET", "/mapping/partners/{mapped_partner_id}/co-sell/{our_crm_id}"): Row(
@@ -885,6 +903,11 @@ def _link_nonce(session: Session, settings: Settings) -> str:
     )
 
 
+def _apply_stamp(session: Session, settings: Settings) -> str:
+    """The application form's signed moment of showing, a minute ago (a person's pace)."""
+    return form_guard.form_stamp(settings, time.time() - 60)
+
+
 def _touch_id(session: Session, settings: Settings) -> str:
     """A proposed touch, from the partner-source field of a deal naming a partner."""
     partner = make_partner(session, name="Matrix Source Partner")
@@ -1134,6 +1157,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "link_id": _link_id,
     "link_token": _link_token,
     "link_nonce": _link_nonce,
+    "apply_stamp": _apply_stamp,
     "figure": lambda session, settings: "revenue",
     "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,
