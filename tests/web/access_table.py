@@ -44,7 +44,7 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
-from ecoops.onboarding import form_guard
+from ecoops.onboarding import applications, form_guard
 from ecoops.partners import programs
 from ecoops.partners.models import Partner, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
@@ -338,6 +338,14 @@ ROUTES: dict[tuple[str, str], Row] = {
             "stamp": "{apply_stamp}",
         },
         note="anyone may apply, signed in or not",
+    ),
+    ("GET", "/applications"): Row(page(Permission.EDIT_PROGRAM)),
+    ("GET", "/applications/{application_id}"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/applications/{application_id}/approve"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"stage": "signed", "program_id": "{program_id}"}
+    ),
+    ("POST", "/applications/{application_id}/decline"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"reason": "not a fit"}
     ),
     # Co-sell: sellers ask a partner that has our account for help; its contact answers by e-mailed link
     ("GET", "/mapping/partners/{mapped_partner_id}/co-sell/{our_crm_id}"): Row(
@@ -908,6 +916,23 @@ def _apply_stamp(session: Session, settings: Settings) -> str:
     return form_guard.form_stamp(settings, time.time() - 60)
 
 
+def _application_id(session: Session, settings: Settings) -> str:
+    """An application waiting for review, to a program of its own (`_program_id`'s may be retired)."""
+    program = programs.create_program(session, SYSTEM, name="Matrix Applied", tiers=["Matrix Entry"])
+    data = applications.ApplicationInput(
+        "Matrix Reviewed",
+        "matrix-reviewed.example",
+        "FR",
+        "agency",
+        "Rita",
+        "rita@matrix-reviewed.example",
+        "",
+        "",
+        program.id,
+    )
+    return str(applications.submit_application(session, data, address="192.0.2.1").id)
+
+
 def _touch_id(session: Session, settings: Settings) -> str:
     """A proposed touch, from the partner-source field of a deal naming a partner."""
     partner = make_partner(session, name="Matrix Source Partner")
@@ -1158,6 +1183,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "link_token": _link_token,
     "link_nonce": _link_nonce,
     "apply_stamp": _apply_stamp,
+    "application_id": _application_id,
     "figure": lambda session, settings: "revenue",
     "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,

@@ -161,7 +161,7 @@ def possible_duplicates(session: Session, application: PartnerApplication) -> li
     query = select(Partner).where(
         or_(Partner.id.in_(by_domain), func.lower(Partner.name) == application.company.lower())
     )
-    return list(session.scalars(query.order_by(Partner.name)))
+    return list(session.scalars(query.order_by(func.lower(Partner.name), Partner.id)))
 
 
 def _locked_open(session: Session, actor: Actor, application_id: int) -> PartnerApplication:
