@@ -95,7 +95,7 @@ def test_machines_and_link_spam_are_refused_and_nothing_is_stored(
     client, session, settings, program, changes, status, says
 ):
     stamps = {
-        "now": form_guard.form_stamp(settings, time.time() - form_guard.MIN_FILL_SECONDS + 1),
+        "now": form_guard.form_stamp(settings, time.time()),
         "old": form_guard.form_stamp(settings, time.time() - form_guard.MAX_FORM_AGE_SECONDS - 5),
     }
     if changes.get("stamp") in stamps:
@@ -158,3 +158,17 @@ def test_a_bot_spends_the_budget_too(client, session, settings, program):
     for _ in range(form_guard.APPLICATIONS_PER_WINDOW):
         assert _post(client, trapped).status_code == 400
     assert _post(client, form_fields(settings, program.id)).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("seconds", "refused"), [(2.9, True), (3.0, False), (86_400.0, False), (86_400.5, True)]
+)
+def test_the_fill_time_boundaries(settings, monkeypatch, seconds, refused):
+    shown = 1_750_000_000
+    stamp = form_guard.form_stamp(settings, shown)
+    monkeypatch.setattr(form_guard.time, "time", lambda: shown + seconds)
+    if refused:
+        with pytest.raises(form_guard.LooksLikeSpam):
+            form_guard.check_human(settings, stamp=stamp, honeypot="", texts=[])
+    else:
+        form_guard.check_human(settings, stamp=stamp, honeypot="", texts=[])

@@ -44,9 +44,9 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
-from ecoops.onboarding import applications, form_guard
+from ecoops.onboarding import applications, checklist, form_guard
 from ecoops.partners import programs
-from ecoops.partners.models import Partner, Tier, TierProposal
+from ecoops.partners.models import Membership, Partner, Program, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import Referral, ReferralLink, Via
@@ -338,6 +338,22 @@ ROUTES: dict[tuple[str, str], Row] = {
             "stamp": "{apply_stamp}",
         },
         note="anyone may apply, signed in or not",
+    ),
+    ("POST", "/programs/{program_id}/agreement"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"version": "v2", "url": "https://example.com/terms"}
+    ),
+    ("POST", "/programs/{program_id}/checklist"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"title": "Matrix training", "gates_stage": "active"}
+    ),
+    ("POST", "/programs/{program_id}/checklist/{item_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/partners/{partner_id}/checklist/{item_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"done": "true"}
+    ),
+    ("GET", "/portal/onboarding"): Row(signed_in(403, 200)),
+    ("POST", "/portal/onboarding/{program_id}/accept"): Row(
+        signed_in(403, 403),
+        form={"version": "v1"},
+        note="the matrix's partner user is not a partner admin; tests/onboarding cover admins",
     ),
     ("GET", "/applications"): Row(page(Permission.EDIT_PROGRAM)),
     ("GET", "/applications/{application_id}"): Row(page(Permission.EDIT_PROGRAM)),
@@ -911,6 +927,19 @@ def _link_nonce(session: Session, settings: Settings) -> str:
     )
 
 
+def _item_id(session: Session, settings: Settings) -> str:
+    """A checklist item of `_program_id`'s program, which `_partner_id`'s partner joins (both made just
+    before); it gates `recruiting`, so no move of that signed partner the table makes is held by it."""
+    program = session.scalars(select(Program).order_by(Program.id.desc())).first()
+    partner = session.scalars(select(Partner).order_by(Partner.id.desc())).first()
+    assert program is not None and partner is not None
+    session.add(Membership(partner_id=partner.id, program_id=program.id))
+    item = checklist.add_item(
+        session, SYSTEM, program, title="Matrix item", help_text="", gates_stage="recruiting"
+    )
+    return str(item.id)
+
+
 def _apply_stamp(session: Session, settings: Settings) -> str:
     """The application form's signed moment of showing, a minute ago (a person's pace)."""
     return form_guard.form_stamp(settings, time.time() - 60)
@@ -1169,6 +1198,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
     "program_id": _program_id,
     "tier_id": _tier_id,
+    "item_id": _item_id,
     "proposal_id": _proposal_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,
