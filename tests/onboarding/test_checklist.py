@@ -12,7 +12,7 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.onboarding import agreements, checklist
 from ecoops.onboarding.models import ChecklistCheck
 from ecoops.partners import programs, service
-from tests.factories import csrf_from, make_partner, make_partner_user, make_user, sign_in
+from tests.factories import bearer, csrf_from, make_partner, make_partner_user, make_user, sign_in
 
 TODAY = date(2025, 6, 1)
 
@@ -192,3 +192,16 @@ def test_items_are_added_and_removed_on_the_programs_page(client, session, progr
     assert (item.title, item.gates_stage, item.done_by_agreement) == ("Kick-off call", "active", True)
     client.post(f"/programs/{program.id}/checklist/{item.id}/delete", data={"csrf_token": token})
     assert checklist.items_by_program(session) == {}
+
+
+def test_the_api_refuses_a_held_move_with_a_400_naming_the_items(client, session, partner, items):
+    headers = bearer(session, make_user(session, Role.PARTNER_MANAGER))
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/stage-changes",
+        json={"to_stage": "onboarding", "changed_on": "2025-02-01"},
+        headers=headers,
+    )
+    assert response.status_code == 400
+    assert "Sales training (Resellers); Agreement (Resellers)" in response.json()["detail"]
+    session.refresh(partner)
+    assert partner.stage == "signed"
