@@ -12,6 +12,8 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.onboarding import agreements, checklist
 from ecoops.onboarding.models import ChecklistCheck
 from ecoops.partners import programs, service
+from ecoops.partners.models import Partner
+from tests.crm.imports.files import run, write_csv
 from tests.factories import bearer, csrf_from, make_partner, make_partner_user, make_user, sign_in
 
 TODAY = date(2025, 6, 1)
@@ -205,3 +207,21 @@ def test_the_api_refuses_a_held_move_with_a_400_naming_the_items(client, session
     assert "Sales training (Resellers); Agreement (Resellers)" in response.json()["detail"]
     session.refresh(partner)
     assert partner.stage == "signed"
+
+
+def test_a_partner_list_import_refuses_a_held_move_as_a_row_problem(session, tmp_path, program, items):
+    make_partner(
+        session,
+        name="Delta",
+        crm_id="P-9",
+        stage="signed",
+        stage_since=date(2025, 1, 1),
+        tiers=[program.tiers[0]],
+    )
+    text = "Partner ID,Partner Name,Stage,Partner Since\nP-9,Delta,active,2025-04-01\n"
+    outcome = run(session, write_csv(tmp_path, text))
+    assert outcome.status == "rejected"
+    (problem,) = outcome.problems
+    assert (problem.line, problem.field) == (2, "Stage")
+    assert "open onboarding items hold the move to active: Sales training (Resellers)" in problem.message
+    assert session.scalar(select(Partner.stage).where(Partner.crm_id == "P-9")) == "signed"
