@@ -346,7 +346,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.EDIT_PROGRAM, ok=303), form={"title": "Matrix training", "gates_stage": "active"}
     ),
     ("POST", "/programs/{program_id}/checklist/{item_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
-    ("POST", "/partners/{partner_id}/checklist/{item_id}"): Row(
+    ("POST", "/partners/{partner_id}/checklist/{checklist_item_id}"): Row(
         page(Permission.EDIT_PROGRAM, ok=303), form={"done": "true"}
     ),
     ("GET", "/portal/onboarding"): Row(signed_in(403, 200)),
@@ -928,14 +928,26 @@ def _link_nonce(session: Session, settings: Settings) -> str:
 
 
 def _item_id(session: Session, settings: Settings) -> str:
-    """A checklist item of `_program_id`'s program, which `_partner_id`'s partner joins (both made just
-    before); it gates `recruiting`, so no move of that signed partner the table makes is held by it."""
+    """A checklist item of `_program_id`'s program, made just before (PATH_VALUES runs in order)."""
     program = session.scalars(select(Program).order_by(Program.id.desc())).first()
-    partner = session.scalars(select(Partner).order_by(Partner.id.desc())).first()
-    assert program is not None and partner is not None
+    assert program is not None
+    item = checklist.add_item(
+        session, SYSTEM, program, title="Matrix item", help_text="", gates_stage="active"
+    )
+    return str(item.id)
+
+
+def _checklist_item_id(session: Session, settings: Settings) -> str:
+    """An item of a program of its own, which `_partner_id`'s partner joins (the matrix program must stay
+    free of members, to be deletable). It gates `recruiting`: no move of that signed partner is held."""
+    program = programs.create_program(session, SYSTEM, name="Matrix Onboarding", tiers=[])
+    partner = session.scalars(
+        select(Partner).where(Partner.stage == "signed").order_by(Partner.id.desc())
+    ).first()
+    assert partner is not None
     session.add(Membership(partner_id=partner.id, program_id=program.id))
     item = checklist.add_item(
-        session, SYSTEM, program, title="Matrix item", help_text="", gates_stage="recruiting"
+        session, SYSTEM, program, title="Matrix check", help_text="", gates_stage="recruiting"
     )
     return str(item.id)
 
@@ -1199,6 +1211,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "program_id": _program_id,
     "tier_id": _tier_id,
     "item_id": _item_id,
+    "checklist_item_id": _checklist_item_id,
     "proposal_id": _proposal_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,

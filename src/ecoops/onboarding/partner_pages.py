@@ -24,17 +24,17 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 editor = page_permission(Permission.EDIT_PROGRAM)
 
 
-@router.post("/partners/{partner_id}/checklist/{item_id}")
+@router.post("/partners/{partner_id}/checklist/{checklist_item_id}")
 def check_item(
     request: Request,
     partner_id: Id,
-    item_id: Id,
+    checklist_item_id: Id,
     done: bool = Form(True),
     actor: Actor = Depends(editor),
     session: Session = Depends(db),
 ) -> Response:
     partner = locked_partner(session, actor, partner_id)
-    changed = checklist.set_done(session, actor, partner, item_id, done=done)
+    changed = checklist.set_done(session, actor, partner, checklist_item_id, done=done)
     if changed:
         flash(request, "Checked off." if done else "Opened again.", "success")
     return RedirectResponse(f"/partners/{partner_id}#onboarding", status_code=303)
