@@ -18,6 +18,7 @@ from ecoops.events import models as events_models
 from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
+from ecoops.onboarding import models as onboarding_models
 from ecoops.partners import models as partners_models
 from ecoops.psi import models as psi_models
 from ecoops.referrals import models as referrals_models
@@ -39,6 +40,7 @@ __all__ = [
     "mapping_models",
     "metadata",
     "nurture_models",
+    "onboarding_models",
     "partners_models",
     "psi_models",
     "referrals_models",

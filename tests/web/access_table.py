@@ -9,6 +9,7 @@ from PATH_VALUES (records the test creates); add a maker there for a new paramet
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -44,8 +45,9 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
+from ecoops.onboarding import applications, checklist, form_guard
 from ecoops.partners import programs
-from ecoops.partners.models import Partner, Tier, TierProposal
+from ecoops.partners.models import Membership, Partner, Program, Tier, TierProposal
 from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import Referral, ReferralLink, Via
@@ -324,6 +326,46 @@ ROUTES: dict[tuple[str, str], Row] = {
         everyone(200),
         form={"nonce": "{link_nonce}", "kind": "eql", "company": "Matrix Link Lead"},
         note="the nonce is spent in a rolled-back SAVEPOINT, so every role can use it",
+    ),
+    # Onboarding: the public application form (no sign-in), reviewed by those who run the program
+    ("GET", "/apply"): Row(everyone(200)),
+    ("POST", "/apply"): Row(
+        everyone(200),
+        form={
+            "company": "Matrix Applicant",
+            "website": "matrix-applicant.example",
+            "country": "DE",
+            "partner_type": "reseller",
+            "contact_name": "Matrix Person",
+            "email": "matrix@matrix-applicant.example",
+            "program_id": "{program_id}",
+            "stamp": "{apply_stamp}",
+        },
+        note="anyone may apply, signed in or not",
+    ),
+    ("POST", "/programs/{program_id}/agreement"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"version": "v2", "url": "https://example.com/terms"}
+    ),
+    ("POST", "/programs/{program_id}/checklist"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"title": "Matrix training", "gates_stage": "active"}
+    ),
+    ("POST", "/programs/{program_id}/checklist/{item_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/partners/{partner_id}/checklist/{checklist_item_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"done": "true"}
+    ),
+    ("GET", "/portal/onboarding"): Row(signed_in(403, 200)),
+    ("POST", "/portal/onboarding/{program_id}/accept"): Row(
+        signed_in(403, 403),
+        form={"version": "v1"},
+        note="the matrix's partner user is not a partner admin; tests/onboarding cover admins",
+    ),
+    ("GET", "/applications"): Row(page(Permission.EDIT_PROGRAM)),
+    ("GET", "/applications/{application_id}"): Row(page(Permission.EDIT_PROGRAM)),
+    ("POST", "/applications/{application_id}/approve"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"stage": "signed", "program_id": "{program_id}"}
+    ),
+    ("POST", "/applications/{application_id}/decline"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"reason": "not a fit"}
     ),
     # Co-sell: sellers ask a partner that has our account for help; its contact answers by e-mailed link
     ("GET", "/mapping/partners/{mapped_partner_id}/co-sell/{our_crm_id}"): Row(
@@ -916,6 +958,53 @@ def _link_nonce(session: Session, settings: Settings) -> str:
     )
 
 
+def _item_id(session: Session, settings: Settings) -> str:
+    """A checklist item of `_program_id`'s program, made just before (PATH_VALUES runs in order)."""
+    program = session.scalars(select(Program).order_by(Program.id.desc())).first()
+    assert program is not None
+    item = checklist.add_item(
+        session, SYSTEM, program, title="Matrix item", help_text="", gates_stage="active"
+    )
+    return str(item.id)
+
+
+def _checklist_item_id(session: Session, settings: Settings) -> str:
+    """An item of a program of its own, which `_partner_id`'s partner joins (the matrix program must stay
+    free of members, to be deletable). It gates `recruiting`: no move of that signed partner is held."""
+    program = programs.create_program(session, SYSTEM, name="Matrix Onboarding", tiers=[])
+    partner = session.scalars(
+        select(Partner).where(Partner.stage == "signed").order_by(Partner.id.desc())
+    ).first()
+    assert partner is not None
+    session.add(Membership(partner_id=partner.id, program_id=program.id))
+    item = checklist.add_item(
+        session, SYSTEM, program, title="Matrix check", help_text="", gates_stage="recruiting"
+    )
+    return str(item.id)
+
+
+def _apply_stamp(session: Session, settings: Settings) -> str:
+    """The application form's signed moment of showing, a minute ago (a person's pace)."""
+    return form_guard.form_stamp(settings, time.time() - 60)
+
+
+def _application_id(session: Session, settings: Settings) -> str:
+    """An application waiting for review, to a program of its own (`_program_id`'s may be retired)."""
+    program = programs.create_program(session, SYSTEM, name="Matrix Applied", tiers=["Matrix Entry"])
+    data = applications.ApplicationInput(
+        "Matrix Reviewed",
+        "matrix-reviewed.example",
+        "FR",
+        "agency",
+        "Rita",
+        "rita@matrix-reviewed.example",
+        "",
+        "",
+        program.id,
+    )
+    return str(applications.submit_application(session, data, address="192.0.2.1").id)
+
+
 def _touch_id(session: Session, settings: Settings) -> str:
     """A proposed touch, from the partner-source field of a deal naming a partner."""
     partner = make_partner(session, name="Matrix Source Partner")
@@ -1157,6 +1246,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "partner_id": _partner_id,
     "program_id": _program_id,
     "tier_id": _tier_id,
+    "item_id": _item_id,
+    "checklist_item_id": _checklist_item_id,
     "proposal_id": _proposal_id,
     "partner_user_id": _partner_user_id,
     "account_id": _account_id,
@@ -1170,6 +1261,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "link_id": _link_id,
     "link_token": _link_token,
     "link_nonce": _link_nonce,
+    "apply_stamp": _apply_stamp,
+    "application_id": _application_id,
     "figure": lambda session, settings: "revenue",
     "dashboard": lambda session, settings: "overview",
     "crm_id": _crm_id,

@@ -83,6 +83,11 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "{{ partner_name }} uploaded a new account list",
         "{{ partner_name }}'s list {{ filename }} ({{ rows }} accounts) was uploaded.",
     ),
+    EventKind.PARTNER_APPLICATION_SUBMITTED: (
+        "New partner application: {{ company }}",
+        "{{ contact_name }} ({{ email }}) applied for {{ company }} ({{ domain }}) to join "
+        "{{ program or 'a program' }}. Review it: {{ link }}",
+    ),
     EventKind.TIER_CHANGE_PROPOSED: (
         "Tier {{ direction }} proposed: {{ partner_name }} to {{ to_tier }}",
         "The tier evaluation of {{ as_of }} proposes moving {{ partner_name }} from "

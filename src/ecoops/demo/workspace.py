@@ -29,6 +29,7 @@ from ecoops.demo.crm_history import (
     stage_change_rows,
 )
 from ecoops.demo.nurture import seed_nurture
+from ecoops.demo.onboarding import seed_onboarding
 from ecoops.demo.partner_exports import PartnerExport, build_partner_exports, exporting_partners
 from ecoops.demo.people import STAFF, create_partner_admins, create_staff
 from ecoops.demo.program import create_program
@@ -107,6 +108,8 @@ def seed_workspace(
         "partner lists": len(exports),
     }
     counts["nurture sequences"] = seed_nurture(session, actor)
+    counts["partner applications"], approved = seed_onboarding(session, actor, as_of)
+    counts["partners"] += approved
     # The users, programs and partners above carry their own audit rows; the bulk records, this one.
     audit.record(
         session, actor, "demo.seeded", "workspace", seed=seed, as_of=as_of.isoformat(), counts=counts

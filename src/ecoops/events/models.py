@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     PARTNER_STAGE_CHANGED = "partner.stage_changed"
     PARTNER_INACTIVE = "partner.inactive"
     PARTNER_LIST_UPLOADED = "partner.list_uploaded"
+    PARTNER_APPLICATION_SUBMITTED = "partner.application_submitted"
     TIER_CHANGE_PROPOSED = "tier.change_proposed"
     INFLUENCE_LOGGED = "influence.logged"
     INFLUENCE_CONFIRMED = "influence.confirmed"

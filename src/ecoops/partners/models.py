@@ -60,6 +60,11 @@ class Program(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # Retired programs leave the pickers but stay on the partners that held them (history).
     retired_on: Mapped[date | None] = mapped_column(Date)
+    # The partner agreement (docs/program.md "Onboarding"): partner admins accept the current version;
+    # a new version string asks every partner to accept again. No version: no agreement to accept.
+    agreement_version: Mapped[str] = mapped_column(String(40), default="")
+    agreement_text: Mapped[str] = mapped_column(Text, default="")
+    agreement_url: Mapped[str] = mapped_column(String(500), default="")
     tiers: Mapped[list[Tier]] = relationship(
         back_populates="program", order_by="(Tier.rank, Tier.id)", cascade="all, delete-orphan"
     )

@@ -19,6 +19,7 @@ from ecoops.automation.nurture.history import partner_history
 from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.crm.service import by_crm_id, partner_opportunities
+from ecoops.onboarding import agreements, checklist
 from ecoops.partners import service
 from ecoops.partners.editing import PartnerEdit, update_partner
 from ecoops.partners.models import Partner, PartnerType, Stage, Tier
@@ -203,6 +204,8 @@ def partner_page(
         next_stage=service.next_stage(Stage(partner.stage)),
         today=settings.today(),
         sent=partner_history(session, actor, partner.id),
+        agreements=agreements.partner_agreements(session, partner.id),
+        checklist=checklist.partner_checklist(session, partner.id),
         # The figures are the metrics' (revenue): shown to those who may read them.
         tier_progress=tier_progress(session, actor, settings, partner, settings.today())
         if allowed(actor, Permission.READ_METRICS)

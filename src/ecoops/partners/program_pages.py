@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.onboarding import checklist
 from ecoops.partners import programs
 from ecoops.partners.programs import FieldError
 from ecoops.partners.tier_figures import DEFAULT_WINDOW_DAYS, METRICS
@@ -49,6 +50,8 @@ def program_list(
         programs=programs.list_programs(session, actor),
         metrics=METRICS,
         default_window=DEFAULT_WINDOW_DAYS,
+        checklists=checklist.items_by_program(session),
+        gateable=checklist.GATEABLE,
     )
 
 

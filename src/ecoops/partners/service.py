@@ -13,6 +13,7 @@ from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, ActorKind
 from ecoops.events import EventKind, emit
+from ecoops.onboarding.checklist import open_items_for_move
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import (
     STAGE_ORDER,
@@ -196,6 +197,14 @@ def check_transition(current: Stage, target: Stage) -> None:
         raise InvalidInput(f"a partner can churn only after signing, not from {current.value}")
 
 
+def check_onboarding(session: Session, partner: Partner, target: Stage) -> None:
+    """Refuse a forward move while onboarding checklist items gating it are open, naming them."""
+    blocking = open_items_for_move(session, partner, target)
+    if blocking:
+        titles = "; ".join(f"{item.title} ({item.program.name})" for item in blocking)
+        raise InvalidInput(f"open onboarding items hold the move to {target.value}: {titles}")
+
+
 def change_stage(
     session: Session, actor: Actor, partner: Partner, *, to: str, on: date, today: date, note: str = ""
 ) -> PartnerStageChange:
@@ -203,6 +212,7 @@ def change_stage(
     require(actor, Permission.EDIT_PROGRAM)
     target = _stage(to)
     check_transition(Stage(partner.stage), target)
+    check_onboarding(session, partner, target)
     if on > today:
         raise InvalidInput(f"the change date {on} is in the future")
     if on < partner.stage_since:

@@ -20,6 +20,8 @@ def page_routers() -> list[APIRouter]:
     from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
     from ecoops.metrics import pages as metrics_pages
+    from ecoops.onboarding import application_pages, apply_pages, setup_pages
+    from ecoops.onboarding import partner_pages as onboarding_partner_pages
     from ecoops.partners import pages as partner_pages
     from ecoops.partners import program_pages, tier_review_pages
     from ecoops.portal import commission_pages as portal_commission_pages
@@ -40,6 +42,10 @@ def page_routers() -> list[APIRouter]:
         partner_pages.router,
         program_pages.router,
         tier_review_pages.router,
+        apply_pages.router,
+        application_pages.router,
+        setup_pages.router,
+        onboarding_partner_pages.router,
         crm_pages.router,
         import_pages.router,
         mapping_pages.router,

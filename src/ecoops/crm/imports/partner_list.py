@@ -257,6 +257,7 @@ class PartnerListImport:
         if target and target != partner.stage:
             try:
                 partners.check_transition(Stage(partner.stage), Stage(target))
+                partners.check_onboarding(self.session, partner, Stage(target))
             except InvalidInput as exc:
                 self._problem(row, "stage", str(exc))
                 return False
