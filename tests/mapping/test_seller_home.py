@@ -36,10 +36,11 @@ def test_a_seller_lands_on_the_open_accounts_they_own_that_partners_have(client,
     assert f'href="/mapping/partners/{partner.id}/co-sell/A2"' in home
     assert "/co-sell/A1" not in home
 
-    # Other roles keep the partner directory as their home; cleared, the filter shows every owner's.
+    # A partner manager lands on their partners (tests/partners/test_manager_home.py); cleared, the
+    # filter shows every owner's.
     client.cookies.clear()
     sign_in(client, "olga@example.com")
-    assert client.get("/").headers["location"] == "/partners"
+    assert client.get("/").headers["location"] == "/home/partners"
     every = client.get("/mapping/co-sell", params={"owner": ""}).text
     assert sorted(name for _, name in accounts_listed(every)) == ["Acme", "Globex"]
 

@@ -138,6 +138,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         signed_in(303, 303), form={"current_password": "{password}", "new_password": "a brand new passphrase"}
     ),
     ("GET", "/"): Row(signed_in(303, 303)),
+    ("GET", "/home/partners"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/api/docs"): Row(everyone(200)),
