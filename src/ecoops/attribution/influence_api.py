@@ -127,8 +127,10 @@ def log(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> InfluenceOut:
-    """Log what a partner did; it enters as a proposed touch that waits for the deal owner's or a
-    partner manager's decision (and `influence.logged` is emitted for automation)."""
+    """Log what a partner did on a deal or account.
+
+    It enters as a proposed touch that waits for the deal owner's or a partner manager's decision (and
+    `influence.logged` is emitted for automation)."""
     data = influence.LogInput(partner_id=partner_id, **body.model_dump(mode="python"))
     created = influence.log_influence(session, actor, data, settings)
     return _out(influence.get_log(session, actor, created.id))
@@ -136,6 +138,9 @@ def log(
 
 @router.get("/influence/{log_id}", response_model=InfluenceOut)
 def get_log(log_id: Id, actor: Actor = Depends(reader), session: Session = Depends(db)) -> InfluenceOut:
+    """One influence log: what was logged, by whom, and its touch's status.
+
+    Callers holding `read_crm` read any log; an unknown id answers 404."""
     return _out(influence.get_log(session, actor, log_id))
 
 
