@@ -37,6 +37,8 @@ def _valid(frame: pd.DataFrame, on: str, as_of: pd.Timestamp) -> pd.Series:
         (frame[on] <= as_of)
         & (frame[on] >= frame["valid_from"])
         & (frame["valid_to"].isna() | (frame[on] <= frame["valid_to"]))
+        & (frame["held_from"].isna() | (frame[on] >= frame["held_from"]))
+        & (frame["held_until"].isna() | (frame[on] < frame["held_until"]))
     )
 
 

@@ -74,7 +74,7 @@ def plan_inputs(memberships: pa.Table) -> dict[str, pa.Table]:
     rows = [dict(zip(names, plan, strict=True)) for plan in PLANS]
     pairs = paid_partners(
         [(r["plan_id"], r["program"], r["tier"], r["partner"]) for r in rows],
-        [(m["partner_id"], m["program_id"], m["tier_id"]) for m in memberships.to_pylist()],
+        [(m["partner_id"], m["program_id"], m["tier_id"], None, None) for m in memberships.to_pylist()],
     )
     return {
         "plans": pa.Table.from_pylist(rows).select(engine.PLANS.names).cast(engine.PLANS),
@@ -82,7 +82,11 @@ def plan_inputs(memberships: pa.Table) -> dict[str, pa.Table]:
             [dict(zip(engine.RATES.names, r, strict=True)) for r in RATES], schema=engine.RATES
         ),
         "plan_partners": pa.Table.from_pylist(
-            [{"plan_id": plan, "partner_id": partner} for plan, partner in pairs], schema=engine.PLAN_PARTNERS
+            [
+                {"plan_id": plan, "partner_id": partner, "held_from": since, "held_until": until}
+                for plan, partner, since, until in pairs
+            ],
+            schema=engine.PLAN_PARTNERS,
         ),
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from ecoops.partners.models import Partner, Program
 from tests.browser.conftest import Site, sign_in
 from tests.commissions.world import plan, won_deal
+from tests.pdf_text import pdf_lines
 
 pytestmark = pytest.mark.browser
 
@@ -67,4 +69,9 @@ def test_finance_approves_and_the_partner_reads_its_statement(
     with partner_view.expect_download() as download:
         partner_view.get_by_role("link", name="Download as CSV").click()
     assert download.value.suggested_filename == f"commission-statement-{today.strftime('%Y-%m')}.csv"
+    with partner_view.expect_download() as download:
+        partner_view.get_by_role("link", name="Download as PDF").click()
+    assert download.value.suggested_filename == f"commission-statement-{today.strftime('%Y-%m')}.pdf"
+    text = "\n".join(pdf_lines(Path(download.value.path()).read_bytes()))
+    assert "006BROWSERWON" in text and "Earned this month: 300.02 USD" in text
     partner_view.context.close()

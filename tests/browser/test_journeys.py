@@ -17,6 +17,10 @@ pytestmark = pytest.mark.browser
 
 def test_search_filter_open_and_move_a_partner(page: Page, tmp_path: Path) -> None:
     sign_in(page, "pm@example.com")
+    # A partner manager lands on the partners they manage (all six here), then opens the directory.
+    expect(page).to_have_url(re.compile(r"/home/partners$"))
+    expect(page.locator("#my-partners a")).to_have_count(6)
+    page.get_by_role("link", name="All partners").click()
     expect(page).to_have_url(re.compile(r"/partners$"))
     rows = page.locator("#partner-rows tbody tr")
     expect(rows).to_have_count(6)

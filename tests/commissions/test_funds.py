@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import partner_user_actor
 from ecoops.actors import SYSTEM, Role
+from ecoops.automation.templates import build_message
 from ecoops.commissions import funds, payments
 from ecoops.commissions.models import FundRequest
 from ecoops.config import Settings
@@ -29,6 +30,7 @@ def test_request_claim_and_reimbursement(
     backend: str, client: TestClient, session: Session, settings: Settings
 ) -> None:
     _program, (partner, other) = program_with_partners(session, 2)
+    partner.name = "Maple & Birch"
     allocation = funds.allocate(session, SYSTEM, partner.id, "2025-Q2", "5,000", "USD")
     sign_in(client, make_partner_user(session, partner).email)
     page = client.get("/portal/funds").text
@@ -78,8 +80,26 @@ def test_request_claim_and_reimbursement(
     assert "Partner funds 2025-Q2: Webinar" in line.explanation and "invoice.pdf" in line.explanation
     bills = list(csv.DictReader(io.StringIO(payments.export_csv(session, SYSTEM))))
     assert [(b["Vendor ID"], b["Amount"]) for b in bills] == [(str(partner.id), "2750.50")]
-    kinds = session.scalars(select(Event.kind).order_by(Event.id)).all()
-    assert kinds[-2:] == ["fund_claim.submitted", "fund_claim.approved"]
+    submitted, approved = session.scalars(select(Event).order_by(Event.id)).all()[-2:]
+    assert (submitted.kind, approved.kind) == ("fund_claim.submitted", "fund_claim.approved")
+    assert submitted.payload["partner_name"] == approved.payload["partner_name"] == "Maple & Birch"
+    rendered = [
+        build_message(
+            event, subject_template="", body_template="", base_url="https://eco.example", currency="USD"
+        )
+        for event in (submitted, approved)
+    ]
+    assert [(m.subject, m.text) for m in rendered] == [
+        (
+            f"Partner funds claim #{found.id} from Maple & Birch: 2750.50 USD",
+            "Maple & Birch claims 2750.50 USD with proof of performance for: Webinar. It waits for review.",
+        ),
+        (
+            f"Partner funds claim #{found.id} of Maple & Birch approved: 2750.50 USD",
+            "Maple & Birch's claim for Webinar is approved and will be reimbursed with the next commission "
+            "payment.",
+        ),
+    ]
 
     stranger = partner_user_actor(make_partner_user(session, other))
     with pytest.raises(NotFound):

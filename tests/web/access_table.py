@@ -144,6 +144,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         signed_in(303, 303), form={"current_password": "{password}", "new_password": "a brand new passphrase"}
     ),
     ("GET", "/"): Row(signed_in(303, 303)),
+    ("GET", "/home/partners"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/api/docs"): Row(everyone(200)),
@@ -815,6 +816,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/commissions/statements"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("GET", "/commissions/statements/{partner_id}/{period}"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("GET", "/commissions/statements/{partner_id}/{period}.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
+    ("GET", "/commissions/statements/{partner_id}/{period}.pdf"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("GET", "/commissions/export.csv"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("POST", "/commissions/payments"): Row(
         page(Permission.MANAGE_COMMISSIONS, ok=303),
@@ -854,6 +856,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/portal/commissions"): Row(signed_in(403, 200)),
     ("GET", "/portal/commissions/{period}"): Row(signed_in(403, 200)),
     ("GET", "/portal/commissions/{period}.csv"): Row(signed_in(403, 200)),
+    ("GET", "/portal/commissions/{period}.pdf"): Row(signed_in(403, 200)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),

@@ -118,13 +118,14 @@ DEFAULTS: dict[EventKind, tuple[str, str]] = {
         "Every line of {{ partner_name }}'s commission statement for {{ period }} is decided.",
     ),
     EventKind.FUND_CLAIM_SUBMITTED: (
-        "Partner funds claim #{{ request_id }}: {{ amount }} {{ currency }}",
-        "A claim of {{ amount }} {{ currency }} with proof of performance for: {{ activity }}. "
-        "It waits for review.",
+        "Partner funds claim #{{ request_id }} from {{ partner_name }}: {{ amount }} {{ currency }}",
+        "{{ partner_name }} claims {{ amount }} {{ currency }} with proof of performance for: "
+        "{{ activity }}. It waits for review.",
     ),
     EventKind.FUND_CLAIM_APPROVED: (
-        "Partner funds claim #{{ request_id }} approved: {{ amount }} {{ currency }}",
-        "The claim for {{ activity }} is approved and will be reimbursed with the next commission payment.",
+        "Partner funds claim #{{ request_id }} of {{ partner_name }} approved: {{ amount }} {{ currency }}",
+        "{{ partner_name }}'s claim for {{ activity }} is approved and will be reimbursed with the next "
+        "commission payment.",
     ),
 }
 

@@ -66,16 +66,24 @@ RATES = pa.schema(
         pa.field("rate_ppm", pa.int64(), nullable=False),
     ]
 )
-# Which partners each plan pays (per-partner overrides already resolved, see service.plan_partners).
+# Which partners each plan pays (per-partner overrides already resolved, see plans.paid_partners), and
+# for the deals closed (bounties approved) when: from `held_from` (null: always) until the day before
+# `held_until` (null: still) -- a tier's plan pays a partner while it held the tier.
 PLAN_PARTNERS = pa.schema(
-    [pa.field("plan_id", pa.int64(), nullable=False), pa.field("partner_id", pa.int64(), nullable=False)]
+    [
+        pa.field("plan_id", pa.int64(), nullable=False),
+        pa.field("partner_id", pa.int64(), nullable=False),
+        pa.field("held_from", pa.date32()),
+        pa.field("held_until", pa.date32()),
+    ]
 )
 
 LINE_KEY = ("plan_id", "partner_id", "subject", "installment")
 
 # Every step is a set operation over all deals at once:
 # 1. credited cents = deal amount x attribution share, rounded half up, for each plan paying the partner
-#    whose basis matches the credit and whose validity holds on the close date;
+#    on the close date (a tier's plan: the tier held then) whose basis matches the credit and whose
+#    validity holds on the close date;
 # 2. the rate: the partner's credited volume in the close month picks the tier;
 # 3. one-off plans earn on the close date; recurring ones earn 1/12 of the yearly figure in each of
 #    their N months, the k-th on the close date plus k months, as far as the as-of date;
@@ -91,6 +99,8 @@ WITH credited AS (
     JOIN commission_plans p ON p.plan_id = pp.plan_id
     WHERE p.kind = 'percent' AND c.amount IS NOT NULL AND c.close_date <= $as_of
       AND c.close_date >= p.valid_from AND (p.valid_to IS NULL OR c.close_date <= p.valid_to)
+      AND (pp.held_from IS NULL OR c.close_date >= pp.held_from)
+      AND (pp.held_until IS NULL OR c.close_date < pp.held_until)
       AND (p.basis = 'any' OR (p.basis = 'sourced' AND c.credit = 'source')
            OR (p.basis = 'influenced' AND c.credit = 'influence'))
 ), positive AS (
@@ -129,6 +139,8 @@ WITH credited AS (
     JOIN commission_plans p ON p.plan_id = pp.plan_id
     WHERE p.kind = 'bounty' AND b.approved_on <= $as_of
       AND b.approved_on >= p.valid_from AND (p.valid_to IS NULL OR b.approved_on <= p.valid_to)
+      AND (pp.held_from IS NULL OR b.approved_on >= pp.held_from)
+      AND (pp.held_until IS NULL OR b.approved_on < pp.held_until)
       AND (p.basis = 'any' OR p.basis = b.credit)
 ), line AS (
     SELECT l.*, p.cap_deal_cents, p.cap_period_cents

@@ -145,6 +145,11 @@ def request_funds(
     return found
 
 
+def _partner_name(session: Session, partner_id: int) -> str:
+    """For events' payloads: messages name the partner, not only its id."""
+    return session.scalar(select(Partner.name).where(Partner.id == partner_id)) or f"partner {partner_id}"
+
+
 def _get(session: Session, actor: Actor, request_id: int) -> FundRequest:
     found = session.get(FundRequest, request_id)
     if found is None or (actor.kind == ActorKind.PARTNER_USER and found.partner_id != actor.partner_id):
@@ -212,6 +217,7 @@ def submit_claim(
         session,
         EventKind.FUND_CLAIM_SUBMITTED,
         partner_id=found.partner_id,
+        partner_name=_partner_name(session, found.partner_id),
         request_id=found.id,
         activity=found.activity,
         amount=f"{cents / 100:.2f}",
@@ -265,6 +271,7 @@ def decide_claim(
             session,
             EventKind.FUND_CLAIM_APPROVED,
             partner_id=found.partner_id,
+            partner_name=_partner_name(session, found.partner_id),
             request_id=found.id,
             activity=found.activity,
             amount=f"{found.claimed_cents / 100:.2f}",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
-from ecoops.commissions import accruals, ledger, payments, plans, statements
+from ecoops.commissions import accruals, ledger, payments, plans, statement_pdf, statements
 from ecoops.commissions.models import BOUNTY_BASES, PERCENT_BASES, AccrualRun, PlanKind, Status
 from ecoops.config import Settings
 from ecoops.partners.models import Partner, Program, Tier
@@ -32,6 +32,14 @@ def csv_download(text: str, filename: str) -> Response:
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def pdf_download(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -273,6 +281,18 @@ def statement_csv(
     return csv_download(statements.statement_csv(found), f"statement-{partner_id}-{period}.csv")
 
 
+@router.get("/commissions/statements/{partner_id}/{period}.pdf")
+def statement_pdf_download(
+    partner_id: Id,
+    period: str = Path(..., pattern=PERIOD),
+    actor: Actor = Depends(finance),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    found = statements.statement(session, actor, partner_id, period, settings.currency)
+    return pdf_download(statement_pdf.render_pdf(found), f"statement-{partner_id}-{period}.pdf")
+
+
 @router.get("/commissions/statements/{partner_id}/{period}")
 def statement_page(
     request: Request,
@@ -289,6 +309,7 @@ def statement_page(
         statement=found,
         money=plans.money,
         csv_link=f"/commissions/statements/{partner_id}/{period}.csv",
+        pdf_link=f"/commissions/statements/{partner_id}/{period}.pdf",
         back="/commissions/statements",
         finance=True,
     )

@@ -18,8 +18,9 @@ from ecoops import audit
 from ecoops.actors import Actor
 from ecoops.commissions import engine
 from ecoops.commissions.models import BOUNTY_BASES, PERCENT_BASES, Basis, CommissionPlan, PlanKind, PlanRate
-from ecoops.partners.models import Membership, Partner, Program, Tier
+from ecoops.partners.models import Partner, Program, Tier
 from ecoops.partners.programs import FieldError
+from ecoops.partners.tier_history import tiers_held
 from ecoops.permissions import NotFound, Permission, require
 
 NAME_MAX, MONTHS_MAX, CLAWBACK_MAX = 120, 120, 3650
@@ -224,26 +225,36 @@ def describe(plan: CommissionPlan) -> str:
 
 
 PlanScope = tuple[int, int, int | None, int | None]  # plan id, program id, tier id, override partner id
+# partner id, program id, tier id held (None: no tier), from (None: always), until, exclusive (None: still)
+HeldTier = tuple[int, int, int | None, date | None, date | None]
+PaidPartner = tuple[int, int, date | None, date | None]  # plan id, partner id, paid from, until (exclusive)
 
 
-def paid_partners(
-    plans: list[PlanScope], memberships: list[tuple[int, int, int | None]]
-) -> list[tuple[int, int]]:
-    """(plan id, partner id) for every partner a plan pays: the members of its program (of its tier, when
-    it names one), except those with an override in that program, which their override pays instead."""
+def paid_partners(plans: list[PlanScope], held: list[HeldTier]) -> list[PaidPartner]:
+    """(plan id, partner id, from, until) for every partner a plan pays: the members of its program, except
+    those with an override in that program, which their override pays instead. A plan naming a tier pays a
+    member for the deals closed (bounties approved) while it held that tier, from and until the dates of
+    its tier changes (`held`: partners/tier_history.py); other plans pay members whatever their tier."""
     overridden = {(program_id, partner_id) for _plan, program_id, _tier, partner_id in plans if partner_id}
-    pairs: list[tuple[int, int]] = []
+    members = sorted({(partner_id, program_id) for partner_id, program_id, *_held in held})
+    pairs: list[PaidPartner] = []
     for plan_id, program_id, tier_id, override in plans:
         if override is not None:
-            pairs.append((plan_id, override))
-            continue
-        pairs.extend(
-            (plan_id, partner_id)
-            for partner_id, member_of, member_tier in memberships
-            if member_of == program_id
-            and (tier_id is None or tier_id == member_tier)
-            and (program_id, partner_id) not in overridden
-        )
+            pairs.append((plan_id, override, None, None))
+        elif tier_id is None:
+            pairs.extend(
+                (plan_id, partner_id, None, None)
+                for partner_id, member_of in members
+                if member_of == program_id and (program_id, partner_id) not in overridden
+            )
+        else:
+            pairs.extend(
+                (plan_id, partner_id, since, until)
+                for partner_id, member_of, member_tier, since, until in held
+                if member_of == program_id
+                and tier_id == member_tier
+                and (program_id, partner_id) not in overridden
+            )
     return pairs
 
 
@@ -251,13 +262,13 @@ def plan_tables(session: Session) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The engine's plans, rates and plan_partners tables from the stored plans and memberships.
 
     A plan names a program (and maybe a tier) and pays its members; a plan naming a partner is that
-    partner's override and replaces the program's general plans for it.
+    partner's override and replaces the program's general plans for it. A tier's plan pays by the tier
+    held on the deal's close date, not today's.
     """
     plans = list(session.scalars(select(CommissionPlan)))
-    members = session.execute(select(Membership.partner_id, Membership.program_id, Membership.tier_id)).all()
     pairs = paid_partners(
         [(p.id, p.program_id, p.tier_id, p.partner_id) for p in plans],
-        [(partner_id, program_id, tier_id) for partner_id, program_id, tier_id in members],
+        [(h.partner_id, h.program_id, h.tier_id, h.since, h.until) for h in tiers_held(session)],
     )
     plan_table = pa.Table.from_pylist(
         [
@@ -285,7 +296,10 @@ def plan_tables(session: Session) -> tuple[pa.Table, pa.Table, pa.Table]:
         schema=engine.RATES,
     )
     partners = pa.Table.from_pylist(
-        [{"plan_id": plan_id, "partner_id": partner_id} for plan_id, partner_id in pairs],
+        [
+            {"plan_id": plan_id, "partner_id": partner_id, "held_from": since, "held_until": until}
+            for plan_id, partner_id, since, until in pairs
+        ],
         schema=engine.PLAN_PARTNERS,
     )
     return plan_table, rates, partners

@@ -21,6 +21,12 @@ from ecoops.pagination import Page
 from ecoops.partners.models import Partner
 from ecoops.permissions import NotFound, Permission, require
 
+GUIDE = (
+    "Every line earned this month, with how it was computed. Pending lines wait for approval; declined ones "
+    "are shown with the reason and not owed; a reversal takes back an earlier line when its deal was "
+    "reopened, lost or refunded."
+)
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -29,6 +35,7 @@ class Statement:
     lines: list[CommissionEntry]
     totals: dict[str, int]  # cents per state
     currency: str
+    guide = GUIDE  # the explanation the page and the PDF open with
 
     @property
     def earned(self) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
-from ecoops.actors import Actor
+from ecoops.actors import Actor, Role
 from ecoops.config import Settings
 from ecoops.crm import service as crm
 from ecoops.crm.imports import uploads as stored_files
@@ -43,11 +43,13 @@ from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
 from ecoops.psi.results import private_counts
 from ecoops.referrals.access import may_refer_out
+from ecoops.referrals.queries import ReferralFilters, search_referrals
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
+SELLER_REFERRALS = 10  # of a seller's referrals on their home, newest first; the rest in the inbox
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_MAPPING)
 manager = page_permission(Permission.MANAGE_MAPPING)
@@ -437,12 +439,19 @@ def shared_accounts_page(
 def co_sell_page(
     request: Request, owner: str = Query(""), actor: Actor = Depends(reader), session: Session = Depends(db)
 ) -> Response:
+    # A seller's home (GET /) is this page for their own accounts: their referrals come with it.
+    mine = (
+        search_referrals(session, actor, ReferralFilters(mine=True), per_page=SELLER_REFERRALS)
+        if actor.role == Role.SALES
+        else None
+    )
     return render(
         request,
         "mapping/co_sell.html",
         owner=owner,
         by_owner=cross_partner.co_sell_list(session, actor, owner=owner),
         may_ask=may_refer_out(actor),
+        my_referrals=mine,
     )
 
 

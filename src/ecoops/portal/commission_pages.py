@@ -1,4 +1,4 @@
-"""Portal pages for partner users: their own commission statements, each line explained, and as CSV."""
+"""Portal pages for partner users: their own commission statements, each line explained, as CSV and PDF."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
-from ecoops.commissions import statements
-from ecoops.commissions.pages import PERIOD, csv_download
+from ecoops.commissions import statement_pdf, statements
+from ecoops.commissions.pages import PERIOD, csv_download, pdf_download
 from ecoops.commissions.plans import money
 from ecoops.config import Settings
 from ecoops.portal.referral_pages import partner_user
@@ -55,6 +55,17 @@ def statement_csv(
     return csv_download(statements.statement_csv(found), f"commission-statement-{period}.csv")
 
 
+@router.get("/portal/commissions/{period}.pdf")
+def statement_pdf_download(
+    period: str = Path(..., pattern=PERIOD),
+    actor: Actor = Depends(partner_user),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    found = statements.statement(session, actor, _own(actor), period, settings.currency)
+    return pdf_download(statement_pdf.render_pdf(found), f"commission-statement-{period}.pdf")
+
+
 @router.get("/portal/commissions/{period}")
 def statement_page(
     request: Request,
@@ -70,6 +81,7 @@ def statement_page(
         statement=found,
         money=money,
         csv_link=f"/portal/commissions/{period}.csv",
+        pdf_link=f"/portal/commissions/{period}.pdf",
         back="/portal/commissions",
         finance=False,
     )

@@ -1,4 +1,4 @@
-"""The partner portal's landing page; internal users are sent to their own start page."""
+"""The partner portal's landing page with its own figures; internal users are sent to their own start."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.mapping.sharing import SharedCounts, shared_view
 from ecoops.portal import service
+from ecoops.portal.figures import portal_figures
 from ecoops.referrals import links
 from ecoops.web.deps import app_settings, db, page_actor
 from ecoops.web.security import csrf_protect
@@ -30,11 +31,13 @@ def portal(
         # Links to the portal get shared around; an internal user following one lands on its own start.
         return RedirectResponse("/", status_code=303)
     home = service.portal_home(session, actor)
+    figures = portal_figures(session, actor, settings, settings.today())
     shared = links.partner_links(session, actor) if home.is_partner_admin else []
     return render(
         request,
         "portal/home.html",
         home=home,
+        figures=figures,
         link_urls=[f"{request.base_url}r/{links.link_token(link, settings)}" for link in shared],
         min_password_length=MIN_PASSWORD_LENGTH,
         registration_default=settings.registration_window_days,

@@ -1,18 +1,22 @@
 """The landing page: partner users go to their portal, sellers to the co-sell list of their own accounts
-(what partners have of them, with whom to ask for help), everyone else to the partner directory."""
+(what partners have of them, with whom to ask for help), partner managers to their partners' recent
+changes and pending reviews, everyone else to the partner directory."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
 from ecoops.actors import Actor, ActorKind, Role
-from ecoops.web.deps import db, page_actor
+from ecoops.partners.manager_home import manager_home
+from ecoops.permissions import Permission
+from ecoops.web.deps import db, page_actor, page_permission
 from ecoops.web.security import csrf_protect
+from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -25,4 +29,15 @@ def home(actor: Actor = Depends(page_actor), session: Session = Depends(db)) -> 
         # The CRM's owner field holds people's names, as the users' names do.
         user = session.get(User, actor.id)
         return RedirectResponse(f"/mapping/co-sell?{urlencode({'owner': user.name if user else ''})}", 303)
+    if actor.role == Role.PARTNER_MANAGER:
+        return RedirectResponse("/home/partners", status_code=303)
     return RedirectResponse("/partners", status_code=303)
+
+
+@router.get("/home/partners")
+def my_partners(
+    request: Request,
+    actor: Actor = Depends(page_permission(Permission.READ_PROGRAM)),
+    session: Session = Depends(db),
+) -> Response:
+    return render(request, "home/partners.html", home=manager_home(session, actor))
