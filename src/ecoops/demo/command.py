@@ -41,6 +41,7 @@ def demo(
     from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
     from ecoops.demo.goals import seed_goals
+    from ecoops.demo.influence import seed_influence
     from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.referrals import seed_referrals
@@ -95,6 +96,8 @@ def demo(
         matched = map_partner_lists(session, cli_actor("ecoops demo"), seeded.exports, paths, today)
     with console.status("Co-sell requests"), transaction(sessions) as session:
         co_sell = seed_co_sell(session, seed, today)
+    with console.status("Influence logs"), transaction(sessions) as session:
+        influence_logs = seed_influence(session, settings, today)
     with console.status("Commissions"), transaction(sessions) as session:
         commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
     with console.status("Goals"), transaction(sessions) as session:
@@ -108,6 +111,7 @@ def demo(
             "referral records": referrals,
             "mapped overlaps": matched,
             "co-sell requests": co_sell,
+            "influence logs": influence_logs,
             "commission lines": commission_lines,
             "goals": goals,
         },

@@ -1,7 +1,7 @@
 """onboarding: partner applications, program agreements and their acceptances, onboarding checklists
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0026
 Create Date: 2026-12-06 19:59:47.045056
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0022"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
