@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import SYSTEM, Role
 from ecoops.attribution.models import PartnerTouch
+from ecoops.config import Settings
+from ecoops.goals.service import GoalInput, create_goal, period_start
 from ecoops.partners import programs
 from ecoops.partners.editing import PartnerEdit, update_partner
 from ecoops.partners.models import TierProposal
@@ -98,3 +100,35 @@ def test_a_partner_manager_lands_on_their_partners_changes_and_reviews(
     client.cookies.clear()
     sign_in(client, make_user(session, Role.PARTNER_MANAGER, email="newbie@example.com").email)
     assert "You manage no partner yet" in client.get("/home/partners").text
+
+
+def test_the_home_shows_the_goals_of_the_workspace_the_manager_and_their_partners(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """Olga manages Alpha; Carl manages Gamma. Olga sees the workspace's quarter goal, her own and Alpha's,
+    not Gamma's; none has an actual yet (no deals), so each is at 0 % of its target."""
+    olga = make_user(session, Role.PARTNER_MANAGER, name="Olga", email="olga@example.com")
+    carl = make_user(session, Role.PARTNER_MANAGER, name="Carl", email="carl@example.com")
+    alpha = make_partner(session, name="Alpha", owner_id=olga.id)
+    gamma = make_partner(session, name="Gamma", owner_id=carl.id)
+    quarter = period_start("quarter", settings.today())
+    for scope, scope_id, target in (
+        ("workspace", None, 900_000),
+        ("manager", olga.id, 310_000),
+        ("partner", alpha.id, 120_000),
+        ("partner", gamma.id, 770_000),
+    ):
+        data = GoalInput("sourced_revenue", scope, "quarter", quarter, target, scope_id)
+        create_goal(session, SYSTEM, data)
+    session.flush()
+
+    sign_in(client, "olga@example.com")
+    goals = client.get("/home/partners").text.split('id="my-goals"')[1].split("</section>")[0]
+    assert all(f"{target:,}" in goals for target in (900_000, 310_000, 120_000))
+    assert "770,000" not in goals and "Gamma" not in goals
+    assert goals.count('<tr id="goal-') == 3 and goals.count("<small>0 % of target") == 3
+
+    client.cookies.clear()
+    sign_in(client, make_user(session, Role.PARTNER_MANAGER, email="other@example.com").email)
+    other = client.get("/home/partners").text
+    assert "You manage no partner yet" in other

@@ -1,6 +1,6 @@
 """The landing page: partner users go to their portal, sellers to the co-sell list of their own accounts
 (what partners have of them, with whom to ask for help), partner managers to their partners' recent
-changes and pending reviews, everyone else to the partner directory."""
+changes, pending reviews and goals, everyone else to the partner directory."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
 from ecoops.actors import Actor, ActorKind, Role
+from ecoops.config import Settings
+from ecoops.goals import plan
+from ecoops.goals.service import METRIC_LABELS
 from ecoops.partners.manager_home import manager_home
-from ecoops.permissions import Permission
-from ecoops.web.deps import db, page_actor, page_permission
+from ecoops.permissions import Permission, allowed
+from ecoops.web.deps import app_settings, db, page_actor, page_permission
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render
 
@@ -39,5 +42,16 @@ def my_partners(
     request: Request,
     actor: Actor = Depends(page_permission(Permission.READ_PROGRAM)),
     session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
 ) -> Response:
-    return render(request, "home/partners.html", home=manager_home(session, actor))
+    goals = []
+    if actor.id is not None and allowed(actor, Permission.READ_METRICS):
+        keys = plan.reader_scope_keys(session, actor.id)  # the workspace's, theirs, their partners'
+        goals = plan.lines(session, actor, settings, keys, settings.today())
+    return render(
+        request,
+        "home/partners.html",
+        home=manager_home(session, actor),
+        goals=goals,
+        goal_metrics=METRIC_LABELS,
+    )
