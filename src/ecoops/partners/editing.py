@@ -70,7 +70,7 @@ def _owner_name(session: Session, owner_id: int | None) -> str:
     return user.name if user else ""
 
 
-def _place(membership: Membership) -> str:
+def place(membership: Membership) -> str:
     return (
         f"{membership.program.name} · {membership.tier.name}" if membership.tier else membership.program.name
     )
@@ -183,16 +183,16 @@ def _set_tiers(partner: Partner, tiers: list[Tier], on: date) -> list[tuple[str,
     for membership in partner.memberships:
         tier = by_program.pop(membership.program_id, None)
         if tier is None:
-            changes.append(("program", _place(membership), ""))
+            changes.append(("program", place(membership), ""))
             continue
         if tier.id != membership.tier_id:
-            old = _place(membership)
+            old = place(membership)
             membership.tier_id, membership.tier = tier.id, tier
-            changes.append(("tier", old, _place(membership)))
+            changes.append(("tier", old, place(membership)))
         kept.append(membership)
     for tier in by_program.values():
         membership = Membership(program_id=tier.program_id, program=tier.program, tier=tier, joined_on=on)
         kept.append(membership)
-        changes.append(("program", "", _place(membership)))
+        changes.append(("program", "", place(membership)))
     partner.memberships = kept
     return changes

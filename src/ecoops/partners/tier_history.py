@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.partners.models import Membership, PartnerChange, Program, Tier
 
-SEPARATOR = " · "  # as editing._place writes a place
+SEPARATOR = " · "  # as editing.place writes a place
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ecoops.actors import Role
 from ecoops.audit import AuditEvent
-from ecoops.partners.models import Partner, PartnerStageChange, Program
+from ecoops.partners.models import Partner, PartnerChange, PartnerStageChange, Program, Tier
+from ecoops.partners.tier_history import tiers_held
 from tests.crm.imports.files import TODAY, run, write_csv
 from tests.factories import make_partner, make_user
 
@@ -115,3 +116,46 @@ def test_partners_without_ids_match_by_name(session, tmp_path):
     outcome = run(session, write_csv(tmp_path, text))
     assert (outcome.new, outcome.updated) == (0, 1)
     assert session.scalars(select(Partner.website)).all() == ["https://acme.example"]
+
+
+def test_a_tier_or_program_the_list_changes_is_dated_in_the_partners_history(session, tmp_path):
+    """Acme moves Gold → Silver in Resell and Beta joins Resell: both lines dated the import's day, so the
+    tier held before it stays Gold for commissions (partners/tier_history.py)."""
+    make_user(session, Role.PARTNER_MANAGER, email="pm@example.com", name="Pat Manager")
+    run(session, write_csv(tmp_path, PARTNERS))
+    moved = PARTNERS.replace(
+        "P-1,Acme Integrations,Systems Integrator,Resell,Gold",
+        "P-1,Acme Integrations,Systems Integrator,Resell,Silver",
+    )
+    moved = moved.replace(
+        "P-2,Beta Apps,Technology Partner,Tech Alliance,,", "P-2,Beta Apps,Technology Partner,Resell,Gold,"
+    )
+    assert run(session, write_csv(tmp_path, moved)).updated == 2
+    acme, beta = _partner(session, "P-1"), _partner(session, "P-2")
+    lines = session.execute(
+        select(
+            PartnerChange.partner_id,
+            PartnerChange.field,
+            PartnerChange.old_value,
+            PartnerChange.new_value,
+            PartnerChange.changed_on,
+        )
+        .where(PartnerChange.field.in_(["tier", "program"]))
+        .order_by(PartnerChange.id)
+    ).all()
+    assert lines == [
+        (acme.id, "tier", "Resell · Gold", "Resell · Silver", TODAY),
+        (beta.id, "program", "", "Resell · Gold", TODAY),
+    ]
+    gold = session.scalar(select(Tier.id).where(Tier.name == "Gold"))
+    silver = session.scalar(select(Tier.id).where(Tier.name == "Silver"))
+    acme_periods = sorted(
+        ((h.tier_id, h.since, h.until) for h in tiers_held(session) if h.partner_id == acme.id),
+        key=lambda p: p[1] or date.min,
+    )
+    assert acme_periods == [(gold, None, TODAY), (silver, TODAY, None)]
+    assert run(session, write_csv(tmp_path, moved)).updated == 0  # unchanged: no new line
+    assert (
+        session.scalar(select(func.count()).select_from(PartnerChange).where(PartnerChange.field == "tier"))
+        == 1
+    )

@@ -35,7 +35,17 @@ from ecoops.crm.imports.records import text_reader as text
 from ecoops.crm.imports.staging import ProblemLog
 from ecoops.crm.imports.values import CellReader
 from ecoops.partners import service as partners
-from ecoops.partners.models import Membership, Partner, PartnerDomain, PartnerType, Program, Stage, Tier
+from ecoops.partners.editing import place
+from ecoops.partners.models import (
+    Membership,
+    Partner,
+    PartnerChange,
+    PartnerDomain,
+    PartnerType,
+    Program,
+    Stage,
+    Tier,
+)
 
 _TYPE_ALIASES = {
     "si": PartnerType.SYSTEMS_INTEGRATOR,
@@ -391,13 +401,24 @@ class PartnerListImport:
         if "domains" in changed:
             partner.domains.append(PartnerDomain(domain=domain))
         if "memberships" in changed and program is not None:
+            # Dated in the partner's history, as an edit on its page is, on the day the import saw it:
+            # commissions read the tier held on a deal's close date from there (partners/tier_history.py).
             member = next((m for m in partner.memberships if m.program_id == program.id), None)
+            moves: list[tuple[str, str, str]] = []
             if member is None:
-                partner.memberships.append(
-                    Membership(program_id=program.id, tier_id=tier.id if tier else None, joined_on=on)
+                member = Membership(program=program, tier=tier, joined_on=on)
+                partner.memberships.append(member)
+                moves.append(("program", "", place(member)))
+            elif tier is not None and member.tier_id != tier.id:
+                before = place(member)
+                member.tier_id, member.tier = tier.id, tier
+                moves.append(("tier", before, place(member)))
+            partner.changes.extend(
+                PartnerChange(
+                    field=f, old_value=old, new_value=new, changed_on=self.today, recorded_by=self.actor.label
                 )
-            elif tier is not None:
-                member.tier_id = tier.id
+                for f, old, new in moves
+            )
         attributes = [c for c in changed if c != "stage"]
         if attributes:
             self.session.flush()
