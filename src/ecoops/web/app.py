@@ -96,6 +96,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    if settings.sso_enabled:
+        from ecoops.web.sso_pages import oidc_client
+
+        app.state.oidc = oidc_client(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

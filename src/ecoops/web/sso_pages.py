@@ -28,21 +28,23 @@ CALLBACK = "/login/sso/callback"
 _NEXT = "sso_next"
 
 
+def oidc_client(settings: Settings) -> Any:
+    """The OIDC client, made once per app by create_app (it caches the provider's metadata and keys)."""
+    oauth = OAuth()
+    oauth.register(
+        "provider",
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
+    )
+    return oauth.provider
+
+
 def _client(request: Request, settings: Settings) -> Any:
-    """The app's OIDC client (one per app: it caches the provider's metadata and keys)."""
     if not settings.sso_enabled:
         raise HTTPException(404, "single sign-on is not set up")
-    oauth = getattr(request.app.state, "oidc", None)
-    if oauth is None:
-        oauth = request.app.state.oidc = OAuth()
-        oauth.register(
-            "provider",
-            server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
-            client_id=settings.oidc_client_id,
-            client_secret=settings.oidc_client_secret,
-            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
-        )
-    return oauth.provider
+    return request.app.state.oidc
 
 
 def _refused(request: Request, message: str, status_code: int = 403) -> Response:
