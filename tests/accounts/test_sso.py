@@ -24,7 +24,7 @@ from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.web.app import create_app
 from tests.factories import PASSWORD, csrf_from, make_partner, make_partner_user, make_user
-from tests.psi.conftest import _free_port
+from tests.pg_server import free_port
 
 PROVIDER = Path(__file__).with_name("oidc_provider.mjs")
 CALLBACK = "http://testserver/login/sso/callback"
@@ -45,7 +45,7 @@ ACCOUNTS = {
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         ["node", str(PROVIDER), str(port), "ecoops-test", "a client secret of some length", CALLBACK],
         env={"PATH": "/usr/bin:/bin:/usr/local/bin", "OIDC_ACCOUNTS": json.dumps(ACCOUNTS)},

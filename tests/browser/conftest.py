@@ -6,7 +6,6 @@ Every page a test opens fails the test if the browser logs an error (a CSP viola
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.partners import service as partners
 from ecoops.web.app import create_app
 from tests.factories import PASSWORD
+from tests.pg_server import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,12 +47,6 @@ ACCOUNTS = 25  # three pages
 class Site:
     url: str
     engine: Engine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(engine: Engine, today: date) -> None:
@@ -130,7 +124,7 @@ def serve(settings: Settings) -> Iterator[Site]:
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     _seed(engine, settings.today())
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -28,15 +28,15 @@ from ecoops.db import make_engine, migrate, session_factory
 from ecoops.psi.models import ExchangeStatus, PsiExchange, PsiPartyState
 from tests.conftest import fresh_postgres_database
 from tests.factories import PASSWORD, csrf_from
+from tests.pg_server import free_port
 from tests.psi.conftest import (
     ALPHA_ACCOUNTS,
     ALPHA_RULES,
     BETA_ACCOUNTS,
     BETA_RULES,
     Instance,
-    _free_port,
-    _seed,
-    _start,
+    seed_instance,
+    start_instance,
     wait_for_exchanges,
 )
 
@@ -121,8 +121,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     database_url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
     engine = make_engine(database_url)
     migrate(engine)
-    partner_id = _seed(engine, "alpha", "Beta", ALPHA_ACCOUNTS, ALPHA_RULES)
-    ports = [_free_port(), _free_port()]
+    partner_id = seed_instance(engine, "alpha", "Beta", ALPHA_ACCOUNTS, ALPHA_RULES)
+    ports = [free_port(), free_port()]
     balancer = Balancer([f"http://127.0.0.1:{port}" for port in ports])
     environment = {
         **os.environ,
@@ -155,7 +155,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     try:
         for backend in balancer.backends:
             _wait_until_up(backend, processes, log)
-        beta = _start(folder, "beta", "Alpha", BETA_ACCOUNTS, BETA_RULES)
+        beta = start_instance(folder, "beta", "Alpha", BETA_ACCOUNTS, BETA_RULES)
         yield {
             "balancer": balancer,
             "beta": beta,

@@ -9,7 +9,6 @@ so it sees every request one server makes of the other and every answer.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import uvicorn
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import PASSWORD, csrf_from
+from tests.pg_server import free_port
 
 from ecoops.accounts import service as accounts
 from ecoops.actors import SYSTEM, Role
@@ -96,12 +96,6 @@ class Recording(httpx.BaseTransport):
         self.inner.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # (crm_id, name, domain, country, customer?, open opportunity?)
 ALPHA_ACCOUNTS = [
     ("001ALPHAACME", "Acme GmbH", "acme-rockets.de", "Germany", True, True),
@@ -138,7 +132,7 @@ RAW_STRINGS = [
 ]
 
 
-def _seed(
+def seed_instance(
     engine: Engine,
     name: str,
     partner_name: str,
@@ -194,14 +188,14 @@ def _deal(crm_id: str, account: str, *, won: bool) -> Opportunity:
     )
 
 
-def _start(
+def start_instance(
     folder: Path,
     name: str,
     partner_name: str,
     rows: list[tuple[str, str, str, str, bool, bool]],
     rules: dict[str, Rule],
 ) -> Instance:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
         env="test",
@@ -216,7 +210,7 @@ def _start(
     )
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    partner_id = _seed(engine, name, partner_name, rows, rules)
+    partner_id = seed_instance(engine, name, partner_name, rows, rules)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -286,8 +280,8 @@ def connect(alpha: Instance, beta: Instance) -> tuple[httpx.Client, httpx.Client
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, capture: Capture) -> Iterator[tuple[Instance, Instance]]:
     folder = Path(tmp_path_factory.mktemp("psi"))
-    alpha = _start(folder, "alpha", "Beta", ALPHA_ACCOUNTS, ALPHA_RULES)
-    beta = _start(folder, "beta", "Alpha", BETA_ACCOUNTS, BETA_RULES)
+    alpha = start_instance(folder, "alpha", "Beta", ALPHA_ACCOUNTS, ALPHA_RULES)
+    beta = start_instance(folder, "beta", "Alpha", BETA_ACCOUNTS, BETA_RULES)
     yield alpha, beta
     for instance in (alpha, beta):
         instance.server.should_exit = True
