@@ -106,6 +106,20 @@ def engine(engines: dict[str, Engine], backend: str) -> Engine:
 
 
 @pytest.fixture
+def committed_engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A fresh, migrated database of the test's backend whose commits are real: for several clients
+    (threads, processes) at once, which the rolled-back `connection` cannot serve."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'committed.db'}"
+    else:
+        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test: nothing leaks between tests."""
     with engine.connect() as connection:

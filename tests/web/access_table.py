@@ -81,13 +81,23 @@ def page(permission: Permission, ok: int = 200) -> Expectation:
 def api(permission: Permission, ok: int = 200) -> Expectation:
     """An API route needing `permission`; the caller's role must also hold USE_API_TOKENS.
 
-    Partner users have no API tokens: their session cookie does not authenticate the API (401).
+    A partner user's token holds no internal permission: 403 on every route outside the partner API.
     """
 
     def holds(role: Role) -> bool:
         return {permission, Permission.USE_API_TOKENS} <= ROLE_PERMISSIONS[role]
 
-    return {ANONYMOUS: 401, **_by_role(holds, ok, 403), PARTNER_USER: 401}
+    return {ANONYMOUS: 401, **_by_role(holds, ok, 403), PARTNER_USER: 403}
+
+
+def partner_api(ok: Outcome = 200) -> Expectation:
+    """The partner API (/api/v1/portal): partner users' tokens only; internal users' tokens get 403."""
+    return {ANONYMOUS: 401, **dict.fromkeys((r.value for r in Role), 403), PARTNER_USER: ok}
+
+
+def token_holder(ok: int = 200) -> Expectation:
+    """The API tokens page: internal roles that use the API, and partner users (the partner API)."""
+    return {**page(Permission.USE_API_TOKENS, ok=ok), PARTNER_USER: ok}
 
 
 def everyone(outcome: Outcome) -> Expectation:
@@ -236,14 +246,12 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/opportunities/{opportunity_id}"): Row(api(Permission.READ_CRM)),
     ("GET", "/api/v1/contacts"): Row(api(Permission.READ_CRM)),
     # API tokens and users
-    ("GET", "/tokens"): Row(page(Permission.USE_API_TOKENS)),
-    ("POST", "/tokens"): Row(
-        page(Permission.USE_API_TOKENS, ok=201), form={"name": "matrix", "lifetime": "30"}
-    ),
+    ("GET", "/tokens"): Row(token_holder()),
+    ("POST", "/tokens"): Row(token_holder(ok=201), form={"name": "matrix", "lifetime": "30"}),
     ("POST", "/tokens/{token_id}/revoke"): Row(
-        page(Permission.USE_API_TOKENS, ok=303), note="{token_id} is the caller's own token"
+        token_holder(ok=303), note="{token_id} is the caller's own token"
     ),
-    ("GET", "/api/v1/me"): Row(api(Permission.USE_API_TOKENS)),
+    ("GET", "/api/v1/me"): Row({**api(Permission.USE_API_TOKENS), PARTNER_USER: 200}),
     ("GET", "/users"): Row(page(Permission.MANAGE_USERS)),
     ("POST", "/users"): Row(
         page(Permission.MANAGE_USERS, ok=303),
@@ -388,6 +396,15 @@ ROUTES: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/portal/referrals/{referral_id}"): Row(signed_in(403, 404), note="another partner's: not found"),
     ("POST", "/portal/referrals/{referral_id}/answer"): Row(signed_in(403, 404), form={"accept": "true"}),
+    # The partner API: the same narrowing for a partner user's token ({referral_id} is another partner's)
+    ("GET", "/api/v1/portal/referrals"): Row(partner_api()),
+    ("POST", "/api/v1/portal/referrals"): Row(
+        partner_api(201), json={"kind": "deal_registration", "company": "Matrix Partner API Deal"}
+    ),
+    ("GET", "/api/v1/portal/referrals/{referral_id}"): Row(
+        partner_api(404), note="another partner's: not found"
+    ),
+    ("POST", "/api/v1/portal/referrals/{referral_id}/answer"): Row(partner_api(404), json={"accept": True}),
     ("POST", "/portal/colleagues"): Row(
         signed_in(403, 403),
         form={"email": "matrix-colleague@partner.example", "password": "{password}"},

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.accounts import service as accounts
-from ecoops.accounts.models import User
+from ecoops.accounts.models import PartnerUser, User
 from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
@@ -145,7 +145,7 @@ def _any_page_with_token(client: TestClient) -> str:
 
 
 def _give_tokens(session: Session, callers: dict[str, Caller], emails: dict[str, str]) -> None:
-    """An API token for every internal role; a viewer's is made directly, as if made before a demotion."""
+    """A token for every role and the partner user; a viewer's made directly, as if before a demotion."""
     for role in Role:
         user = session.scalar(select(User).where(User.email == emails[role.value]))
         assert user is not None
@@ -154,6 +154,12 @@ def _give_tokens(session: Session, callers: dict[str, Caller], emails: dict[str,
             actor = replace(actor, role=Role.SALES)
         token, secret = accounts.create_api_token(session, actor, name=f"{role.value} token")
         callers[role.value].token, callers[role.value].token_id = secret, token.id
+    partner_user = session.scalar(select(PartnerUser).where(PartnerUser.email == emails[PARTNER_USER]))
+    assert partner_user is not None
+    token, secret = accounts.create_api_token(
+        session, accounts.partner_user_actor(partner_user), name="theirs"
+    )
+    callers[PARTNER_USER].token, callers[PARTNER_USER].token_id = secret, token.id
 
 
 @pytest.mark.parametrize(("method", "path"), APP_ROUTES, ids=[f"{m} {p}" for m, p in APP_ROUTES])

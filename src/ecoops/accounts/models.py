@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ecoops.audit import utcnow
@@ -61,12 +61,17 @@ class PartnerUser(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for /api/v1, acting as its user. Only a SHA-256 of the secret is stored."""
+    """A bearer token for /api/v1, acting as its holder: an internal user or a partner user (who reaches
+    only the partner API, scoped to its partner). Only a SHA-256 of the secret is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (partner_user_id IS NULL)", name="one_holder"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    partner_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_users.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))  # shown in lists so users can tell tokens apart
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

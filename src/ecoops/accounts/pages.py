@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,13 +17,21 @@ from ecoops.audit import utcnow
 from ecoops.config import Settings
 from ecoops.partners.service import PartnerFilters, search_partners
 from ecoops.permissions import Permission
-from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.deps import app_settings, db, page_actor, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect, safe_path
 from ecoops.web.templating import flash, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-token_user = page_permission(Permission.USE_API_TOKENS)
+
+
+def token_user(actor: Actor = Depends(page_actor)) -> Actor:
+    """Internal users whose role uses the API, and partner users (their tokens reach the partner API)."""
+    if not service.may_hold_tokens(actor):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.label} may not hold API tokens")
+    return actor
+
+
 user_manager = page_permission(Permission.MANAGE_USERS)
 
 # Lifetime in days ("" for none) -> label; a default that expires limits the harm of a leaked token.

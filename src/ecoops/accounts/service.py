@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ecoops import audit
@@ -17,7 +17,7 @@ from ecoops.actors import Actor, ActorKind, Role
 from ecoops.audit import utcnow
 from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
-from ecoops.permissions import Forbidden, NotFound, Permission, require
+from ecoops.permissions import Forbidden, NotFound, Permission, allowed, require
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the e-mail is unknown, so both paths cost the same time.
@@ -192,19 +192,37 @@ def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def may_hold_tokens(actor: Actor) -> bool:
+    """Internal users whose role allows it, and every partner user (whose tokens reach the partner API)."""
+    return actor.kind == ActorKind.PARTNER_USER or (
+        actor.kind == ActorKind.USER and allowed(actor, Permission.USE_API_TOKENS)
+    )
+
+
+def _require_token_holder(actor: Actor) -> None:
+    if actor.id is None or not may_hold_tokens(actor):
+        raise Forbidden(f"{actor.label} may not hold API tokens")
+
+
+def _held_by(actor: Actor) -> ColumnElement[bool]:
+    if actor.kind == ActorKind.PARTNER_USER:
+        return ApiToken.partner_user_id == actor.id
+    return ApiToken.user_id == actor.id
+
+
 def create_api_token(
     session: Session, actor: Actor, *, name: str, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new token acting as the calling user; the secret is returned once and never stored."""
-    require(actor, Permission.USE_API_TOKENS)
-    if actor.kind != ActorKind.USER or actor.id is None:
-        raise Forbidden("API tokens belong to an internal user")
+    _require_token_holder(actor)
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("a token needs a name of 1 to 100 characters")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    partner_user = actor.kind == ActorKind.PARTNER_USER
     token = ApiToken(
-        user_id=actor.id,
+        user_id=None if partner_user else actor.id,
+        partner_user_id=actor.id if partner_user else None,
         name=name,
         prefix=secret[:12],
         token_hash=_token_hash(secret),
@@ -218,8 +236,11 @@ def create_api_token(
 
 def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke one of the actor's tokens (admins: anyone's); revoking twice keeps the first date."""
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
+    _require_token_holder(actor)
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, _held_by(actor)))
+    if token is None and actor.kind == ActorKind.USER and actor.role == Role.ADMIN:
+        token = session.get(ApiToken, token_id)
+    if token is None:
         raise NotFound("no such token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
@@ -237,28 +258,36 @@ def token_status(token: ApiToken, now: datetime) -> str:
     return "active"
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
-    """The active user behind a valid, unexpired, unrevoked token."""
+def actor_for_token(session: Session, secret: str) -> Actor | None:
+    """The active user or partner user behind a valid, unexpired, unrevoked token, as an actor."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
     now = utcnow()
     if token is None or token_status(token, now) != "active":
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    actor: Actor | None = None
+    if token.user_id is not None:
+        user = session.get(User, token.user_id)
+        actor = user_actor(user) if user is not None and user.is_active else None
+    elif token.partner_user_id is not None:
+        partner_user = session.get(PartnerUser, token.partner_user_id)
+        # As with a session: a contact whose portal access was taken away cannot keep calling the API.
+        if partner_user is not None and partner_user.is_active and partner_user.can_sign_in:
+            actor = partner_user_actor(partner_user)
+    if actor is None:
         return None
     # At most one write a minute per token: every API call is otherwise a write, even a read.
     last = token.last_used_at
     if last is None or last.replace(tzinfo=now.tzinfo) <= now - LAST_USED_PRECISION:
         token.last_used_at = now
-    return user
+    return actor
 
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     """The actor's own tokens, newest first, revoked and expired ones included."""
-    require(actor, Permission.USE_API_TOKENS)
-    statement = select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())
+    _require_token_holder(actor)
+    statement = select(ApiToken).where(_held_by(actor)).order_by(ApiToken.id.desc())
     return list(session.scalars(statement))
 
 

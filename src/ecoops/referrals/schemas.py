@@ -71,6 +71,38 @@ class ReferralOut(BaseModel):
     history: list[StatusChangeOut]
 
 
+class PartnerReferralOut(BaseModel):
+    """A referral as its partner sees it in the portal: no conflicts (they name other partners), no seller."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    direction: str = Field(description="inbound (the partner sent it to us) or outbound (we sent it)")
+    kind: str
+    company: str
+    domain: str
+    country: str
+    contact_name: str
+    contact_email: str
+    estimated_value: Decimal | None
+    notes: str
+    status: str
+    submitted_via: str
+    submitted_at: UtcDateTime
+    sla_due_at: UtcDateTime | None = Field(description="for an outbound referral: answer by then")
+    reason: str
+    registration_expires_on: date | None
+    opportunity_crm_id: str
+    history: list[StatusChangeOut]
+
+
+class AnswerIn(BaseModel):
+    """The partner's answer to one of our outbound referrals."""
+
+    accept: bool
+    reason: str = Field("", max_length=2000)
+
+
 class ReferralPageOut(BaseModel):
     items: list[ReferralOut]
     total: int

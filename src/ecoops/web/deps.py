@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.accounts import signin
 from ecoops.accounts.models import PartnerUser, User
-from ecoops.accounts.service import partner_user_actor, user_actor, user_for_token
+from ecoops.accounts.service import actor_for_token, may_hold_tokens, partner_user_actor, user_actor
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.db import READ_ONLY
@@ -117,17 +117,20 @@ bearer_token = HTTPBearer(
 def api_actor(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer_token), session: Session = Depends(db)
 ) -> Actor:
-    """API calls authenticate with `Authorization: Bearer <token>` only (no cookies, so no CSRF)."""
-    user = user_for_token(session, credentials.credentials.strip()) if credentials else None
-    if user is None:
+    """API calls authenticate with `Authorization: Bearer <token>` only (no cookies, so no CSRF).
+
+    A partner user's token acts as that partner user: it holds no internal permission, so only the
+    partner API (/api/v1/portal) answers it; every other route refuses it with 403.
+    """
+    actor = actor_for_token(session, credentials.credentials.strip()) if credentials else None
+    if actor is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "a valid API token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = user_actor(user)
     # A token outlives role changes: a user whose role lost API access cannot keep using old tokens.
-    if not allowed(actor, Permission.USE_API_TOKENS):
+    if not may_hold_tokens(actor):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not use API tokens")
     return actor
 

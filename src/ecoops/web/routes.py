@@ -90,6 +90,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
     from ecoops.partners import program_api, tier_review_api
+    from ecoops.portal import api as portal_api
     from ecoops.referrals import api as referral_api
     from ecoops.web import audit_api
 
@@ -102,6 +103,7 @@ def api_routers() -> list[APIRouter]:
         import_api.router,
         mapping_api.router,
         referral_api.router,
+        portal_api.router,
         metrics_api.router,
         goal_api.router,
         attribution_api.router,
