@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     digest_enabled: bool = True
     digest_weekday: int = Field(0, ge=0, le=6)
     digest_hour: int = Field(8, ge=0, le=23)
+    # Dashboards kept warm (docs/dashboards.md "Kept warm"): each web process computes the default
+    # dashboards again this often after the records change; auto: on except when env is test.
+    warm_dashboards: Literal["auto", "on", "off"] = "auto"
+    warm_dashboards_seconds: float = Field(10.0, gt=0)
     # Delivery (docs/automation.md "Delivery"): the worker, retries, per-target throttles, channels.
     worker: Literal["auto", "inprocess", "off"] = "auto"  # auto: in-process except when env is test
     worker_poll_seconds: float = Field(1.0, gt=0)

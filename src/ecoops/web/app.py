@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -17,6 +19,7 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.automation.worker_thread import worker_lifespan
 from ecoops.config import Settings, get_settings
 from ecoops.db import make_engine, session_factory
+from ecoops.metrics.warm import warm_lifespan
 from ecoops.ops.requests import RequestObserver
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
@@ -78,6 +81,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(request, 422, f"invalid input: {describe(exc)}")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The in-process delivery worker (ECOOPS_WORKER) and the dashboards' warming (ECOOPS_WARM_DASHBOARDS)."""
+    async with worker_lifespan(app), warm_lifespan(app):
+        yield
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
@@ -91,7 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,  # served by web/api_docs.py from our own copy of Swagger UI
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
-        lifespan=worker_lifespan,  # the in-process delivery worker (ECOOPS_WORKER)
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

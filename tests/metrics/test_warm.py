@@ -1,0 +1,114 @@
+"""Dashboards kept warm: the default query's figures are computed in the background for the records
+in force, so a reader's request computes nothing; a change is computed once, by the warmer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoops.actors import SYSTEM, Role
+from ecoops.config import Settings
+from ecoops.db import make_engine, migrate
+from ecoops.metrics import cache, service, warm
+from ecoops.web.app import create_app
+from tests.factories import make_user, sign_in
+from tests.metrics.scenario import AS_OF, seed
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    cache.INPUTS.clear()
+    cache.FIGURES.clear()
+
+
+def _count_snapshots(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    taken: list[object] = []
+    real = service.take_snapshot
+
+    def counting(*args: object) -> object:
+        taken.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(service, "take_snapshot", counting)
+    return taken
+
+
+def _default(session: Session, settings: Settings) -> dict[str, list[dict[str, object]]]:
+    """Every figure a reader opening the dashboards without filters reads."""
+    report = service.report(session, SYSTEM, settings, service.build_query(settings.today()))
+    return {name: table.to_pylist() for name, table in report.figures.items()}
+
+
+@pytest.mark.all_backends
+def test_after_warming_a_reader_computes_nothing_and_a_change_is_warmed_once(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = seed(session)
+    monkeypatch.setattr(Settings, "today", lambda _self: AS_OF)  # the default query reads the scenario's year
+    taken = _count_snapshots(monkeypatch)
+    warm.warm(sessions, settings)
+    assert len(taken) == 1
+    warmed = _default(session, settings)
+    assert len(taken) == 1  # the reader's request took the warmed figures
+    warm.warm(sessions, settings)
+    assert len(taken) == 1  # nothing changed: nothing computed
+
+    scenario.deals[2].amount = Decimal(2500)
+    session.flush()
+    warm.warm(sessions, settings)
+    assert len(taken) == 2
+    changed = _default(session, settings)
+    assert len(taken) == 2 and changed != warmed
+    cache.FIGURES.clear()  # computed anew, from nothing, the same figures
+    assert _default(session, settings) == changed
+
+
+def test_the_app_warms_in_the_background_and_keeps_going_after_a_failure(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database of its own: the warming thread and the requests use connections of their own.
+    engine = make_engine(f"sqlite:///{tmp_path / 'warm.db'}")
+    migrate(engine)
+    with Session(engine) as session:
+        seed(session)
+        email = make_user(session, Role.PARTNER_MANAGER).email
+        session.commit()
+    calls: list[str] = []
+    warmed = threading.Event()
+    real = warm.warm
+
+    def flaky(*args: Any) -> None:
+        calls.append("call")
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        real(*args)
+        warmed.set()
+
+    monkeypatch.setattr(warm, "warm", flaky)
+    on = settings.model_copy(update={"warm_dashboards": "on", "warm_dashboards_seconds": 0.05})
+    try:
+        with TestClient(create_app(on, engine), follow_redirects=False) as client:
+            assert warmed.wait(timeout=30), calls
+            taken = _count_snapshots(monkeypatch)
+            sign_in(client, email)
+            assert client.get("/dashboards/overview").status_code == 200
+            assert taken == []  # the page read the warmed figures
+        count = len(calls)
+        time.sleep(0.2)
+        assert len(calls) == count  # stopped with the app
+    finally:
+        engine.dispose()
+
+
+def test_test_apps_do_not_warm_unless_asked(settings: Settings) -> None:
+    assert not warm.wanted(settings)
+    assert warm.wanted(settings.model_copy(update={"warm_dashboards": "on"}))
+    assert warm.wanted(settings.model_copy(update={"env": "production", "warm_dashboards": "auto"}))
+    assert not warm.wanted(settings.model_copy(update={"env": "production", "warm_dashboards": "off"}))
