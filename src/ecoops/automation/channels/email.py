@@ -1,4 +1,4 @@
-"""E-mail over SMTP: a text and an HTML part, attachments, buttons as links, the delivery uid as the Message-ID."""
+"""E-mail over SMTP: text and HTML parts, attachments, buttons as links, the delivery uid as Message-ID."""
 
 from __future__ import annotations
 
