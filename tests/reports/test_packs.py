@@ -15,6 +15,7 @@ from ecoops.actors import SYSTEM
 from ecoops.automation.channels.base import Outgoing
 from ecoops.automation.channels.email import build
 from ecoops.automation.deliveries import Delivery
+from ecoops.automation.jobs import TICK_JOBS
 from ecoops.automation.messages import Message
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
@@ -90,6 +91,22 @@ def test_a_months_pack_is_enqueued_once_with_the_pdf(session: Session, settings:
     lines = pdf_lines(pdf)
     assert "Partner program report (finance)" in lines
     assert any("Influenced revenue" in line for line in lines)
+
+
+def test_the_worker_ticks_send_packs_and_a_paused_schedule_sends_nothing(
+    session: Session, settings: Settings
+) -> None:
+    assert packs.send_report_packs in TICK_JOBS
+    schedule = packs.create_schedule(
+        session, SYSTEM, name="Paused", audience="leadership", cadence="weekly", recipients="ceo@example.com"
+    )
+    packs.set_active(session, SYSTEM, schedule.id, False)
+    assert packs.send_report_packs(session, settings, datetime(2025, 4, 7, 9, tzinfo=UTC)) == 0
+    packs.set_active(session, SYSTEM, schedule.id, True)
+    assert packs.send_report_packs(session, settings, datetime(2025, 4, 7, 9, tzinfo=UTC)) == 1
+    assert [(s.period_key, s.starts_on, s.ends_on) for s in packs.sends(session, SYSTEM)] == [
+        ("2025-W14", date(2025, 3, 31), date(2025, 4, 6))
+    ]
 
 
 @pytest.mark.all_backends

@@ -38,10 +38,12 @@ def reports_page(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     today = settings.today()
+    schedules = packs.schedules(session, actor)
     return render(
         request,
         "reports/reports.html",
-        schedules=packs.schedules(session, actor),
+        schedules=schedules,
+        names={s.id: s.name for s in schedules},
         sends=packs.sends(session, actor),
         audiences=list(Audience),
         cadences=list(Cadence),
