@@ -11,6 +11,7 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
 from ecoops.reports import packs
 from tests.factories import csrf_from, make_user, sign_in
+from tests.pdf_text import pdf_lines
 
 
 def test_schedule_pause_and_list_report_packs(
@@ -38,6 +39,10 @@ def test_schedule_pause_and_list_report_packs(
     session.flush()
     listed = client.get("/reports").text
     assert "<td>Board monthly</td><td>2025-04</td>" in listed
+    preview = client.get(f"/reports/schedules/{schedule.id}/preview").text
+    assert "Board monthly: Partner program report (leadership)" in preview and "Open pipeline on" in preview
+    pdf = client.get(f"/reports/schedules/{schedule.id}/preview.pdf")
+    assert "Partner program report (leadership)" in pdf_lines(pdf.content)
     paused = client.post(
         f"/reports/schedules/{schedule.id}/active",
         data={"active": "false", "csrf_token": csrf_from(listed)},

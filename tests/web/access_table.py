@@ -827,6 +827,8 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/reports/schedules/{schedule_id}/active"): Row(
         page(Permission.MANAGE_METRIC_SETTINGS, ok=303), form={"active": "false"}
     ),
+    ("GET", "/reports/schedules/{schedule_id}/preview"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/reports/schedules/{schedule_id}/preview.pdf"): Row(page(Permission.READ_METRICS)),
     ("GET", "/partners/{partner_id}/qbr"): Row(page(Permission.READ_METRICS)),
     ("GET", "/partners/{partner_id}/qbr.pdf"): Row(page(Permission.READ_METRICS)),
     ("GET", "/portal/qbr"): Row(signed_in(303, 200), note="internal users are sent to their start page"),

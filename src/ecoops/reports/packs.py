@@ -111,9 +111,7 @@ def create_schedule(
 
 def set_active(session: Session, actor: Actor, schedule_id: int, active: bool) -> ReportSchedule:
     require(actor, Permission.MANAGE_METRIC_SETTINGS)
-    schedule = session.get(ReportSchedule, schedule_id)
-    if schedule is None:
-        raise NotFound(f"no report schedule {schedule_id}")
+    schedule = get_schedule(session, actor, schedule_id)
     schedule.is_active = active
     session.flush()
     audit.record(
@@ -123,6 +121,14 @@ def set_active(session: Session, actor: Actor, schedule_id: int, active: bool) -
         "report_schedule",
         schedule.id,
     )
+    return schedule
+
+
+def get_schedule(session: Session, actor: Actor, schedule_id: int) -> ReportSchedule:
+    require(actor, Permission.READ_METRICS)
+    schedule = session.get(ReportSchedule, schedule_id)
+    if schedule is None:
+        raise NotFound(f"no report schedule {schedule_id}")
     return schedule
 
 

@@ -86,6 +86,42 @@ def set_active(
     return RedirectResponse("/reports", status_code=303)
 
 
+def _preview(session: Session, actor: Actor, settings: Settings, schedule_id: int) -> tuple[str, Document]:
+    """The schedule's name and the pack its next send would carry: the last complete period's."""
+    schedule = packs.get_schedule(session, actor, schedule_id)
+    due = packs.last_complete(schedule.cadence, settings.today())
+    return schedule.name, packs.pack(session, actor, settings, schedule.audience, due.period)
+
+
+@router.get("/reports/schedules/{schedule_id}/preview")
+def preview_pack(
+    request: Request,
+    schedule_id: Id,
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    name, document = _preview(session, actor, settings, schedule_id)
+    return render(
+        request,
+        "reports/preview.html",
+        name=name,
+        document=document,
+        pdf=f"/reports/schedules/{schedule_id}/preview.pdf",
+    )
+
+
+@router.get("/reports/schedules/{schedule_id}/preview.pdf")
+def preview_pack_pdf(
+    schedule_id: Id,
+    actor: Actor = Depends(reader),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    _name, document = _preview(session, actor, settings, schedule_id)
+    return _pdf(document, f"report-pack-{schedule_id}-preview.pdf")
+
+
 def _pdf(document: Document, filename: str) -> Response:
     return Response(
         to_pdf(document),
