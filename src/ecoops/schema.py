@@ -15,6 +15,7 @@ from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
+from ecoops.fit import models as fit_models
 from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
@@ -22,6 +23,8 @@ from ecoops.onboarding import models as onboarding_models
 from ecoops.partners import models as partners_models
 from ecoops.psi import models as psi_models
 from ecoops.referrals import models as referrals_models
+from ecoops.reports import models as reports_models
+from ecoops.roi import models as roi_models
 
 metadata = Base.metadata
 
@@ -35,6 +38,7 @@ __all__ = [
     "digest_models",
     "endpoint_models",
     "events_models",
+    "fit_models",
     "goals_models",
     "jobs_models",
     "mapping_models",
@@ -44,6 +48,8 @@ __all__ = [
     "partners_models",
     "psi_models",
     "referrals_models",
+    "reports_models",
+    "roi_models",
     "rules_models",
     "scanner_models",
     "tasks_models",

@@ -52,6 +52,8 @@ from ecoops.permissions import ROLE_PERMISSIONS, Permission
 from ecoops.referrals import cosell, links, routing
 from ecoops.referrals.models import Referral, ReferralLink, Via
 from ecoops.referrals.submission import ReferralInput, submit
+from ecoops.reports import packs
+from ecoops.roi import service as roi
 from tests.factories import (
     make_account,
     make_opportunity,
@@ -807,6 +809,47 @@ ROUTES: dict[tuple[str, str], Row] = {
     ),
     ("PATCH", "/api/v1/goals/{goal_id}"): Row(api(Permission.EDIT_PROGRAM), json={"target": "6000"}),
     ("DELETE", "/api/v1/goals/{goal_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
+    # Partner fit: read with the dashboards, criteria and profiles set by whoever edits the program
+    ("GET", "/fit"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/fit/criteria"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/fit/criteria"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"region.weight": "12", "region.target": "US, FR"}
+    ),
+    ("GET", "/fit/partners/{partner_id}"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/fit/partners/{partner_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"employees": "120", "integration_status": "live"}
+    ),
+    # Program ROI: read with the dashboards; costs and the gross margin are metric settings
+    ("GET", "/roi"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/roi/costs"): Row(
+        page(Permission.MANAGE_METRIC_SETTINGS, ok=303),
+        form={"month": "2025-03", "category": "tools", "amount": "250"},
+    ),
+    ("POST", "/roi/costs/{cost_id}/delete"): Row(page(Permission.MANAGE_METRIC_SETTINGS, ok=303)),
+    ("POST", "/roi/ledger"): Row(page(Permission.MANAGE_METRIC_SETTINGS, ok=303), form={"month": "2025-03"}),
+    ("POST", "/roi/margin"): Row(
+        page(Permission.MANAGE_METRIC_SETTINGS, ok=303), form={"gross_margin": "70%"}
+    ),
+    # Reporting cadence: report pack schedules; QBR packs for staff, and for a partner user its own only
+    ("GET", "/reports"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/reports/schedules"): Row(
+        page(Permission.MANAGE_METRIC_SETTINGS, ok=303),
+        form={
+            "name": "Matrix pack",
+            "audience": "finance",
+            "cadence": "monthly",
+            "recipients": "cfo@example.com",
+        },
+    ),
+    ("POST", "/reports/schedules/{schedule_id}/active"): Row(
+        page(Permission.MANAGE_METRIC_SETTINGS, ok=303), form={"active": "false"}
+    ),
+    ("GET", "/reports/schedules/{schedule_id}/preview"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/reports/schedules/{schedule_id}/preview.pdf"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/partners/{partner_id}/qbr"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/partners/{partner_id}/qbr.pdf"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/portal/qbr"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
+    ("GET", "/portal/qbr.pdf"): Row(signed_in(403, 200)),
     ("GET", "/commissions"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("POST", "/commissions/runs"): Row(
         page(Permission.MANAGE_COMMISSIONS, ok=303), form={"as_of": "2025-06-30"}
@@ -1259,6 +1302,22 @@ def _own_allocation_id(session: Session, settings: Settings) -> str:
     return str(allocation.id)
 
 
+def _cost_id(session: Session, settings: Settings) -> str:
+    return str(roi.add_cost(session, SYSTEM, spent_on=date(2025, 3, 1), category="people", amount="1000").id)
+
+
+def _schedule_id(session: Session, settings: Settings) -> str:
+    schedule = packs.create_schedule(
+        session,
+        SYSTEM,
+        name="Matrix weekly",
+        audience="leadership",
+        cadence="weekly",
+        recipients="ceo@example.com",
+    )
+    return str(schedule.id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -1307,6 +1366,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "request_id": _fund_request_id,
     "claim_id": _fund_claim_id,
     "own_allocation_id": _own_allocation_id,
+    "cost_id": _cost_id,
+    "schedule_id": _schedule_id,
 }
 
 

@@ -21,6 +21,7 @@ from ecoops.crm.imports.uploads import remove_stale_uploads
 from ecoops.jobs.queue import remove_done_jobs
 from ecoops.partners.tier_review import evaluate_daily
 from ecoops.psi.exchange import start_due_exchanges
+from ecoops.reports.packs import send_report_packs
 
 TickJob = Callable[[Session, Settings, datetime], int]
 
@@ -30,6 +31,7 @@ TICK_JOBS: tuple[TickJob, ...] = (
     evaluate_daily,  # once a day; its proposals' events are dispatched on the next tick
     run_nurture,
     send_weekly_digests,
+    send_report_packs,
     start_due_exchanges,
     remove_stale_uploads,
     remove_done_jobs,

@@ -26,6 +26,8 @@ class Message:
     link: str = ""  # the page in ecoops the message is about
     buttons: tuple[Button, ...] = ()
     mention: str = ""  # Slack user id or e-mail of the person to mention (the account owner)
+    # Files for e-mail ({"filename", "content_type", "data": base64}); other channels leave them out.
+    attachments: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -33,4 +35,5 @@ class Message:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
         buttons = tuple(Button(**b) for b in data.get("buttons", ()))
-        return cls(**{**data, "buttons": buttons})
+        attachments = tuple(dict(a) for a in data.get("attachments", ()))
+        return cls(**{**data, "buttons": buttons, "attachments": attachments})

@@ -40,11 +40,13 @@ def demo(
     # Imported here so that other commands do not pay for loading Faker.
     from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
+    from ecoops.demo.fit import seed_fit
     from ecoops.demo.goals import seed_goals
     from ecoops.demo.influence import seed_influence
     from ecoops.demo.mapping import map_partner_lists
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.referrals import seed_referrals
+    from ecoops.demo.roi import seed_roi
     from ecoops.demo.rules import seed_rules
     from ecoops.demo.workspace import STEPS, has_data, reset_database, seed_workspace
 
@@ -102,6 +104,10 @@ def demo(
         commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
     with console.status("Goals"), transaction(sessions) as session:
         goals = seed_goals(session, cli_actor("ecoops demo"), settings, today)
+    with console.status("Candidates' account lists"), transaction(sessions) as session:
+        candidates = seed_fit(session, cli_actor("ecoops demo"), seed, today)
+    with console.status("Program costs and report packs"), transaction(sessions) as session:
+        costs = seed_roi(session, cli_actor("ecoops demo"), seed, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -114,6 +120,8 @@ def demo(
             "influence logs": influence_logs,
             "commission lines": commission_lines,
             "goals": goals,
+            "candidates mapped": candidates,
+            "program cost lines": costs,
         },
         paths,
     )

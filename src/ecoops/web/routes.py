@@ -16,6 +16,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.demo import pages as demo_pages
+    from ecoops.fit import pages as fit_pages
     from ecoops.goals import pages as goal_pages
     from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
@@ -33,6 +34,8 @@ def page_routers() -> list[APIRouter]:
     from ecoops.referrals import link_pages as referral_link_pages
     from ecoops.referrals import pages as referral_pages
     from ecoops.referrals import routing_pages as referral_routing_pages
+    from ecoops.reports import pages as report_pages
+    from ecoops.roi import pages as roi_pages
     from ecoops.web import api_docs, audit_pages, auth_pages, home_pages, sso_pages
 
     return [
@@ -59,6 +62,9 @@ def page_routers() -> list[APIRouter]:
         referral_routing_pages.router,
         metrics_pages.router,
         goal_pages.router,
+        fit_pages.router,
+        roi_pages.router,
+        report_pages.router,
         attribution_pages.router,
         influence_pages.router,
         nurture_pages.router,

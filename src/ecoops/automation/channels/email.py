@@ -1,7 +1,8 @@
-"""E-mail over SMTP: a text and an HTML part, buttons as links, the delivery uid as the Message-ID."""
+"""E-mail over SMTP: text and HTML parts, attachments, buttons as links, the delivery uid as Message-ID."""
 
 from __future__ import annotations
 
+import base64
 import html
 import smtplib
 from email.headerregistry import Address
@@ -52,6 +53,14 @@ def build(outgoing: Outgoing, settings: Settings) -> EmailMessage:
     mail["X-Ecoops-Delivery"] = outgoing.uid
     mail.set_content(text_body(outgoing.message))
     mail.add_alternative(html_body(outgoing.message), subtype="html")
+    for attachment in outgoing.message.attachments:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        mail.add_attachment(
+            base64.b64decode(attachment["data"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
     return mail
 
 

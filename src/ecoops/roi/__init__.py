@@ -1,0 +1,1 @@
+"""Program ROI and efficiency: what the partner program costs per month against what it brings."""
