@@ -43,6 +43,7 @@ def demo(
     from ecoops.demo.goals import seed_goals
     from ecoops.demo.influence import seed_influence
     from ecoops.demo.mapping import map_partner_lists
+    from ecoops.demo.maturity import seed_maturity
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.referrals import seed_referrals
     from ecoops.demo.rules import seed_rules
@@ -102,6 +103,8 @@ def demo(
         commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
     with console.status("Goals"), transaction(sessions) as session:
         goals = seed_goals(session, cli_actor("ecoops demo"), settings, today)
+    with console.status("EcoOps maturity and roadmap"), transaction(sessions) as session:
+        roadmap_tasks = seed_maturity(session, cli_actor("ecoops demo"), settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -114,6 +117,7 @@ def demo(
             "influence logs": influence_logs,
             "commission lines": commission_lines,
             "goals": goals,
+            "roadmap tasks": roadmap_tasks,
         },
         paths,
     )
