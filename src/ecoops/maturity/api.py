@@ -60,7 +60,7 @@ def create_task(
     settings: Settings = Depends(app_settings),
 ) -> TaskOut:
     """Add a task to the roadmap; 400 naming the field when one is wrong (e.g. an unknown KPI)."""
-    data = TaskInput(**body.model_dump())
+    data = TaskInput(**body.model_dump() | {"owner_id": body.owner_id or actor.id})
     return _out(session, actor, settings, [roadmap.create_task(session, actor, data)])[0]
 
 

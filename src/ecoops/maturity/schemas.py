@@ -23,7 +23,7 @@ class TaskIn(BaseModel):
     stage: MaturityStage
     element: Element
     ops_group: OpsGroup
-    owner_id: Id
+    owner_id: Id | None = Field(None, description="the owner's user id (default: you)")
     due_on: IsoDate
     status: TaskStatus = TaskStatus.PLANNED
     kpi: str = Field(max_length=40, description=KPI_HELP)
