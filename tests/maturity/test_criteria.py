@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import SYSTEM
+from ecoops.automation.jobs import TICK_JOBS
 from ecoops.config import Settings
 from ecoops.maturity import criteria
 from ecoops.maturity.criteria import CRITERIA, Result, stage_of
@@ -111,6 +112,7 @@ def test_assessments_are_kept_once_a_day_by_the_worker_and_on_demand(
     ]
     assert kept[0].criteria[0] == {"key": "validated_integrations", "value": 0.0, "met": False}
     assert session.scalar(select(func.count()).select_from(MaturityAssessment)) == 3
+    assert criteria.assess_daily in TICK_JOBS  # the worker runs it on every tick
 
 
 @pytest.mark.all_backends
