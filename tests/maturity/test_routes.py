@@ -185,9 +185,9 @@ def test_the_pages_seed_the_roadmap_show_board_timeline_and_export(
     assert "April 2025 (1)" in timeline and "September 2025 (1)" in timeline
     exported = client.get("/roadmap/export.csv", params={"ops_group": "sales_ops"})
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert [(r["title"][:30], r["ops_group"], r["current_value"]) for r in rows] == [
-        ("Cross-channel orchestration: o", "SalesOps", "2"),  # EQLs: Acme's of 31 Mar, ours to Beta
-        ("Connect mapping data and proce", "SalesOps", "0"),  # EQL → SQL conversion: 0 of the 2
+    assert [(r["title"][:30], r["ops_group"], r["current_value"], r["target"]) for r in rows] == [
+        ("Cross-channel orchestration: o", "SalesOps", "2", "3"),  # EQLs: Acme's of 31 Mar, ours to Beta
+        ("Connect mapping data and proce", "SalesOps", "0", "0.05"),  # EQL → SQL conversion: 0 of the 2
     ]
     client.post("/maturity/answers", data={"csrf_token": token, "q_integration_owners": "yes"})
     client.post("/maturity/assess", data={"csrf_token": token})

@@ -414,7 +414,7 @@ def to_csv(found: list[TaskLine]) -> str:
                 t.kpi,
                 line.kpi.label,
                 _plain(line.value),
-                "" if t.target is None else t.target,
+                _plain(None if t.target is None else float(t.target)),
             ]
         )
     return out.getvalue()
