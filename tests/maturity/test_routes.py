@@ -192,7 +192,8 @@ def test_the_pages_seed_the_roadmap_show_board_timeline_and_export(
     client.post("/maturity/answers", data={"csrf_token": token, "q_integration_owners": "yes"})
     client.post("/maturity/assess", data={"csrf_token": token})
     assert session.scalar(select(func.count()).select_from(MaturityAssessment)) == 1
-    assert "1 of 10" not in client.get("/maturity").text  # only the question is met, no figure
+    # Met: the question, the sourced and influenced shares (0.2, 0.8) and the attach rate (2,500 / 2,800).
+    assert '<td>Launch</td><td class="num">4 of 10</td>' in client.get("/maturity").text
     bad_task = client.post("/roadmap/tasks", data={"csrf_token": token, "title": "", "stage": "prove"})
     assert "Nothing was changed: title:" in client.get(bad_task.headers["location"]).text
 

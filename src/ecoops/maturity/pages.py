@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from ecoops.accounts.models import User
 from ecoops.accounts.service import InvalidInput
@@ -120,14 +121,19 @@ def assess_now(
     return _done(request, work, "/maturity")
 
 
+async def _form(request: Request) -> FormData:
+    """The posted form, whose field names are the questionnaire's question keys."""
+    return await request.form()
+
+
 @router.post("/maturity/answers")
-async def answer_questions(
+def answer_questions(
     request: Request,
+    form: FormData = Depends(_form),
     actor: Actor = Depends(editor),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    form = await request.form()
     given = {key: str(form.get(key, "")) for key in criteria.QUESTIONS if form.get(key)}
 
     def work() -> str:
