@@ -19,6 +19,7 @@ from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.maturity import roadmap
+from ecoops.maturity.integrations import IntegrationInput, create_integration
 from ecoops.maturity.kpis import KPIS
 from ecoops.maturity.models import Integration, IntegrationAccount, MaturityAssessment, RoadmapTask
 from ecoops.web.app import create_app
@@ -281,3 +282,18 @@ def test_two_seeds_at_once_store_each_template_task_once(
             )
     finally:
         engine.dispose()
+
+
+@pytest.mark.all_backends
+def test_a_partner_user_sees_its_own_partners_integrations_only(
+    client: TestClient, session: Session, today: date
+) -> None:
+    own, other = make_partner(session, name="Own"), make_partner(session, name="Other")
+    for partner, name in ((own, "Own Sync"), (other, "Other Sync")):
+        data = IntegrationInput(partner.id, name, "listed", None, "https://apps.example/x", date(2025, 3, 1))
+        create_integration(session, SYSTEM, data, today)
+    sign_in(client, make_partner_user(session, own).email)
+    shown = client.get("/portal/integrations")
+    assert shown.status_code == 200
+    assert "Own Sync" in shown.text and "2025-03-01" in shown.text and "Other Sync" not in shown.text
+    assert client.get("/integrations").status_code == 403

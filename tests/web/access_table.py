@@ -168,6 +168,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/home/partners"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
+    ("GET", "/portal/integrations"): Row(
+        signed_in(303, 200), note="internal users are sent to their start page"
+    ),
     ("GET", "/api/docs"): Row(everyone(200)),
     ("GET", "/api/v1/openapi.json"): Row(everyone(200)),
     # Partner program

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.accounts.models import User
-from ecoops.actors import Actor
+from ecoops.actors import Actor, ActorKind
 from ecoops.crm.models import Account
 from ecoops.maturity.models import Integration, IntegrationAccount, IntegrationStatus, IntegrationStatusChange
 from ecoops.pagination import Page, paginate
@@ -164,6 +164,17 @@ def list_integrations(
     if partner_id is not None:
         statement = statement.where(Integration.partner_id == partner_id)
     return paginate(session, statement, page=page, per_page=per_page)
+
+
+def partner_integrations(session: Session, actor: Actor) -> list[Integration]:
+    """A partner user's own partner's integrations, by name (read-only in the portal; no accounts)."""
+    if actor.kind != ActorKind.PARTNER_USER or actor.partner_id is None:
+        raise NotFound("the portal shows a partner's own integrations to its users")
+    return list(
+        session.scalars(
+            select(Integration).where(Integration.partner_id == actor.partner_id).order_by(Integration.name)
+        )
+    )
 
 
 def accounts_using(session: Session, integration_id: int) -> list[tuple[str, int | None, str]]:
