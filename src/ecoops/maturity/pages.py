@@ -386,7 +386,6 @@ def roadmap_page(
         current_stage=stage,
         today=today,
         default_due=roadmap.month_end(today, 1),
-        templates=roadmap.TEMPLATE,
         export_query=request.url.query,
     )
 
