@@ -19,6 +19,7 @@ from ecoops.fit import models as fit_models
 from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
+from ecoops.maturity import models as maturity_models
 from ecoops.onboarding import models as onboarding_models
 from ecoops.partners import models as partners_models
 from ecoops.psi import models as psi_models
@@ -42,6 +43,7 @@ __all__ = [
     "goals_models",
     "jobs_models",
     "mapping_models",
+    "maturity_models",
     "metadata",
     "nurture_models",
     "onboarding_models",

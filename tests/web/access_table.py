@@ -45,6 +45,8 @@ from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
 from ecoops.mapping import company_links, populations, runs
 from ecoops.mapping import uploads as mapping_uploads
+from ecoops.maturity import integrations as maturity_integrations
+from ecoops.maturity import roadmap
 from ecoops.onboarding import applications, checklist, form_guard
 from ecoops.partners import programs
 from ecoops.partners.models import Membership, Partner, Program, Tier, TierProposal
@@ -143,6 +145,25 @@ PAYMENTS_CSV = (
 )
 
 
+INTEGRATION_CSV = (
+    "integrations.csv",
+    b"partner,integration,account_id\r\nMatrix Integrated,Matrix Connector,001MATRIX\r\n",
+    "text/csv",
+)
+ROADMAP_TASK_FORM = {
+    "title": "Matrix task",
+    "stage": "prove",
+    "element": "workflows",
+    "ops_group": "sales_ops",
+    "owner_id": "{user_id}",
+    "due_on": "2025-06-30",
+    "status": "planned",
+    "kpi": "sourced_revenue",
+    "target": "1000",
+    "outcome": "",
+}
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     # Sign-in, start page, portal, API reference
     ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
@@ -159,6 +180,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/home/partners"): Row(page(Permission.READ_PROGRAM)),
     ("GET", "/portal"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/overlaps"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
+    ("GET", "/portal/integrations"): Row(
+        signed_in(303, 200), note="internal users are sent to their start page"
+    ),
     ("GET", "/api/docs"): Row(everyone(200)),
     ("GET", "/api/v1/openapi.json"): Row(everyone(200)),
     # Partner program
@@ -850,6 +874,42 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/partners/{partner_id}/qbr.pdf"): Row(page(Permission.READ_METRICS)),
     ("GET", "/portal/qbr"): Row(signed_in(303, 200), note="internal users are sent to their start page"),
     ("GET", "/portal/qbr.pdf"): Row(signed_in(403, 200)),
+    ("GET", "/maturity"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/maturity/assess"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/maturity/answers"): Row(page(Permission.EDIT_PROGRAM, ok=303), form={"q_joint_plans": "yes"}),
+    ("GET", "/integrations"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/integrations"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"partner_id": "{partner_id}", "name": "Matrix Sync", "status": "idea"},
+    ),
+    ("POST", "/integrations/import"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), files={"file": INTEGRATION_CSV}
+    ),
+    ("GET", "/integrations/{integration_id}"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/integrations/{integration_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"name": "Matrix Renamed Sync", "status": "building"}
+    ),
+    ("POST", "/integrations/{integration_id}/accounts"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"accounts": "001MATRIX"}
+    ),
+    ("GET", "/roadmap"): Row(page(Permission.READ_METRICS)),
+    ("GET", "/roadmap/export.csv"): Row(page(Permission.READ_METRICS)),
+    ("POST", "/roadmap/seed"): Row(page(Permission.EDIT_PROGRAM, ok=303), form={"stage": "prove"}),
+    ("POST", "/roadmap/tasks"): Row(page(Permission.EDIT_PROGRAM, ok=303), form=ROADMAP_TASK_FORM),
+    ("POST", "/roadmap/tasks/{roadmap_task_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form=ROADMAP_TASK_FORM | {"status": "done"}
+    ),
+    ("POST", "/roadmap/tasks/{roadmap_task_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("GET", "/api/v1/roadmap/tasks"): Row(api(Permission.READ_METRICS)),
+    ("POST", "/api/v1/roadmap/tasks"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201),
+        json={k: v for k, v in ROADMAP_TASK_FORM.items() if k != "owner_id"},
+        note="the owner defaults to the caller",
+    ),
+    ("PATCH", "/api/v1/roadmap/tasks/{roadmap_task_id}"): Row(
+        api(Permission.EDIT_PROGRAM), json={"status": "done"}
+    ),
+    ("DELETE", "/api/v1/roadmap/tasks/{roadmap_task_id}"): Row(api(Permission.EDIT_PROGRAM, ok=204)),
     ("GET", "/commissions"): Row(page(Permission.MANAGE_COMMISSIONS)),
     ("POST", "/commissions/runs"): Row(
         page(Permission.MANAGE_COMMISSIONS, ok=303), form={"as_of": "2025-06-30"}
@@ -1318,6 +1378,27 @@ def _schedule_id(session: Session, settings: Settings) -> str:
     return str(schedule.id)
 
 
+def _integration_id(session: Session, settings: Settings) -> str:
+    partner = make_partner(session, name="Matrix Integrated")
+    data = maturity_integrations.IntegrationInput(partner.id, "Matrix Connector", "building", None)
+    return str(maturity_integrations.create_integration(session, SYSTEM, data, date(2025, 3, 1)).id)
+
+
+def _roadmap_task_id(session: Session, settings: Settings) -> str:
+    owner = make_user(session, Role.PARTNER_MANAGER, email="matrix-roadmap@example.com")
+    data = roadmap.TaskInput(
+        "Matrix roadmap task",
+        "prove",
+        "workflows",
+        "sales_ops",
+        owner.id,
+        date(2025, 6, 30),
+        "planned",
+        "referrals_received",
+    )
+    return str(roadmap.create_task(session, SYSTEM, data).id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -1368,6 +1449,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "own_allocation_id": _own_allocation_id,
     "cost_id": _cost_id,
     "schedule_id": _schedule_id,
+    "integration_id": _integration_id,
+    "roadmap_task_id": _roadmap_task_id,
 }
 
 

@@ -19,6 +19,7 @@ from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 from ecoops.crm.imports.uploads import remove_stale_uploads
 from ecoops.jobs.queue import remove_done_jobs
+from ecoops.maturity.criteria import assess_daily
 from ecoops.partners.tier_review import evaluate_daily
 from ecoops.psi.exchange import start_due_exchanges
 from ecoops.reports.packs import send_report_packs
@@ -29,6 +30,7 @@ TICK_JOBS: tuple[TickJob, ...] = (
     dispatch_pending,
     scan,
     evaluate_daily,  # once a day; its proposals' events are dispatched on the next tick
+    assess_daily,  # once a day: the maturity assessment's dated snapshot
     run_nurture,
     send_weekly_digests,
     send_report_packs,

@@ -44,6 +44,7 @@ def demo(
     from ecoops.demo.goals import seed_goals
     from ecoops.demo.influence import seed_influence
     from ecoops.demo.mapping import map_partner_lists
+    from ecoops.demo.maturity import seed_maturity
     from ecoops.demo.partner_exports import write_partner_exports
     from ecoops.demo.referrals import seed_referrals
     from ecoops.demo.roi import seed_roi
@@ -108,6 +109,8 @@ def demo(
         candidates = seed_fit(session, cli_actor("ecoops demo"), seed, today)
     with console.status("Program costs and report packs"), transaction(sessions) as session:
         costs = seed_roi(session, cli_actor("ecoops demo"), seed, today)
+    with console.status("EcoOps maturity and roadmap"), transaction(sessions) as session:
+        roadmap_tasks = seed_maturity(session, cli_actor("ecoops demo"), settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -122,6 +125,7 @@ def demo(
             "goals": goals,
             "candidates mapped": candidates,
             "program cost lines": costs,
+            "roadmap tasks": roadmap_tasks,
         },
         paths,
     )

@@ -10,6 +10,7 @@ from ecoops.accounts.service import MIN_PASSWORD_LENGTH
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.mapping.sharing import SharedCounts, shared_view
+from ecoops.maturity import integrations
 from ecoops.portal import service
 from ecoops.portal.figures import portal_figures
 from ecoops.referrals import links
@@ -53,3 +54,14 @@ def overlaps(
         return RedirectResponse("/", status_code=303)
     shown = shared_view(session, actor, actor.partner_id)
     return render(request, "portal/overlaps.html", shown=shown, counts=SharedCounts(shown))
+
+
+@router.get("/portal/integrations")
+def integrations_page(
+    request: Request, actor: Actor = Depends(page_actor), session: Session = Depends(db)
+) -> Response:
+    """The partner's own integrations with our product and their status, read-only."""
+    if actor.is_internal or actor.partner_id is None:
+        return RedirectResponse("/", status_code=303)
+    found = integrations.partner_integrations(session, actor)
+    return render(request, "portal/integrations.html", integrations=found)

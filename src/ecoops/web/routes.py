@@ -20,6 +20,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.goals import pages as goal_pages
     from ecoops.jobs import pages as job_pages
     from ecoops.mapping import pages as mapping_pages
+    from ecoops.maturity import pages as maturity_pages
     from ecoops.metrics import pages as metrics_pages
     from ecoops.onboarding import application_pages, apply_pages, setup_pages
     from ecoops.onboarding import partner_pages as onboarding_partner_pages
@@ -65,6 +66,7 @@ def page_routers() -> list[APIRouter]:
         fit_pages.router,
         roi_pages.router,
         report_pages.router,
+        maturity_pages.router,
         attribution_pages.router,
         influence_pages.router,
         nurture_pages.router,
@@ -93,6 +95,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.crm.imports import api as import_api
     from ecoops.goals import api as goal_api
     from ecoops.mapping import api as mapping_api
+    from ecoops.maturity import api as maturity_api
     from ecoops.metrics import api as metrics_api
     from ecoops.partners import api as partner_api
     from ecoops.partners import program_api, tier_review_api
@@ -112,6 +115,7 @@ def api_routers() -> list[APIRouter]:
         portal_api.router,
         metrics_api.router,
         goal_api.router,
+        maturity_api.router,
         attribution_api.router,
         influence_api.router,
         touch_api.router,

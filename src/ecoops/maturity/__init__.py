@@ -1,0 +1,1 @@
+"""EcoOps maturity: the stage assessment, the integration registry and the EcoOps roadmap."""
