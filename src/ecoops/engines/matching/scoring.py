@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
+from rapidfuzz.distance import OSA, Indel, Levenshtein
 
 from ecoops.engines.matching.names import ROMAN_NUMERALS
 from ecoops.engines.matching.relations import project, query
@@ -59,6 +59,10 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
             WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
+       CASE WHEN o_country IS NOT NULL AND t_country IS NOT NULL THEN concat_ws(' and ',
+              CASE WHEN o_country_source = 'domain' THEN printf('ours from %s', o_domain_raw) END,
+              CASE WHEN t_country_source = 'domain' THEN printf('theirs from %s', t_domain_raw) END)
+       END AS country_from_domain,
        CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
          AS structure_agreement,
        o_structure AS our_structure, t_structure AS their_structure,
@@ -69,7 +73,17 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
 FROM pairs
 """
 # What `pair_features` takes from each side's keyed accounts for each pair.
-_SIDE_COLUMNS = ("id", "name_key", "structure", "numbers", "domain_raw", "domain", "domain_label", "country")
+_SIDE_COLUMNS = (
+    "id",
+    "name_key",
+    "structure",
+    "numbers",
+    "domain_raw",
+    "domain",
+    "domain_label",
+    "country",
+    "country_source",
+)
 
 
 # A word in at least this share of all distinct names (and at least `_COMMON_WORD_MIN` of them) is
@@ -202,19 +216,26 @@ class NameComparer:
         # ... and Indel's similarity is at most 2 * shorter / (sum of the lengths).
         with np.errstate(invalid="ignore", divide="ignore"):
             best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
+            # Two swaps' worth of slack: a swap of neighbours adds 1 / (sum of the lengths) to both Indel
+            # measures (`_swaps_as_one_edit`), so the bound above rises by two thirds of that.
+            indel_floors = indel_floors - 2.0 / (our_length + their_length)
         reachable = np.flatnonzero(~missing & (best_indel >= indel_floors))
         ours, theirs = np.take(our_rows, reachable), np.take(their_rows, reachable)
         indel_floors = np.take(np.broadcast_to(indel_floors, our_rows.shape), reachable)
-        cutoff = float(indel_floors.min()) if len(indel_floors) else 0.0
+        cutoff = float(max(indel_floors.min(), 0.0)) if len(indel_floors) else 0.0
         indel = self._compare(Indel.normalized_similarity, self._names, ours, theirs, cutoff)
         close = np.flatnonzero(indel >= indel_floors)
         ours, theirs, indel = ours[close], theirs[close], indel[close]
         osa = self._compare(OSA.normalized_similarity, self._names, ours, theirs)
+        indel = _swaps_as_one_edit(self._names, ours, theirs, indel)
         # Where neither name has a common word, the distinctive keys are the keys: Indel's value stands.
         distinctive = indel.copy()
         differ = np.flatnonzero(self._has_common[0][ours] | self._has_common[1][theirs])
-        distinctive[differ] = self._compare(
-            Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]
+        distinctive[differ] = _swaps_as_one_edit(
+            self._distinctive,
+            ours[differ],
+            theirs[differ],
+            self._compare(Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]),
         )
         similarity[reachable[close]] = (indel + osa + distinctive) / 3
         return similarity
@@ -238,6 +259,25 @@ class NameComparer:
             dtype=np.float32,
         )
         return np.asarray(scores, dtype=np.float64)
+
+
+def _swaps_as_one_edit(
+    keys: list[np.ndarray], ours: np.ndarray, theirs: np.ndarray, indel: np.ndarray
+) -> np.ndarray:
+    """Indel similarities with each swap of two neighbouring letters counted as one edit, as a dropped
+    letter is, not two: "rakutne" / "rakuten" is one slip of the fingers, as "rakuen" is, while a changed
+    letter ("rakuten" / "rakutan") stays two edits (often another name). The swaps are Levenshtein's
+    distance less OSA's (OSA counts a swap once, Levenshtein twice)."""
+    if len(ours) == 0:
+        return indel
+    pairs = (np.take(keys[0], ours), np.take(keys[1], theirs))
+    swaps = process.cpdist(*pairs, scorer=Levenshtein.distance, workers=-1) - process.cpdist(
+        *pairs, scorer=OSA.distance, workers=-1
+    )
+    adjusted = indel.copy()
+    for i in np.flatnonzero(swaps > 0):  # few: most close pairs have no swap
+        adjusted[i] = min(1.0, indel[i] + swaps[i] / (len(pairs[0][i]) + len(pairs[1][i])))
+    return adjusted
 
 
 def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity: np.ndarray) -> pa.Table:
