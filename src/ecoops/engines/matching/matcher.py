@@ -189,7 +189,8 @@ SELECT our_id, their_id, method, score, relation,
                        THEN printf('; structure words differ (%s ~ %s)', coalesce(our_structure, 'none'),
                                    coalesce(their_structure, 'none')) ELSE '' END,
                      country_agreement,
-                     CASE WHEN country_from_domain <> '' THEN printf(' (%s)', country_from_domain) ELSE '' END,
+                     CASE WHEN country_from_domain <> ''
+                       THEN printf(' (%s)', country_from_domain) ELSE '' END,
                      domain_agreement) END AS explanation{populations}
 FROM pairs
 ORDER BY our_id, their_id, method

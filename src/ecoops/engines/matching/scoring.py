@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel, Levenshtein
 
+from ecoops.engines.matching.legal_forms import STRUCTURE_WORDS
 from ecoops.engines.matching.names import ROMAN_NUMERALS
 from ecoops.engines.matching.relations import project, query
 
@@ -55,6 +56,13 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
                  AND (abs(length(o_domain_label) - length(t_domain_label)) >= 3
                       OR contains(o_domain_label || t_domain_label, '-'))
                  AND o_structure IS NOT DISTINCT FROM t_structure
+                 -- Two "Acme Holding"s, one on acme-holding.com and one on acme.com: the label with the
+                 -- names' own structure word is the holding's site, the bare one the company's.
+                 AND NOT (o_structure IS NOT NULL AND regexp_matches(
+                       CASE WHEN length(o_domain_label) > length(t_domain_label)
+                            THEN replace(o_domain_label, t_domain_label, '')
+                            ELSE replace(t_domain_label, o_domain_label, '') END,
+                       '^-?(?:{structure_words})-?$'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
@@ -298,7 +306,8 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
         if "population" in side.column_names:
             passed += f", {prefix}_population AS {'our' if prefix == 'o' else 'their'}_population"
     columns["name_similarity"] = pa.array(similarity, pa.float64(), from_pandas=True)
-    return query(_FEATURES_SQL.format(passed=passed), pairs=pa.table(columns))
+    sql = _FEATURES_SQL.format(passed=passed, structure_words="|".join(sorted(STRUCTURE_WORDS)))
+    return query(sql, pairs=pa.table(columns))
 
 
 # 64-bit hashes stand in for the values: equal values, equal hashes, so the bound is never too low; a
