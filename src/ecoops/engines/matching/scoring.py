@@ -161,6 +161,11 @@ def distinctive_keys(keys: pa.Array | pa.ChunkedArray, common: list[str]) -> pa.
     return result
 
 
+_MAX_SWAPS = 3  # swaps of neighbours counted as one edit each; more are not slips of the fingers
+# What `_MAX_SWAPS` swaps add to the mean of the three measures, times the sum of the two names' lengths.
+_SWAPS_REACH = 2.0 * _MAX_SWAPS / 3
+
+
 class NameComparer:
     """Both sides' name keys, held as Python strings once, compared pair by pair by row number.
 
@@ -224,9 +229,9 @@ class NameComparer:
         # ... and Indel's similarity is at most 2 * shorter / (sum of the lengths).
         with np.errstate(invalid="ignore", divide="ignore"):
             best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
-            # Two swaps' worth of slack: a swap of neighbours adds 1 / (sum of the lengths) to both Indel
-            # measures (`_swaps_as_one_edit`), so the bound above rises by two thirds of that.
-            indel_floors = indel_floors - 2.0 / (our_length + their_length)
+            # A swap of neighbours adds 1 / (sum of the lengths) to Indel's similarity (`_swaps_as_one_edit`,
+            # up to `_MAX_SWAPS` of them), so the bound above rises by a third of that per swap.
+            indel_floors = indel_floors - _SWAPS_REACH / (our_length + their_length)
         reachable = np.flatnonzero(~missing & (best_indel >= indel_floors))
         ours, theirs = np.take(our_rows, reachable), np.take(their_rows, reachable)
         indel_floors = np.take(np.broadcast_to(indel_floors, our_rows.shape), reachable)
@@ -235,15 +240,27 @@ class NameComparer:
         close = np.flatnonzero(indel >= indel_floors)
         ours, theirs, indel = ours[close], theirs[close], indel[close]
         osa = self._compare(OSA.normalized_similarity, self._names, ours, theirs)
-        indel = _swaps_as_one_edit(self._names, ours, theirs, indel)
         # Where neither name has a common word, the distinctive keys are the keys: Indel's value stands.
         distinctive = indel.copy()
         differ = np.flatnonzero(self._has_common[0][ours] | self._has_common[1][theirs])
-        distinctive[differ] = _swaps_as_one_edit(
-            self._distinctive,
-            ours[differ],
-            theirs[differ],
-            self._compare(Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]),
+        distinctive[differ] = self._compare(
+            Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]
+        )
+        # Swaps count as one Indel edit (`_swaps_as_one_edit`), each adding 2 / (3 * the lengths' sum) to
+        # the mean: looked for only in names not equal whose mean comes within `_MAX_SWAPS` of the floor.
+        lengths = np.take(our_length, reachable[close]) + np.take(their_length, reachable[close])
+        floors = np.take(np.broadcast_to(np.asarray(floor, np.float64), our_rows.shape), reachable[close])
+        near = np.flatnonzero(
+            (indel < 1) & ((indel + osa + distinctive) / 3 + _SWAPS_REACH / lengths >= floors)
+        )
+        indel[near] = _swaps_as_one_edit(self._names, ours[near], theirs[near], indel[near])
+        differs = np.zeros(len(ours), dtype=bool)
+        differs[differ] = True
+        near_differ = near[differs[near]]
+        near_same = near[~differs[near]]
+        distinctive[near_same] = indel[near_same]
+        distinctive[near_differ] = _swaps_as_one_edit(
+            self._distinctive, ours[near_differ], theirs[near_differ], distinctive[near_differ]
         )
         similarity[reachable[close]] = (indel + osa + distinctive) / 3
         return similarity
@@ -275,13 +292,14 @@ def _swaps_as_one_edit(
     """Indel similarities with each swap of two neighbouring letters counted as one edit, as a dropped
     letter is, not two: "rakutne" / "rakuten" is one slip of the fingers, as "rakuen" is, while a changed
     letter ("rakuten" / "rakutan") stays two edits (often another name). The swaps are Levenshtein's
-    distance less OSA's (OSA counts a swap once, Levenshtein twice)."""
+    distance less OSA's (OSA counts a swap once, Levenshtein twice), `_MAX_SWAPS` at most."""
     if len(ours) == 0:
         return indel
     pairs = (np.take(keys[0], ours), np.take(keys[1], theirs))
     swaps = process.cpdist(*pairs, scorer=Levenshtein.distance, workers=-1) - process.cpdist(
         *pairs, scorer=OSA.distance, workers=-1
     )
+    swaps = np.minimum(swaps, _MAX_SWAPS)
     adjusted = indel.copy()
     for i in np.flatnonzero(swaps > 0):  # few: most close pairs have no swap
         adjusted[i] = min(1.0, indel[i] + swaps[i] / (len(pairs[0][i]) + len(pairs[1][i])))
