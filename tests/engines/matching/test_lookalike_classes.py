@@ -159,3 +159,73 @@ def test_a_domain_on_too_many_records_is_decided_with_the_name():
     assert pairs(result.pairs) == {("o2", "t1", "domain")}
     assert "same name" in result.pairs.to_pylist()[0]["explanation"]
     assert "so the name decides" in result.pairs.to_pylist()[0]["explanation"]
+
+
+def test_a_swap_of_two_letters_in_a_short_name_with_a_legal_form_is_one_edit():
+    # "rakuten" / "rakutne" (the legal form goes): a swap is 1 Indel edit over 14 letters (as "rakuen", a
+    # dropped letter, is 1 over 13) and 1 OSA edit over 7; no common words, so the distinctive measure is
+    # Indel's: (2 * (1 - 1/14) + (1 - 1/7)) / 3 = 0.9048, same country, no domain: passes 0.86.
+    ours = accounts(
+        {"id": "o1", "name": "Rakuten Group, Inc.", "country": "JP"},
+        {"id": "o2", "name": "Sofina", "country": "BE"},
+        {"id": "o3", "name": "Geo Corp.", "country": "US"},
+    )
+    theirs = accounts(
+        {"id": "t1", "name": "Rakutne AG", "country": "Japan"},
+        # A changed letter is still two Indel edits: (2 * (1 - 2/12) + (1 - 1/6)) / 3 = 0.833, out.
+        {"id": "t2", "name": "Sbfina", "country": "BE"},
+        # Three letters: (2 * (1 - 1/6) + (1 - 1/3)) / 3 = 0.778, out without a domain to back it.
+        {"id": "t3", "name": "GOE CORP.", "country": "US"},
+    )
+    result = match_accounts(ours, theirs)
+    # "Rakuten Group" has a structure word the partner's record lacks: 0.9048 - 0.15 = 0.75, out.
+    assert pairs(result.pairs) == set()
+    ours = accounts({"id": "o1", "name": "Rakuten, Inc.", "country": "JP"})
+    (row,) = match_accounts(ours, theirs).pairs.to_pylist()
+    assert (row["their_id"], row["method"]) == ("t1", "fuzzy_name")
+    assert row["name_similarity"] == pytest.approx((2 * (1 - 1 / 14) + (1 - 1 / 7)) / 3, abs=1e-4)
+    assert row["explanation"].startswith('names 90% alike ("rakuten" ~ "rakutne"); country same')
+
+
+def test_a_record_with_no_country_takes_the_one_its_domain_suffix_names():
+    ours = accounts(
+        {"id": "o1", "name": "IHI Corporation", "website": "ihi.co.jp", "country": "Japan"},
+        {"id": "o2", "name": "Nordwind GmbH", "country": "DE"},
+        {"id": "o3", "name": "Kestrel Labs", "country": "GB"},
+    )
+    theirs = accounts(
+        # ihi.fr is French: a namesake abroad, 1 + 0.05 (same label) - 0.20 (country) = 0.85, out. With
+        # the country missing it was 1 + 0.05 - 0.03, a match.
+        {"id": "t1", "name": "IHI Corporation SAS", "website": "https://ihi.fr/"},
+        # nordwind.de: Germany, the same as ours: 1.0 and the sentence says where the country came from.
+        {"id": "t2", "name": "Nordwind", "website": "www.nordwind.de"},
+        # ".io" is used anywhere for its look: no country, 1 - 0.03.
+        {"id": "t3", "name": "Kestrel Labs", "website": "kestrel.io"},
+    )
+    result = {r["their_id"]: r for r in match_accounts(ours, theirs).pairs.to_pylist()}
+    assert set(result) == {"t2", "t3"}
+    assert result["t2"]["method"] == "name_country"
+    assert result["t2"]["their_country"] == "DE"
+    assert result["t2"]["explanation"] == 'same name "nordwind" in DE (theirs from nordwind.de)'
+    assert result["t3"]["country_agreement"] == "missing"
+    assert result["t3"]["score"] == pytest.approx(0.97)
+    assert "from" not in result["t3"]["explanation"]
+
+
+def test_two_holdings_one_on_the_holdings_site_and_one_on_the_bare_brand_are_two_companies():
+    ours = accounts(
+        {"id": "o1", "name": "Nordex Holding", "website": "nordex-holding.de", "country": "DE"},
+        {"id": "o2", "name": "Kestrel Systems", "website": "kestrel.com", "country": "GB"},
+    )
+    theirs = accounts(
+        # Both "holding": nordex.com is the operating company's site, nordex-holding.de the holding's:
+        # domains different, 1 - 0.15 = 0.85, out.
+        {"id": "t1", "name": "Nordex SE Holding", "website": "www.nordex.com", "country": "DE"},
+        # Names with no structure word: "kestrelgroup" is the brand with a word around it (label_contains,
+        # 0), as "getkestrel" would be.
+        {"id": "t2", "name": "Kestrel Systems", "website": "kestrelgroup.com", "country": "GB"},
+    )
+    result = match_accounts(ours, theirs).pairs.to_pylist()
+    assert [(r["our_id"], r["their_id"], r["domain_agreement"]) for r in result] == [
+        ("o2", "t2", "label_contains")
+    ]

@@ -105,6 +105,14 @@ def test_huge_and_odd_names_keep_their_row():
         ("Acme Holdinq", "acme holdinq", None),
         # The typo'd word must follow a name: on its own it is the name.
         ("Corporaton", "corporaton", None),
+        # After a last comma, where legal forms stand, one edit from a short form (a changed letter
+        # too) is that form mistyped ...
+        ("RXO, Irnc.", "rxo", None),
+        ("HealthStream, dnc.", "healthstream", None),
+        ("Foo Holding, Icn", "foo", "holding"),
+        # ... but not without the comma, nor a word further from any form.
+        ("Acme Ink", "acme ink", None),
+        ("Brown, Shipley", "brown shipley", None),
     ],
 )
 def test_typos_in_legal_forms_and_structure_words(name, key, structure):

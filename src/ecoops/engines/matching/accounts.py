@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecoops.engines.matching.countries import country_codes
+from ecoops.engines.matching.countries import countries_of_domains, country_codes
 from ecoops.engines.matching.domains import (
     domain_label,
     every_registrable_domain,
@@ -91,7 +91,8 @@ def _domains(table: pa.Table) -> tuple[pa.Array, pa.Array]:
 def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | None = None) -> pa.Table:
     """One row per input row: `row`, `id`, `name_key`, `name_core`, `structure`, `numbers` (see
     `name_keys`), `domain_raw`, `domain`, `domain_label`, `more_domains` (a record's other domains, where
-    a field holds several URLs), `country` (ISO alpha-2), and `population` when the input has one.
+    a field holds several URLs), `country` (ISO alpha-2; from the domain's country-code suffix where the
+    record has none) and `country_source` (`field` or `domain`), and `population` when the input has one.
 
     `domain_raw` is the registrable domain found in the record; `domain` is the same after the
     workspace's aliases (alias → canonical domain), and is what matching joins on.
@@ -116,6 +117,11 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
     more = more_domains.combine_chunks() if isinstance(more_domains, pa.ChunkedArray) else more_domains
     more_domains = pa.ListArray.from_arrays(more.offsets, aliased(more.flatten()), mask=pc.is_null(more))
     country = country_codes(table.column(COUNTRY_COLUMN)) if COUNTRY_COLUMN in table.column_names else nulls
+    # A record with no country takes the one its own domain's country-code suffix names ("ihi.fr": FR),
+    # and says so (`country_source`); ".com" and the suffixes used anywhere for their look say nothing.
+    from_domain = pc.and_(pc.is_null(country), pc.is_valid(countries_of_domains(domain_raw)))
+    country = pc.coalesce(country, countries_of_domains(domain_raw))
+    country_source = pc.if_else(from_domain, "domain", pc.if_else(pc.is_valid(country), "field", None))
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "row": pa.array(np.arange(n, dtype=np.int64)),
         "id": pc.cast(table.column(ID_COLUMN), pa.string()),
@@ -128,6 +134,7 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
         "domain_label": domain_label(domain),
         "more_domains": more_domains,
         "country": country,
+        "country_source": country_source,
     }
     if POPULATION_COLUMN in table.column_names:
         columns["population"] = pc.cast(table.column(POPULATION_COLUMN), pa.string())

@@ -142,3 +142,32 @@ def country_codes(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     codes = pa.array([country_code(v) for v in encoded.dictionary.to_pylist()], pa.string())
     result: pa.Array = pc.take(codes, encoded.indices)
     return result
+
+
+# Country-code suffixes that companies anywhere register for their look ("acme.io", "acme.ai", "acme.tv"),
+# so they say nothing of where a company is; "uk" is Britain's, though its ISO code is GB.
+_GENERIC_COUNTRY_SUFFIXES = frozenset(
+    {"ac", "ad", "ag", "ai", "am", "as", "bz", "cc", "cd", "cf", "co", "cx", "dj", "fm", "ga", "gg", "gl",
+     "gq", "gs", "im", "io", "je", "la", "li", "ly", "me", "ml", "ms", "mu", "nu", "sc", "sh", "so", "st",
+     "tk", "tm", "to", "tv", "vc", "vg", "ws", "eu"}
+)  # fmt: skip
+
+
+def countries_of_domains(domains: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The country each registrable domain's country-code suffix names ("ihi.fr" → FR, "acme.co.uk" →
+    GB), or null: for ".com" and the other generic suffixes, and for country codes that companies
+    anywhere use for their look (".io", ".ai", ".co", ".tv" …)."""
+    last = pc.utf8_lower(pc.replace_substring_regex(pc.cast(domains, pa.string()), r"^.*\.", ""))
+    encoded = pc.dictionary_encode(last)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    known = {c.alpha_2.lower() for c in pycountry.countries} | {"uk"}
+    codes = pa.array(
+        [
+            ("GB" if v == "uk" else v.upper()) if v in known and v not in _GENERIC_COUNTRY_SUFFIXES else None
+            for v in encoded.dictionary.to_pylist()
+        ],
+        pa.string(),
+    )
+    result: pa.Array = pc.take(codes, encoded.indices)
+    return result

@@ -179,15 +179,19 @@ SELECT our_id, their_id, method, score, relation,
          WHEN 'hierarchy' THEN CASE relation
            WHEN 'ours_is_subsidiary' THEN printf('%s is a subsidiary of %s', our_domain, their_domain)
            ELSE printf('%s is the parent of %s', our_domain, their_domain) END
-         WHEN 'name_country' THEN printf('same name "%s" in %s', our_name_key, our_country)
-         ELSE printf('names %d%% alike ("%s" ~ "%s")%s%s; country %s; domain %s',
+         WHEN 'name_country' THEN printf('same name "%s" in %s%s', our_name_key, our_country,
+           CASE WHEN country_from_domain <> '' THEN printf(' (%s)', country_from_domain) ELSE '' END)
+         ELSE printf('names %d%% alike ("%s" ~ "%s")%s%s; country %s%s; domain %s',
                      CAST(round(name_similarity * 100) AS INTEGER), our_name_key, their_name_key,
                      CASE WHEN number_agreement = 'same'
                        THEN printf('; numbers %s agree', our_numbers) ELSE '' END,
                      CASE WHEN structure_agreement = 'differs'
                        THEN printf('; structure words differ (%s ~ %s)', coalesce(our_structure, 'none'),
                                    coalesce(their_structure, 'none')) ELSE '' END,
-                     country_agreement, domain_agreement) END AS explanation{populations}
+                     country_agreement,
+                     CASE WHEN country_from_domain <> ''
+                       THEN printf(' (%s)', country_from_domain) ELSE '' END,
+                     domain_agreement) END AS explanation{populations}
 FROM pairs
 ORDER BY our_id, their_id, method
 """

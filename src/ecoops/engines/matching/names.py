@@ -46,6 +46,26 @@ _TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
 _TYPO_SUBSTITUTION_MIN = 8
 
 
+# A word after a last comma, of this many letters, one edit (any: a changed letter too) from a legal form
+# written as one word of at least `_COMMA_FORM_MIN` letters, is that form mistyped: a comma is where a
+# legal form stands ("RXO, Irnc.", "HealthStream, dnc."). Without the comma such short words are words.
+_COMMA_FORM_MIN, _COMMA_FORM_MAX = 3, 6
+
+
+def _comma_form_typos(words: pa.Array) -> pa.Array:
+    """Whether each word (after a last comma; null for none) is one edit from a short legal form."""
+    distinct = pc.unique(words.filter(pc.is_valid(words)))
+    if len(distinct) == 0:
+        return pc.fill_null(pc.is_valid(words), False)
+    forms = [f for f in TRAILING_LEGAL_FORMS if " " not in f and len(f) >= _COMMA_FORM_MIN]
+    distances = process.cdist(
+        distinct.to_pylist(), forms, scorer=OSA.distance, score_cutoff=1, workers=-1, dtype=np.int32
+    )
+    typos = pa.array((distances == 1).any(axis=1))
+    found: pa.Array = pc.fill_null(typos.take(pc.index_in(words, value_set=distinct)), False)
+    return found
+
+
 def _typo_targets() -> list[tuple[str, str]]:
     """(class, word) of the forms and structure words a typo'd last word may stand for, in the order tried:
     "legal" for a legal form, else the structure word's class."""
@@ -123,19 +143,24 @@ WITH folded AS (
   -- Most names are letters and single spaces already: only the others pay for the replacement.
   SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
               THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
-              ELSE n END AS n, i
+              ELSE n END AS n, i,
+         -- The word after a last comma ("RXO, Irnc."): where a legal form stands, so one edit from a short
+         -- one is that form mistyped (`_comma_form_typos`).
+         regexp_extract(n, ', *([a-z]{{{_COMMA_FORM_MIN},{_COMMA_FORM_MAX}}}) *$', 1) AS after_comma
   FROM folded
 ), unprefixed AS (
-  SELECT i, n, regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
+  SELECT i, n, after_comma,
+         regexp_replace(n, '^ *(?:the +)?(?:(?:{_alternation(LEADING_LEGAL_FORMS)}) +)?', '') AS u
   FROM spaced
 ), stripped AS (
-  SELECT i, n, u, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
+  SELECT i, n, u, after_comma, trim(reverse(regexp_replace(reverse(u), {strip_forms}, ''))) AS s
   FROM unprefixed
 ), last_word AS (
-  SELECT i, n, u, s, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
+  SELECT i, n, u, s, after_comma, regexp_extract(s, '. ([a-z]{{{_TYPO_MIN_WORD},}})$', 1) AS last
   FROM stripped
 )
-SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last
+SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last,
+       CASE WHEN after_comma <> '' AND s LIKE '_% ' || after_comma THEN after_comma END AS comma_last
 FROM last_word ORDER BY i
 """,  # noqa: S608
         f"""
@@ -175,7 +200,14 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
     # Each query ends in ORDER BY i: a chain of CTEs does not keep the input's order by itself.
     rows = pa.array(np.arange(len(names), dtype=np.int64))
     stripped = project(stripping, "input", pa.table({"name": names, "i": rows}))
-    typo = _typo_classes(stripped.column("last").combine_chunks())
+    last = stripped.column("last").combine_chunks()
+    typo = _typo_classes(last)
+    comma_last = stripped.column("comma_last").combine_chunks()
+    comma_typo = pc.and_(pc.is_null(typo), _comma_form_typos(comma_last))
+    stripped = stripped.set_column(
+        stripped.column_names.index("last"), "last", pc.if_else(comma_typo, comma_last, last)
+    )
+    typo = pc.if_else(comma_typo, "legal", typo)
     keyed = project(keying, "stripped", stripped.append_column("typo", typo))
     keys = keyed.column("name_key")
     return pa.table(

@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
+from rapidfuzz.distance import OSA, Indel, Levenshtein
 
+from ecoops.engines.matching.legal_forms import STRUCTURE_WORDS
 from ecoops.engines.matching.names import ROMAN_NUMERALS
 from ecoops.engines.matching.relations import project, query
 
@@ -55,10 +56,21 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
                  AND (abs(length(o_domain_label) - length(t_domain_label)) >= 3
                       OR contains(o_domain_label || t_domain_label, '-'))
                  AND o_structure IS NOT DISTINCT FROM t_structure
+                 -- Two "Acme Holding"s, one on acme-holding.com and one on acme.com: the label with the
+                 -- names' own structure word is the holding's site, the bare one the company's.
+                 AND NOT (o_structure IS NOT NULL AND regexp_matches(
+                       CASE WHEN length(o_domain_label) > length(t_domain_label)
+                            THEN replace(o_domain_label, t_domain_label, '')
+                            ELSE replace(t_domain_label, o_domain_label, '') END,
+                       '^-?(?:{structure_words})-?$'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
        CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
             WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
+       CASE WHEN o_country IS NOT NULL AND t_country IS NOT NULL THEN concat_ws(' and ',
+              CASE WHEN o_country_source = 'domain' THEN printf('ours from %s', o_domain_raw) END,
+              CASE WHEN t_country_source = 'domain' THEN printf('theirs from %s', t_domain_raw) END)
+       END AS country_from_domain,
        CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
          AS structure_agreement,
        o_structure AS our_structure, t_structure AS their_structure,
@@ -69,7 +81,17 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
 FROM pairs
 """
 # What `pair_features` takes from each side's keyed accounts for each pair.
-_SIDE_COLUMNS = ("id", "name_key", "structure", "numbers", "domain_raw", "domain", "domain_label", "country")
+_SIDE_COLUMNS = (
+    "id",
+    "name_key",
+    "structure",
+    "numbers",
+    "domain_raw",
+    "domain",
+    "domain_label",
+    "country",
+    "country_source",
+)
 
 
 # A word in at least this share of all distinct names (and at least `_COMMON_WORD_MIN` of them) is
@@ -139,6 +161,11 @@ def distinctive_keys(keys: pa.Array | pa.ChunkedArray, common: list[str]) -> pa.
     return result
 
 
+_MAX_SWAPS = 3  # swaps of neighbours counted as one edit each; more are not slips of the fingers
+# What `_MAX_SWAPS` swaps add to the mean of the three measures, times the sum of the two names' lengths.
+_SWAPS_REACH = 2.0 * _MAX_SWAPS / 3
+
+
 class NameComparer:
     """Both sides' name keys, held as Python strings once, compared pair by pair by row number.
 
@@ -202,10 +229,13 @@ class NameComparer:
         # ... and Indel's similarity is at most 2 * shorter / (sum of the lengths).
         with np.errstate(invalid="ignore", divide="ignore"):
             best_indel = 2.0 * np.minimum(our_length, their_length) / (our_length + their_length)
+            # A swap of neighbours adds 1 / (sum of the lengths) to Indel's similarity (`_swaps_as_one_edit`,
+            # up to `_MAX_SWAPS` of them), so the bound above rises by a third of that per swap.
+            indel_floors = indel_floors - _SWAPS_REACH / (our_length + their_length)
         reachable = np.flatnonzero(~missing & (best_indel >= indel_floors))
         ours, theirs = np.take(our_rows, reachable), np.take(their_rows, reachable)
         indel_floors = np.take(np.broadcast_to(indel_floors, our_rows.shape), reachable)
-        cutoff = float(indel_floors.min()) if len(indel_floors) else 0.0
+        cutoff = float(max(indel_floors.min(), 0.0)) if len(indel_floors) else 0.0
         indel = self._compare(Indel.normalized_similarity, self._names, ours, theirs, cutoff)
         close = np.flatnonzero(indel >= indel_floors)
         ours, theirs, indel = ours[close], theirs[close], indel[close]
@@ -215,6 +245,22 @@ class NameComparer:
         differ = np.flatnonzero(self._has_common[0][ours] | self._has_common[1][theirs])
         distinctive[differ] = self._compare(
             Indel.normalized_similarity, self._distinctive, ours[differ], theirs[differ]
+        )
+        # Swaps count as one Indel edit (`_swaps_as_one_edit`), each adding 2 / (3 * the lengths' sum) to
+        # the mean: looked for only in names not equal whose mean comes within `_MAX_SWAPS` of the floor.
+        lengths = np.take(our_length, reachable[close]) + np.take(their_length, reachable[close])
+        floors = np.take(np.broadcast_to(np.asarray(floor, np.float64), our_rows.shape), reachable[close])
+        near = np.flatnonzero(
+            (indel < 1) & ((indel + osa + distinctive) / 3 + _SWAPS_REACH / lengths >= floors)
+        )
+        indel[near] = _swaps_as_one_edit(self._names, ours[near], theirs[near], indel[near])
+        differs = np.zeros(len(ours), dtype=bool)
+        differs[differ] = True
+        near_differ = near[differs[near]]
+        near_same = near[~differs[near]]
+        distinctive[near_same] = indel[near_same]
+        distinctive[near_differ] = _swaps_as_one_edit(
+            self._distinctive, ours[near_differ], theirs[near_differ], distinctive[near_differ]
         )
         similarity[reachable[close]] = (indel + osa + distinctive) / 3
         return similarity
@@ -240,6 +286,26 @@ class NameComparer:
         return np.asarray(scores, dtype=np.float64)
 
 
+def _swaps_as_one_edit(
+    keys: list[np.ndarray], ours: np.ndarray, theirs: np.ndarray, indel: np.ndarray
+) -> np.ndarray:
+    """Indel similarities with each swap of two neighbouring letters counted as one edit, as a dropped
+    letter is, not two: "rakutne" / "rakuten" is one slip of the fingers, as "rakuen" is, while a changed
+    letter ("rakuten" / "rakutan") stays two edits (often another name). The swaps are Levenshtein's
+    distance less OSA's (OSA counts a swap once, Levenshtein twice), `_MAX_SWAPS` at most."""
+    if len(ours) == 0:
+        return indel
+    pairs = (np.take(keys[0], ours), np.take(keys[1], theirs))
+    swaps = process.cpdist(*pairs, scorer=Levenshtein.distance, workers=-1) - process.cpdist(
+        *pairs, scorer=OSA.distance, workers=-1
+    )
+    swaps = np.minimum(swaps, _MAX_SWAPS)
+    adjusted = indel.copy()
+    for i in np.flatnonzero(swaps > 0):  # few: most close pairs have no swap
+        adjusted[i] = min(1.0, indel[i] + swaps[i] / (len(pairs[0][i]) + len(pairs[1][i])))
+    return adjusted
+
+
 def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity: np.ndarray) -> pa.Table:
     """Ids, keys and agreements for each (`our_row`, `their_row`) pair of keyed accounts, beside its
     `name_similarity` (from `NameComparer.similarity`, aligned with `pairs`; NaN becomes null), and
@@ -258,7 +324,8 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
         if "population" in side.column_names:
             passed += f", {prefix}_population AS {'our' if prefix == 'o' else 'their'}_population"
     columns["name_similarity"] = pa.array(similarity, pa.float64(), from_pandas=True)
-    return query(_FEATURES_SQL.format(passed=passed), pairs=pa.table(columns))
+    sql = _FEATURES_SQL.format(passed=passed, structure_words="|".join(sorted(STRUCTURE_WORDS)))
+    return query(sql, pairs=pa.table(columns))
 
 
 # 64-bit hashes stand in for the values: equal values, equal hashes, so the bound is never too low; a

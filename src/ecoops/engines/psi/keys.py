@@ -9,7 +9,8 @@ def item_keys(keyed: pa.Table) -> list[tuple[str, ...]]:
     """Per row of `keyed_accounts(...)`: ("d:<registrable domain>", "n:<name key>|<ISO country>").
 
     The domain is the alias-resolved one the matcher joins on; a name key is paired with the
-    country (empty when unknown), so "Acme" in Germany and "Acme" in France stay apart.
+    country (the record's own, else its domain's country-code suffix's; empty when neither), so "Acme" in
+    Germany and "Acme" in France stay apart.
     """
     domains = keyed.column("domain").to_pylist()
     names = keyed.column("name_key").to_pylist()
