@@ -69,7 +69,7 @@ class _Session(requests.Session):
     """A session whose own CA bundle wins over REQUESTS_CA_BUNDLE (requests lets the environment win)."""
 
     def merge_environment_settings(
-        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
     ) -> dict[str, Any]:
         merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if isinstance(self.verify, str) and verify in (None, True):

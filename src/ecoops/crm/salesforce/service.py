@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
+import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,8 +69,6 @@ def start_web_server_flow(
 ) -> str:
     """Keep the connected app's key and secret, and return the Salesforce page the admin allows it on."""
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    if not settings.public_url:
-        raise InvalidInput("ECOOPS_PUBLIC_URL must be set: Salesforce sends the admin back to it")
     row = _fresh(session, "web_server", _login_url(login_url), _required("client_id", client_id))
     row.client_secret = seal(settings, _required("client_secret", client_secret))
     row.oauth_state = secrets.token_urlsafe(32)
@@ -141,8 +140,8 @@ def connect_jwt(
         tokens = client.new_tokens(client.http_session(settings), credentials, settings.crm_timeout_seconds)
     except client.SalesforceAuthError as exc:
         raise InvalidInput(f"client_id: {exc}") from exc
-    except ValueError as exc:  # the key does not load
-        raise InvalidInput(f"private_key: {exc}") from exc
+    except (ValueError, jwt.PyJWTError) as exc:  # the key does not load
+        raise InvalidInput(f"private_key: not an RSA private key in PEM ({exc})") from exc
     row = _fresh(session, "jwt_bearer", credentials.login_url, credentials.client_id)
     row.username, row.private_key = credentials.username, seal(settings, key)
     return _connected(session, actor, row, tokens)
