@@ -218,6 +218,10 @@ class SalesforceSync:
             connection = connected(session)
             self.connection_id = connection.id
             credentials = credentials_of(settings, connection)
+            for stopped in session.scalars(
+                select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.status == "running")
+            ):  # a sync killed outright (its batches committed stay; this run resumes after them)
+                stopped.status, stopped.error = "stopped", "stopped before it finished; the next run resumed"
             run = SyncRun(connection_id=connection.id, trigger=trigger, actor_label=actor.label[:200])
             session.add(run)
             session.flush()
