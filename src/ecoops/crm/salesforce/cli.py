@@ -41,7 +41,8 @@ def sync_command() -> None:
     finally:
         engine.dispose()
     console.print(
-        f"Sync {run.id} {run.status}: {run.records:,} records read, {run.new:,} new, {run.updated:,} updated, "
+        f"Sync {run.id} {run.status}: {run.records:,} records read, {run.new:,} new, "
+        f"{run.updated:,} updated, "
         f"{run.deleted:,} deleted, {run.rejected:,} refused"
     )
     raise typer.Exit(0 if run.status == "done" else 1)
