@@ -149,18 +149,17 @@ class Plan:
         return f"SELECT {', '.join(fields)} FROM {self.spec.name}{where} ORDER BY SystemModstamp, Id"  # noqa: S608 - our names
 
     def cells(self, record: dict[str, Any]) -> list[str]:
-        values = [_text(_path(record, h)) for h in self.header if h != CONVERTED]
+        """The record as a row of cells under `header`, as a Data Loader export would have it."""
+        values = [
+            _text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED
+        ]
         if self.spec.kind == Kind.OPPORTUNITIES:
-            values = self._outcome(values)
+            stage, closed, won = (self.header.index(h) for h in ("StageName", "IsClosed", "IsWon"))
+            told = self.stages.get(values[stage])
+            if told is not None:  # the stage map, edited or as Salesforce says, over the record's flags
+                values[closed], values[won] = _text(told[0]), _text(told[1])
             if CONVERTED in self.header:
                 values.append(self._converted(record))
-        return values
-
-    def _outcome(self, values: list[str]) -> list[str]:
-        told = self.stages.get(values[self.header.index("StageName")])
-        if told is not None:
-            values[self.header.index("IsClosed")] = "true" if told[0] else "false"
-            values[self.header.index("IsWon")] = "true" if told[1] else "false"
         return values
 
     def _converted(self, record: dict[str, Any]) -> str:
