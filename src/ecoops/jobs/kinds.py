@@ -115,7 +115,7 @@ def sync_salesforce(run: JobRun) -> Result:
         run.settings,
         run.actor,
         trigger=str(run.arguments.get("trigger", "manual")),
-        progress=lambda message: run.progress(sync.totals.records, 0, message),
+        progress=lambda message, done, total: run.progress(done, total, message),
     )
     try:
         done = sync.run()

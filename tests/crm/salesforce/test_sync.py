@@ -45,8 +45,17 @@ def test_first_sync_then_incremental_with_overlap_and_deletions(
         and unseal(settings, stored.private_key) == key_pair[0].strip()
     )
 
-    run = _sync(sessions, settings)
+    told: list[tuple[str, int, int]] = []
+    sync = SalesforceSync(
+        sessions, settings, ADMIN, trigger="cli", progress=lambda *report: told.append(report)
+    )
+    run = sync.run()
     assert (run.status, run.new, run.updated, run.deleted, run.rejected) == ("done", 3 + 10 + 17, 0, 0, 0)
+    assert ("Opportunity: 10 of 10 records", 10, 10) in told and (
+        "Account: reading from the start",
+        0,
+        0,
+    ) in told
     # 10 opportunities: 1 history row each, plus a second for the 7 not in Prospecting (n % 4 != 0)
     assert run.objects["OpportunityHistory"]["new"] == 17
     assert any("/query/" in path for path in fake.requests)  # paged to the end

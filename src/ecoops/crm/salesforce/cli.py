@@ -32,7 +32,7 @@ def sync_command() -> None:
             settings,
             cli_actor("salesforce-sync"),
             trigger="cli",
-            progress=lambda message: console.print(message),
+            progress=lambda message, _done, _total: console.print(message),
         )
         run = sync.run()
     except (NotFound, SalesforceUnavailable, SalesforceAuthError) as exc:

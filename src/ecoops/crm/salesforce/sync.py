@@ -40,6 +40,7 @@ from ecoops.db import transaction
 
 SOURCE_FORMAT = "salesforce_sync"
 _CENT = Decimal("0.01")
+Progress = Callable[[str, int, int], None]  # told (message, records read, records the query holds)
 PARTNER_FIELDS = ("Partner__c", "Partner_Account__c", "PartnerAccountId")  # the first the org has
 
 
@@ -209,10 +210,11 @@ class SalesforceSync:
         *,
         trigger: str,
         api: SalesforceApi | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.sessions, self.settings, self.actor, self.trigger = sessions, settings, actor, trigger
-        self.progress = progress or (lambda _message: None)
+        self.progress: Progress = progress or (lambda _message, _done, _total: None)
+        self.expected = 0  # records the current object's query holds (its first page's totalSize)
         with transaction(sessions) as session:
             connection = connected(session)
             self.connection_id = connection.id
@@ -353,6 +355,7 @@ class SalesforceSync:
         soql = plan.soql(since)
         timeout = self.settings.crm_timeout_seconds
         page = self.api.call(lambda sf: sf.query(soql, include_deleted=True, timeout=timeout))
+        self.expected = int(page.get("totalSize", 0))
         pending: list[dict[str, Any]] = []
         while True:
             pending.extend(page["records"])
@@ -370,12 +373,14 @@ class SalesforceSync:
         counts = self.per_object.setdefault(name, Counts())
         with transaction(self.sessions) as session:
             since = self._since(session, name)
-        self.progress(f"{name}: reading from {since.isoformat() if since else 'the start'}")
+        self.progress(f"{name}: reading from {since.isoformat() if since else 'the start'}", 0, 0)
         for records in self._batches(plan, since):
             batch = self._write_batch(plan, records, counts.records)
             counts.add(batch)
             self.totals.add(batch)
-            self.progress(f"{name}: {counts.records:,} records read")
+            self.progress(
+                f"{name}: {counts.records:,} of {self.expected:,} records", counts.records, self.expected
+            )
             if batch.rejected:
                 return False
         return True
