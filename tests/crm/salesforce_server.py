@@ -143,6 +143,15 @@ DESCRIBE: dict[str, list[str]] = {
     ],
     "OpportunityStage": ["Id", "MasterLabel", "IsClosed", "IsWon", "IsActive", "SortOrder"],
     "CurrencyType": ["Id", "IsoCode", "ConversionRate", "IsCorporate", "IsActive"],
+    "OpportunityPartner": [
+        "Id",
+        "OpportunityId",
+        "AccountToId",
+        "IsPrimary",
+        "Role",
+        "SystemModstamp",
+        "IsDeleted",
+    ],
 }
 STAGES = [
     ("Prospecting", False, False),
@@ -172,6 +181,7 @@ class FakeSalesforce:
     page_delay: float = 0.0
     api_max: int = 100_000
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → id → record
+    describe: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DESCRIBE.items()})
     faults: list[Fault] = field(default_factory=list)
     on_page: Callable[[int], None] | None = None
     requests: list[str] = field(default_factory=list)  # every path asked for, in order
@@ -304,7 +314,7 @@ class FakeSalesforce:
             return 400, [{"errorCode": "MALFORMED_QUERY", "message": soql}]
         fields = [f.strip() for f in match["fields"].split(",")]
         object_name = match["object"]
-        known = set(DESCRIBE.get(object_name, []))
+        known = set(self.describe.get(object_name, []))
         for name in fields:
             if name.split(".")[0] + ("Id" if "." in name else "") not in known:
                 return 400, [
@@ -429,10 +439,12 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
                     fake.on_page(fake.pages_served)
                 time.sleep(fake.page_delay)
                 status, body = fake.more(rest.split("/", 1)[1])
-            elif (described := re.fullmatch(r"sobjects/(\w+)/describe/?", rest)) and described[1] in DESCRIBE:
+            elif (described := re.fullmatch(r"sobjects/(\w+)/describe/?", rest)) and described[
+                1
+            ] in fake.describe:
                 status, body = (
                     200,
-                    {"name": described[1], "fields": [{"name": n} for n in DESCRIBE[described[1]]]},
+                    {"name": described[1], "fields": [{"name": n} for n in fake.describe[described[1]]]},
                 )
             else:
                 status, body = 404, [{"errorCode": "NOT_FOUND", "message": parsed.path}]

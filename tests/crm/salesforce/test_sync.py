@@ -207,3 +207,34 @@ def test_a_refused_record_refuses_its_batch_and_stops_the_object(
     # JPY is no active CurrencyType in the org: no rate, so no amount in the workspace currency
     assert problems["Id"].value == yen and problems["Id"].line == problems["Amount"].line == 4
     assert "the amount is in JPY, not the workspace currency USD" in problems["Amount"].message
+
+
+@pytest.mark.all_backends
+def test_opportunity_partner_gives_the_partner_source_when_the_org_has_no_partner_field(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    fake.describe["Opportunity"].remove("PartnerAccountId")
+    seed_org(fake, accounts=3, opportunities=3)
+    deals, accounts = list(fake.records["Opportunity"]), list(fake.records["Account"])
+    primary = fake.put(
+        "OpportunityPartner", {"OpportunityId": deals[0], "AccountToId": accounts[1], "IsPrimary": True}
+    )
+    fake.put(
+        "OpportunityPartner", {"OpportunityId": deals[1], "AccountToId": accounts[2], "IsPrimary": False}
+    )
+    connect(session, settings, fake, key_pair[0])
+    run = _sync(sessions, settings)
+    sources = {
+        row[0]: row[1] for row in session.execute(select(Opportunity.crm_id, Opportunity.partner_source))
+    }
+    assert sources == {deals[0]: accounts[1], deals[1]: "", deals[2]: ""}  # only the primary partner
+    assert run.objects["OpportunityPartner"]["updated"] == 1
+    fake.put("OpportunityPartner", {"Id": primary, "IsPrimary": False})  # no longer primary: cleared
+    second = _sync(sessions, settings)
+    session.expire_all()
+    assert session.scalar(select(Opportunity.partner_source).where(Opportunity.crm_id == deals[0])) == ""
+    assert second.objects["OpportunityPartner"]["updated"] == 1

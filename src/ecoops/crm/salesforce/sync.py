@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from simple_salesforce.api import Salesforce
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -117,6 +117,7 @@ OBJECTS: tuple[SyncedObject, ...] = (
         },
     ),
 )
+PARTNERS = "OpportunityPartner"
 CONVERTED = "ConvertedAmount"  # our own column: the amount in the workspace currency, from CurrencyType
 
 
@@ -247,6 +248,8 @@ class SalesforceSync:
                 plan = self.plan(spec)
                 if not self.sync_object(plan):
                     status = REJECTED
+                if spec.kind == Kind.OPPORTUNITIES and "partner_source" not in plan.mapping.columns:
+                    self.sync_partners()
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             self._finish(status, error)
@@ -423,6 +426,38 @@ class SalesforceSync:
             problems.drop()
             self._count(session, name, counts, import_run.id)
         return counts
+
+    def sync_partners(self) -> None:
+        """OpportunityPartner, for an org without a partner field on Opportunity: the primary partner's
+        account id becomes the opportunity's partner source; a primary row deleted or no longer primary
+        clears it (only where it still names that account)."""
+        name, counts = PARTNERS, self.per_object.setdefault(PARTNERS, Counts())
+        header = ["Id", "OpportunityId", "AccountToId", "IsPrimary"]
+        plan = Plan(
+            SyncedObject(name, Kind.OPPORTUNITIES, {}),
+            header,
+            Mapping(Kind.OPPORTUNITIES, SALESFORCE_API, {}),
+        )
+        with transaction(self.sessions) as session:
+            since = self._since(session, name)
+        o = Opportunity
+        for records in self._batches(plan, since):
+            batch = Counts(records=len(records))
+            with transaction(self.sessions) as session:
+                for r in records:
+                    opportunity, account = str(r["OpportunityId"] or ""), str(r["AccountToId"] or "")
+                    if r.get("IsPrimary") and not r.get("IsDeleted"):
+                        changed = update(o).where(o.crm_id == opportunity, o.partner_source != account)
+                        changed = changed.values(partner_source=account[:255])
+                    else:
+                        changed = update(o).where(o.crm_id == opportunity, o.partner_source == account)
+                        changed = changed.values(partner_source="")
+                    batch.updated += session.execute(changed).rowcount or 0  # type: ignore[attr-defined]
+                batch.unchanged = batch.records - batch.updated
+                self._move_checkpoint(session, name, records)
+                self._count(session, name, batch, 0)
+            counts.add(batch)
+            self.totals.add(batch)
 
     def _move_checkpoint(self, session: Session, name: str, records: list[dict[str, Any]]) -> None:
         stamp = _modstamp(str(records[-1]["SystemModstamp"]))
