@@ -4,6 +4,8 @@ schedule; and the worker's tick queueing a scheduled sync."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,12 +30,10 @@ def _connect_in_the_browser(client: TestClient, fake: FakeSalesforce) -> None:
     token = csrf_from(client.get("/crm/salesforce").text)
     form = {"login_url": fake.url, "client_id": fake.client_id, "client_secret": fake.client_secret}
     started = client.post("/crm/salesforce/connect", data=form | {"csrf_token": token})
-    assert started.status_code == 303 and started.headers["location"].startswith(
-        f"{fake.url}/services/oauth2/authorize?"
-    )
-    allowed = requests.get(
-        started.headers["location"], verify=fake.ca_file, allow_redirects=False, timeout=10
-    )
+    assert started.status_code == 303 and started.headers["location"] == "/crm/salesforce"
+    link = re.search(r'href="([^"]+)">Continue to Salesforce', client.get("/crm/salesforce").text)
+    assert link is not None and link[1].startswith(f"{fake.url}/services/oauth2/authorize?")
+    allowed = requests.get(html.unescape(link[1]), verify=fake.ca_file, allow_redirects=False, timeout=10)
     assert allowed.status_code == 302 and allowed.headers["location"].startswith(
         "http://testserver/crm/salesforce/callback?"
     )

@@ -56,6 +56,7 @@ def salesforce_page(
         page=service.runs(session, actor, page=page, per_page=settings.page_size),
         callback=service.redirect_uri(settings),
         login_urls=service.LOGIN_URLS,
+        authorize=service.pending_authorize_url(session, actor, settings),
     )
 
 
@@ -69,15 +70,15 @@ def connect_web_server(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    """Keep the connected app's key and secret, then send the admin to Salesforce to allow it."""
-    try:
-        target = service.start_web_server_flow(
+    """Keep the connected app's key and secret; the page then links to Salesforce to allow it."""
+
+    def work() -> str:
+        service.start_web_server_flow(
             session, actor, settings, login_url=login_url, client_id=client_id, client_secret=client_secret
         )
-    except InvalidInput as exc:
-        flash(request, f"Not connected: {exc}.", "error")
-        return RedirectResponse(PAGE, status_code=303)
-    return RedirectResponse(target, status_code=303)
+        return "Now allow ecoops in Salesforce: Continue to Salesforce."
+
+    return _done(request, work)
 
 
 @router.get(f"{PAGE}/callback")

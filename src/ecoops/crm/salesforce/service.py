@@ -76,6 +76,15 @@ def start_web_server_flow(
     return client.authorize_url(row.login_url, row.client_id, redirect_uri(settings), row.oauth_state)
 
 
+def pending_authorize_url(session: Session, actor: Actor, settings: Settings) -> str | None:
+    """Where to allow the app, while a web-server flow is under way (the page links to it: a form's
+    redirect to another site is blocked by our Content-Security-Policy's form-action 'self')."""
+    row = connection(session, actor)
+    if row is None or row.status != "pending" or not row.oauth_state:
+        return None
+    return client.authorize_url(row.login_url, row.client_id, redirect_uri(settings), row.oauth_state)
+
+
 def redirect_uri(settings: Settings) -> str:
     return settings.link_base + CALLBACK_PATH
 
