@@ -238,3 +238,24 @@ def test_opportunity_partner_gives_the_partner_source_when_the_org_has_no_partne
     session.expire_all()
     assert session.scalar(select(Opportunity.partner_source).where(Opportunity.crm_id == deals[0])) == ""
     assert second.objects["OpportunityPartner"]["updated"] == 1
+
+
+def test_the_query_asks_from_the_checkpoint_less_the_overlap_in_utc(settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from ecoops.crm.imports.fields import Kind
+    from ecoops.crm.imports.formats import SALESFORCE_API, Mapping
+    from ecoops.crm.salesforce.sync import OBJECTS, Plan
+
+    plan = Plan(OBJECTS[0], ["Id", "Name"], Mapping(Kind.ACCOUNTS, SALESFORCE_API, {"crm_id": "Id"}))
+    paris = timezone(timedelta(hours=1))
+    assert (
+        plan.soql(None)
+        == "SELECT Id, Name, IsDeleted, SystemModstamp FROM Account ORDER BY SystemModstamp, Id"
+    )
+    for since in (
+        datetime(2026, 1, 5, 10, 0, 0, tzinfo=paris),
+        datetime(2026, 1, 5, 9, 0, 0),
+        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    ):
+        assert " WHERE SystemModstamp >= 2026-01-05T09:00:00Z ORDER BY" in plan.soql(since)

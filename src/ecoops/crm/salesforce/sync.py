@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -147,7 +147,7 @@ class Plan:
 
     def soql(self, since: datetime | None) -> str:
         fields = [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
-        where = f" WHERE SystemModstamp >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')}" if since else ""
+        where = f" WHERE SystemModstamp >= {_utc(since):%Y-%m-%dT%H:%M:%SZ}" if since else ""
         return f"SELECT {', '.join(fields)} FROM {self.spec.name}{where} ORDER BY SystemModstamp, Id"  # noqa: S608 - our names
 
     def cells(self, record: dict[str, Any]) -> list[str]:
@@ -194,6 +194,11 @@ def _text(value: Any) -> str:
     if value is False:
         return "false"
     return str(value)
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored time in UTC (SQLite gives it back without its zone; PostgreSQL in the session's zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _modstamp(text: str) -> datetime:
