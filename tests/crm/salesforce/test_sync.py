@@ -3,6 +3,7 @@ first load, incremental with overlap, deletions, stage map, currencies, and the 
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -259,3 +260,27 @@ def test_the_query_asks_from_the_checkpoint_less_the_overlap_in_utc(settings: Se
         datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
     ):
         assert " WHERE SystemModstamp >= 2026-01-05T09:00:00Z ORDER BY" in plan.soql(since)
+
+
+def test_a_page_that_does_not_answer_in_time_is_asked_for_again(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    seed_org(fake, accounts=2, opportunities=6)
+    fake.page_size = 4
+    connect(session, settings, fake, key_pair[0])
+    hung: list[int] = []
+
+    def hang_once(served: int) -> None:
+        if not hung:
+            hung.append(served)
+            time.sleep(1.5)  # past the client's time-out: this answer is never read
+
+    fake.on_page = hang_once
+    quick = settings.model_copy(update={"crm_timeout_seconds": 0.5})
+    run = SalesforceSync(sessions, quick, ADMIN, trigger="cli").run()
+    assert hung and run.status == "done" and run.new == 2 + 6 + 6 + 4
+    assert _count(session, Opportunity) == 6
