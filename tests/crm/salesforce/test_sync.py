@@ -284,3 +284,25 @@ def test_a_page_that_does_not_answer_in_time_is_asked_for_again(
     run = SalesforceSync(sessions, quick, ADMIN, trigger="cli").run()
     assert hung and run.status == "done" and run.new == 2 + 6 + 6 + 4
     assert _count(session, Opportunity) == 6
+
+
+def test_a_field_removed_from_the_schema_is_left_out_and_its_values_kept(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    seed_org(fake, accounts=2, opportunities=1)
+    for record in fake.records["Account"].values():
+        record["Industry"] = "Software"
+    connect(session, settings, fake, key_pair[0])
+    _sync(sessions, settings)
+    fake.describe["Account"].remove("Industry")  # an admin deleted the field: querying it would fail
+    first = next(iter(fake.records["Account"]))
+    fake.put("Account", {"Id": first, "Name": "Renamed"})
+    run = _sync(sessions, settings)
+    assert run.status == "done" and run.objects["Account"]["updated"] == 1
+    session.expire_all()
+    renamed = session.scalar(select(Account).where(Account.crm_id == first))
+    assert renamed is not None and (renamed.name, renamed.industry) == ("Renamed", "Software")
