@@ -162,3 +162,35 @@ def test_the_worker_tick_queues_a_scheduled_sync_once_per_interval(
     session.query(Job).delete()
     session.flush()
     assert queue_scheduled_syncs(session, settings, now + timedelta(days=1)) == 0  # on demand only
+
+
+@pytest.mark.all_backends
+def test_schedule_and_disconnect_from_the_page(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    connection = CrmConnection(
+        provider="salesforce",
+        flow="jwt_bearer",
+        login_url="https://x",
+        client_id="k",
+        status="connected",
+        private_key="sealed",
+    )
+    session.add(connection)
+    admin = make_user(session, Role.ADMIN)
+    session.flush()
+    sign_in(client, admin.email)
+    token = csrf_from(client.get("/crm/salesforce").text)
+    client.post("/crm/salesforce/schedule", data={"sync_every_minutes": "15", "csrf_token": token})
+    assert "The worker syncs every 15 minutes." in client.get("/crm/salesforce").text
+    refused = client.post("/crm/salesforce/schedule", data={"sync_every_minutes": "-1", "csrf_token": token})
+    assert refused.status_code == 422
+    session.refresh(connection)
+    assert connection.sync_every_minutes == 15
+    client.post("/crm/salesforce/disconnect", data={"csrf_token": token})
+    session.refresh(connection)
+    assert (connection.status, connection.private_key) == ("disconnected", "")
+    page = client.get("/crm/salesforce").text
+    assert "Disconnected. The records synced before stay" in page
+    assert client.post("/crm/salesforce/sync", data={"csrf_token": token}).status_code == 303
+    assert "Salesforce is not connected: connect it first" in client.get("/crm/salesforce").text
