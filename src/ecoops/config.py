@@ -132,6 +132,19 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(2000, ge=10)
     import_upload_ttl_hours: float = Field(24, gt=0)
     import_job_rows: int = Field(5000, ge=0)  # committing a file of more lines runs as a job (ecoops.jobs)
+    # CRM connections (docs/crm-sync.md). Secrets at rest are encrypted with `crm_secrets_key` (a Fernet
+    # key, `ecoops crm-secrets-key` prints a new one); empty: one derived from `secret_key`, so changing
+    # that key means connecting again. The sync re-reads `crm_sync_overlap_seconds` before its checkpoint
+    # (Salesforce stamps a record when its transaction starts, so one may appear late), waits at most
+    # `crm_max_wait_seconds` for a Retry-After and tries a request `crm_max_attempts` times.
+    crm_secrets_key: str = ""
+    crm_sync_overlap_seconds: int = Field(300, ge=0)
+    crm_sync_batch_records: int = Field(10_000, ge=1)  # records per transaction (and per checkpoint)
+    crm_max_wait_seconds: float = Field(120.0, ge=0)
+    crm_max_attempts: int = Field(5, ge=1)
+    crm_timeout_seconds: float = Field(120.0, gt=0)
+    crm_ca_bundle: str = ""  # a CA bundle for the CRM's TLS certificate (empty: the system's)
+    salesforce_api_version: str = Field("62.0", pattern=r"^\d{2}\.0$")
     # Operating (docs/running.md "Operating"): log lines as JSON or text (auto: JSON in production), and
     # the bearer token Prometheus sends to /metrics (empty: /metrics answers 404).
     log_format: LogFormat = "auto"

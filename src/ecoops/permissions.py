@@ -25,6 +25,9 @@ class Permission(StrEnum):
     READ_CAUGHT_MAIL = "read_caught_mail"  # the demo's caught e-mail and Slack messages (/demo/mail)
     # Finance: commission plans, accrual runs, approving/declining/holding lines, bill export, payment files.
     MANAGE_COMMISSIONS = "manage_commissions"
+    # CRM connections (Salesforce): connect, disconnect, sync, the stage map. Admins only: a connection
+    # holds credentials to the company's whole CRM.
+    MANAGE_CRM_CONNECTIONS = "manage_crm_connections"
 
 
 _ALL = frozenset(Permission)
@@ -32,7 +35,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     # Caught demo mail holds every recipient's messages: the admin's to read, like the users list.
     Role.OPS: _ALL
-    - {Permission.MANAGE_USERS, Permission.ALLOW_PRIVATE_WEBHOOKS, Permission.READ_CAUGHT_MAIL},
+    - {
+        Permission.MANAGE_USERS,
+        Permission.ALLOW_PRIVATE_WEBHOOKS,
+        Permission.READ_CAUGHT_MAIL,
+        Permission.MANAGE_CRM_CONNECTIONS,
+    },
     Role.PARTNER_MANAGER: frozenset(
         {
             Permission.READ_PROGRAM,

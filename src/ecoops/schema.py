@@ -13,6 +13,7 @@ from ecoops.automation.digest import models as digest_models
 from ecoops.automation.nurture import models as nurture_models
 from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
+from ecoops.crm.salesforce import models as salesforce_models
 from ecoops.db import Base
 from ecoops.events import models as events_models
 from ecoops.fit import models as fit_models
@@ -53,6 +54,7 @@ __all__ = [
     "reports_models",
     "roi_models",
     "rules_models",
+    "salesforce_models",
     "scanner_models",
     "tasks_models",
     "throttle_models",

@@ -39,6 +39,7 @@ from ecoops.commissions.models import CommissionEntry, CommissionPlan, FundAlloc
 from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
+from ecoops.crm.salesforce.models import CrmConnection, StageMapping
 from ecoops.demo.catcher import maildir
 from ecoops.goals import service as goals
 from ecoops.jobs import queue as jobs
@@ -296,6 +297,34 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.MANAGE_USERS, ok=303), form={"contact_role": "sales", "access": "email"}
     ),
     # CRM imports
+    ("GET", "/crm/salesforce"): Row(page(Permission.MANAGE_CRM_CONNECTIONS)),
+    ("POST", "/crm/salesforce/connect"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"login_url": "https://test.salesforce.com", "client_id": "key", "client_secret": "secret"},
+        note="admins are sent to Salesforce's authorize page",
+    ),
+    ("GET", "/crm/salesforce/callback"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), note="no flow under way: back to the page, refused"
+    ),
+    ("POST", "/crm/salesforce/jwt"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={
+            "login_url": "https://127.0.0.1:9",
+            "client_id": "key",
+            "username": "u@example.com",
+            "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+        },
+        changes_state=False,
+        note="no Salesforce to reach here: refused with the reason (tests/crm/salesforce connect for real)",
+    ),
+    ("POST", "/crm/salesforce/sync"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("POST", "/crm/salesforce/schedule"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"sync_every_minutes": "30"}
+    ),
+    ("POST", "/crm/salesforce/stages/{stage_id}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
+    ),
+    ("POST", "/crm/salesforce/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
@@ -1399,6 +1428,25 @@ def _roadmap_task_id(session: Session, settings: Settings) -> str:
     return str(roadmap.create_task(session, SYSTEM, data).id)
 
 
+def _stage_id(session: Session, settings: Settings) -> str:
+    """A stage of a connected Salesforce (made as a sync would leave it)."""
+    connection = CrmConnection(
+        provider="salesforce",
+        flow="jwt_bearer",
+        login_url="https://test.salesforce.com",
+        client_id="key",
+        status="connected",
+        org_id="00D000000000001EAA",
+        instance_url="https://example.my.salesforce.com",
+    )
+    session.add(connection)
+    session.flush()
+    stage = StageMapping(connection_id=connection.id, stage="Negotiation")
+    session.add(stage)
+    session.flush()
+    return str(stage.id)
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -1451,6 +1499,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "schedule_id": _schedule_id,
     "integration_id": _integration_id,
     "roadmap_task_id": _roadmap_task_id,
+    "stage_id": _stage_id,
 }
 
 

@@ -18,6 +18,7 @@ from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
 from ecoops.crm.imports.uploads import remove_stale_uploads
+from ecoops.crm.salesforce.service import queue_scheduled_syncs
 from ecoops.jobs.queue import remove_done_jobs
 from ecoops.maturity.criteria import assess_daily
 from ecoops.partners.tier_review import evaluate_daily
@@ -35,6 +36,7 @@ TICK_JOBS: tuple[TickJob, ...] = (
     send_weekly_digests,
     send_report_packs,
     start_due_exchanges,
+    queue_scheduled_syncs,
     remove_stale_uploads,
     remove_done_jobs,
 )

@@ -11,8 +11,10 @@ from ecoops.crm.imports.fields import Kind as ImportKind
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.records import Workspace
 from ecoops.crm.imports.values import DateOrder
+from ecoops.crm.salesforce.client import SalesforceUnavailable
+from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.db import READ_ONLY
-from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING
+from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, SALESFORCE_SYNC
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
 from ecoops.permissions import NotFound, Permission
@@ -105,6 +107,26 @@ def commit_import(run: JobRun) -> Result:
     return Result(f"Nothing was imported: {outcome.rejected:,} rows were refused.", url)
 
 
+def sync_salesforce(run: JobRun) -> Result:
+    """A Salesforce sync; it commits batch by batch, so a stopped one resumes at its checkpoints."""
+    run.progress(0, 0, "connecting to Salesforce", force=True)
+    sync = SalesforceSync(
+        run.sessions,
+        run.settings,
+        run.actor,
+        trigger=str(run.arguments.get("trigger", "manual")),
+        progress=lambda message, done, total: run.progress(done, total, message),
+    )
+    try:
+        done = sync.run()
+    except SalesforceUnavailable as exc:
+        raise JobFailed(str(exc)) from exc
+    counts = (
+        f"{done.new:,} new, {done.updated:,} updated, {done.deleted:,} deleted, {done.rejected:,} refused"
+    )
+    return Result(f"Salesforce sync {done.status}: {counts}", "/crm/salesforce")
+
+
 KINDS: dict[str, Kind] = {
     MAPPING: Kind(
         MAPPING,
@@ -130,5 +152,14 @@ KINDS: dict[str, Kind] = {
         manage=Permission.IMPORT_DATA,
         page=lambda job: f"/imports/uploads/{job.arguments['token']}",
         max_attempts=1,  # all or nothing: a failed import changed nothing, and the person decides
+    ),
+    SALESFORCE_SYNC: Kind(
+        SALESFORCE_SYNC,
+        "Salesforce sync",
+        sync_salesforce,
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: "/crm/salesforce",
+        max_attempts=3,  # each attempt resumes from the checkpoints the last one reached
     ),
 }

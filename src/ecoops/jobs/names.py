@@ -4,6 +4,7 @@ without importing the handlers (jobs/kinds.py), which import those domains."""
 from __future__ import annotations
 
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
+SALESFORCE_SYNC = "salesforce.sync"
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -16,3 +17,7 @@ def exchange_subject(partner_id: int) -> str:
 
 def import_subject(token: str) -> str:
     return f"upload:{token}"
+
+
+def salesforce_subject(connection_id: int) -> str:
+    return f"crm-connection:{connection_id}:sync"

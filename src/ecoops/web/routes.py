@@ -15,6 +15,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.commissions import pages as commission_pages
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
+    from ecoops.crm.salesforce import pages as salesforce_pages
     from ecoops.demo import pages as demo_pages
     from ecoops.fit import pages as fit_pages
     from ecoops.goals import pages as goal_pages
@@ -52,6 +53,7 @@ def page_routers() -> list[APIRouter]:
         onboarding_partner_pages.router,
         crm_pages.router,
         import_pages.router,
+        salesforce_pages.router,
         mapping_pages.router,
         psi_pages.router,
         job_pages.router,

@@ -8,7 +8,7 @@ and keeps the refused ones in the report. A dry run goes the same way and writes
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -174,10 +174,15 @@ class _Tally:
     empty: int = 0  # rows that hold no record (e.g. field history about other fields)
 
 
-def _counted(rows: CsvRows, tally: _Tally, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
-    for item in rows:
+def _tallied(lines: Iterable[tuple[int, list[str]]], tally: _Tally) -> Iterator[tuple[int, list[str]]]:
+    for item in lines:
         tally.rows += 1
-        if progress is not None and tally.rows % 5000 == 0:
+        yield item
+
+
+def _reported(rows: CsvRows, progress: Progress | None) -> Iterator[tuple[int, list[str]]]:
+    for count, item in enumerate(rows, 1):
+        if progress is not None and count % 5000 == 0:
             progress(rows.bytes_read)
         yield item
     if progress is not None:
@@ -199,42 +204,23 @@ def run_import(
     """Import one file in the caller's transaction; `report_to` receives the full error report."""
     require(actor, Permission.IMPORT_DATA)
     inspection = inspect_file(actor, path, filename=filename, request=request, workspace=workspace)
-    mapping, started = inspection.mapping, utcnow()
+    started = utcnow()
     session.flush()
-    connection = session.connection()
-    problems = ProblemLog(connection)
-    outcome = ImportOutcome(status=DRY_RUN, kind=mapping.kind, source_format=mapping.source_format)
-    tally = _Tally()
+    problems = ProblemLog(session.connection())
     with CsvRows(inspection.facts) as rows:
-        builder = _builder(mapping, rows.header, workspace, inspection.date_order)
-        lines = _counted(rows, tally, progress)
-        if isinstance(builder, PartnerRows):
-            partner_import = PartnerListImport(session, actor, builder, problems, today)
-            counts, changes = partner_import.plan(partner_import.read(lines))
-            outcome.rejected = problems.rejected_rows()
-            if _writes(outcome, request):
-                partner_import.write(changes)
-            _take_partner_counts(outcome, counts)
-        elif isinstance(builder, TouchRows):
-            touch_import = TouchListImport(session, actor, builder, problems, today)
-            plan = touch_import.plan(lines)
-            outcome.rejected = problems.rejected_rows()
-            if _writes(outcome, request):
-                touch_import.write(plan)
-            outcome.new, outcome.unchanged = plan.new, plan.existing
-        else:
-            stage = RecordStage(connection, builder, problems)
-            _stage_records(builder, stage, problems, lines, tally)
-            _settle_records(builder, stage, outcome, tally)
-            outcome.rejected = problems.rejected_rows()
-            if _writes(outcome, request) and (outcome.new or outcome.updated):
-                if builder.table is Opportunity.__table__ and outcome.updated:
-                    emit_outcome_events(session, stage.stage)
-                stage.write()
-            stage.drop()
-    outcome.rows = tally.rows
-    outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
-    if mapping.kind == Kind.OPPORTUNITIES and outcome.status == COMMITTED:
+        outcome = import_rows(
+            session,
+            actor,
+            rows.header,
+            _reported(rows, progress),
+            mapping=inspection.mapping,
+            date_order=inspection.date_order,
+            request=request,
+            workspace=workspace,
+            today=today,
+            problems=problems,
+        )
+    if inspection.mapping.kind == Kind.OPPORTUNITIES and outcome.status == COMMITTED:
         rule, outcome.partner_field_deals = partner_field_effect(session)
         outcome.partner_field_rule = rule.value
     if not request.dry_run:
@@ -243,6 +229,59 @@ def run_import(
     if report_to is not None:
         write_report(problems.ordered(), report_to)
     problems.drop()
+    return outcome
+
+
+def import_rows(
+    session: Session,
+    actor: Actor,
+    header: list[str],
+    lines: Iterable[tuple[int, list[str]]],
+    *,
+    mapping: Mapping,
+    date_order: DateOrder,
+    request: ImportRequest,
+    workspace: Workspace,
+    today: date,
+    problems: ProblemLog,
+) -> ImportOutcome:
+    """Check, compare and write one source's rows as one unit (all or nothing), in the caller's transaction.
+
+    The rows are `(line, cells)` under `header`, from a file (`run_import`) or an API page
+    (crm/salesforce/sync.py). Refused rows go to `problems`; recording a run is the caller's.
+    """
+    require(actor, Permission.IMPORT_DATA)
+    connection = session.connection()
+    outcome = ImportOutcome(status=DRY_RUN, kind=mapping.kind, source_format=mapping.source_format)
+    tally = _Tally()
+    builder = _builder(mapping, header, workspace, date_order)
+    counted = _tallied(lines, tally)
+    if isinstance(builder, PartnerRows):
+        partner_import = PartnerListImport(session, actor, builder, problems, today)
+        counts, changes = partner_import.plan(partner_import.read(counted))
+        outcome.rejected = problems.rejected_rows()
+        if _writes(outcome, request):
+            partner_import.write(changes)
+        _take_partner_counts(outcome, counts)
+    elif isinstance(builder, TouchRows):
+        touch_import = TouchListImport(session, actor, builder, problems, today)
+        plan = touch_import.plan(counted)
+        outcome.rejected = problems.rejected_rows()
+        if _writes(outcome, request):
+            touch_import.write(plan)
+        outcome.new, outcome.unchanged = plan.new, plan.existing
+    else:
+        stage = RecordStage(connection, builder, problems)
+        _stage_records(builder, stage, problems, counted, tally)
+        _settle_records(builder, stage, outcome, tally)
+        outcome.rejected = problems.rejected_rows()
+        if _writes(outcome, request) and (outcome.new or outcome.updated):
+            if builder.table is Opportunity.__table__ and outcome.updated:
+                emit_outcome_events(session, stage.stage)
+            stage.write()
+        stage.drop()
+    outcome.rows = tally.rows
+    outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
     return outcome
 
 
@@ -258,7 +297,7 @@ def _stage_records(
     builder: RecordBuilder,
     stage: RecordStage,
     problems: ProblemLog,
-    lines: Iterator[tuple[int, list[str]]],
+    lines: Iterable[tuple[int, list[str]]],
     tally: _Tally,
 ) -> None:
     """Read the rows in batches (whole columns at a time where the cells allow) into the stage."""

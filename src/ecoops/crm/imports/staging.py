@@ -207,6 +207,17 @@ class RecordStage:
         self.connection.execute(delete(s).where(s.c.seq.in_(repeats)))
         first = select(func.min(s.c.seq)).group_by(*[s.c[k] for k in self.key])
         self.connection.execute(delete(s).where(s.c.seq.not_in(first)))
+        # An entry that repeats the stage the opportunity already had, as stored, before that date: an
+        # amount edit read after its stage's entry (a later file, a later page of a sync).
+        t = self.target
+        stored_before = (
+            select(t.c.stage)
+            .where(t.c.opportunity_crm_id == s.c.opportunity_crm_id, t.c.changed_on < s.c.changed_on)
+            .order_by(t.c.changed_on.desc(), t.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        self.connection.execute(delete(s).where(s.c.stage == stored_before))
         return before - self.staged()
 
     def staged(self) -> int:

@@ -1,0 +1,183 @@
+"""The Salesforce page (admins): the connection and its figures, connecting (web-server flow or JWT
+bearer), the stage map, sync now, the schedule, and the history of runs. Every form posts, then comes back
+to /crm/salesforce with a message saying what happened or what was wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecoops.accounts.service import InvalidInput
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.crm.salesforce import service
+from ecoops.crm.salesforce.secrets import SecretUnreadable
+from ecoops.jobs.names import salesforce_subject
+from ecoops.jobs.queue import latest_job
+from ecoops.permissions import NotFound, Permission
+from ecoops.web.deps import app_settings, db, page_permission
+from ecoops.web.fields import Id, PageNumber
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+admin = page_permission(Permission.MANAGE_CRM_CONNECTIONS)
+PAGE = "/crm/salesforce"
+
+
+def _done(request: Request, work: Callable[[], str]) -> Response:
+    try:
+        flash(request, work(), "success")
+    except (InvalidInput, NotFound, SecretUnreadable) as exc:
+        flash(request, f"Nothing was changed: {exc}.", "error")
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.get(PAGE)
+def salesforce_page(
+    request: Request,
+    page: PageNumber = 1,
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    connection = service.connection(session, actor)
+    job = latest_job(session, actor, salesforce_subject(connection.id)) if connection else None
+    return render(
+        request,
+        "crm/salesforce.html",
+        connection=connection,
+        job=job,
+        stages=service.stage_mappings(session, actor),
+        checkpoints=service.checkpoints(session, actor),
+        page=service.runs(session, actor, page=page, per_page=settings.page_size),
+        callback=service.redirect_uri(settings),
+        login_urls=service.LOGIN_URLS,
+        authorize=service.pending_authorize_url(session, actor, settings),
+    )
+
+
+@router.post(f"{PAGE}/connect")
+def connect_web_server(
+    request: Request,
+    login_url: str = Form(..., max_length=300),
+    client_id: str = Form(..., max_length=300),
+    client_secret: str = Form(..., max_length=300),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Keep the connected app's key and secret; the page then links to Salesforce to allow it."""
+
+    def work() -> str:
+        service.start_web_server_flow(
+            session, actor, settings, login_url=login_url, client_id=client_id, client_secret=client_secret
+        )
+        return "Now allow ecoops in Salesforce: Continue to Salesforce."
+
+    return _done(request, work)
+
+
+@router.get(f"{PAGE}/callback")
+def callback(
+    request: Request,
+    code: str = Query("", max_length=2000),
+    state: str = Query("", max_length=200),
+    error: str = Query("", max_length=200),
+    error_description: str = Query("", max_length=1000),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Salesforce sends the admin back here with a code (or the reason it did not)."""
+    if error:
+        flash(request, f"Salesforce did not allow the connection: {error}: {error_description}.", "error")
+        return RedirectResponse(PAGE, status_code=303)
+
+    def work() -> str:
+        row = service.finish_web_server_flow(session, actor, settings, code=code, state=state)
+        return f"Connected to Salesforce org {row.org_id} at {row.instance_url}."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/jwt")
+def connect_jwt(
+    request: Request,
+    login_url: str = Form(..., max_length=300),
+    client_id: str = Form(..., max_length=300),
+    username: str = Form(..., max_length=300),
+    private_key: str = Form(..., max_length=20_000),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    def work() -> str:
+        row = service.connect_jwt(
+            session,
+            actor,
+            settings,
+            login_url=login_url,
+            client_id=client_id,
+            username=username,
+            private_key=private_key,
+        )
+        return f"Connected to Salesforce org {row.org_id} at {row.instance_url} as {row.username}."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/sync")
+def sync_now(request: Request, actor: Actor = Depends(admin), session: Session = Depends(db)) -> Response:
+    def work() -> str:
+        job = service.queue_sync(session, actor)
+        if job is None:
+            return "A sync is already queued or running; its progress is shown below."
+        return "Sync queued: the worker runs it; its progress is shown below."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/schedule")
+def schedule(
+    request: Request,
+    sync_every_minutes: int = Form(..., ge=0, le=10080),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+) -> Response:
+    def work() -> str:
+        service.set_schedule(session, actor, sync_every_minutes)
+        if not sync_every_minutes:
+            return "Scheduled syncs are off: sync on demand."
+        return f"The worker syncs every {sync_every_minutes} minutes."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/stages/{{stage_id}}")
+def map_stage(
+    request: Request,
+    stage_id: Id,
+    outcome: str = Form(..., pattern="^(open|won|lost)$"),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+) -> Response:
+    def work() -> str:
+        mapping = service.set_stage(
+            session, actor, stage_id, is_closed=outcome != "open", is_won=outcome == "won"
+        )
+        return f"Stage {mapping.stage} counts as {outcome} from the next sync of each deal in it."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/disconnect")
+def disconnect(request: Request, actor: Actor = Depends(admin), session: Session = Depends(db)) -> Response:
+    def work() -> str:
+        service.disconnect(session, actor)
+        return "Disconnected: the secrets are forgotten; the synced records stay."
+
+    return _done(request, work)

@@ -1,0 +1,82 @@
+"""An admin connects Salesforce in a real browser (the web-server flow's round trip to the local
+Salesforce and back), presses Sync now, sees the worker's run appear by itself, and finds a synced
+account on the accounts page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from ecoops.automation.worker import Worker
+from ecoops.config import Settings
+from ecoops.db import session_factory
+from tests.browser.conftest import Site, serve, sign_in
+from tests.crm.salesforce_server import FakeSalesforce, seed_org
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def salesforce_site(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Site, Settings, FakeSalesforce]]:
+    folder = Path(tmp_path_factory.mktemp("salesforce-browser"))
+    fake = FakeSalesforce(folder).start()
+    seed_org(fake, accounts=2, opportunities=3)
+    settings = Settings(
+        env="test", var_dir=folder / "var", secret_key="s" * 40, worker="off", crm_ca_bundle=fake.ca_file
+    )
+    for site in serve(settings):
+        settings.public_url = site.url  # the callback Salesforce sends the browser back to
+        yield site, settings, fake
+    fake.stop()
+
+
+def test_connect_sync_and_see_the_synced_account(
+    browser: Browser, salesforce_site: tuple[Site, Settings, FakeSalesforce], tmp_path: Path
+) -> None:
+    site, settings, fake = salesforce_site
+    context = browser.new_context(
+        base_url=site.url, ignore_https_errors=True
+    )  # the local Salesforce's own certificate
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    worker = Worker(session_factory(site.engine), settings.model_copy(update={"worker_poll_seconds": 0.2}))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    try:
+        sign_in(page, "admin@example.com")
+        page.get_by_role("link", name="Salesforce").click()
+        expect(page.get_by_text("Salesforce is not connected.")).to_be_visible()
+        form = page.locator("form[action='/crm/salesforce/connect']")
+        form.get_by_label("Login URL").fill(fake.url)
+        form.get_by_label("Consumer key").fill(fake.client_id)
+        form.get_by_label("Consumer secret").fill(fake.client_secret)
+        form.get_by_role("button", name="Connect").click()
+        page.get_by_role("link", name="Continue to Salesforce").click()  # there and back
+        expect(page.locator(".flash.success")).to_contain_text(
+            "Connected to Salesforce org 00D000000000001EAA"
+        )
+        expect(page.locator("dl.facts")).to_contain_text("api refresh_token")
+
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.locator("section.job")).to_contain_text("waiting for the worker")
+        thread.start()
+        expect(page.locator("section.job")).to_contain_text("Salesforce sync done: 10 new", timeout=60_000)
+        page.reload()
+        expect(page.locator("table").last).to_contain_text("done")
+        page.screenshot(path=str(tmp_path / "synced.png"), full_page=True)
+
+        page.goto("/accounts?q=Account+1")
+        expect(page.get_by_role("link", name="Account 1", exact=True)).to_be_visible()
+    finally:
+        worker.stop()
+        if thread.is_alive():
+            thread.join(timeout=15)
+        context.close()
+    assert not errors, f"the browser reported errors: {errors}"

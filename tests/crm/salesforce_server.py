@@ -1,0 +1,517 @@
+"""A local Salesforce: the REST API and OAuth endpoints the sync calls, after the public reference.
+
+- `/services/oauth2/authorize` (answers at once with a redirect carrying a code) and
+  `/services/oauth2/token` with the `authorization_code`, `refresh_token` and JWT bearer grants (the
+  assertion's RS256 signature checked against the connected app's certificate);
+- `/services/data/vNN.0/query` and `queryAll` (SOQL: a field list with `Owner.Name`, one object,
+  `WHERE SystemModstamp >= <datetime>` or `WHERE IsActive = true`, `ORDER BY SystemModstamp, Id`),
+  paged `page_size` records at a time with `nextRecordsUrl`, each query's result fixed when it is made
+  (a cursor); `query` leaves deleted records out, `queryAll` gives them with `IsDeleted` true;
+- `/services/data/vNN.0/sobjects/<object>/describe` (the object's field names and types);
+- `Sforce-Limit-Info: api-usage=<used>/<max>` on every data answer.
+
+Faults: `fail_next(status, body, retry_after)` answers the next data request(s) with an error;
+`expire_tokens()` makes every issued access token answer 401 INVALID_SESSION_ID; `on_page` is
+called before each page is served (a test deletes a record between pages there); `page_delay`.
+Served over HTTPS with a self-signed certificate (simple-salesforce always speaks https), whose
+file `ca_file` the client is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import itertools
+import json
+import re
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from tests.pg_server import free_port
+
+VERSION = "62.0"
+ORG_ID = "00D000000000001EAA"
+STAMP = "%Y-%m-%dT%H:%M:%S.000+0000"
+_SOQL = re.compile(
+    r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY (?P<order>.+))?$"
+)
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(STAMP)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "sf-cert.pem", folder / "sf-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def rsa_key_pair() -> tuple[str, str]:
+    """A connected app's private key (PEM, for our side) and its public key (for the server to check)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+DESCRIBE: dict[str, list[str]] = {
+    "Account": [
+        "Id",
+        "IsDeleted",
+        "Name",
+        "Type",
+        "ParentId",
+        "BillingCountry",
+        "Website",
+        "Industry",
+        "NumberOfEmployees",
+        "OwnerId",
+        "CreatedDate",
+        "SystemModstamp",
+    ],
+    "Opportunity": [
+        "Id",
+        "IsDeleted",
+        "AccountId",
+        "Name",
+        "StageName",
+        "Amount",
+        "CloseDate",
+        "Type",
+        "LeadSource",
+        "IsClosed",
+        "IsWon",
+        "OwnerId",
+        "CreatedDate",
+        "SystemModstamp",
+        "CurrencyIsoCode",
+        "PartnerAccountId",
+    ],
+    "OpportunityHistory": [
+        "Id",
+        "OpportunityId",
+        "StageName",
+        "Amount",
+        "CloseDate",
+        "CreatedDate",
+        "SystemModstamp",
+        "IsDeleted",
+    ],
+    "OpportunityStage": ["Id", "MasterLabel", "IsClosed", "IsWon", "IsActive", "SortOrder"],
+    "CurrencyType": ["Id", "IsoCode", "ConversionRate", "IsCorporate", "IsActive"],
+    "OpportunityPartner": [
+        "Id",
+        "OpportunityId",
+        "AccountToId",
+        "IsPrimary",
+        "Role",
+        "SystemModstamp",
+        "IsDeleted",
+    ],
+}
+STAGES = [
+    ("Prospecting", False, False),
+    ("Negotiation", False, False),
+    ("Closed Won", True, True),
+    ("Closed Lost", True, False),
+]
+
+
+@dataclass
+class Fault:
+    status: int
+    body: Any
+    retry_after: str | None = None
+
+
+@dataclass
+class FakeSalesforce:
+    """The org's data and the server's knobs; `url` is where it listens once started."""
+
+    folder: Path
+    client_id: str = "3MVG9-test-consumer-key"
+    client_secret: str = "test-consumer-secret"
+    username: str = "integration@example.com"
+    public_key: str = ""
+    page_size: int = 2000
+    page_delay: float = 0.0
+    api_max: int = 100_000
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → id → record
+    describe: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DESCRIBE.items()})
+    faults: list[Fault] = field(default_factory=list)
+    on_page: Callable[[int], None] | None = None
+    requests: list[str] = field(default_factory=list)  # every path asked for, in order
+    grants: list[str] = field(default_factory=list)  # every token grant type served
+    api_used: int = 0
+    codes: dict[str, str] = field(default_factory=dict)  # authorization code → redirect_uri
+    tokens: set[str] = field(default_factory=set)
+    refresh_tokens: set[str] = field(default_factory=set)
+    cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pages_served: int = 0
+    clock: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+    ca_file: str = ""
+    _server: ThreadingHTTPServer | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- data -------------------------------------------------------------------------------------
+
+    def tick(self) -> str:
+        self.clock += dt.timedelta(seconds=1)
+        return stamp(self.clock)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):015d}"[:18]
+
+    def put(self, object_name: str, values: dict[str, Any], *, modstamp: str | None = None) -> str:
+        """Create or change a record (its SystemModstamp moves on); returns its id."""
+        with self.lock:
+            table = self.records.setdefault(object_name, {})
+            record_id = values.get("Id") or self.new_id(
+                {"Account": "001", "Opportunity": "006"}.get(object_name, "00x")
+            )
+            record = dict(
+                table.get(record_id, {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp(self.clock)})
+            )
+            record.update(values)
+            record["SystemModstamp"] = modstamp or self.tick()
+            table[record_id] = record  # a new dict: an open cursor keeps the old one
+            return record_id
+
+    def delete(self, object_name: str, record_id: str) -> None:
+        """Move a record to the recycle bin: `queryAll` gives it with IsDeleted true (an opportunity's
+        history goes with it, as in Salesforce)."""
+        with self.lock:
+            table = self.records[object_name]
+            table[record_id] = dict(table[record_id], IsDeleted=True, SystemModstamp=self.tick())
+            if object_name == "Opportunity":
+                history = self.records.get("OpportunityHistory", {})
+                for key, row in list(history.items()):
+                    if row["OpportunityId"] == record_id:
+                        history[key] = dict(row, IsDeleted=True, SystemModstamp=self.tick())
+
+    def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
+        self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    # -- serving ----------------------------------------------------------------------------------
+
+    def start(self) -> FakeSalesforce:
+        cert, key = self_signed(self.folder)
+        self.ca_file = str(cert)
+        port = free_port()
+        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, name="fake-salesforce", daemon=True).start()
+        self.url = f"https://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def issue(self, *, refresh: bool) -> dict[str, Any]:
+        token = uuid.uuid4().hex
+        self.tokens.add(token)
+        answer = {
+            "access_token": token,
+            "instance_url": self.url,
+            "id": f"{self.url}/id/{ORG_ID}/005000000000001AAA",
+            "token_type": "Bearer",
+            "issued_at": str(int(time.time() * 1000)),
+            "scope": "api refresh_token",
+        }
+        if refresh:
+            refresh_token = uuid.uuid4().hex
+            self.refresh_tokens.add(refresh_token)
+            answer["refresh_token"] = refresh_token
+        return answer
+
+    def token(self, form: dict[str, str]) -> tuple[int, Any]:
+        grant = form.get("grant_type", "")
+        self.grants.append(grant)
+        bad = (400, {"error": "invalid_grant", "error_description": "authentication failure"})
+        if grant == "authorization_code":
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return 400, {"error": "invalid_client", "error_description": "invalid client credentials"}
+            if self.codes.pop(form.get("code", ""), None) != form.get("redirect_uri"):
+                return bad
+            return 200, self.issue(refresh=True)
+        if grant == "refresh_token":
+            if (
+                form.get("refresh_token") not in self.refresh_tokens
+                or form.get("client_id") != self.client_id
+            ):
+                return bad
+            return 200, self.issue(refresh=False)
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            try:
+                claims = jwt.decode(
+                    form.get("assertion", ""), self.public_key, algorithms=["RS256"], audience=self.url
+                )
+            except jwt.PyJWTError as exc:
+                return 400, {"error": "invalid_grant", "error_description": str(exc)}
+            if claims.get("iss") != self.client_id or claims.get("sub") != self.username:
+                return bad
+            return 200, self.issue(refresh=False)
+        return 400, {"error": "unsupported_grant_type", "error_description": grant}
+
+    def query(self, soql: str, *, include_deleted: bool) -> tuple[int, Any]:
+        match = _SOQL.match(" ".join(soql.split()))
+        if match is None:
+            return 400, [{"errorCode": "MALFORMED_QUERY", "message": soql}]
+        fields = [f.strip() for f in match["fields"].split(",")]
+        object_name = match["object"]
+        known = set(self.describe.get(object_name, []))
+        for name in fields:
+            if name.split(".")[0] + ("Id" if "." in name else "") not in known:
+                return 400, [
+                    {"errorCode": "INVALID_FIELD", "message": f"No such column '{name}' on {object_name}"}
+                ]
+        with self.lock:
+            rows = list(self.records.get(object_name, {}).values())
+        if not include_deleted:
+            rows = [r for r in rows if not r.get("IsDeleted")]
+        where = match["where"] or ""
+        if since := re.fullmatch(r"SystemModstamp >= (\S+)", where):
+            floor = stamp(dt.datetime.fromisoformat(since[1].replace("Z", "+00:00")))
+            rows = [r for r in rows if r["SystemModstamp"] >= floor]
+        elif where == "IsActive = true":
+            rows = [r for r in rows if r.get("IsActive", True)]
+        elif where:
+            return 400, [{"errorCode": "MALFORMED_QUERY", "message": f"not served here: {where}"}]
+        if match["order"]:
+            rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]))
+        shaped = [_shape(object_name, r, fields) for r in rows]
+        return 200, self.page(shaped, 0, None)
+
+    def page(self, rows: list[dict[str, Any]], start: int, cursor: str | None) -> dict[str, Any]:
+        end = start + self.page_size
+        done = end >= len(rows)
+        answer: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": rows[start:end]}
+        if not done:
+            cursor = cursor or uuid.uuid4().hex[:15]
+            self.cursors[cursor] = rows
+            answer["nextRecordsUrl"] = f"/services/data/v{VERSION}/query/{cursor}-{end}"
+        return answer
+
+    def more(self, locator: str) -> tuple[int, Any]:
+        cursor, _, start = locator.rpartition("-")
+        rows = self.cursors.get(cursor)
+        if rows is None:
+            return 400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}]
+        return 200, self.page(rows, int(start), cursor)
+
+
+def _shape(object_name: str, record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    shaped: dict[str, Any] = {
+        "attributes": {
+            "type": object_name,
+            "url": f"/services/data/v{VERSION}/sobjects/{object_name}/{record['Id']}",
+        }
+    }
+    for name in fields:
+        if "." in name:
+            relation, sub = name.split(".", 1)
+            value = record.get(name)
+            shaped[relation] = None if value is None else {"attributes": {"type": "User"}, sub: value}
+        else:
+            shaped[name] = record.get(name)
+    return shaped
+
+
+def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
+    data_prefix = f"/services/data/v{VERSION}/"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if urlparse(self.path).path == "/services/oauth2/token":
+                self._send(*fake.token(form))
+            else:
+                self._send(404, [{"errorCode": "NOT_FOUND", "message": self.path}])
+
+        def do_GET(self) -> None:
+            parsed = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+            fake.requests.append(parsed.path)
+            if parsed.path == "/services/oauth2/authorize":
+                code = uuid.uuid4().hex
+                fake.codes[code] = query.get("redirect_uri", "")
+                target = (
+                    query.get("redirect_uri", "")
+                    + "?"
+                    + urlencode({"code": code, "state": query.get("state", "")})
+                )
+                self._send(302, {}, {"Location": target})
+                return
+            if not parsed.path.startswith(data_prefix):
+                self._send(404, [{"errorCode": "NOT_FOUND", "message": parsed.path}])
+                return
+            if self.headers.get("Authorization", "").removeprefix("Bearer ") not in fake.tokens:
+                self._send(
+                    401, [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}]
+                )
+                return
+            if fake.faults:
+                fault = fake.faults.pop(0)
+                self._send(
+                    fault.status,
+                    fault.body,
+                    {"Retry-After": fault.retry_after} if fault.retry_after else None,
+                )
+                return
+            fake.api_used += 1
+            limits = {"Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
+            rest = parsed.path[len(data_prefix) :]
+            if rest in ("query", "query/", "queryAll", "queryAll/"):
+                status, body = fake.query(query.get("q", ""), include_deleted=rest.startswith("queryAll"))
+            elif rest.startswith(("query/", "queryAll/")):
+                if fake.on_page is not None:
+                    fake.on_page(fake.pages_served)
+                time.sleep(fake.page_delay)
+                status, body = fake.more(rest.split("/", 1)[1])
+            elif (described := re.fullmatch(r"sobjects/(\w+)/describe/?", rest)) and described[
+                1
+            ] in fake.describe:
+                status, body = (
+                    200,
+                    {"name": described[1], "fields": [{"name": n} for n in fake.describe[described[1]]]},
+                )
+            else:
+                status, body = 404, [{"errorCode": "NOT_FOUND", "message": parsed.path}]
+            fake.pages_served += 1
+            self._send(status, body, limits)
+
+    return Handler
+
+
+def seed_org(fake: FakeSalesforce, *, accounts: int, opportunities: int) -> None:
+    """A small org: stages, two currencies (USD corporate, EUR), accounts and their opportunities."""
+    for label, closed, won in STAGES:
+        fake.put(
+            "OpportunityStage", {"MasterLabel": label, "IsClosed": closed, "IsWon": won, "IsActive": True}
+        )
+    fake.put("CurrencyType", {"IsoCode": "USD", "ConversionRate": 1.0, "IsCorporate": True, "IsActive": True})
+    fake.put(
+        "CurrencyType", {"IsoCode": "EUR", "ConversionRate": 0.8, "IsCorporate": False, "IsActive": True}
+    )
+    account_ids = [
+        fake.put(
+            "Account",
+            {
+                "Name": f"Account {n}",
+                "Website": f"https://www.account{n}.com",
+                "BillingCountry": "US",
+                "Owner.Name": "Ada Seller",
+                "NumberOfEmployees": 10 + n,
+            },
+        )
+        for n in range(accounts)
+    ]
+    for n in range(opportunities):
+        stage = STAGES[n % len(STAGES)][0]
+        opportunity = fake.put(
+            "Opportunity",
+            {
+                "AccountId": account_ids[n % accounts],
+                "Name": f"Deal {n}",
+                "StageName": stage,
+                "Amount": 1000.0 + n,
+                "CurrencyIsoCode": "EUR" if n % 5 == 0 else "USD",
+                "CloseDate": "2026-03-31",
+                "IsClosed": stage.startswith("Closed"),
+                "IsWon": stage == "Closed Won",
+                "Owner.Name": "Ada Seller",
+                "LeadSource": "Partner Referral",
+                "Type": "New Business",
+                "PartnerAccountId": account_ids[0] if n % 3 == 0 else None,
+            },
+        )
+        fake.put(
+            "OpportunityHistory",
+            {
+                "OpportunityId": opportunity,
+                "StageName": "Prospecting",
+                "Amount": 1000.0 + n,
+                "CreatedDate": "2026-01-02T10:00:00.000+0000",
+            },
+        )
+        if stage != "Prospecting":
+            fake.put(
+                "OpportunityHistory",
+                {
+                    "OpportunityId": opportunity,
+                    "StageName": stage,
+                    "Amount": 1000.0 + n,
+                    "CreatedDate": "2026-01-03T10:00:00.000+0000",
+                },
+            )
