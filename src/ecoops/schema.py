@@ -14,6 +14,7 @@ from ecoops.automation.nurture import models as nurture_models
 from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.db import Base
+from ecoops.enablement import models as enablement_models
 from ecoops.events import models as events_models
 from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
@@ -33,6 +34,7 @@ __all__ = [
     "crm_models",
     "delivery_models",
     "digest_models",
+    "enablement_models",
     "endpoint_models",
     "events_models",
     "goals_models",
