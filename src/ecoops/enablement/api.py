@@ -83,7 +83,7 @@ def utilisation(
     """Content utilisation by Sales on referrals over a period, with the referrals behind it."""
     end = end or settings.today()
     start = start or end - timedelta(days=PERIOD_DAYS - 1)
-    return UtilisationOut.of(uses.utilisation(session, actor, start, end))
+    return UtilisationOut.of(uses.utilisation(session, actor, start, end, settings.tz))
 
 
 @router.get("/playbooks", response_model=list[PlaybookOut])

@@ -93,7 +93,7 @@ class ContentAttachment(Base):
 
 
 class ContentUse(Base):
-    """One person's view or share of an item on one day (UTC): the unique key counts it once, even for two
+    """One person's view or share of an item on one workspace day: the unique key counts it once, even for two
     requests at the same moment. `referral_id`: the referral it was first opened from that day, if any."""
 
     __tablename__ = "content_uses"

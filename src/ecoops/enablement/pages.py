@@ -83,7 +83,7 @@ def library(
         page=found,
         filters=filters,
         counts=uses.item_counts(session, actor, [i.id for i in found.items]),
-        figure=uses.utilisation(session, actor, start, end) if start <= end else None,
+        figure=uses.utilisation(session, actor, start, end, settings.tz) if start <= end else None,
         start=start,
         end=end,
         products=content.products(session, actor),

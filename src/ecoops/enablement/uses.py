@@ -1,7 +1,7 @@
 """Content utilisation: views and shares, one row per person, item, action and day, and the figure
 "content utilisation by Sales on referrals" (docs/enablement.md).
 
-A use is counted once per person, item, action and UTC day by a unique key: a second view the same day,
+A use is counted once per person, item, action and workspace day by a unique key: a second view the same day,
 or two at the same moment on either backend, stores nothing more. The first view of the day keeps the
 referral it was opened from, which is what the figure reads.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,13 +137,14 @@ class Utilisation:
         return self.opened / self.total if self.total else None
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _moment(day: date, tz: tzinfo) -> datetime:
+    """The first moment of a workspace day, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def utilisation(session: Session, actor: Actor, start: date, end: date) -> Utilisation:
+def utilisation(session: Session, actor: Actor, start: date, end: date, tz: tzinfo = UTC) -> Utilisation:
     """The figure and its records (docs/enablement.md), reproducible for a past period: only views on or
-    before `end` count."""
+    before `end` count. Days are the workspace's (`tz`), as everywhere in the figures."""
     require(actor, Permission.READ_METRICS)
     if end < start:
         raise FieldError("to", f"the period ends ({end}) before it starts ({start})")
@@ -163,10 +164,8 @@ def utilisation(session: Session, actor: Actor, start: date, end: date) -> Utili
         select(Referral, opened)
         .where(
             Referral.direction == Direction.INBOUND.value,
-            and_(
-                Referral.submitted_at >= _moment(start),
-                Referral.submitted_at < _moment(end + timedelta(days=1)),
-            ),
+            Referral.submitted_at >= _moment(start, tz),
+            Referral.submitted_at < _moment(end + timedelta(days=1), tz),
         )
         .order_by(Referral.submitted_at.desc(), Referral.id.desc())
     )
