@@ -40,6 +40,7 @@ def demo(
     # Imported here so that other commands do not pay for loading Faker.
     from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
+    from ecoops.demo.enablement import seed_enablement
     from ecoops.demo.goals import seed_goals
     from ecoops.demo.influence import seed_influence
     from ecoops.demo.mapping import map_partner_lists
@@ -102,6 +103,8 @@ def demo(
         commission_lines = seed_commissions(session, cli_actor("ecoops demo"), settings, today)
     with console.status("Goals"), transaction(sessions) as session:
         goals = seed_goals(session, cli_actor("ecoops demo"), settings, today)
+    with console.status("Enablement"), transaction(sessions) as session:
+        library_items = seed_enablement(session, settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -114,6 +117,7 @@ def demo(
             "influence logs": influence_logs,
             "commission lines": commission_lines,
             "goals": goals,
+            "enablement content items": library_items,
         },
         paths,
     )
