@@ -11,7 +11,7 @@ from ecoops.actors import SYSTEM
 from ecoops.config import Settings
 from ecoops.demo.enablement import seed_enablement
 from ecoops.demo.referrals import seed_referrals
-from ecoops.enablement import content, playbooks, plans, uses
+from ecoops.enablement import content, plans, playbooks, uses
 from ecoops.enablement.models import ContentAttachment
 from tests.demo.conftest import SeededDatabase
 
