@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     sso_only: bool = False
     # The largest file kept as an influence log's evidence (docs/influence.md).
     influence_max_file_bytes: int = Field(10 << 20, ge=1)
+    # The largest file the enablement content library keeps (docs/enablement.md).
+    enablement_max_file_bytes: int = Field(25 << 20, ge=1)
 
     @field_validator("env", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.crm.salesforce import models as salesforce_models
 from ecoops.db import Base
+from ecoops.enablement import models as enablement_models
 from ecoops.events import models as events_models
 from ecoops.fit import models as fit_models
 from ecoops.goals import models as goals_models
@@ -38,6 +39,7 @@ __all__ = [
     "crm_models",
     "delivery_models",
     "digest_models",
+    "enablement_models",
     "endpoint_models",
     "events_models",
     "fit_models",

@@ -47,6 +47,7 @@ ACCOUNTS = 25  # three pages
 class Site:
     url: str
     engine: Engine
+    settings: Settings  # the server's: where it keeps uploaded files
 
 
 def _seed(engine: Engine, today: date) -> None:
@@ -134,7 +135,7 @@ def serve(settings: Settings) -> Iterator[Site]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", engine)
+    yield Site(f"http://127.0.0.1:{port}", engine, settings)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

@@ -41,6 +41,10 @@ from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
 from ecoops.crm.salesforce.models import CrmConnection, StageMapping
 from ecoops.demo.catcher import maildir
+from ecoops.enablement import content as enablement_content
+from ecoops.enablement import plans as enablement_plans
+from ecoops.enablement import playbooks as enablement_playbooks
+from ecoops.enablement.models import JointPlan, PlaybookStep
 from ecoops.goals import service as goals
 from ecoops.jobs import queue as jobs
 from ecoops.jobs.names import MAPPING, mapping_subject
@@ -1006,6 +1010,72 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/portal/commissions/{period}"): Row(signed_in(403, 200)),
     ("GET", "/portal/commissions/{period}.csv"): Row(signed_in(403, 200)),
     ("GET", "/portal/commissions/{period}.pdf"): Row(signed_in(403, 200)),
+    # Enablement: the content library ({content_id}: a file for another partner only), playbooks
+    # ({playbook_id}: unpublished), joint account plans ({joint_plan_id}: another partner's);
+    # docs/enablement.md
+    ("GET", "/enablement"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/enablement/content"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"title": "Matrix link", "kind": "guide", "link": "https://example.com/matrix"},
+    ),
+    ("GET", "/enablement/content/{content_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/enablement/content/{content_id}/attach"): Row(
+        {**page(Permission.READ_PROGRAM, ok=303), Role.VIEWER.value: 403},
+        form={"subject": "referral", "key": "{referral_id}"},
+        note="viewers only read",
+    ),
+    ("POST", "/enablement/content/{content_id}/detach"): Row(
+        {**page(Permission.READ_PROGRAM, ok=303), Role.VIEWER.value: 403},
+        form={"subject": "referral", "key": "{referral_id}"},
+    ),
+    ("POST", "/enablement/content/{content_id}/delete"): Row(page(Permission.EDIT_PROGRAM, ok=303)),
+    ("POST", "/referrals/{referral_id}/content"): Row(
+        {**page(Permission.READ_PROGRAM, ok=303), Role.VIEWER.value: 403}, form={"content_id": "{content_id}"}
+    ),
+    ("GET", "/content/{content_id}/open"): Row(signed_in(200, 404), note="another partner's item: not found"),
+    ("POST", "/content/{content_id}/share"): Row(
+        {**signed_in(303, 404), Role.VIEWER.value: 403}, note="another partner's item: not found"
+    ),
+    ("GET", "/enablement/playbooks"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/enablement/playbooks"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"title": "Matrix playbook", "motion": "referral"}
+    ),
+    ("GET", "/enablement/playbooks/{playbook_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/enablement/playbooks/{playbook_id}/steps"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"title": "Matrix step", "content_id": "{content_id}"}
+    ),
+    ("POST", "/enablement/playbooks/{playbook_id}/steps/{step_id}/delete"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303)
+    ),
+    ("POST", "/enablement/playbooks/{playbook_id}/publish"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"published": "true"}
+    ),
+    ("GET", "/plans"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/plans"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"partner_id": "{partner_id}", "title": "Matrix plan"}
+    ),
+    ("GET", "/plans/{joint_plan_id}"): Row(page(Permission.READ_PROGRAM)),
+    ("POST", "/plans/{joint_plan_id}/accounts"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"our_crm_id": "001MATRIXMAP"}
+    ),
+    ("POST", "/plans/{joint_plan_id}/actions"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303),
+        form={"title": "Matrix action", "owner": "ours:{user_id}", "due_on": "2025-05-01"},
+    ),
+    ("POST", "/plans/{joint_plan_id}/actions/{plan_action_id}"): Row(
+        page(Permission.EDIT_PROGRAM, ok=303), form={"status": "done"}
+    ),
+    ("GET", "/portal/enablement"): Row(signed_in(403, 200)),
+    ("GET", "/portal/playbooks/{playbook_id}"): Row(signed_in(403, 404), note="unpublished: not found"),
+    ("GET", "/portal/plans/{joint_plan_id}"): Row(signed_in(403, 404), note="another partner's: not found"),
+    ("GET", "/api/v1/content"): Row(api(Permission.READ_PROGRAM)),
+    ("GET", "/api/v1/content/{content_id}"): Row(api(Permission.READ_PROGRAM)),
+    ("POST", "/api/v1/content"): Row(
+        api(Permission.EDIT_PROGRAM, ok=201),
+        json={"title": "Matrix API link", "kind": "deck", "link": "https://example.com/deck"},
+    ),
+    ("GET", "/api/v1/enablement/utilisation"): Row(api(Permission.READ_METRICS)),
+    ("GET", "/api/v1/playbooks"): Row(api(Permission.READ_PROGRAM)),
     # Audit trail
     ("GET", "/audit"): Row(page(Permission.READ_AUDIT)),
     ("GET", "/api/v1/audit-events"): Row(api(Permission.READ_AUDIT)),
@@ -1447,6 +1517,49 @@ def _stage_id(session: Session, settings: Settings) -> str:
     return str(stage.id)
 
 
+def _content_id(session: Session, settings: Settings) -> str:
+    """A file for another partner only: the matrix's partner user may not see it."""
+    partner = make_partner(session, name="Matrix Content Partner")
+    data = enablement_content.ContentInput("Matrix BOM", "bill_of_materials", partner_id=partner.id)
+    upload = enablement_content.Upload(io.BytesIO(b"bill of materials"), "bom.pdf")
+    return str(enablement_content.add_content(session, SYSTEM, data, settings, upload).id)
+
+
+def _playbook_id(session: Session, settings: Settings) -> str:
+    """An unpublished playbook with one step."""
+    playbook = enablement_playbooks.create_playbook(
+        session, SYSTEM, title="Matrix playbook", motion="referral"
+    )
+    enablement_playbooks.add_step(session, SYSTEM, playbook, title="Matrix first step")
+    return str(playbook.id)
+
+
+def _step_id(session: Session, settings: Settings) -> str:
+    """The step of `_playbook_id`'s playbook, made just before (PATH_VALUES runs in order)."""
+    return str(session.scalars(select(PlaybookStep.id).order_by(PlaybookStep.id.desc())).first())
+
+
+def _joint_plan_id(session: Session, settings: Settings) -> str:
+    """A plan with the mapped partner of `_mapped_partner_id` (not the partner user's), whose overlap
+    "001MATRIXMAP" the matrix adds."""
+    partner_id = session.scalars(select(Partner.id).where(Partner.name == "Matrix Mapped Partner")).one()
+    return str(
+        enablement_plans.create_plan(session, SYSTEM, partner_id=partner_id, title="Matrix joint plan").id
+    )
+
+
+def _plan_action_id(session: Session, settings: Settings) -> str:
+    """An action of `_joint_plan_id`'s plan, owned by one of our people."""
+    plan = session.scalars(select(JointPlan).order_by(JointPlan.id.desc())).first()
+    assert plan is not None
+    owner = make_user(session, Role.PARTNER_MANAGER, email="matrix-plan-owner@example.com")
+    return str(
+        enablement_plans.add_action(
+            session, SYSTEM, plan, title="Matrix", owner=f"ours:{owner.id}", due_on=None
+        ).id
+    )
+
+
 PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "mail_key": _mail_key,
     "delivery_id": _delivery_id,
@@ -1500,6 +1613,11 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "integration_id": _integration_id,
     "roadmap_task_id": _roadmap_task_id,
     "stage_id": _stage_id,
+    "content_id": _content_id,
+    "playbook_id": _playbook_id,
+    "step_id": _step_id,
+    "joint_plan_id": _joint_plan_id,
+    "plan_action_id": _plan_action_id,
 }
 
 

@@ -10,7 +10,6 @@ exactly one decides and the other is told who did. Logging and deciding are audi
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -39,6 +38,7 @@ from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
 from ecoops.permissions import Forbidden, NotFound, Permission, allowed, require
 from ecoops.referrals.models import Referral
+from ecoops.stored_files import file_name, keep_file
 
 MAX_NOTE = 4000
 MAX_LINK = 2000
@@ -237,30 +237,12 @@ def partner_deals(session: Session, actor: Actor) -> dict[tuple[str, str], str]:
 
 def _keep_file(evidence: Evidence, settings: Settings) -> tuple[str, int]:
     """Copy the stream to the evidence folder under a random token, refusing it past the cap."""
-    folder = evidence_folder(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    token, size = secrets.token_hex(16), 0
-    path = folder / token
-    cap = settings.influence_max_file_bytes
-    with path.open("wb") as out:
-        while chunk := evidence.stream.read(1 << 20):
-            size += len(chunk)
-            if size > cap:
-                break
-            out.write(chunk)
-    if size > cap or size == 0:
-        path.unlink(missing_ok=True)
-        raise InvalidInput(
-            f"file: {evidence.filename} is empty"
-            if size == 0
-            else f"file: {evidence.filename} is larger than {cap:,} bytes, the most kept as evidence"
-        )
-    return token, size
+    folder, cap = evidence_folder(settings), settings.influence_max_file_bytes
+    return keep_file(evidence.stream, evidence.filename, folder, cap, "evidence")
 
 
 def _file_name(filename: str) -> str:
-    """The name without any folder a browser put before it, as a download will offer it."""
-    return Path(filename.replace("\\", "/")).name[:300] or "evidence"
+    return file_name(filename, "evidence")
 
 
 def evidence_folder(settings: Settings) -> Path:

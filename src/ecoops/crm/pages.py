@@ -10,6 +10,7 @@ from ecoops.actors import Actor
 from ecoops.attribution import influence
 from ecoops.config import Settings
 from ecoops.crm import service
+from ecoops.enablement.panels import account_panel
 from ecoops.mapping.cross_partner import listings
 from ecoops.permissions import Permission, allowed
 from ecoops.referrals.access import may_refer_out
@@ -64,4 +65,5 @@ def account_page(
         influence=influence.search_logs(session, actor, account_crm_id=account.crm_id, per_page=50),
         may_log=influence.may_log(actor),
         decide=lambda log: influence.may_decide(session, actor, log),
+        enablement=account_panel(session, actor, account.crm_id, [o.crm_id for o in opportunities]),
     )

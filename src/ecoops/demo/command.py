@@ -40,6 +40,7 @@ def demo(
     # Imported here so that other commands do not pay for loading Faker.
     from ecoops.demo.commissions import seed_commissions
     from ecoops.demo.cosell import seed_co_sell
+    from ecoops.demo.enablement import seed_enablement
     from ecoops.demo.fit import seed_fit
     from ecoops.demo.goals import seed_goals
     from ecoops.demo.influence import seed_influence
@@ -111,6 +112,8 @@ def demo(
         costs = seed_roi(session, cli_actor("ecoops demo"), seed, today)
     with console.status("EcoOps maturity and roadmap"), transaction(sessions) as session:
         roadmap_tasks = seed_maturity(session, cli_actor("ecoops demo"), settings, today)
+    with console.status("Enablement"), transaction(sessions) as session:
+        library_items = seed_enablement(session, settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(
@@ -126,6 +129,7 @@ def demo(
             "candidates mapped": candidates,
             "program cost lines": costs,
             "roadmap tasks": roadmap_tasks,
+            "enablement content items": library_items,
         },
         paths,
     )

@@ -14,6 +14,7 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.models import Account, Opportunity
 from ecoops.crm.service import by_crm_id
+from ecoops.enablement.panels import referral_panel
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission, allowed
 from ecoops.referrals import outbound, queries, review
@@ -91,6 +92,7 @@ def detail(
         overdue=queries.is_overdue(referral),
         touches=queries.touches_of(session, referral),
         may_review=allowed(actor, Permission.EDIT_PROGRAM) and referral.status == Status.SUBMITTED,
+        enablement=referral_panel(session, actor, referral),
     )
 
 

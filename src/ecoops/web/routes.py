@@ -17,6 +17,9 @@ def page_routers() -> list[APIRouter]:
     from ecoops.crm.imports import pages as import_pages
     from ecoops.crm.salesforce import pages as salesforce_pages
     from ecoops.demo import pages as demo_pages
+    from ecoops.enablement import pages as enablement_pages
+    from ecoops.enablement import plan_pages, playbook_pages
+    from ecoops.enablement import portal_pages as portal_enablement_pages
     from ecoops.fit import pages as fit_pages
     from ecoops.goals import pages as goal_pages
     from ecoops.jobs import pages as job_pages
@@ -69,6 +72,9 @@ def page_routers() -> list[APIRouter]:
         roi_pages.router,
         report_pages.router,
         maturity_pages.router,
+        enablement_pages.router,
+        playbook_pages.router,
+        plan_pages.router,
         attribution_pages.router,
         influence_pages.router,
         nurture_pages.router,
@@ -84,6 +90,7 @@ def page_routers() -> list[APIRouter]:
         commission_pages.router,
         commission_fund_pages.router,
         portal_fund_pages.router,
+        portal_enablement_pages.router,
         api_docs.router,
     ]
 
@@ -95,6 +102,7 @@ def api_routers() -> list[APIRouter]:
     from ecoops.automation import rule_api
     from ecoops.crm import api as crm_api
     from ecoops.crm.imports import api as import_api
+    from ecoops.enablement import api as enablement_api
     from ecoops.goals import api as goal_api
     from ecoops.mapping import api as mapping_api
     from ecoops.maturity import api as maturity_api
@@ -118,6 +126,7 @@ def api_routers() -> list[APIRouter]:
         metrics_api.router,
         goal_api.router,
         maturity_api.router,
+        enablement_api.router,
         attribution_api.router,
         influence_api.router,
         touch_api.router,

@@ -1,0 +1,1 @@
+"""Enablement: the content library and its use, playbooks, joint account plans (docs/enablement.md)."""
