@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts import service
@@ -20,11 +20,9 @@ from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.automation.nurture.runner import run_nurture
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.web.app import create_app
 from tests.at_once import at_once
 from tests.automation.nurture.conftest import at, deliveries, make_sequence, move, step
-from tests.conftest import fresh_postgres_database
 from tests.factories import PASSWORD, csrf_from, make_partner, make_partner_user, make_user, sign_in
 
 
@@ -184,14 +182,9 @@ def _demoting(browser: TestClient, token: str, target: int) -> Callable[[], int]
 
 @pytest.mark.all_backends
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    committed_engine: Engine, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'roles.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+    engine = committed_engine
     app = create_app(Settings(env="test", var_dir=tmp_path / "var", secret_key="r" * 40), engine)
     try:
         for round_ in range(3):
@@ -252,16 +245,11 @@ def test_a_nurture_step_for_one_role_reaches_only_those_contacts_e_mail_only_one
 
 @pytest.mark.all_backends
 def test_a_demotion_waits_for_one_in_flight_and_then_sees_it(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    committed_engine: Engine, tmp_path: Path
 ) -> None:
     """Interleaved by hand: while Ada's demotion of Bob is uncommitted, Bob's demotion of Ada must wait
     (row locks on PostgreSQL, the write lock on SQLite), then find Ada the only admin and be refused."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'interleaved.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+    engine = committed_engine
     try:
         with Session(engine) as session:
             ada, bob = make_user(session, Role.ADMIN), make_user(session, Role.ADMIN)

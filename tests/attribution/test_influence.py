@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import PartnerUser, User
@@ -26,7 +26,6 @@ from ecoops.attribution.review import Decision
 from ecoops.audit import AuditEvent
 from ecoops.automation.recipients import Resolver
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.engines.metrics import Period
 from ecoops.events.models import Event, EventKind
 from ecoops.metrics import service
@@ -35,7 +34,6 @@ from ecoops.permissions import Forbidden, NotFound
 from ecoops.referrals.models import Referral
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.factories import (
     bearer,
     csrf_from,
@@ -311,15 +309,8 @@ def _at_once(app: FastAPI, calls: list[tuple[str, dict[str, str]]]) -> list[int]
 
 
 @pytest.mark.all_backends
-def test_two_reviewers_at_once_make_exactly_one_decision(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'decide.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def test_two_reviewers_at_once_make_exactly_one_decision(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     settings = Settings(env="test", var_dir=tmp_path / "var", secret_key="d" * 40)
     with Session(engine) as session:
         d = deal(session)

@@ -23,7 +23,6 @@ from ecoops.crm.imports.formats import ImportFileError
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.crm.imports.files import run, write_csv
 from tests.factories import bearer, make_account, make_opportunity, make_partner, make_user
 
@@ -264,15 +263,8 @@ def test_a_touch_dated_today_is_taken_and_one_dated_tomorrow_is_not(session: Ses
 
 
 @pytest.mark.all_backends
-def test_the_same_batch_sent_twice_at_once_is_stored_once(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'twins.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def test_the_same_batch_sent_twice_at_once_is_stored_once(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     with Session(engine) as session:
         partner_id = _world(session)
         headers = bearer(session, make_user(session, Role.OPS))

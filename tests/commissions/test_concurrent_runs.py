@@ -15,21 +15,14 @@ from ecoops.actors import SYSTEM
 from ecoops.commissions import accruals, ledger
 from ecoops.commissions.models import Status
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from tests.at_once import at_once
 from tests.commissions.world import entries, plan, program_with_partners, won_deal
-from tests.conftest import fresh_postgres_database
 
 ROUNDS = 3
 
 
-def _engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'runs.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def _engine(committed_engine: Engine, tmp_path: Path) -> Engine:
+    engine = committed_engine
     return engine
 
 

@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.goals.models import Goal
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.factories import bearer, csrf_from, make_user, sign_in
 from tests.goals.scenario import seed
 
@@ -117,15 +115,8 @@ def test_the_goals_page_sets_retargets_and_deletes(
 
 
 @pytest.mark.all_backends
-def test_two_creates_at_once_store_one_goal(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'goals.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def test_two_creates_at_once_store_one_goal(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     settings = Settings(env="test", var_dir=tmp_path / "var", secret_key="g" * 40)
     with Session(engine) as session:
         headers = [bearer(session, make_user(session, Role.PARTNER_MANAGER)) for _ in range(2)]

@@ -6,19 +6,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import PartnerUser
 from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.onboarding.models import PartnerApplication
 from ecoops.partners import programs
 from ecoops.partners.models import Membership, Partner
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.factories import csrf_from, make_partner, make_user, sign_in
 from tests.onboarding.helpers import submitted
 
@@ -170,15 +168,8 @@ def test_declining_needs_a_reason_and_keeps_it(client, session, program, reviewe
 
 
 @pytest.mark.all_backends
-def test_two_reviewers_approving_at_once_create_one_partner(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'approvals.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def test_two_reviewers_approving_at_once_create_one_partner(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     rounds = 4
     with Session(engine) as session:
         emails = [make_user(session, Role.PARTNER_MANAGER).email for _ in range(2)]

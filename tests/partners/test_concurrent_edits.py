@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.partners import programs
 from ecoops.partners.models import Membership, PartnerChange
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.factories import bearer, make_partner, make_user
 
 ROUNDS = 5
@@ -35,15 +33,8 @@ def _at_once(app: FastAPI, path: str, bodies: list[dict[str, object]], headers: 
 
 
 @pytest.mark.all_backends
-def test_two_simultaneous_edits_of_one_partner(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'edits.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def test_two_simultaneous_edits_of_one_partner(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     with Session(engine) as session:
         headers = bearer(session, make_user(session, Role.PARTNER_MANAGER))
         program = programs.create_program(session, SYSTEM, name="Resell", tiers=["Silver", "Gold"])

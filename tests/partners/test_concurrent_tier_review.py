@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Role
 from ecoops.config import Settings
-from ecoops.db import make_engine, migrate
 from ecoops.partners.models import Membership, PartnerChange, TierProposal
 from ecoops.web.app import create_app
 from tests.at_once import at_once
-from tests.conftest import fresh_postgres_database
 from tests.factories import bearer, make_user
 from tests.partners.tier_scenario import AS_OF, seed
 
@@ -26,13 +24,8 @@ ROUNDS = 3
 
 
 @pytest.fixture
-def site(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Engine, FastAPI]]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tiers.db'}"
-    else:
-        url = fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-    engine = make_engine(url)
-    migrate(engine)
+def site(committed_engine: Engine, tmp_path: Path) -> Iterator[tuple[Engine, FastAPI]]:
+    engine = committed_engine
     yield engine, create_app(Settings(env="test", var_dir=tmp_path / "var", secret_key="t" * 40), engine)
     engine.dispose()
 
