@@ -20,7 +20,7 @@ from ecoops.crm import service as crm
 from ecoops.crm.models import Account
 from ecoops.partners.models import Partner
 from ecoops.permissions import Permission
-from ecoops.portal.service import require_partner_user
+from ecoops.portal.deps import partner_user
 from ecoops.web.deps import app_settings, db, page_actor, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
@@ -36,11 +36,6 @@ HELP = (
 
 def logger(actor: Actor = Depends(crm_reader)) -> Actor:
     influence.require_logger(actor)
-    return actor
-
-
-def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
-    require_partner_user(actor)
     return actor
 
 

@@ -4,7 +4,6 @@ users alike: the service narrows a partner user to the items for it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -12,7 +11,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.enablement import content, uses
@@ -20,6 +18,7 @@ from ecoops.enablement.models import ContentKind, ContentStage, Motion, Subject,
 from ecoops.partners.models import Partner
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_actor, page_permission, writes_when_read
 from ecoops.web.fields import Id, IsoDate, PageNumber
 from ecoops.web.security import csrf_protect
@@ -29,15 +28,6 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_PROGRAM)
 editor = page_permission(Permission.EDIT_PROGRAM)
 PERIOD_DAYS = 90  # the utilisation figure's default period: the last 90 days, today included
-
-
-def done(request: Request, work: Callable[[], str], back: str) -> Response:
-    """Run one change; flash its message, or why it was refused, and go back."""
-    try:
-        flash(request, work(), "success")
-    except InvalidInput as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(back, status_code=303)
 
 
 def local(back: str, fallback: str) -> str:
@@ -122,7 +112,7 @@ def add_content(
         item = content.add_content(session, actor, data, settings, upload)
         return f"Added to the library: {item.title}."
 
-    return done(request, work, "/enablement")
+    return change_and_return(request, work, "/enablement")
 
 
 @router.get("/enablement/content/{content_id}")
@@ -157,7 +147,7 @@ def attach(
         added = content.attach(session, actor, item, subject, key)
         return f"{item.title} {'attached to' if added else 'was already on'} {subject} {key}."
 
-    return done(request, work, local(back, f"/enablement/content/{item.id}"))
+    return change_and_return(request, work, local(back, f"/enablement/content/{item.id}"))
 
 
 @router.post("/enablement/content/{content_id}/detach")
@@ -175,7 +165,7 @@ def detach(
         content.detach(session, actor, item, subject, key)
         return f"{item.title} is no longer on {subject} {key}."
 
-    return done(request, work, f"/enablement/content/{item.id}")
+    return change_and_return(request, work, f"/enablement/content/{item.id}")
 
 
 @router.post("/enablement/content/{content_id}/delete")
@@ -232,7 +222,7 @@ def share_content(
         address = item.link or f"{request.base_url}content/{item.id}/open"
         return f"Shared {item.title}: send {address}"
 
-    return done(request, work, local(back, fallback))
+    return change_and_return(request, work, local(back, fallback))
 
 
 @router.post("/referrals/{referral_id}/content")
@@ -252,4 +242,4 @@ def attach_to_referral(
         added = content.attach(session, actor, item, Subject.REFERRAL, str(referral_id))
         return f"{item.title} {'attached' if added else 'was already attached'}."
 
-    return done(request, work, f"/referrals/{referral_id}#enablement")
+    return change_and_return(request, work, f"/referrals/{referral_id}#enablement")

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.enablement import plans
 from ecoops.enablement.models import PlanStatus
-from ecoops.enablement.pages import done, partners
+from ecoops.enablement.pages import partners
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission, allowed
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
 from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
@@ -67,7 +68,7 @@ def create_plan(
         created.append(plan.id)
         return f"Joint plan {plan.title} created: choose its accounts."
 
-    response = done(request, work, "/plans")
+    response = change_and_return(request, work, "/plans")
     if created:
         response.headers["location"] = f"/plans/{created[0]}"
     return response
@@ -107,7 +108,7 @@ def add_account(
         row = plans.add_account(session, actor, plan, our_crm_id)
         return f"Account {row.their_name or row.our_crm_id} added to the plan."
 
-    return done(request, work, f"/plans/{plan.id}")
+    return change_and_return(request, work, f"/plans/{plan.id}")
 
 
 @router.post("/plans/{joint_plan_id}/actions")
@@ -129,7 +130,7 @@ def add_action(
         )
         return f"Action added: {action.title} ({action.owner})."
 
-    return done(request, work, f"/plans/{plan.id}")
+    return change_and_return(request, work, f"/plans/{plan.id}")
 
 
 @router.post("/plans/{joint_plan_id}/actions/{plan_action_id}")
@@ -147,4 +148,4 @@ def move_action(
         action = plans.set_status(session, actor, plan, plan_action_id, status)
         return f"{action.title}: {action.status.replace('_', ' ')}."
 
-    return done(request, work, f"/plans/{plan.id}")
+    return change_and_return(request, work, f"/plans/{plan.id}")

@@ -11,10 +11,11 @@ from ecoops.actors import Actor
 from ecoops.enablement import playbooks
 from ecoops.enablement.content import readable_content
 from ecoops.enablement.models import ContentItem
-from ecoops.enablement.pages import done, partner_choice, partners
+from ecoops.enablement.pages import partner_choice, partners
 from ecoops.enablement.panels import step_contents
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
 from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
@@ -55,7 +56,7 @@ def create_playbook(
         created.append(playbook.id)
         return f"Playbook {playbook.title} created: add its steps."
 
-    response = done(request, work, "/enablement/playbooks")
+    response = change_and_return(request, work, "/enablement/playbooks")
     if created:
         response.headers["location"] = f"/enablement/playbooks/{created[0]}"
     return response
@@ -105,7 +106,7 @@ def add_step(
         )
         return f"Step {step.position} added: {step.title}."
 
-    return done(request, work, f"/enablement/playbooks/{playbook.id}")
+    return change_and_return(request, work, f"/enablement/playbooks/{playbook.id}")
 
 
 @router.post("/enablement/playbooks/{playbook_id}/steps/{step_id}/delete")
@@ -122,7 +123,7 @@ def remove_step(
         playbooks.remove_step(session, actor, playbook, step_id)
         return "Step removed."
 
-    return done(request, work, f"/enablement/playbooks/{playbook.id}")
+    return change_and_return(request, work, f"/enablement/playbooks/{playbook.id}")
 
 
 @router.post("/enablement/playbooks/{playbook_id}/publish")
@@ -142,4 +143,4 @@ def publish(
         )
         return "Shown in the portal." if published else "Hidden from the portal."
 
-    return done(request, work, f"/enablement/playbooks/{playbook.id}")
+    return change_and_return(request, work, f"/enablement/playbooks/{playbook.id}")

@@ -11,18 +11,13 @@ from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.enablement import content, plans, playbooks
 from ecoops.enablement.panels import step_contents
-from ecoops.portal.service import require_partner_user
-from ecoops.web.deps import app_settings, db, page_actor
+from ecoops.portal.deps import partner_user
+from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-
-
-def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
-    require_partner_user(actor)
-    return actor
 
 
 @router.get("/portal/enablement")

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.models import User
-from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor, Role
 from ecoops.config import Settings
 from ecoops.goals import service
@@ -25,10 +24,11 @@ from ecoops.goals.service import METRIC_LABELS, SCOPE_LABELS, GoalInput, period_
 from ecoops.partners.models import Partner, Program, Stage
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, IsoDate, PageNumber
 from ecoops.web.security import csrf_protect
-from ecoops.web.templating import flash, render
+from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_METRICS)
@@ -36,12 +36,7 @@ editor = page_permission(Permission.EDIT_PROGRAM)
 
 
 def _done(request: Request, work: Callable[[], str], back: str = "/goals") -> Response:
-    """Run one change; flash its message, or why it was refused, and go back to the goals."""
-    try:
-        flash(request, work(), "success")
-    except InvalidInput as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(back, status_code=303)
+    return change_and_return(request, work, back)
 
 
 def scope_choices(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -4,7 +4,6 @@ managers and admins change them (edit_program). Every form posts, then comes bac
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -33,6 +32,7 @@ from ecoops.maturity.models import (
 from ecoops.maturity.roadmap import ELEMENT_LABELS, OPS_LABELS, TaskFilter, TaskInput, TaskLine
 from ecoops.partners.models import Partner, PartnerType
 from ecoops.permissions import Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, IsoDate, PageNumber
 from ecoops.web.security import csrf_protect
@@ -42,15 +42,6 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_METRICS)
 editor = page_permission(Permission.EDIT_PROGRAM)
 MAX_IMPORT_FILE = 2 << 20
-
-
-def _done(request: Request, work: Callable[[], str], back: str) -> Response:
-    """Run one change; flash its message, or why it was refused, and go back."""
-    try:
-        flash(request, work(), "success")
-    except InvalidInput as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(back, status_code=303)
 
 
 def _users(session: Session) -> list[tuple[int, str]]:
@@ -118,7 +109,7 @@ def assess_now(
         kept = criteria.record(session, actor, settings, settings.today())
         return f"Assessed on {kept.assessed_on.isoformat()}: {kept.stage.title()} stage."
 
-    return _done(request, work, "/maturity")
+    return change_and_return(request, work, "/maturity")
 
 
 async def _form(request: Request) -> FormData:
@@ -143,7 +134,7 @@ def answer_questions(
             criteria.answer(session, actor, question, value, settings.today())
         return f"{len(given)} answer(s) saved."
 
-    return _done(request, work, "/maturity#questionnaire")
+    return change_and_return(request, work, "/maturity#questionnaire")
 
 
 # Integrations
@@ -218,7 +209,7 @@ def create_integration(
         found = integrations.create_integration(session, actor, data, settings.today())
         return f"Integration {found.name} registered ({found.status})."
 
-    return _done(request, work, "/integrations")
+    return change_and_return(request, work, "/integrations")
 
 
 @router.post("/integrations/import")
@@ -287,7 +278,7 @@ def update_integration(
         integrations.update_integration(session, actor, found, data, settings.today())
         return f"Integration {found.name} saved ({found.status} since {found.status_since.isoformat()})."
 
-    return _done(request, work, f"/integrations/{integration_id}")
+    return change_and_return(request, work, f"/integrations/{integration_id}")
 
 
 @router.post("/integrations/{integration_id}/accounts")
@@ -309,7 +300,7 @@ def add_accounts(
         added = integrations.add_accounts(session, actor, found, accounts, settings.today())
         return f"{added} account(s) added to {found.name}."
 
-    return _done(request, work, f"/integrations/{integration_id}")
+    return change_and_return(request, work, f"/integrations/{integration_id}")
 
 
 # Roadmap
@@ -422,7 +413,7 @@ def seed_roadmap(
             return f"The {chosen.title()} roadmap already holds every template task."
         return f"{len(made)} template task(s) added to the {chosen.title()} roadmap."
 
-    return _done(request, work, f"/roadmap?stage={chosen}")
+    return change_and_return(request, work, f"/roadmap?stage={chosen}")
 
 
 def _task_input(form: dict[str, str], due_on: date | None) -> TaskInput:
@@ -476,7 +467,7 @@ def create_task(
         task = roadmap.create_task(session, actor, _task_input(form, due_on))
         return f"Task {task.title!r} added."
 
-    return _done(request, work, f"/roadmap?stage={form['stage']}")
+    return change_and_return(request, work, f"/roadmap?stage={form['stage']}")
 
 
 @router.post("/roadmap/tasks/{roadmap_task_id}")
@@ -494,7 +485,7 @@ def update_task(
         roadmap.update_task(session, actor, task, _task_input(form, due_on))
         return f"Task {task.title!r} saved."
 
-    return _done(request, work, f"/roadmap?stage={task.stage}")
+    return change_and_return(request, work, f"/roadmap?stage={task.stage}")
 
 
 @router.post("/roadmap/tasks/{roadmap_task_id}/delete")
@@ -508,4 +499,4 @@ def delete_task(
         roadmap.delete_task(session, actor, task)
         return f"Task {title!r} deleted."
 
-    return _done(request, work, f"/roadmap?stage={task.stage}")
+    return change_and_return(request, work, f"/roadmap?stage={task.stage}")

@@ -13,7 +13,7 @@ from ecoops.actors import Actor
 from ecoops.onboarding import agreements, checklist
 from ecoops.partners.editing import locked_partner
 from ecoops.permissions import Permission
-from ecoops.portal.referral_pages import partner_user
+from ecoops.portal.deps import partner_user
 from ecoops.web.auth_pages import client_address
 from ecoops.web.deps import db, page_permission
 from ecoops.web.fields import Id

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.onboarding import checklist
@@ -20,10 +19,11 @@ from ecoops.partners.programs import FieldError
 from ecoops.partners.tier_figures import DEFAULT_WINDOW_DAYS, METRICS
 from ecoops.partners.tier_terms import CriterionInput, TierTerms, set_tier_terms
 from ecoops.permissions import Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id
 from ecoops.web.security import csrf_protect
-from ecoops.web.templating import flash, render
+from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_PROGRAM)
@@ -32,12 +32,7 @@ BACK = "/programs"
 
 
 def _done(request: Request, work: Callable[[], str]) -> Response:
-    """Run one change; flash its message, or why it was refused, and go back to the list."""
-    try:
-        flash(request, work(), "success")
-    except InvalidInput as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(BACK, status_code=303)
+    return change_and_return(request, work, BACK)
 
 
 @router.get("/programs")

@@ -11,7 +11,7 @@ from ecoops.commissions import statement_pdf, statements
 from ecoops.commissions.pages import PERIOD, csv_download, pdf_download
 from ecoops.commissions.plans import money
 from ecoops.config import Settings
-from ecoops.portal.referral_pages import partner_user
+from ecoops.portal.deps import partner_user
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect

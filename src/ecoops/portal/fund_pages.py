@@ -11,7 +11,7 @@ from ecoops.actors import Actor
 from ecoops.commissions import funds
 from ecoops.commissions.plans import money
 from ecoops.config import Settings
-from ecoops.portal.referral_pages import partner_user
+from ecoops.portal.deps import partner_user
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import MAX_ID, Id
 from ecoops.web.security import csrf_protect

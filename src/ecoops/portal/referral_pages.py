@@ -11,24 +11,19 @@ from ecoops.accounts.pages import contact_edit_form
 from ecoops.accounts.service import InvalidInput, create_partner_user
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.portal.service import require_partner_user
+from ecoops.portal.deps import partner_user
 from ecoops.referrals import outbound, queries
 from ecoops.referrals.access import get_referral
 from ecoops.referrals.export import csv_response, referrals_csv
 from ecoops.referrals.forms import referral_form
 from ecoops.referrals.models import FORM_KINDS, Kind, Via
 from ecoops.referrals.submission import ReferralInput, submit
-from ecoops.web.deps import app_settings, db, page_actor
+from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-
-
-def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
-    require_partner_user(actor)
-    return actor
 
 
 @router.get("/portal/referrals")

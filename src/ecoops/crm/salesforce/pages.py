@@ -18,6 +18,7 @@ from ecoops.crm.salesforce.secrets import SecretUnreadable
 from ecoops.jobs.names import salesforce_subject
 from ecoops.jobs.queue import latest_job
 from ecoops.permissions import NotFound, Permission
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
@@ -29,11 +30,7 @@ PAGE = "/crm/salesforce"
 
 
 def _done(request: Request, work: Callable[[], str]) -> Response:
-    try:
-        flash(request, work(), "success")
-    except (InvalidInput, NotFound, SecretUnreadable) as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(PAGE, status_code=303)
+    return change_and_return(request, work, PAGE, (InvalidInput, NotFound, SecretUnreadable))
 
 
 @router.get(PAGE)
