@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import partner_user_actor
 from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
+from ecoops.enablement import plans
 from ecoops.engines.metrics import Period
 from ecoops.permissions import NotFound
 from ecoops.reports.document import Document
 from ecoops.reports.qbr import qbr_pack, quarter_of
+from tests.enablement.scenario import map_alpha
+from tests.enablement.scenario import seed as enablement_seed
 from tests.factories import make_partner_user, make_user, sign_in
 from tests.goals.scenario import seed
 from tests.pdf_text import pdf_lines
@@ -80,7 +83,36 @@ def test_staff_open_any_partners_pack_and_its_pdf(client: TestClient, session: S
     sign_in(client, viewer.email)
     page = client.get(f"/partners/{w.beta.id}/qbr", params={"quarter": "2025-03-01"})
     assert page.status_code == 200 and "Quarterly business review: Beta" in page.text
-    assert "Joint account plans are not part of the pack yet." in page.text
+    assert "Every plan with the partner and every action in it" in page.text
     pdf = client.get(f"/partners/{w.beta.id}/qbr.pdf", params={"quarter": "2025-03-01"})
     assert "Influenced revenue (won in the quarter)" in " ".join(pdf_lines(pdf.content))
     assert client.get("/partners/999999/qbr").status_code == 404
+
+
+def test_the_pack_holds_the_partners_joint_plans_as_its_people_see_them(
+    session: Session, settings: Settings
+) -> None:
+    w = enablement_seed(session, settings)
+    map_alpha(session, settings, w.alpha)
+    manager = w.actor(w.manager)
+    plan = plans.create_plan(session, manager, partner_id=w.alpha.id, title="Alpha Q3")
+    plans.add_account(session, manager, plan, "001GLOBEX")
+    call = plans.add_action(
+        session, manager, plan, title="Joint call", owner=f"ours:{w.seller.id}", due_on=date(2025, 3, 31)
+    )
+    plans.add_action(session, manager, plan, title="Intro", owner=f"partner:{w.alpha_user.id}", due_on=None)
+    plans.set_status(session, manager, plan, call.id, "in_progress")
+    plans.set_status(session, manager, plan, call.id, "done")
+    plans.create_plan(session, manager, partner_id=w.beta.id, title="Beta only")
+    for actor in (SYSTEM, w.actor(w.alpha_user)):
+        document = qbr_pack(session, actor, settings, w.alpha.id, Q1, date(2025, 6, 1))
+        assert _figures(document, "Joint plans") == {
+            "Plans": "1",
+            "Accounts in them": "1",
+            "Actions done": "1 of 2",
+        }
+        (section,) = [s for s in document.sections if s.title == "Joint plans"]
+        assert section.rows == [
+            ("Alpha Q3", "Joint call", w.seller.name, "2025-03-31", "done"),
+            ("Alpha Q3", "Intro", w.alpha_user.name, "", "open"),
+        ]

@@ -1,5 +1,5 @@
 """The QBR pack of one partner for one quarter: its figures, the overlaps it may see, its referrals and
-its goals, as a Document (a page and a PDF). A joint-plan section comes with joint account plans.
+its goals and the joint account plans with it, as a Document (a page and a PDF).
 
 Staff with `read_metrics` open any partner's pack; a partner user opens only its own partner's, and any
 other partner's answers "not found" as if it did not exist. The figures are the metrics engine's with
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from ecoops.actors import SYSTEM, Actor, ActorKind
 from ecoops.automation.digest.message import goal_line
 from ecoops.config import Settings
+from ecoops.enablement.models import PlanStatus
+from ecoops.enablement.plans import list_plans, plan_accounts, plan_actions
 from ecoops.engines.metrics import Filters, Period
 from ecoops.goals.plan import lines
 from ecoops.goals.service import period_start
@@ -48,6 +50,34 @@ def _partner(session: Session, actor: Actor, partner_id: int) -> Partner:
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
     return partner
+
+
+def _joint_plans(session: Session, actor: Actor, partner_id: int) -> Section:
+    """The partner's joint account plans and their actions, as that partner's people see them."""
+    plans = list_plans(session, actor, partner_id)
+    actions = [(plan, action) for plan in plans for action in plan_actions(session, plan)]
+    return Section(
+        "Joint plans",
+        [
+            Figure("Plans", str(len(plans))),
+            Figure("Accounts in them", str(sum(len(plan_accounts(session, actor, plan)) for plan in plans))),
+            Figure(
+                "Actions done", f"{sum(a.status == PlanStatus.DONE for _, a in actions)} of {len(actions)}"
+            ),
+        ],
+        headers=("plan", "action", "owner", "due", "status"),
+        rows=[
+            (
+                plan.title,
+                a.title,
+                a.owner,
+                a.due_on.isoformat() if a.due_on else "",
+                a.status.replace("_", " "),
+            )
+            for plan, a in actions
+        ],
+        note="Every plan with the partner and every action in it, whatever its date.",
+    )
 
 
 def qbr_pack(
@@ -132,7 +162,7 @@ def qbr_pack(
         ],
         note="Goals set for this partner whose month or quarter holds the pack's date.",
     )
-    plan = Section("Joint plan", note="Joint account plans are not part of the pack yet.")
+    plan = _joint_plans(session, actor, partner_id)
     return Document(
         f"Quarterly business review: {partner.name}",
         f"{quarter.start.isoformat()} to {quarter.end.isoformat()}, figures as of {as_of.isoformat()}",
