@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from ecoops.actors import SYSTEM
 from ecoops.fit import service
 from ecoops.fit.models import Criterion
 from ecoops.fit.scoring import DEFAULTS, Facts, Setting, score
+from ecoops.maturity import integrations
 from ecoops.partners.programs import FieldError
 from tests.fit.scenario import seed
 
@@ -41,6 +43,23 @@ def test_candidates_rank_by_their_hand_worked_scores(session: Session, tmp_path:
     assert [r.partner.name for r in service.ranked(session, SYSTEM, who="all", partner_type="reseller")] == [
         "Contoso"
     ]
+
+
+def test_the_integration_registry_decides_the_status_of_the_partners_in_it(
+    session: Session, tmp_path: Path
+) -> None:
+    w = seed(session, tmp_path)  # Northwind's profile says "building"
+
+    def integration_line() -> tuple[str, float]:
+        lines = service.explained(session, SYSTEM, w.northwind.id).fit.lines
+        (line,) = [(x.value, x.points) for x in lines if x.criterion == Criterion.INTEGRATION]
+        return line
+
+    assert integration_line() == ("building", 2.5)
+    for name, status in (("Sync", "idea"), ("Connector", "validated"), ("App", "building")):
+        data = integrations.IntegrationInput(w.northwind.id, name, status, None)
+        integrations.create_integration(session, SYSTEM, data, date(2025, 3, 1))
+    assert integration_line() == ("validated", 3.75)  # the most advanced of its three, over the profile
 
 
 def _facts(**given: object) -> Facts:

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.crm.models import Account
 from ecoops.fit import service
-from ecoops.fit.models import IntegrationStatus
 from ecoops.fit.service import CANDIDATE_STAGES
 from ecoops.mapping import runs, uploads
 from ecoops.mapping.populations import CUSTOMERS, OPEN_OPPORTUNITIES, PROSPECTS, memberships
+from ecoops.maturity.models import IntegrationStatus
 from ecoops.partners.models import Partner, PartnerType
 
 HEADER = "Account ID,Account Name,Website,Billing Country,Population\n"

@@ -23,16 +23,6 @@ class Criterion(StrEnum):
     REFERRAL_CONVERSION = "referral_conversion"
 
 
-class IntegrationStatus(StrEnum):
-    """As the integration registry will name them; empty: not known."""
-
-    IDEA = "idea"
-    BUILDING = "building"
-    VALIDATED = "validated"
-    LISTED = "listed"
-    LIVE = "live"
-
-
 class FitCriterion(Base):
     """One criterion of the profile: its weight and its target ("technology, reseller", "50", "50-5000")."""
 
@@ -47,8 +37,8 @@ class FitCriterion(Base):
 
 
 class FitProfile(Base):
-    """What the partner record does not hold: head count and integration status (until the integration
-    registry exists), with a note."""
+    """What the partner record does not hold: head count, and the integration status of a candidate not
+    yet in the integration registry (the registry decides for partners in it), with a note."""
 
     __tablename__ = "fit_profiles"
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.fit import service
-from ecoops.fit.models import Criterion, IntegrationStatus
+from ecoops.fit.models import Criterion
 from ecoops.fit.scoring import LABELS, TARGET_HELP
+from ecoops.maturity.models import IntegrationStatus
 from ecoops.partners.models import PartnerType
 from ecoops.permissions import Permission
 from ecoops.web.deps import db, page_permission

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecoops.fit.models import Criterion, IntegrationStatus
+from ecoops.fit.models import Criterion
+from ecoops.maturity.models import IntegrationStatus
 
 LABELS = {
     Criterion.PARTNER_TYPE: "Partner type",

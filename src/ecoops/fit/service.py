@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.actors import Actor
-from ecoops.fit.models import Criterion, FitCriterion, FitProfile, IntegrationStatus
+from ecoops.fit.models import Criterion, FitCriterion, FitProfile
 from ecoops.fit.scoring import DEFAULTS, Facts, Score, Setting, score, size_range, words
 from ecoops.mapping.overlaps import overlap_rows
 from ecoops.mapping.populations import CUSTOMERS, OPEN_OPPORTUNITIES, memberships
+from ecoops.maturity.models import Integration, IntegrationStatus
 from ecoops.partners.models import Partner, PartnerType, Stage
 from ecoops.partners.programs import FieldError
 from ecoops.permissions import NotFound, Permission, require
@@ -182,6 +183,14 @@ def _referrals(session: Session) -> dict[int, tuple[int, int]]:
     return {partner_id: (count, int(converted or 0)) for partner_id, count, converted in rows}
 
 
+def registered_status(session: Session, partner_id: int) -> str:
+    """The most advanced status among the partner's integrations in the registry ("" when it has none):
+    the registry decides for the partners in it; the profile's status stands for candidates not yet there."""
+    order = list(IntegrationStatus)
+    statuses = session.scalars(select(Integration.status).where(Integration.partner_id == partner_id))
+    return max(statuses, key=lambda status: order.index(IntegrationStatus(status)), default="")
+
+
 def facts_of(
     session: Session,
     partner: Partner,
@@ -195,11 +204,12 @@ def facts_of(
         for population in row[1]:
             accounts[population] += 1
     sent, converted = referrals.get(partner.id, (0, 0))
+    stated = found.integration_status if found else ""
     return Facts(
         partner_type=partner.partner_type,
         country=partner.country,
         employees=found.employees if found else None,
-        integration_status=found.integration_status if found else "",
+        integration_status=registered_status(session, partner.id) or stated,
         customer_overlap=accounts[CUSTOMERS],
         pipeline_overlap=accounts[OPEN_OPPORTUNITIES],
         referrals=sent,
