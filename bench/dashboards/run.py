@@ -42,12 +42,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "bench" / "metrics"), str(ROOT)]
 
 import metrics_data  # noqa: E402
-from sqlalchemy import Engine, Table  # noqa: E402
+from sqlalchemy import Engine, Table, func, select  # noqa: E402
 from tests.pg_server import free_port  # noqa: E402
 
 from ecoops.accounts import service as accounts  # noqa: E402
 from ecoops.actors import SYSTEM, Role  # noqa: E402
 from ecoops.config import Settings  # noqa: E402
+from ecoops.crm.models import Opportunity  # noqa: E402
 from ecoops.db import Base, make_engine, migrate, session_factory  # noqa: E402
 
 GOAL_P95_MS = 300
@@ -290,28 +291,39 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=40, help="requests per client")
-    parser.add_argument("--database-url", default="", help="an empty database (default: a new SQLite file)")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="an empty database, or one an earlier run filled (reused as it is); default: a new SQLite file",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-dashboards-"))
     url = args.database_url or f"sqlite:///{folder / 'dashboards.db'}"
     engine = make_engine(url)
     migrate(engine)
-    started = time.perf_counter()
-    tables = metrics_data.generate(args.scale, args.seed)
-    days = (datetime.now(UTC).date() - metrics_data.AS_OF).days
-    tables = {name: _shift(table, days) for name, table in tables.items()}
-    generated = time.perf_counter()
-    counts = load(engine, tables)
     with session_factory(engine)() as session:
-        accounts.create_user(session, SYSTEM, email=EMAIL, name="Bench", role=Role.ADMIN, password=PASSWORD)
-        session.commit()
-    loaded = time.perf_counter()
-    print(f"records: {counts}")
-    print(
-        f"generated in {generated - started:.1f} s, stored in {loaded - generated:.1f} s"
-        f" ({url.split(':')[0]})"
-    )
+        filled = session.scalar(select(func.count()).select_from(Opportunity))
+    if filled:
+        print(f"reusing {url}: {filled} opportunities")
+    else:
+        started = time.perf_counter()
+        tables = metrics_data.generate(args.scale, args.seed)
+        days = (datetime.now(UTC).date() - metrics_data.AS_OF).days
+        tables = {name: _shift(table, days) for name, table in tables.items()}
+        generated = time.perf_counter()
+        counts = load(engine, tables)
+        with session_factory(engine)() as session:
+            accounts.create_user(
+                session, SYSTEM, email=EMAIL, name="Bench", role=Role.ADMIN, password=PASSWORD
+            )
+            session.commit()
+        loaded = time.perf_counter()
+        print(f"records: {counts}")
+        print(
+            f"generated in {generated - started:.1f} s, stored in {loaded - generated:.1f} s"
+            f" ({url.split(':')[0]})"
+        )
 
     from ecoops.metrics import cache, service
 
