@@ -185,19 +185,24 @@ def delete(
 @router.get("/content/{content_id}/open")
 @writes_when_read
 def open_content(
+    request: Request,
     content_id: Id,
     referral: Id | None = Query(None, description="the referral it is opened from"),
     actor: Actor = Depends(page_actor),
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    """Count the view (once per person, item and day), then hand over the file or go to the link."""
+    """Count the view (once per person, item and day), then hand over the file or go to the link.
+
+    A link is left through a page that moves on at once (and says where to), not a redirect: the
+    person sees which site they are sent to, and a site that does not answer is that site's page,
+    not a broken page of ours."""
     item = content.get_content(session, actor, content_id)
     uses.record_use(session, actor, item, UseAction.VIEW, settings.today(), referral_id=referral)
     if item.is_file:
         path = content.content_file(item, settings)
         return FileResponse(path, media_type="application/octet-stream", filename=item.file_name)
-    return RedirectResponse(item.link, status_code=303)
+    return render(request, "enablement/leaving.html", item=item)
 
 
 @router.post("/content/{content_id}/share")
