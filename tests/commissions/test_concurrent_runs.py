@@ -21,11 +21,6 @@ from tests.commissions.world import entries, plan, program_with_partners, won_de
 ROUNDS = 3
 
 
-def _engine(committed_engine: Engine, tmp_path: Path) -> Engine:
-    engine = committed_engine
-    return engine
-
-
 def _at_once(engine: Engine, work: Callable[[Session], object]) -> list[BaseException]:
     """Run `work` twice at once, each in its own committed session; the errors they raised."""
 
@@ -42,10 +37,8 @@ def _at_once(engine: Engine, work: Callable[[Session], object]) -> list[BaseExce
 
 
 @pytest.mark.all_backends
-def test_two_runs_and_two_approvals_at_once(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    engine = _engine(backend, tmp_path, request)
+def test_two_runs_and_two_approvals_at_once(committed_engine: Engine, tmp_path: Path) -> None:
+    engine = committed_engine
     config = Settings(env="test", var_dir=tmp_path / "var", secret_key="c" * 40)
     with Session(engine) as session:
         program, (partner,) = program_with_partners(session)
