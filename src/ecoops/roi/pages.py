@@ -3,17 +3,15 @@ period, a chart by month, links to the records behind each figure, and the forms
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.engines.metrics import Period
@@ -21,10 +19,11 @@ from ecoops.partners.programs import FieldError
 from ecoops.permissions import Permission
 from ecoops.roi import service
 from ecoops.roi.models import CostCategory
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, IsoDate
 from ecoops.web.security import csrf_protect
-from ecoops.web.templating import flash, render
+from ecoops.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_METRICS)
@@ -91,14 +90,6 @@ def roi_dashboard(
     )
 
 
-def _change(request: Request, work: Callable[[], str], back: str) -> Response:
-    try:
-        flash(request, work(), "success")
-    except InvalidInput as exc:
-        flash(request, f"Nothing was changed: {exc}.", "error")
-    return RedirectResponse(back, status_code=303)
-
-
 @router.post("/roi/costs")
 def add_cost(
     request: Request,
@@ -118,7 +109,7 @@ def add_cost(
         return f"Cost recorded: {cost.category} {cost.amount:,.2f} {settings.currency} in {spent_on:%Y-%m}."
 
     period = default_period(settings.today())
-    return _change(request, work, _back(period.start, period.end))
+    return change_and_return(request, work, _back(period.start, period.end))
 
 
 def _month(text: str) -> date:
@@ -141,7 +132,7 @@ def delete_cost(
         return f"Cost of {cost.spent_on:%Y-%m} ({cost.category} {cost.amount:,.2f}) deleted."
 
     period = default_period(settings.today())
-    return _change(request, work, _back(period.start, period.end))
+    return change_and_return(request, work, _back(period.start, period.end))
 
 
 @router.post("/roi/ledger")
@@ -159,7 +150,7 @@ def take_from_ledger(
         return f"Costs of {day:%Y-%m} taken from the commission ledger: {amounts} {settings.currency}."
 
     period = default_period(settings.today())
-    return _change(request, work, _back(period.start, period.end))
+    return change_and_return(request, work, _back(period.start, period.end))
 
 
 @router.post("/roi/margin")
@@ -175,4 +166,4 @@ def set_margin(
         return f"Gross margin set to {margin:.2%}."
 
     period = default_period(settings.today())
-    return _change(request, work, _back(period.start, period.end))
+    return change_and_return(request, work, _back(period.start, period.end))
