@@ -262,7 +262,10 @@ class NameComparer:
         distinctive[near_differ] = _swaps_as_one_edit(
             self._distinctive, ours[near_differ], theirs[near_differ], distinctive[near_differ]
         )
-        similarity[reachable[close]] = (indel + osa + distinctive) / 3
+        mean = (indel + osa + distinctive) / 3
+        # A pair left under its floor is 0 however it got there: one not looked at for swaps (`near`) would
+        # otherwise keep a value short of its swaps', neither the full similarity nor 0.
+        similarity[reachable[close]] = np.where(mean >= floors, mean, 0.0)
         return similarity
 
     @staticmethod
