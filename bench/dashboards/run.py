@@ -13,7 +13,7 @@ are written into a fresh SQLite database (or --database-url). Then `ecoops serve
 
 In each, 1 and then 8 signed-in clients GET /dashboards/overview (default filters, as a person opens
 it) --requests times each; the figures are p50/p95/p99 of those latencies. The data version every
-request reads (cache.py) is timed apart, as is one whole computation in this process.
+request reads (ecoops.data_version) is timed apart, as is one whole computation in this process.
 
     .venv/bin/python bench/dashboards/run.py [--scale 1.0] [--requests 40] [--database-url URL]
 """
@@ -325,14 +325,15 @@ def main() -> None:
             f" ({url.split(':')[0]})"
         )
 
-    from ecoops.metrics import cache, service
+    from ecoops.data_version import data_version
+    from ecoops.metrics import service
 
     settings = Settings(env="development", database_url=url, var_dir=folder / "var")
     with session_factory(engine)() as session:
         versions = []
         for _ in range(20):
             began = time.perf_counter()
-            cache.data_version(session)
+            data_version(session)
             versions.append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
         service.report(session, SYSTEM, settings, service.build_query(settings.today()))

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from ecoops import data_version  # noqa: F401  (registers the listeners that keep the data version)
+
 # Named constraints from day one: Alembic needs names to alter constraints on SQLite.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -22,6 +22,7 @@ from ecoops.goals import models as goals_models
 from ecoops.jobs import models as jobs_models
 from ecoops.mapping import models as mapping_models
 from ecoops.maturity import models as maturity_models
+from ecoops.metrics import models as metrics_models
 from ecoops.onboarding import models as onboarding_models
 from ecoops.partners import models as partners_models
 from ecoops.psi import models as psi_models
@@ -48,6 +49,7 @@ __all__ = [
     "mapping_models",
     "maturity_models",
     "metadata",
+    "metrics_models",
     "nurture_models",
     "onboarding_models",
     "partners_models",

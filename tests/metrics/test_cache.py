@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
 from ecoops.accounts.service import user_actor
 from ecoops.actors import SYSTEM
-from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.models import Opportunity
+from ecoops.data_version import READ_TABLES, UNRELATED_ACTIONS, data_version, generation
+from ecoops.db import READ_ONLY, session_factory, transaction
 from ecoops.metrics import cache, service
 from ecoops.metrics.feed import load_inputs
-from tests.factories import make_user
+from ecoops.partners.models import Partner
+from tests.factories import make_partner, make_user
 from tests.metrics.scenario import seed
 from tests.metrics.test_service import QUERY
 
@@ -59,31 +62,101 @@ def test_a_change_in_place_shows_in_the_next_figure(session: Session, settings: 
     assert _revenue(session, settings)["influenced"] == 10.0
 
 
-def test_a_row_written_outside_this_process_shows_through_the_data_version(
-    session: Session, settings: Settings
+# Another process: a Core insert on its session's connection (as the import's upsert), no ORM event, no audit.
+_WRITE_ELSEWHERE = """
+import sys
+from datetime import date
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+from ecoops.attribution.models import PartnerTouch
+from ecoops.db import make_engine
+with Session(make_engine(sys.argv[1])) as session:
+    session.connection().execute(insert(PartnerTouch).values(
+        partner_id=int(sys.argv[2]), opportunity_crm_id=sys.argv[3], account_crm_id="A2", kind="co_sell",
+        touched_on=date(2025, 2, 2), status="confirmed", evidence_type="user", evidence_ref="1",
+        recorded_by="",
+    ))
+    session.commit()
+"""
+
+
+def test_a_row_committed_by_another_process_shows_through_the_data_version(
+    committed_engine: Engine, settings: Settings
 ) -> None:
-    scenario = seed(session)
-    assert _revenue(session, settings)["influenced"] == 2000.0
-    before = cache.data_version(session)
-    # A plain connection-level insert, as another process would write it: no ORM event sees it.
-    session.connection().execute(
-        insert(PartnerTouch).values(
-            partner_id=scenario.beta.id,
-            opportunity_crm_id=scenario.deals[2].crm_id,
-            account_crm_id="A2",
-            kind="co_sell",
-            touched_on=date(2025, 2, 2),
-            status="confirmed",
-            evidence_type="user",
-            evidence_ref="1",
-            recorded_by="",
-        )
+    sessions = session_factory(committed_engine)
+    with sessions() as session:
+        scenario = seed(session)
+        session.commit()
+    with sessions() as session:
+        assert _revenue(session, settings)["influenced"] == 2000.0
+        before = data_version(session)
+    url = committed_engine.url.render_as_string(hide_password=False)
+    subprocess.run(
+        [sys.executable, "-c", _WRITE_ELSEWHERE, url, str(scenario.beta.id), scenario.deals[2].crm_id],
+        check=True,
     )
-    after = cache.data_version(session)
-    assert after[0] == before[0] and after != before
-    linear = service.report(session, SYSTEM, settings, QUERY, ["attribution"]).figures["attribution"]
+    with sessions() as session:
+        after = data_version(session)
+        assert after == (before[0], before[1] + 1)  # not this process's doing: the stored version moved
+        linear = service.report(session, SYSTEM, settings, QUERY, ["attribution"]).figures["attribution"]
     credit = {r["partner"]: r["attributed_revenue"] for r in linear.to_pylist() if r["model"] == "linear"}
     assert credit["Beta Co"] == 1000.0 + 1000.0  # its own sourced deal 1, and half of deal 2 now
+
+
+def _stored_version(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        session.connection(execution_options=READ_ONLY)  # beside a writer on SQLite too
+        return data_version(session)[1]
+
+
+def test_what_moves_the_stored_version_and_what_does_not(committed_engine: Engine) -> None:
+    sessions = session_factory(committed_engine)
+    with sessions() as session:
+        actor = user_actor(make_user(session))
+        session.commit()
+    start = _stored_version(sessions)
+    with sessions() as session:  # sign-ins, tokens: audited, but not what the dashboards read
+        for action in UNRELATED_ACTIONS:
+            audit.record(session, actor, action, "user", actor.id)
+        session.commit()
+    with sessions() as session:  # a read and its commit
+        session.execute(select(Partner)).all()
+        session.commit()
+    before_generation = generation()
+    with sessions() as session:  # a change rolled back: the stored version stays, this process's moves
+        make_partner(session, name="Gone Co")
+        session.flush()
+        session.rollback()
+    assert _stored_version(sessions) == start and generation() > before_generation
+    with sessions() as session:  # a change audited, committed
+        audit.record(session, actor, "partner.updated", "partner", 1)
+        session.commit()
+    assert _stored_version(sessions) == start + 1
+    with sessions() as session:  # an ORM change left for the commit to flush
+        make_partner(session, name="Kept Co")
+        session.commit()
+    assert _stored_version(sessions) == start + 2
+    with sessions() as session:  # savepoints: the outermost commit moves it, once
+        for name in ("One Co", "Two Co"):
+            with session.begin_nested():
+                make_partner(session, name=name)
+        assert _stored_version(sessions) == start + 2
+        session.commit()
+    assert _stored_version(sessions) == start + 3
+
+
+def test_commits_at_once_each_move_the_version_once(committed_engine: Engine) -> None:
+    sessions = session_factory(committed_engine)
+    start = _stored_version(sessions)
+
+    def add(n: int) -> None:
+        for k in range(5):
+            with transaction(sessions) as session:
+                make_partner(session, name=f"Partner {n}-{k}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(add, range(8)))
+    assert _stored_version(sessions) == start + 40
 
 
 def test_the_cache_is_bounded() -> None:
@@ -122,11 +195,24 @@ def test_a_missing_entry_is_computed_once_however_many_ask_at_once() -> None:
 def test_sign_ins_and_tokens_leave_the_data_version_alone(session: Session) -> None:
     seed(session)
     actor = user_actor(make_user(session))
-    before = cache.data_version(session)
-    for action in cache.UNRELATED_ACTIONS:
+    before = data_version(session)
+    for action in UNRELATED_ACTIONS:
         audit.record(session, actor, action, "user", actor.id)
     session.flush()
-    assert cache.data_version(session) == before
+    assert data_version(session) == before
     audit.record(session, actor, "partner.updated", "partner", 1)  # a change in place is audited
     session.flush()
-    assert cache.data_version(session) != before
+    assert data_version(session) != before
+
+
+def test_the_read_tables_are_the_tables_the_feed_reads() -> None:
+    from ecoops.attribution.models import PartnerTouch
+    from ecoops.crm.models import OpportunityStageChange
+    from ecoops.schema import metadata
+
+    assert set(metadata.tables) >= READ_TABLES
+    assert {
+        Opportunity.__tablename__,
+        OpportunityStageChange.__tablename__,
+        PartnerTouch.__tablename__,
+    } <= READ_TABLES

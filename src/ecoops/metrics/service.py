@@ -21,6 +21,7 @@ from ecoops.actors import Actor
 from ecoops.attribution.models import PartnerTouch
 from ecoops.attribution.rules import settings_in_force
 from ecoops.config import Settings
+from ecoops.data_version import data_version
 from ecoops.engines.metrics import (
     NO_FILTERS,
     Explained,
@@ -334,7 +335,7 @@ class _Context:
 
 def _context(session: Session, actor: Actor, config: Settings) -> _Context:
     require(actor, Permission.READ_METRICS)
-    key = (cache.data_version(session), config.currency, str(config.tz))
+    key = (data_version(session), config.currency, str(config.tz))
     feed, rules = cache.INPUTS.get_or_compute(
         key, lambda: (load_inputs(session, config.tz), settings_in_force(session, config.currency))
     )

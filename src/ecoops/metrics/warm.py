@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
-from ecoops.metrics import cache, service
+from ecoops.data_version import data_version
+from ecoops.metrics import service
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]
     """Compute every figure of the default query for the records as they are now (cached: once per
     change); the data version they were computed for."""
     with sessions() as session:
-        version = cache.data_version(session)
+        version = data_version(session)
         service.report(session, SYSTEM, settings, service.build_query(settings.today()))
         return version
 
