@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from ecoops.audit import AuditEvent
 from ecoops.mapping import company_links, runs, uploads
 from ecoops.mapping.models import Match
 from ecoops.permissions import Forbidden, NotFound
-from tests.factories import make_account, make_partner, make_user
+from tests.factories import csrf_from, make_account, make_partner, make_user, sign_in
 
 pytestmark = pytest.mark.all_backends
 
@@ -146,3 +147,25 @@ def test_a_link_between_accounts_without_domains_is_kept_but_not_used(session: S
     assert company_links.link_domains(session) == [("K1", "P1", "", "parent-co.com")]
     aliases, links = company_links.engine_overrides(session)
     assert aliases.num_rows == 0 and links.num_rows == 0
+
+
+def test_the_companies_page_says_when_a_change_takes_effect_or_why_it_was_refused(
+    client: TestClient, session: Session
+) -> None:
+    manager = make_user(session, Role.PARTNER_MANAGER)
+    session.flush()
+    sign_in(client, manager.email)
+    page = client.get("/mapping/companies")
+    token = csrf_from(page.text)
+    added = client.post(
+        "/mapping/companies/aliases", data={"csrf_token": token, "alias": "acme.de", "domain": "acme.com"}
+    )
+    assert added.status_code == 303 and added.headers["location"] == "/mapping/companies"
+    shown = client.get("/mapping/companies").text
+    assert "acme.de is now matched as acme.com; each partner is re-mapped with it at its next run" in shown
+    refused = client.post(
+        "/mapping/companies/aliases", data={"csrf_token": token, "alias": "x", "domain": "acme.com"}
+    )
+    assert refused.status_code == 303
+    shown = client.get("/mapping/companies").text
+    assert "Nothing was changed:" in shown and "re-mapped" not in shown

@@ -44,6 +44,7 @@ from ecoops.permissions import Permission
 from ecoops.psi.results import private_counts
 from ecoops.referrals.access import may_refer_out
 from ecoops.referrals.queries import ReferralFilters, search_referrals
+from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import Id, PageNumber
 from ecoops.web.security import csrf_protect
@@ -471,14 +472,12 @@ def companies_page(
 
 
 def _change_companies(request: Request, change: Callable[[], str]) -> Response:
-    """Make an alias or link change; a refusal is shown as it is, a change with when it takes effect."""
-    try:
-        done = change()
-    except InvalidInput as exc:
-        flash(request, str(exc), "error")
-    else:
-        flash(request, f"{done}; each partner is re-mapped with it at its next run (ecoops map)", "success")
-    return RedirectResponse("/mapping/companies", status_code=303)
+    """Make an alias or link change, saying when it takes effect."""
+
+    def work() -> str:
+        return f"{change()}; each partner is re-mapped with it at its next run (ecoops map)"
+
+    return change_and_return(request, work, "/mapping/companies")
 
 
 @router.post("/mapping/companies/aliases")
