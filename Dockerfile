@@ -1,6 +1,6 @@
 # The ecoops image: `docker build -t ecoops .`, or `docker compose up` with compose.yaml (docs/running.md).
-# Front-end assets come from the npm registry at build time, Python packages from requirements.lock with
-# their hashes; nothing is fetched when the container runs.
+# Front-end assets come from the npm registry at build time, Python packages from requirements-runtime.lock
+# (what runs, not the test tools) with their hashes; nothing is fetched when the container runs.
 
 FROM node:22-slim AS assets
 WORKDIR /build
@@ -14,8 +14,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
-COPY requirements.lock ./
-RUN pip install --require-hashes -r requirements.lock
+COPY requirements-runtime.lock ./
+RUN pip install --require-hashes -r requirements-runtime.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 COPY --from=assets /build/vendor ./src/ecoops/web/static/vendor

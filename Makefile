@@ -59,11 +59,13 @@ typecheck: $(STAMP)
 test: install lint typecheck
 	$(BIN)/pytest -n $(or $(JOBS),auto)
 
-## Refresh requirements.lock from pyproject.toml (needs the registry)
+## Refresh requirements.lock (everything: development, tests) and requirements-runtime.lock (the image: what runs, at the same versions) from pyproject.toml (needs the registry)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml build-requirements.in --extra dev --generate-hashes \
 		--python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml build-requirements.in --constraint requirements.lock --generate-hashes \
+		--python-version 3.11 --quiet -o requirements-runtime.lock
 
 bench-import: install
 	$(BIN)/python bench/import/run.py

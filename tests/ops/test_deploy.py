@@ -2,6 +2,7 @@
 these tests hold what a reader of Dockerfile and compose.yaml relies on."""
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,29 @@ def _final_stage(lines: list[str]) -> list[str]:
 def test_image_is_python_slim_installs_the_lock_with_hashes_and_runs_as_a_user(dockerfile: list[str]) -> None:
     final = _final_stage(dockerfile)
     assert re.fullmatch(r"FROM python:3\.\d+-slim", final[0])
-    assert "RUN pip install --require-hashes -r requirements.lock" in final
+    assert "RUN pip install --require-hashes -r requirements-runtime.lock" in final
     users = [line.split()[1] for line in final if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
     (cmd,) = [line for line in final if line.startswith("CMD ")]
     assert cmd.index("ecoops db upgrade") < cmd.index("ecoops serve --host 0.0.0.0")
+
+
+def _pins(lock: str) -> dict[str, str]:
+    found = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / lock).read_text(), re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in found}
+
+
+def test_the_image_lock_has_what_runs_at_the_versions_tested_and_no_tools() -> None:
+    runtime, everything = _pins("requirements-runtime.lock"), _pins("requirements.lock")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [
+        re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower().replace("_", "-")
+        for dep in project["dependencies"]
+    ]
+    assert [name for name in names if name not in runtime] == []
+    tools = {"pytest", "pytest-xdist", "hypothesis", "mypy", "ruff", "playwright"}
+    assert tools <= set(everything) and not tools & set(runtime)
+    assert {name: v for name, v in runtime.items() if everything.get(name) != v} == {}
 
 
 def test_image_carries_every_front_end_asset_make_install_vendors(dockerfile: list[str]) -> None:
