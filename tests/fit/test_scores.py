@@ -6,15 +6,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import SYSTEM
 from ecoops.fit import service
 from ecoops.fit.models import Criterion
 from ecoops.fit.scoring import DEFAULTS, Facts, Setting, score
+from ecoops.mapping import runs, uploads
+from ecoops.mapping.models import Match
+from ecoops.mapping.overlaps import overlap_rows, overlapping_accounts
 from ecoops.maturity import integrations
 from ecoops.partners.programs import FieldError
+from tests.factories import make_partner
 from tests.fit.scenario import seed
+from tests.mapping.test_mapping_runs import PARTNER_ROWS, write
 
 
 @pytest.mark.all_backends
@@ -124,3 +130,29 @@ def test_a_profile_refuses_a_negative_head_count_and_an_unknown_status(
         service.set_profile(session, SYSTEM, w.contoso.id, employees="-1", integration_status="")
     with pytest.raises(FieldError, match=r"^integration_status: must be one of"):
         service.set_profile(session, SYSTEM, w.contoso.id, employees="", integration_status="shipped")
+
+
+def test_overlapping_accounts_at_once_are_overlap_rows_partner_by_partner(
+    session: Session, tmp_path: Path
+) -> None:
+    world = seed(session, tmp_path)
+    # Another partner whose list changed since its run: only matches to records of the current list count.
+    other = make_partner(session, name="Fabrikam")
+    uploads.upload_partner_list(
+        session, SYSTEM, other.id, write(tmp_path, PARTNER_ROWS[:5], "f1.csv"), "f1.csv"
+    )
+    runs.run_mapping(session, SYSTEM, other.id)
+    uploads.upload_partner_list(
+        session, SYSTEM, other.id, write(tmp_path, PARTNER_ROWS[1:3], "f2.csv"), "f2.csv"
+    )
+    # A subsidiary's match ("related"), which overlap_rows leaves out.
+    match = session.scalars(select(Match).where(Match.partner_id == world.northwind.id)).first()
+    assert match is not None
+    match.explanation = {**match.explanation, "relation": "subsidiary"}
+    session.flush()
+    partners = [world.northwind, world.contoso, world.beta, other]
+    expected = {p.id: {r.our_crm_id for r in overlap_rows(session, p.id)} for p in partners}
+    assert expected[other.id] and expected[world.northwind.id]  # the case is not empty
+    found = overlapping_accounts(session)
+    assert {p.id: found.get(p.id, set()) for p in partners} == expected
+    assert overlapping_accounts(session, [other.id]) == {other.id: expected[other.id]}

@@ -8,7 +8,7 @@ that mapping's (mapping/overlaps.py).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +19,7 @@ from ecoops import audit
 from ecoops.actors import Actor
 from ecoops.fit.models import Criterion, FitCriterion, FitProfile
 from ecoops.fit.scoring import DEFAULTS, Facts, Score, Setting, score, size_range, words
-from ecoops.mapping.overlaps import overlap_rows
+from ecoops.mapping.overlaps import overlapping_accounts
 from ecoops.mapping.populations import CUSTOMERS, OPEN_OPPORTUNITIES, memberships
 from ecoops.maturity.models import Integration, IntegrationStatus
 from ecoops.partners.models import Partner, PartnerType, Stage
@@ -183,38 +183,54 @@ def _referrals(session: Session) -> dict[int, tuple[int, int]]:
     return {partner_id: (count, int(converted or 0)) for partner_id, count, converted in rows}
 
 
-def registered_status(session: Session, partner_id: int) -> str:
-    """The most advanced status among the partner's integrations in the registry ("" when it has none):
-    the registry decides for the partners in it; the profile's status stands for candidates not yet there."""
+def _registered_statuses(session: Session, partner_ids: Sequence[int] | None) -> dict[int, str]:
+    """Partner id → the most advanced status among its integrations in the registry (absent when it has
+    none): the registry decides for the partners in it; the profile's status stands for candidates not
+    yet there."""
     order = list(IntegrationStatus)
-    statuses = session.scalars(select(Integration.status).where(Integration.partner_id == partner_id))
-    return max(statuses, key=lambda status: order.index(IntegrationStatus(status)), default="")
+    statement = select(Integration.partner_id, Integration.status)
+    if partner_ids is not None:
+        statement = statement.where(Integration.partner_id.in_(partner_ids))
+    best: dict[int, str] = {}
+    for partner_id, status in session.execute(statement):
+        if partner_id not in best or order.index(IntegrationStatus(status)) > order.index(
+            IntegrationStatus(best[partner_id])
+        ):
+            best[partner_id] = status
+    return best
 
 
-def facts_of(
-    session: Session,
-    partner: Partner,
-    members: dict[str, set[str]],
-    referrals: dict[int, tuple[int, int]],
-) -> Facts:
-    """A partner's facts: its record, its profile, its mapped overlaps, its referrals."""
-    found = profile(session, partner.id)
-    accounts: Counter[str] = Counter()
-    for row in {(r.our_crm_id, r.our_populations) for r in overlap_rows(session, partner.id, members)}:
-        for population in row[1]:
-            accounts[population] += 1
-    sent, converted = referrals.get(partner.id, (0, 0))
-    stated = found.integration_status if found else ""
-    return Facts(
-        partner_type=partner.partner_type,
-        country=partner.country,
-        employees=found.employees if found else None,
-        integration_status=registered_status(session, partner.id) or stated,
-        customer_overlap=accounts[CUSTOMERS],
-        pipeline_overlap=accounts[OPEN_OPPORTUNITIES],
-        referrals=sent,
-        converted=converted,
-    )
+def facts_of(session: Session, partners: Sequence[Partner], *, one: bool = False) -> list[Facts]:
+    """Each partner's facts: its record, its profile, its mapped overlaps, its referrals — read for all
+    of them at once (a query per kind of fact, not per partner). `one`: the list is a single partner,
+    so read only its rows."""
+    ids = [partner.id for partner in partners] if one else None
+    statement = select(FitProfile)
+    if ids is not None:
+        statement = statement.where(FitProfile.partner_id.in_(ids))
+    profiles = {found.partner_id: found for found in session.scalars(statement)}
+    statuses = _registered_statuses(session, ids)
+    overlaps = overlapping_accounts(session, ids)
+    members = memberships(session)
+    referrals = _referrals(session)
+    facts = []
+    for partner in partners:
+        found = profiles.get(partner.id)
+        ours = overlaps.get(partner.id, set())
+        sent, converted = referrals.get(partner.id, (0, 0))
+        facts.append(
+            Facts(
+                partner_type=partner.partner_type,
+                country=partner.country,
+                employees=found.employees if found else None,
+                integration_status=statuses.get(partner.id) or (found.integration_status if found else ""),
+                customer_overlap=len(ours & members.get(CUSTOMERS, set())),
+                pipeline_overlap=len(ours & members.get(OPEN_OPPORTUNITIES, set())),
+                referrals=sent,
+                converted=converted,
+            )
+        )
+    return facts
 
 
 def ranked(
@@ -231,12 +247,11 @@ def ranked(
     if partner_type:
         statement = statement.where(Partner.partner_type == partner_type)
     settings = criteria(session)
-    members = memberships(session)
-    referrals = _referrals(session)
-    found = []
-    for partner in session.scalars(statement):
-        facts = facts_of(session, partner, members, referrals)
-        found.append(Ranked(partner, facts, score(facts, settings)))
+    partners = list(session.scalars(statement))
+    found = [
+        Ranked(partner, facts, score(facts, settings))
+        for partner, facts in zip(partners, facts_of(session, partners), strict=True)
+    ]
     return sorted(found, key=lambda r: (-r.fit.score, r.partner.name.lower(), r.partner.id))
 
 
@@ -246,5 +261,5 @@ def explained(session: Session, actor: Actor, partner_id: int) -> Ranked:
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
-    facts = facts_of(session, partner, memberships(session), _referrals(session))
+    (facts,) = facts_of(session, [partner], one=True)
     return Ranked(partner, facts, score(facts, criteria(session)))

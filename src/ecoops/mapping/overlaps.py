@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,7 +24,7 @@ from ecoops.actors import Actor
 from ecoops.crm.imports.report import neutralise
 from ecoops.crm.models import Account, Opportunity
 from ecoops.crm.segments import Segment, segment_of
-from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount
+from ecoops.mapping.models import Match, OverlapPeriod, PartnerAccount, PartnerUpload
 from ecoops.mapping.populations import memberships, population_names
 from ecoops.mapping.uploads import current_upload
 from ecoops.partners.models import Partner
@@ -121,6 +122,28 @@ def partner_or_404(session: Session, partner_id: int) -> Partner:
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
     return partner
+
+
+def overlapping_accounts(session: Session, partner_ids: Sequence[int] | None = None) -> dict[int, set[str]]:
+    """Partner id → our accounts in its latest run's overlaps (the same company, not a related one): the
+    accounts `overlap_rows` gives, for every partner with a current list (or those of `partner_ids`) in
+    one query."""
+    # Their record in the current list, as overlap_rows keeps it (a list not mapped yet has others).
+    matches = (
+        select(Match.partner_id, Match.our_crm_id, Match.explanation)
+        .join(PartnerUpload, (PartnerUpload.partner_id == Match.partner_id) & PartnerUpload.is_current)
+        .join(
+            PartnerAccount,
+            (PartnerAccount.upload_id == PartnerUpload.id) & (PartnerAccount.their_id == Match.their_id),
+        )
+    )
+    if partner_ids is not None:
+        matches = matches.where(Match.partner_id.in_(partner_ids))
+    found: dict[int, set[str]] = defaultdict(set)
+    for partner_id, crm_id, explanation in session.execute(matches):
+        if explanation.get("relation", "same") == "same":
+            found[partner_id].add(crm_id)
+    return found
 
 
 def overlap_rows(
