@@ -15,16 +15,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
 from ecoops.automation.jobs import TICK_JOBS
 from ecoops.config import Settings
+from ecoops.jobs.models import Job
 from ecoops.maturity import criteria
 from ecoops.maturity.criteria import CRITERIA, Result, stage_of
 from ecoops.maturity.integrations import IntegrationInput, create_integration, update_integration
 from ecoops.maturity.models import MaturityAssessment, MaturityStage
 from tests.goals.scenario import World, seed
+from tests.jobs.helpers import work_jobs
 
 MARCH_31 = date(2025, 3, 31)
 
@@ -98,17 +100,25 @@ def test_the_stage_is_the_first_whose_criteria_are_not_all_met() -> None:
 
 @pytest.mark.all_backends
 def test_assessments_are_kept_once_a_day_by_the_worker_and_on_demand(
-    session: Session, settings: Settings
+    session: Session, sessions: sessionmaker[Session], settings: Settings
 ) -> None:
     assert criteria.assess_daily(session, settings, datetime(2025, 3, 31, 12, tzinfo=UTC)) == 1
     assert criteria.assess_daily(session, settings, datetime(2025, 3, 31, 18, tzinfo=UTC)) == 0
+    # The tick only queued the day's job: nothing is computed or kept inside its transaction.
+    assert session.scalar(select(func.count()).select_from(MaturityAssessment)) == 0
+    queued = session.scalars(select(Job)).all()
+    assert [(j.kind, j.arguments) for j in queued] == [("maturity.assess", {"day": "2025-03-31"})]
+    session.commit()
+    assert work_jobs(sessions, settings) == ["done"]
     criteria.record(session, SYSTEM, settings, MARCH_31)  # on demand: kept beside the day's own
     assert criteria.assess_daily(session, settings, datetime(2025, 4, 1, 9, tzinfo=UTC)) == 1
+    session.commit()
+    assert work_jobs(sessions, settings) == ["done"]
     kept = criteria.history(session, SYSTEM).items
-    assert [(k.assessed_on, k.stage) for k in kept] == [
-        (date(2025, 4, 1), "launch"),
-        (MARCH_31, "launch"),
-        (MARCH_31, "launch"),
+    assert [(k.assessed_on, k.stage, k.run_by) for k in kept] == [
+        (date(2025, 4, 1), "launch", SYSTEM.label),
+        (MARCH_31, "launch", SYSTEM.label),
+        (MARCH_31, "launch", SYSTEM.label),
     ]
     assert kept[0].criteria[0] == {"key": "validated_integrations", "value": 0.0, "met": False}
     assert session.scalar(select(func.count()).select_from(MaturityAssessment)) == 3

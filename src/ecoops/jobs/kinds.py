@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ecoops.audit import utcnow
@@ -14,9 +15,10 @@ from ecoops.crm.imports.values import DateOrder
 from ecoops.crm.salesforce.client import SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.db import READ_ONLY
-from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, SALESFORCE_SYNC
+from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, MATURITY, SALESFORCE_SYNC
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
+from ecoops.maturity import criteria as maturity
 from ecoops.permissions import NotFound, Permission
 from ecoops.psi import exchange
 from ecoops.psi.models import ExchangeStatus
@@ -127,6 +129,19 @@ def sync_salesforce(run: JobRun) -> Result:
     return Result(f"Salesforce sync {done.status}: {counts}", "/crm/salesforce")
 
 
+def assess_maturity(run: JobRun) -> Result:
+    """The day's maturity assessment: figures read in a read-only transaction (no write lock held while
+    they are computed), kept in a short write transaction."""
+    day = date.fromisoformat(str(run.arguments["day"]))
+    run.progress(0, 1, "computing the criteria's figures", force=True)
+    with run.sessions() as session:
+        session.connection(execution_options=READ_ONLY)
+        found = maturity.assess(session, run.actor, run.settings, day)
+    with run.transaction() as session:
+        kept = maturity.keep(session, run.actor, found, day)
+    return Result(f"Maturity on {day.isoformat()}: {kept.stage}", "/maturity")
+
+
 KINDS: dict[str, Kind] = {
     MAPPING: Kind(
         MAPPING,
@@ -161,5 +176,13 @@ KINDS: dict[str, Kind] = {
         manage=Permission.MANAGE_CRM_CONNECTIONS,
         page=lambda _job: "/crm/salesforce",
         max_attempts=3,  # each attempt resumes from the checkpoints the last one reached
+    ),
+    MATURITY: Kind(
+        MATURITY,
+        "Maturity assessment",
+        assess_maturity,
+        read=Permission.READ_METRICS,
+        manage=Permission.EDIT_PROGRAM,
+        page=lambda _job: "/maturity",
     ),
 }

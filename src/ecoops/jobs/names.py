@@ -3,8 +3,11 @@ without importing the handlers (jobs/kinds.py), which import those domains."""
 
 from __future__ import annotations
 
+from datetime import date
+
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
 SALESFORCE_SYNC = "salesforce.sync"
+MATURITY = "maturity.assess"
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -21,3 +24,7 @@ def import_subject(token: str) -> str:
 
 def salesforce_subject(connection_id: int) -> str:
     return f"crm-connection:{connection_id}:sync"
+
+
+def maturity_subject(day: date) -> str:
+    return f"maturity:{day.isoformat()}"

@@ -20,6 +20,8 @@ from ecoops import audit
 from ecoops.actors import SYSTEM, Actor
 from ecoops.automation.scanner import ScanMark
 from ecoops.config import Settings
+from ecoops.jobs.names import MATURITY, maturity_subject
+from ecoops.jobs.queue import enqueue
 from ecoops.maturity import kpis
 from ecoops.maturity.models import (
     VALIDATED_OR_LATER,
@@ -198,7 +200,12 @@ def assess(session: Session, actor: Actor, config: Settings, today: date) -> Ass
 
 def record(session: Session, actor: Actor, config: Settings, today: date) -> MaturityAssessment:
     """Assess now and keep the result as a dated snapshot of the stage's history."""
-    found = assess(session, actor, config, today)
+    return keep(session, actor, assess(session, actor, config, today), today)
+
+
+def keep(session: Session, actor: Actor, found: Assessment, today: date) -> MaturityAssessment:
+    """Keep an assessment made as of `today` as a dated snapshot of the stage's history."""
+    require(actor, Permission.READ_METRICS)
     kept = MaturityAssessment(
         assessed_on=today,
         stage=found.stage.value,
@@ -212,14 +219,16 @@ def record(session: Session, actor: Actor, config: Settings, today: date) -> Mat
 
 
 def assess_daily(session: Session, settings: Settings, now: datetime) -> int:
-    """The worker's tick job: the first tick of each workspace day keeps that day's assessment."""
+    """The worker's tick job: the first tick of each workspace day queues that day's assessment, a job
+    (jobs/kinds.py) that computes the figures outside any write transaction: on a large workspace that
+    takes minutes, which the tick (and the deliveries after it) must not wait for."""
     today = now.astimezone(settings.tz).date()
     key = f"ran:maturity:{today.isoformat()}"
     if session.scalar(select(ScanMark.id).where(ScanMark.key == key)) is not None:
         return 0
-    session.add(ScanMark(key=key))  # its unique key lets one worker of several keep the day's snapshot
+    session.add(ScanMark(key=key))  # its unique key lets one worker of several queue the day's job
     session.flush()
-    record(session, SYSTEM, settings, today)
+    enqueue(session, SYSTEM, MATURITY, subject=maturity_subject(today), arguments={"day": today.isoformat()})
     return 1
 
 
