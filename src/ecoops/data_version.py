@@ -126,6 +126,7 @@ def _core_change(connection: Connection, statement: Any, *_args: Any) -> None:
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     session.info[_CONNECTION] = connection
+    connection.info.pop(_CHANGED, None)  # left by a use outside a session, long ended: not this one's
 
 
 @event.listens_for(Session, "before_commit")
