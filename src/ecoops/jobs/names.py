@@ -5,6 +5,7 @@ from __future__ import annotations
 
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
 SALESFORCE_SYNC = "salesforce.sync"
+SALESFORCE_WRITEBACK = "salesforce.writeback"
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -21,3 +22,7 @@ def import_subject(token: str) -> str:
 
 def salesforce_subject(connection_id: int) -> str:
     return f"crm-connection:{connection_id}:sync"
+
+
+def salesforce_writeback_subject(connection_id: int) -> str:
+    return f"crm-connection:{connection_id}:writeback"
