@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from simple_salesforce.exceptions import SalesforceError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.accounts.service import InvalidInput
@@ -88,7 +89,7 @@ def check_field(api: SalesforceApi, target: Target, crm_field: str) -> int:
     object_name = OBJECTS[target.record]
     try:
         described = api.call(lambda sf: sf.restful(f"sobjects/{object_name}/describe"))
-    except (SalesforceUnavailable, SalesforceAuthError) as exc:
+    except (SalesforceUnavailable, SalesforceAuthError, SalesforceError) as exc:
         raise InvalidInput(f"crm_field: Salesforce could not be asked about {object_name}: {exc}") from exc
     fields = {str(f["name"]).lower(): f for f in (described or {}).get("fields", [])}
     found = fields.get(crm_field.lower())
