@@ -27,7 +27,7 @@ from ecoops.crm.writeback.targets import ACCOUNT, OPPORTUNITY, Target
 from ecoops.db import transaction
 from ecoops.jobs.models import Job
 from ecoops.jobs.names import SALESFORCE_WRITEBACK, salesforce_writeback_subject
-from ecoops.jobs.queue import active_job, enqueue
+from ecoops.jobs.queue import active_job, enqueue, latest_job
 from ecoops.permissions import NotFound, Permission, require
 
 BATCH = 200  # the sObject Collections API's most records per call
@@ -198,4 +198,5 @@ def overview(session: Session, actor: Actor, connection: CrmConnection | None) -
         "runs": service.runs(session, actor, connection.id, page=1, per_page=10).items,
         "conflicts": service.items(session, actor, last.id, page=1, per_page=50) if last else None,
         "last": last,
+        "job": latest_job(session, actor, salesforce_writeback_subject(connection.id)),
     }
