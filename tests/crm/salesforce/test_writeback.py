@@ -5,7 +5,11 @@ fields refused by describe, the API's faults, batches of 200."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +21,7 @@ from ecoops.config import Settings
 from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
+from ecoops.db import make_engine, migrate, session_factory
 from ecoops.mapping.models import Match, PartnerAccount, PartnerUpload
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Referral
@@ -347,3 +352,65 @@ def test_batches_of_200_through_429_and_an_expired_token(
     assert fake.collection_calls == [200, 200, 50]
     assert all(r["Ecoops_Referral_Status__c"] == "submitted" for r in fake.records["Opportunity"].values())
     assert "refresh_token" not in fake.grants[-1:] and len(fake.grants) >= 2  # a new token mid-way
+
+
+def test_the_command_line_dry_run_then_write(
+    tmp_path: Path,
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    """`ecoops salesforce-writeback` in its own process, on its own SQLite file."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    own = session_factory(engine)
+    with own() as cli_session:
+        accounts, _deals = _org(fake, cli_session, own, settings, key_pair[0])
+        _overlap(cli_session, make_partner(cli_session, name="Acme Partners"), accounts[0], "Customers")
+        cli_session.commit()
+        _turn_on(cli_session, settings, {"account_partners": "Ecoops_Partners__c"})
+    env = os.environ | {
+        "ECOOPS_ENV": "test",
+        "ECOOPS_DATABASE_URL": url,
+        "ECOOPS_SECRET_KEY": settings.secret_key,
+        "ECOOPS_CRM_CA_BUNDLE": settings.crm_ca_bundle,
+        "ECOOPS_VAR_DIR": str(settings.var_dir),
+    }
+    command = [sys.executable, "-m", "ecoops.cli", "salesforce-writeback"]
+    dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "1 values would be written" in " ".join(dry.stdout.split())
+    assert "Ecoops_Partners__c" not in fake.records["Account"][accounts[0]]
+    fake.put("Account", {"Id": accounts[1], "Ecoops_Partners__c": "a person's"})
+    _overlap_and_commit = own()
+    _overlap(
+        _overlap_and_commit, make_partner(_overlap_and_commit, name="Beta Cloud"), accounts[1], "Prospects"
+    )
+    _overlap_and_commit.commit()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr  # a conflict: told by the exit status
+    assert "1 values written" in " ".join(done.stdout.split()) and "1 conflicts" in done.stdout
+    assert fake.records["Account"][accounts[0]]["Ecoops_Partners__c"] == "Acme Partners"
+    engine.dispose()
+
+
+def test_a_value_longer_than_the_field_is_cut_to_its_length(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    accounts, _deals = _org(fake, session, sessions, settings, key_pair[0])
+    fake.add_field("Account", "Short_Partners__c", length=12)
+    for name in ("Acme Partners", "Beta Cloud"):  # "Acme Partners; Beta Cloud": 25 characters
+        _overlap(session, make_partner(session, name=name), accounts[0], "Customers")
+    _overlap(session, make_partner(session, name="Gamma Labs12"), accounts[1], "Customers")  # exactly 12
+    session.commit()
+    _turn_on(session, settings, {"account_partners": "Short_Partners__c"})
+    run = _write(sessions, settings)
+    assert (run.written, run.failed) == (2, 0)  # the server refuses STRING_TOO_LONG: none was sent
+    assert fake.records["Account"][accounts[0]]["Short_Partners__c"] == "Acme Partne…"
+    assert fake.records["Account"][accounts[1]]["Short_Partners__c"] == "Gamma Labs12"
+    assert _write(sessions, settings).calls == 0  # the cut value is what the ledger holds
