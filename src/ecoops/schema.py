@@ -14,6 +14,7 @@ from ecoops.automation.nurture import models as nurture_models
 from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
 from ecoops.crm.salesforce import models as salesforce_models
+from ecoops.crm.writeback import models as writeback_models
 from ecoops.db import Base
 from ecoops.enablement import models as enablement_models
 from ecoops.events import models as events_models
@@ -62,4 +63,5 @@ __all__ = [
     "scanner_models",
     "tasks_models",
     "throttle_models",
+    "writeback_models",
 ]

@@ -1,6 +1,7 @@
 """An admin connects Salesforce in a real browser (the web-server flow's round trip to the local
-Salesforce and back), presses Sync now, sees the worker's run appear by itself, and finds a synced
-account on the accounts page."""
+Salesforce and back), presses Sync now, sees the worker's run appear by itself, finds a synced
+account on the accounts page, then turns write-back on for one field and sees the value arrive in
+the local Salesforce."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlalchemy.orm import Session
 
 from ecoops.automation.worker import Worker
 from ecoops.config import Settings
 from ecoops.db import session_factory
 from tests.browser.conftest import Site, serve, sign_in
+from tests.crm.salesforce.test_writeback import _overlap
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
+from tests.factories import make_partner
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +78,23 @@ def test_connect_sync_and_see_the_synced_account(
 
         page.goto("/accounts?q=Account+1")
         expect(page.get_by_role("link", name="Account 1", exact=True)).to_be_visible()
+
+        # Write-back: the field made in Salesforce, turned on here; the worker writes the value.
+        fake.add_field("Account", "Ecoops_Partners__c")
+        account = next(iter(fake.records["Account"]))
+        with Session(site.engine) as session:
+            _overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
+            session.commit()
+        page.goto("/crm/salesforce")
+        field = page.locator("form[action='/crm/salesforce/writeback/fields/account_partners']")
+        field.get_by_label("Overlapping partners: Salesforce field").fill("Ecoops_Partners__c")
+        field.get_by_label("Overlapping partners: write").check()
+        field.get_by_role("button", name="Save").click()
+        expect(page.locator(".flash.success")).to_contain_text("is written to Ecoops_Partners__c")
+        page.get_by_role("button", name="Write back now").click()
+        expect(page.locator("#writeback section.job")).to_contain_text("1 values written", timeout=60_000)
+        assert fake.records["Account"][account]["Ecoops_Partners__c"] == "Acme Partners"
+        page.screenshot(path=str(tmp_path / "written-back.png"), full_page=True)
     finally:
         worker.stop()
         if thread.is_alive():

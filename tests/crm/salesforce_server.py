@@ -7,7 +7,12 @@
   `WHERE SystemModstamp >= <datetime>` or `WHERE IsActive = true`, `ORDER BY SystemModstamp, Id`),
   paged `page_size` records at a time with `nextRecordsUrl`, each query's result fixed when it is made
   (a cursor); `query` leaves deleted records out, `queryAll` gives them with `IsDeleted` true;
-- `/services/data/vNN.0/sobjects/<object>/describe` (the object's field names and types);
+- `/services/data/vNN.0/sobjects/<object>/describe` (each field's name, type, length and whether it
+  is `updateable`; `add_field` adds a custom one);
+- `PATCH /services/data/vNN.0/composite/sobjects` (sObject Collections update: up to 200 records,
+  `allOrNone`, a result per record in the request's order: `{"id", "success": true, "errors": []}` or
+  `{"success": false, "errors": [{"statusCode", "message", "fields"}]}`); `WHERE Id IN ('…', …)`
+  queries; `reject(id, message)` makes a record fail a validation rule;
 - `Sforce-Limit-Info: api-usage=<used>/<max>` on every data answer.
 
 Faults: `fail_next(status, body, retry_after)` answers the next data request(s) with an error;
@@ -182,6 +187,9 @@ class FakeSalesforce:
     api_max: int = 100_000
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → id → record
     describe: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DESCRIBE.items()})
+    field_meta: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → field → meta
+    rejects: dict[str, str] = field(default_factory=dict)  # record id → a validation rule's message
+    collection_calls: list[int] = field(default_factory=list)  # records in each composite PATCH
     faults: list[Fault] = field(default_factory=list)
     on_page: Callable[[int], None] | None = None
     requests: list[str] = field(default_factory=list)  # every path asked for, in order
@@ -234,6 +242,101 @@ class FakeSalesforce:
                 for key, row in list(history.items()):
                     if row["OpportunityId"] == record_id:
                         history[key] = dict(row, IsDeleted=True, SystemModstamp=self.tick())
+
+    def add_field(
+        self, object_name: str, name: str, *, type: str = "string", length: int = 255, updateable: bool = True
+    ) -> None:
+        """A custom field on `object_name` (e.g. Ecoops_Partners__c, a Text(255))."""
+        if name not in self.describe[object_name]:
+            self.describe[object_name].append(name)
+        self.field_meta.setdefault(object_name, {})[name] = {
+            "type": type,
+            "length": length,
+            "updateable": updateable,
+        }
+
+    def reject(self, record_id: str, message: str) -> None:
+        """Writes to this record fail as a validation rule fails (FIELD_CUSTOM_VALIDATION_EXCEPTION)."""
+        self.rejects[record_id] = message
+
+    def described(self, object_name: str) -> dict[str, Any]:
+        meta = self.field_meta.get(object_name, {})
+        read_only = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "IsClosed", "IsWon"}
+        fields = [
+            {"name": n, "type": "string", "length": 255, "updateable": n not in read_only} | meta.get(n, {})
+            for n in self.describe[object_name]
+        ]
+        return {"name": object_name, "fields": fields}
+
+    def update_collection(self, body: Any) -> tuple[int, Any]:
+        """sObject Collections update: each record on its own unless allOrNone (then all or none)."""
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return 400, [{"errorCode": "JSON_PARSER_ERROR", "message": "records: a list is required"}]
+        if len(records) > 200:
+            return 400, [
+                {
+                    "errorCode": "EXCEEDED_ID_LIMIT",
+                    "message": "record limit reached. cannot submit more than 200 records into this call",
+                }
+            ]
+        self.collection_calls.append(len(records))
+        results, changes = [], []
+        with self.lock:
+            for record in records:
+                errors = self._update_errors(record)
+                if errors:
+                    results.append({"success": False, "errors": errors})
+                else:
+                    results.append({"id": record["id"], "success": True, "errors": []})
+                    changes.append(record)
+            failed = len(changes) < len(records)
+            if body.get("allOrNone") and failed:
+                rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "Record rolled back"}
+                results = [r if not r["success"] else {"success": False, "errors": [rolled]} for r in results]
+                changes = []
+            for record in changes:
+                object_name = record["attributes"]["type"]
+                table = self.records[object_name]
+                values = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+                self.clock += dt.timedelta(seconds=1)
+                table[record["id"]] = dict(table[record["id"]], **values, SystemModstamp=stamp(self.clock))
+        return 200, results
+
+    def _update_errors(self, record: Any) -> list[dict[str, Any]]:
+        def error(code: str, message: str, fields: list[str] | None = None) -> list[dict[str, Any]]:
+            return [{"statusCode": code, "message": message, "fields": fields or []}]
+
+        object_name = (record.get("attributes") or {}).get("type", "")
+        if object_name not in self.describe:
+            return error("INVALID_TYPE", f"sObject type '{object_name}' is not supported")
+        found = self.records.get(object_name, {}).get(str(record.get("id")))
+        if found is None:
+            return error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["Id"])
+        if found.get("IsDeleted"):
+            return error("ENTITY_IS_DELETED", "entity is deleted")
+        fields = {f["name"]: f for f in self.described(object_name)["fields"]}
+        for name, value in record.items():
+            if name in ("attributes", "id"):
+                continue
+            meta = fields.get(name)
+            if meta is None:
+                return error("INVALID_FIELD", f"No such column '{name}' on sobject of type {object_name}")
+            if not meta["updateable"]:
+                return error(
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {name}. Please check the security settings of this "
+                    "field and verify that it is read/write for your profile or permission set.",
+                    [name],
+                )
+            if isinstance(value, str) and len(value) > meta["length"]:
+                return error(
+                    "STRING_TOO_LONG",
+                    f"{name}: data value too large: {value[:20]} (max length={meta['length']})",
+                )
+        if record["id"] in self.rejects:
+            return error("FIELD_CUSTOM_VALIDATION_EXCEPTION", self.rejects[record["id"]])
+        return []
 
     def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
         self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
@@ -320,11 +423,17 @@ class FakeSalesforce:
                 return 400, [
                     {"errorCode": "INVALID_FIELD", "message": f"No such column '{name}' on {object_name}"}
                 ]
+        where = match["where"] or ""
         with self.lock:
-            rows = list(self.records.get(object_name, {}).values())
+            table = self.records.get(object_name, {})
+            if ids := re.fullmatch(r"Id IN \(([^)]*)\)", where):  # the ids looked up, not a scan
+                wanted = [i.strip().strip("'") for i in ids[1].split(",")]
+                rows = [table[i] for i in wanted if i in table]
+                where = ""
+            else:
+                rows = list(table.values())
         if not include_deleted:
             rows = [r for r in rows if not r.get("IsDeleted")]
-        where = match["where"] or ""
         if since := re.fullmatch(r"SystemModstamp >= (\S+)", where):
             floor = stamp(dt.datetime.fromisoformat(since[1].replace("Z", "+00:00")))
             rows = [r for r in rows if r["SystemModstamp"] >= floor]
@@ -399,10 +508,15 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, [{"errorCode": "NOT_FOUND", "message": self.path}])
 
+        def do_PATCH(self) -> None:
+            self.do_GET()
+
         def do_GET(self) -> None:
             parsed = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
             fake.requests.append(parsed.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = self.rfile.read(length) if length else b""
             if parsed.path == "/services/oauth2/authorize":
                 code = uuid.uuid4().hex
                 fake.codes[code] = query.get("redirect_uri", "")
@@ -432,7 +546,12 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             fake.api_used += 1
             limits = {"Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
             rest = parsed.path[len(data_prefix) :]
-            if rest in ("query", "query/", "queryAll", "queryAll/"):
+            if self.command == "PATCH":
+                if rest.rstrip("/") == "composite/sobjects":
+                    status, body = fake.update_collection(json.loads(sent or b"null"))
+                else:
+                    status, body = 404, [{"errorCode": "NOT_FOUND", "message": parsed.path}]
+            elif rest in ("query", "query/", "queryAll", "queryAll/"):
                 status, body = fake.query(query.get("q", ""), include_deleted=rest.startswith("queryAll"))
             elif rest.startswith(("query/", "queryAll/")):
                 if fake.on_page is not None:
@@ -442,10 +561,7 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             elif (described := re.fullmatch(r"sobjects/(\w+)/describe/?", rest)) and described[
                 1
             ] in fake.describe:
-                status, body = (
-                    200,
-                    {"name": described[1], "fields": [{"name": n} for n in fake.describe[described[1]]]},
-                )
+                status, body = 200, fake.described(described[1])
             else:
                 status, body = 404, [{"errorCode": "NOT_FOUND", "message": parsed.path}]
             fake.pages_served += 1

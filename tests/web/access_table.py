@@ -40,6 +40,7 @@ from ecoops.config import Settings
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
 from ecoops.crm.salesforce.models import CrmConnection, StageMapping
+from ecoops.crm.writeback.models import WritebackField, WritebackRun
 from ecoops.demo.catcher import maildir
 from ecoops.enablement import content as enablement_content
 from ecoops.enablement import plans as enablement_plans
@@ -329,6 +330,17 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
     ),
     ("POST", "/crm/salesforce/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("POST", "/crm/salesforce/writeback/fields/{target}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"crm_field": "Ecoops_Partners__c"},
+        note="turned off: no Salesforce to ask (tests/crm/salesforce/test_writeback.py turns fields on)",
+    ),
+    ("POST", "/crm/salesforce/writeback/run"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"dry_run": "true"}
+    ),
+    ("GET", "/crm/salesforce/writeback/runs/{writeback_run_id}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS)
+    ),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
@@ -1498,19 +1510,47 @@ def _roadmap_task_id(session: Session, settings: Settings) -> str:
     return str(roadmap.create_task(session, SYSTEM, data).id)
 
 
+def _salesforce(session: Session) -> CrmConnection:
+    """The connected Salesforce the Salesforce routes' records hang on (one per workspace)."""
+    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == "salesforce"))
+    if connection is None:
+        connection = CrmConnection(
+            provider="salesforce",
+            flow="jwt_bearer",
+            login_url="https://test.salesforce.com",
+            client_id="key",
+            status="connected",
+            org_id="00D000000000001EAA",
+            instance_url="https://example.my.salesforce.com",
+        )
+        session.add(connection)
+        session.flush()
+    return connection
+
+
+def _writeback_target(session: Session, settings: Settings) -> str:
+    """A write-back target; another one is turned on, so a write-back can be queued."""
+    field = WritebackField(
+        connection_id=_salesforce(session).id,
+        target="opportunity_referral",
+        crm_field="Ecoops_Referral_Id__c",
+        enabled=True,
+    )
+    session.add(field)
+    session.flush()
+    return "account_partners"
+
+
+def _writeback_run_id(session: Session, settings: Settings) -> str:
+    run = WritebackRun(connection_id=_salesforce(session).id, trigger="manual", status="done")
+    session.add(run)
+    session.flush()
+    return str(run.id)
+
+
 def _stage_id(session: Session, settings: Settings) -> str:
     """A stage of a connected Salesforce (made as a sync would leave it)."""
-    connection = CrmConnection(
-        provider="salesforce",
-        flow="jwt_bearer",
-        login_url="https://test.salesforce.com",
-        client_id="key",
-        status="connected",
-        org_id="00D000000000001EAA",
-        instance_url="https://example.my.salesforce.com",
-    )
-    session.add(connection)
-    session.flush()
+    connection = _salesforce(session)
     stage = StageMapping(connection_id=connection.id, stage="Negotiation")
     session.add(stage)
     session.flush()
@@ -1613,6 +1653,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "integration_id": _integration_id,
     "roadmap_task_id": _roadmap_task_id,
     "stage_id": _stage_id,
+    "target": _writeback_target,
+    "writeback_run_id": _writeback_run_id,
     "content_id": _content_id,
     "playbook_id": _playbook_id,
     "step_id": _step_id,

@@ -12,10 +12,11 @@ from ecoops.crm.imports.fields import Kind as ImportKind
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.records import Workspace
 from ecoops.crm.imports.values import DateOrder
+from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.client import SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.db import READ_ONLY
-from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, MATURITY, SALESFORCE_SYNC
+from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, MATURITY, SALESFORCE_SYNC, SALESFORCE_WRITEBACK
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
 from ecoops.maturity import criteria as maturity
@@ -126,6 +127,8 @@ def sync_salesforce(run: JobRun) -> Result:
     counts = (
         f"{done.new:,} new, {done.updated:,} updated, {done.deleted:,} deleted, {done.rejected:,} refused"
     )
+    if writeback.has_fields(run.sessions):  # write-back follows every sync once a field is turned on
+        counts += "; " + _write_back(run, trigger="after_sync", dry_run=False)
     return Result(f"Salesforce sync {done.status}: {counts}", "/crm/salesforce")
 
 
@@ -140,6 +143,33 @@ def assess_maturity(run: JobRun) -> Result:
     with run.transaction() as session:
         kept = maturity.keep(session, run.actor, found, day)
     return Result(f"Maturity on {day.isoformat()}: {kept.stage}", "/maturity")
+
+
+def _write_back(run: JobRun, *, trigger: str, dry_run: bool) -> str:
+    try:
+        done = writeback.run_writeback(
+            run.sessions,
+            run.settings,
+            run.actor,
+            trigger=trigger,
+            dry_run=dry_run,
+            progress=lambda d, total, message: run.progress(d, total, message),
+        )
+    except SalesforceUnavailable as exc:
+        raise JobFailed(str(exc)) from exc
+    verb = "would write" if dry_run else "written"
+    return (
+        f"write-back: {done.written:,} values {verb}, {done.unchanged:,} unchanged, "
+        f"{done.conflicts:,} conflicts, {done.failed:,} failed"
+    )
+
+
+def write_back_salesforce(run: JobRun) -> Result:
+    """A write-back run (or a dry run) on demand; each batch commits, so a retry writes nothing twice."""
+    run.progress(0, 0, "computing the values to write", force=True)
+    dry_run = bool(run.arguments.get("dry_run"))
+    said = _write_back(run, trigger=str(run.arguments.get("trigger", "manual")), dry_run=dry_run)
+    return Result(said[0].upper() + said[1:], "/crm/salesforce")
 
 
 KINDS: dict[str, Kind] = {
@@ -184,5 +214,14 @@ KINDS: dict[str, Kind] = {
         read=Permission.READ_METRICS,
         manage=Permission.EDIT_PROGRAM,
         page=lambda _job: "/maturity",
+    ),
+    SALESFORCE_WRITEBACK: Kind(
+        SALESFORCE_WRITEBACK,
+        "Salesforce write-back",
+        write_back_salesforce,
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: "/crm/salesforce",
+        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
     ),
 }

@@ -8,6 +8,7 @@ from datetime import date
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
 SALESFORCE_SYNC = "salesforce.sync"
 MATURITY = "maturity.assess"
+SALESFORCE_WRITEBACK = "salesforce.writeback"
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -28,3 +29,7 @@ def salesforce_subject(connection_id: int) -> str:
 
 def maturity_subject(day: date) -> str:
     return f"maturity:{day.isoformat()}"
+
+
+def salesforce_writeback_subject(connection_id: int) -> str:
+    return f"crm-connection:{connection_id}:writeback"

@@ -335,6 +335,12 @@ class _Context:
 
 def _context(session: Session, actor: Actor, config: Settings) -> _Context:
     require(actor, Permission.READ_METRICS)
+    return cached_inputs(session, config)
+
+
+def cached_inputs(session: Session, config: Settings) -> _Context:
+    """The fed records and the rules in force, from the cache while the records are unchanged (no access
+    check: for the system's own work, e.g. values written back to the CRM)."""
     key = (data_version(session), config.currency, str(config.tz))
     feed, rules = cache.INPUTS.get_or_compute(
         key, lambda: (load_inputs(session, config.tz), settings_in_force(session, config.currency))

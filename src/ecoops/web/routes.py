@@ -16,6 +16,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.crm import pages as crm_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.crm.salesforce import pages as salesforce_pages
+    from ecoops.crm.salesforce import writeback_pages as salesforce_writeback_pages
     from ecoops.demo import pages as demo_pages
     from ecoops.enablement import pages as enablement_pages
     from ecoops.enablement import plan_pages, playbook_pages
@@ -57,6 +58,7 @@ def page_routers() -> list[APIRouter]:
         crm_pages.router,
         import_pages.router,
         salesforce_pages.router,
+        salesforce_writeback_pages.router,
         mapping_pages.router,
         psi_pages.router,
         job_pages.router,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.crm.salesforce import service
+from ecoops.crm.salesforce import service, writeback
 from ecoops.crm.salesforce.secrets import SecretUnreadable
 from ecoops.jobs.names import salesforce_subject
 from ecoops.jobs.queue import latest_job
@@ -54,6 +54,7 @@ def salesforce_page(
         callback=service.redirect_uri(settings),
         login_urls=service.LOGIN_URLS,
         authorize=service.pending_authorize_url(session, actor, settings),
+        writeback=writeback.overview(session, actor, connection),
     )
 
 
