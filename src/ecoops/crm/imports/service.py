@@ -278,7 +278,7 @@ def import_rows(
         if _writes(outcome, request) and (outcome.new or outcome.updated):
             if builder.table is Opportunity.__table__ and outcome.updated:
                 emit_outcome_events(session, stage.stage)
-            stage.write()
+            stage.write(outcome.new)
         stage.drop()
     outcome.rows = tally.rows
     outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
