@@ -1,4 +1,5 @@
-"""A large load into a table no larger rebuilds the plain indexes afterwards: same records, same indexes."""
+"""Bulk loads: a large load rebuilds the plain indexes afterwards (same records, same indexes); the
+cyclic garbage collector rests while rows stream and is restored however the import ends."""
 
 import pytest
 from sqlalchemy import inspect, select
@@ -88,3 +89,34 @@ def test_an_import_failing_after_the_drop_leaves_the_indexes_and_table_as_they_w
     assert rebuilds and rebuilds[0]  # the indexes were dropped before the failure
     assert _indexes(connection) == before
     assert snapshot(connection) == rows_before
+
+
+def test_the_garbage_collector_is_paused_only_while_rows_stream(session, tmp_path, monkeypatch):
+    import gc
+
+    from ecoops.crm.imports import service
+
+    seen: list[bool] = []
+    original = staging.RecordStage.add_many
+
+    def spy(self, records):
+        seen.append(gc.isenabled())
+        original(self, records)
+
+    monkeypatch.setattr(staging.RecordStage, "add_many", spy)
+    run(session, write_csv(tmp_path, OPPORTUNITIES))
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+    def fail(self, records):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(staging.RecordStage, "add_many", fail)
+    with pytest.raises(RuntimeError), session.begin_nested():
+        run(session, write_csv(tmp_path, OPPORTUNITIES))
+    assert gc.isenabled()  # restored after a failure too
+    gc.disable()
+    with service.cyclic_gc_paused():
+        pass
+    assert not gc.isenabled()  # a caller's own choice is left as it was
+    gc.enable()
