@@ -12,8 +12,8 @@ from tests.crm.imports.test_upsert import OPPORTUNITIES
 pytestmark = pytest.mark.all_backends
 
 
-def _indexes(connection) -> list[tuple[str, tuple[str, ...], bool]]:
-    found = inspect(connection).get_indexes("opportunities")
+def _indexes(connection, table: str = "opportunities") -> list[tuple[str, tuple[str, ...], bool]]:
+    found = inspect(connection).get_indexes(table)
     return sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found)
 
 
@@ -120,3 +120,16 @@ def test_the_garbage_collector_is_paused_only_while_rows_stream(session, tmp_pat
         pass
     assert not gc.isenabled()  # a caller's own choice is left as it was
     gc.enable()
+
+
+def test_every_kind_rebuilds_the_indexes_its_table_has(session, connection, tmp_path, monkeypatch):
+    """Each table's model indexes must be the migrated ones, or the drop would fail on a large load."""
+    from tests.crm.imports.test_upsert import ACCOUNTS
+
+    monkeypatch.setattr(staging, "REBUILD_MIN_ROWS", 1)
+    rebuilds = _rebuilds(monkeypatch)
+    before = {name: _indexes(connection, name) for name in ("accounts", "opportunities")}
+    run(session, write_csv(tmp_path, ACCOUNTS))
+    run(session, write_csv(tmp_path, OPPORTUNITIES))
+    assert all(rebuilds) and len(rebuilds) == 2
+    assert {name: _indexes(connection, name) for name in before} == before
