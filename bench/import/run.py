@@ -3,7 +3,7 @@
 Imports the file into a fresh SQLite file and into PostgreSQL, each in its own process (so its peak
 memory is its own), and in the same run loads the same file by each database's bare bulk path:
 `sqlite3` executemany of the raw rows, PostgreSQL `COPY`, DuckDB `read_csv`. Prints rows/s, peak
-memory and the ratios against the goals (≥ 50,000 rows/s into SQLite, < 1 GB, ≤ 4x the bare load).
+memory and the ratios against the goals (≥ 50,000 rows/s into SQLite, < 1 GB, ≤ 3x the bare load).
 
     .venv/bin/python bench/import/run.py [--rows 1000000] [--seed 7] [--no-postgres]
 
@@ -56,7 +56,7 @@ STAGES = [
     ("Closed Won", 100),
     ("Closed Lost", 0),
 ]
-GOAL_ROWS_PER_SECOND, GOAL_MEMORY_MB, GOAL_RATIO = 50_000, 1024, 4.0
+GOAL_ROWS_PER_SECOND, GOAL_MEMORY_MB, GOAL_RATIO = 50_000, 1024, 3.0  # issue #18
 
 
 def _sf_id(prefix: str, n: int) -> str:
@@ -101,6 +101,15 @@ def generate(path: Path, rows: int, seed: int) -> None:
 # --- measured steps, each run in a child process ------------------------------------------------
 
 
+def _start() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> dict[str, float]:
+    """Wall seconds, and this process's CPU seconds (all of SQLite's work; none of PostgreSQL's server)."""
+    return {"seconds": time.perf_counter() - start[0], "cpu": time.process_time() - start[1]}
+
+
 def child_import(url: str, path: Path) -> dict[str, object]:
     """The real pipeline: `ecoops import` minus its printing, into the database at `url`."""
     from ecoops.actors import cli_actor
@@ -115,7 +124,7 @@ def child_import(url: str, path: Path) -> dict[str, object]:
     workspace = Workspace(currency="USD", tz=settings.tz)
     runs = []
     for _ in range(2):  # the second import of the same file finds every row unchanged
-        started = time.perf_counter()
+        started = _start()
         with transaction(session_factory(engine)) as session:
             outcome = service.run_import(
                 session,
@@ -128,7 +137,7 @@ def child_import(url: str, path: Path) -> dict[str, object]:
             )
         runs.append(
             {
-                "seconds": time.perf_counter() - started,
+                **_since(started),
                 "new": outcome.new,
                 "rows": outcome.rows,
                 "unchanged": outcome.unchanged,
@@ -142,7 +151,7 @@ def child_import(url: str, path: Path) -> dict[str, object]:
 def child_sqlite_bare(url: str, path: Path) -> dict[str, object]:
     """SQLite's own path from Python: executemany of the raw csv rows into a plain table, one commit."""
     database = url.removeprefix("sqlite:///")
-    started = time.perf_counter()
+    started = _start()
     connection = sqlite3.connect(database, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
@@ -155,37 +164,78 @@ def child_sqlite_bare(url: str, path: Path) -> dict[str, object]:
         connection.executemany(f"INSERT INTO bare VALUES ({marks})", rows)
     connection.execute("COMMIT")
     connection.close()
-    return {"runs": [{"seconds": time.perf_counter() - started}]}
+    return {"runs": [_since(started)]}
 
 
 def child_postgres_copy(url: str, path: Path) -> dict[str, object]:
     """PostgreSQL's own path: COPY of the file into a plain table of text columns."""
     import psycopg
 
-    started = time.perf_counter()
+    started = _start()
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE bare ({', '.join(f'c{i} text' for i in range(len(HEADER)))})")
         with cursor.copy("COPY bare FROM STDIN (FORMAT csv, HEADER true)") as copy, path.open("rb") as stream:
             while chunk := stream.read(1 << 20):
                 copy.write(chunk)
-    return {"runs": [{"seconds": time.perf_counter() - started}]}
+    return {"runs": [_since(started)]}
+
+
+FLOOR_INSERT = """
+INSERT INTO opportunities (crm_id, account_crm_id, name, stage, amount, currency, original_amount,
+  created_on, close_date, is_closed, is_won, owner, opportunity_type, lead_source, partner_source)
+SELECT c0, c1, c2, c3, c4::numeric, c5, c4::numeric, c6::date, left(c7, 10)::date, c8::boolean,
+  c9::boolean, c10, c11, coalesce(c12, ''), coalesce(c13, '') FROM raw
+ON CONFLICT (crm_id) DO NOTHING
+"""
+
+
+def child_postgres_floor(url: str, path: Path) -> dict[str, object]:
+    """The floor of any staging design: bare COPY, then one unchecked INSERT … SELECT into `opportunities`.
+
+    No validation at all, casts only, and the plain indexes rebuilt as the import does for a first load.
+    What this costs beyond the bare COPY is the indexed table's own price, which no faster reading
+    or checking can remove.
+    """
+
+    from ecoops.crm.models import Opportunity
+    from ecoops.db import make_engine, migrate
+
+    engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    migrate(engine)
+    started = _start()
+    with engine.begin() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(f"CREATE TEMP TABLE raw ({', '.join(f'c{i} text' for i in range(len(HEADER)))})")
+        with cursor.copy("COPY raw FROM STDIN (FORMAT csv, HEADER true)") as copy, path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                copy.write(chunk)
+        copied = time.perf_counter()
+        plain = [index for index in Opportunity.__table__.indexes if not index.unique]
+        for index in plain:
+            index.drop(connection)
+        cursor.execute(FLOOR_INSERT)
+        for index in plain:
+            index.create(connection)
+    engine.dispose()
+    return {"runs": [_since(started) | {"copy": copied - started[0]}]}
 
 
 def child_duckdb(_url: str, path: Path) -> dict[str, object]:
     """DuckDB's own path: read_csv of the file into a table."""
     import duckdb
 
-    started = time.perf_counter()
+    started = _start()
     connection = duckdb.connect()
     connection.execute("CREATE TABLE bare AS SELECT * FROM read_csv(?, header = true)", [str(path)])
     connection.close()
-    return {"runs": [{"seconds": time.perf_counter() - started}]}
+    return {"runs": [_since(started)]}
 
 
 CHILDREN = {
     "import": child_import,
     "sqlite_bare": child_sqlite_bare,
     "postgres_copy": child_postgres_copy,
+    "postgres_floor": child_postgres_floor,
     "duckdb": child_duckdb,
 }
 
@@ -255,6 +305,9 @@ def main() -> None:
             steps.append(step("PostgreSQL: ecoops import", "postgres", measure("import", import_url, path)))
             bare_url = _fresh_postgres(admin_url)
             steps.append(step("PostgreSQL: bare COPY", "postgres", measure("postgres_copy", bare_url, path)))
+            floor_url = _fresh_postgres(admin_url)
+            floor = measure("postgres_floor", floor_url, path)
+            steps.append(step("PostgreSQL: COPY + unchecked INSERT (floor)", "postgres", floor))
         finally:
             if server is not None:
                 server.stop()
@@ -263,11 +316,12 @@ def main() -> None:
 
 @dataclass
 class Step:
-    """One measured step: its wall times (a second run for imports) and its process's peak memory."""
+    """One measured step: its wall and CPU times (a second run for imports) and its process's peak memory."""
 
     name: str
     backend: str  # sqlite | postgres | duckdb: which bare load it compares with
     seconds: list[float]
+    cpu: list[float]  # the measuring process's own CPU: all of SQLite's work, none of PostgreSQL's server
     peak_mb: float
 
     @property
@@ -276,21 +330,25 @@ class Step:
 
 
 def step(name: str, backend: str, figures: dict[str, Any]) -> Step:
-    return Step(name, backend, [run["seconds"] for run in figures["runs"]], figures["peak_mb"])
+    runs = figures["runs"]
+    if "copy" in runs[0]:
+        print(f"{name}: its COPY took {runs[0]['copy']:.1f}s of {runs[0]['seconds']:.1f}s")
+    return Step(name, backend, [r["seconds"] for r in runs], [r["cpu"] for r in runs], figures["peak_mb"])
 
 
 def report(steps: list[Step], rows: int) -> None:
     bare = {s.backend: s.seconds[0] for s in steps if s.bare}
-    print(f"{'step':<44}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'x bare':>8}{'x DuckDB':>10}")
+    bare_cpu = {s.backend: s.cpu[0] for s in steps if s.bare}
+    print(f"{'step':<48}{'seconds':>9}{'rows/s':>12}{'CPU s':>8}{'peak MB':>9}{'x bare':>8}{'x DuckDB':>10}")
     for s in steps:
         for index, seconds in enumerate(s.seconds):
             label = s.name + (" again (all unchanged)" if index else "")
             ratio = "" if s.bare else f"{seconds / bare[s.backend]:.1f}"
             print(
-                f"{label:<44}{seconds:>9.1f}{rows / seconds:>12,.0f}{s.peak_mb:>9.0f}{ratio:>8}"
-                f"{seconds / bare['duckdb']:>10.1f}"
+                f"{label:<48}{seconds:>9.1f}{rows / seconds:>12,.0f}{s.cpu[index]:>8.1f}{s.peak_mb:>9.0f}"
+                f"{ratio:>8}{seconds / bare['duckdb']:>10.1f}"
             )
-    print()
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores shared)")
     for s in (s for s in steps if not s.bare):
         rate, times = rows / s.seconds[0], s.seconds[0] / bare[s.backend]
         goals = [f"{times:.1f}x its bare load (goal <= {GOAL_RATIO:.0f}x: {_met(times <= GOAL_RATIO)})"]
@@ -299,7 +357,10 @@ def report(steps: list[Step], rows: int) -> None:
         )
         if s.backend == "sqlite":
             met = _met(rate >= GOAL_ROWS_PER_SECOND)
+            per_cpu = rows / s.cpu[0]
             goals.insert(0, f"{rate:,.0f} rows/s (goal >= {GOAL_ROWS_PER_SECOND:,}: {met})")
+            cpu_times = s.cpu[0] / bare_cpu["sqlite"]
+            goals.insert(1, f"{per_cpu:,.0f} rows per CPU second, {cpu_times:.1f}x bare CPU")
         print(f"{s.name}: " + "; ".join(goals))
 
 

@@ -7,8 +7,10 @@ and keeps the refused ones in the report. A dry run goes the same way and writes
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -278,7 +280,7 @@ def import_rows(
         if _writes(outcome, request) and (outcome.new or outcome.updated):
             if builder.table is Opportunity.__table__ and outcome.updated:
                 emit_outcome_events(session, stage.stage)
-            stage.write()
+            stage.write(outcome.new)
         stage.drop()
     outcome.rows = tally.rows
     outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
@@ -312,13 +314,31 @@ def _stage_records(
         numbers.clear()
         rows.clear()
 
-    for line, cells in lines:
-        numbers.append(line)
-        rows.append(cells)
-        if len(rows) >= ROW_BATCH:
-            flush()
-    flush()
+    with cyclic_gc_paused():
+        for line, cells in lines:
+            numbers.append(line)
+            rows.append(cells)
+            if len(rows) >= ROW_BATCH:
+                flush()
+        flush()
     stage.finish_loading()
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while rows stream: a quarter of the reading's CPU went to it.
+
+    Reading allocates millions of lists and tuples, each of which counts towards the collector's
+    next pass, yet they hold no cycles and reference counting frees every batch; so memory stays
+    bounded without it. Process-wide for the duration (Python has no other switch), restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _settle_records(
