@@ -229,3 +229,54 @@ def test_two_holdings_one_on_the_holdings_site_and_one_on_the_bare_brand_are_two
     assert [(r["our_id"], r["their_id"], r["domain_agreement"]) for r in result] == [
         ("o2", "t2", "label_contains")
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "forms", "countries"),
+    [
+        ("Nordwind, S.A.", "sa", {"FR", "ES", "CH", "BE"}),  # a few of its countries
+        ("Nordwind SA/NV", "sa nv", {"BE"}),  # only Belgium has both
+        ("Nordwind Oyj", "oyj", {"FI"}),
+        ("Nordwind Group GmbH", "gmbh", {"DE", "AT", "CH"}),
+        ("Nordwind Co., Ltd.", None, None),  # forms of most of the world say nothing
+        ("Nordwind Inc. GmbH", None, None),  # forms with no country in common
+        ("Nordwind", None, None),
+    ],
+)
+def test_legal_forms_of_few_countries_name_them(name, forms, countries):
+    keys = name_keys(pa.array([name])).to_pylist()[0]
+    assert keys["legal_forms"] == forms
+    found = set(keys["form_countries"].split()) if keys["form_countries"] else None
+    assert found == countries if countries is None else countries <= found
+    if found:
+        assert "US" not in found and "GB" not in found
+
+
+def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
+    ours = accounts(
+        {"id": "o1", "name": "Valdor", "website": "valdor.com", "country": "US"},
+        {"id": "o2", "name": "Albion Trading", "country": "CH"},
+        {"id": "o3", "name": "Albion Trading", "country": "US"},
+        {"id": "o4", "name": "Tamsin plc", "country": "FI"},
+    )
+    theirs = accounts(
+        # "S.A." is no US form: the countries differ, 1 - 0.20 = 0.80, out (it was 1 - 0.03, a match).
+        {"id": "t1", "name": "Valdor, S.A."},
+        # Two namesakes, Swiss and American: a record with no country used to be left to a person; "SA"
+        # is Swiss, not American, so the Swiss one is the only candidate left (1 - 0.03).
+        {"id": "t2", "name": "Albion Trading SA"},
+        # Both carry "plc": a Finnish "Tamsin plc" is what our list says it is, not excluded by the form.
+        {"id": "t3", "name": "Tamsin plc"},
+    )
+    result = {r["their_id"]: r for r in match_accounts(ours, theirs).pairs.to_pylist()}
+    assert {(r["our_id"], t) for t, r in result.items()} == {("o2", "t2"), ("o4", "t3")}
+    assert result["t2"]["score"] == pytest.approx(0.97)
+    assert result["t3"]["country_agreement"] == "missing"
+    # Below the threshold, the sentence names the form and the country it rules out.
+    low = match_accounts(ours, theirs, settings=MatchSettings(threshold=0.5)).pairs.to_pylist()
+    (valdor,) = [r for r in low if r["their_id"] == "t1"]
+    assert valdor["score"] == pytest.approx(0.80)
+    assert valdor["explanation"] == (
+        'names 100% alike ("valdor" ~ "valdor"); country different (theirs "sa" is no legal form of US); '
+        "domain missing"
+    )

@@ -66,7 +66,8 @@ letters = st.text(alphabet="abcdeo ", min_size=1, max_size=14)
 
 
 @given(st.lists(st.tuples(letters, letters), min_size=1, max_size=20), st.floats(0.0, 1.1))
-@example([(" bcdaba", "aadca aa cb")], 0.5)  # under the floor, with a swap not looked for: 0, not a part value
+# Under the floor, with a swap not looked for: 0, not a part value.
+@example([(" bcdaba", "aadca aa cb")], 0.5)
 def test_the_floor_only_zeroes_pairs_that_could_not_reach_it(names, floor):
     ours = _keyed(*(f"x{a}" for a, _ in names))
     theirs = _keyed(*(f"x{b}" for _, b in names), side="theirs")

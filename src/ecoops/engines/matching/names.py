@@ -13,9 +13,11 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
+    FORM_COUNTRIES,
     LEADING_LEGAL_FORMS,
     STRUCTURE_WORDS,
     TRAILING_LEGAL_FORMS,
+    form_countries,
 )
 from ecoops.engines.matching.relations import project
 
@@ -178,7 +180,7 @@ WITH restripped AS (
          CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
   FROM restripped
 )
-SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
+SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure, trim(tail) AS tail,
        CASE WHEN regexp_matches(name_key, '[0-9]| [ivx]+(?: |$)')
             THEN nullif(array_to_string(list_concat(
                    regexp_extract_all(name_key, '[0-9]+'),
@@ -216,8 +218,24 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
             "name_core": pc.replace_substring(keys, " ", ""),
             "structure": keyed.column("structure"),
             "numbers": keyed.column("numbers"),
+            **_legal_form_clues(keyed.column("tail")),
         }
     )
+
+
+def _legal_form_clues(tails: pa.ChunkedArray) -> dict[str, pa.Array]:
+    """`legal_forms` (the forms of few countries among what was stripped from each name's end, "sa") and
+    `form_countries` (the countries whose law has them all, "BE CH ES FR ..."; see `form_countries`).
+    Worked out once per distinct tail: a few hundred in a million names."""
+    tails = tails.combine_chunks()
+    distinct = pc.unique(tails.filter(pc.is_valid(tails))).to_pylist()
+    forms = [" ".join(w for w in t.split() if w in FORM_COUNTRIES) for t in distinct]
+    countries = [form_countries(t) for t in distinct]
+    at = pc.index_in(tails, value_set=pa.array(distinct, pa.string()))
+    return {
+        "legal_forms": pa.array([f if c else None for f, c in zip(forms, countries, strict=True)]).take(at),
+        "form_countries": pa.array(countries, pa.string()).take(at),
+    }
 
 
 def normalise_name(name: str | None) -> str | None:

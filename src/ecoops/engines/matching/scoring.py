@@ -65,11 +65,17 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
                        '^-?(?:{structure_words})-?$'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
-       CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
+       CASE WHEN o_country IS NULL AND t_country IS NULL THEN 'missing'
+            WHEN o_country IS NULL THEN CASE WHEN {o_form_excludes} THEN 'different' ELSE 'missing' END
+            WHEN t_country IS NULL THEN CASE WHEN {t_form_excludes} THEN 'different' ELSE 'missing' END
             WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
        CASE WHEN o_country IS NOT NULL AND t_country IS NOT NULL THEN concat_ws(' and ',
               CASE WHEN o_country_source = 'domain' THEN printf('ours from %s', o_domain_raw) END,
               CASE WHEN t_country_source = 'domain' THEN printf('theirs from %s', t_domain_raw) END)
+            WHEN o_country IS NULL AND t_country IS NOT NULL AND {o_form_excludes}
+              THEN printf('ours "%s" is no legal form of %s', o_legal_forms, t_country)
+            WHEN t_country IS NULL AND o_country IS NOT NULL AND {t_form_excludes}
+              THEN printf('theirs "%s" is no legal form of %s', t_legal_forms, o_country)
        END AS country_from_domain,
        CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
          AS structure_agreement,
@@ -80,6 +86,13 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
        name_similarity{passed}
 FROM pairs
 """
+# A record with no country whose legal forms belong to few countries ("sa", "gmbh"; `form_countries`) is
+# not a company of a country outside them, unless the other record carries a form of its countries too
+# (a "Persimmon plc" listed in Finland is what the list says it is).
+_FORM_EXCLUDES = """({a}_form_countries IS NOT NULL
+  AND NOT list_contains(string_split({a}_form_countries, ' '), {b}_country)
+  AND NOT coalesce(list_has_any(string_split({a}_form_countries, ' '), string_split({b}_form_countries, ' ')),
+                   false))"""
 # What `pair_features` takes from each side's keyed accounts for each pair.
 _SIDE_COLUMNS = (
     "id",
@@ -91,6 +104,8 @@ _SIDE_COLUMNS = (
     "domain_label",
     "country",
     "country_source",
+    "legal_forms",
+    "form_countries",
 )
 
 
@@ -327,7 +342,12 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
         if "population" in side.column_names:
             passed += f", {prefix}_population AS {'our' if prefix == 'o' else 'their'}_population"
     columns["name_similarity"] = pa.array(similarity, pa.float64(), from_pandas=True)
-    sql = _FEATURES_SQL.format(passed=passed, structure_words="|".join(sorted(STRUCTURE_WORDS)))
+    sql = _FEATURES_SQL.format(
+        passed=passed,
+        structure_words="|".join(sorted(STRUCTURE_WORDS)),
+        o_form_excludes=_FORM_EXCLUDES.format(a="o", b="t"),
+        t_form_excludes=_FORM_EXCLUDES.format(a="t", b="o"),
+    )
     return query(sql, pairs=pa.table(columns))
 
 
