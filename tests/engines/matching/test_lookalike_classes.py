@@ -280,3 +280,19 @@ def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
         'names 100% alike ("valdor" ~ "valdor"); country different (theirs "sa" is no legal form of US); '
         "domain missing"
     )
+
+
+def test_a_pair_of_a_name_on_many_records_says_name_and_country_decided_its_candidates():
+    countries = ["AT", "AU", "BE", "BR", "CA", "CH", "CL", "CN", "DE", "DK", "ES", "FI", "FR", "GB", "IE"]
+    countries += ["IN", "IT", "JP", "KR", "MX", "NL", "NO", "NZ", "PL", "PT", "SE"]  # 26
+    ours = accounts(*({"id": f"o{c}", "name": "Acme Industriel", "country": c} for c in countries))
+    theirs = accounts(
+        {"id": "t1", "name": "Acme Industirel", "country": "DE"},
+        # Fillers that sort between the typo and the "acme industriel"s, beyond the window.
+        *({"id": f"f{c}", "name": f"Acme Industo {c}", "country": "DE"} for c in "ABCDEF"),
+    )
+    (row,) = match_accounts(ours, theirs).pairs.to_pylist()
+    assert (row["our_id"], row["their_id"]) == ("oDE", "t1")
+    assert row["explanation"].endswith(
+        "; candidates by name and country (the name is on more than 25 records of one side)"
+    )
