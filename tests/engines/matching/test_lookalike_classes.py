@@ -258,19 +258,28 @@ def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
         {"id": "o2", "name": "Albion Trading", "country": "CH"},
         {"id": "o3", "name": "Albion Trading", "country": "US"},
         {"id": "o4", "name": "Tamsin plc", "country": "FI"},
+        {"id": "o5", "name": "Brenner Werke", "country": "DE"},
     )
     theirs = accounts(
         # "S.A." is no US form: the countries differ, 1 - 0.20 = 0.80, out (it was 1 - 0.03, a match).
         {"id": "t1", "name": "Valdor, S.A."},
         # Two namesakes, Swiss and American: a record with no country used to be left to a person; "SA"
-        # is Swiss, not American, so the Swiss one is the only candidate left (1 - 0.03).
+        # is Swiss, not American, so the Swiss one is the only candidate left.
         {"id": "t2", "name": "Albion Trading SA"},
         # Both carry "plc": a Finnish "Tamsin plc" is what our list says it is, not excluded by the form.
         {"id": "t3", "name": "Tamsin plc"},
+        # "GmbH" is a form of Germany, Austria, Switzerland and Liechtenstein: ours is German, as good as
+        # the same country (1 + 0, where a missing country costs 0.03).
+        {"id": "t4", "name": "Brenner Werke GmbH"},
     )
     result = {r["their_id"]: r for r in match_accounts(ours, theirs).pairs.to_pylist()}
-    assert {(r["our_id"], t) for t, r in result.items()} == {("o2", "t2"), ("o4", "t3")}
-    assert result["t2"]["score"] == pytest.approx(0.97)
+    assert {(r["our_id"], t) for t, r in result.items()} == {("o2", "t2"), ("o4", "t3"), ("o5", "t4")}
+    assert result["t2"]["score"] == pytest.approx(1.0)  # "SA" is a Swiss form too
+    assert result["t4"]["score"] == pytest.approx(1.0)
+    assert result["t4"]["explanation"] == (
+        'names 100% alike ("brenner werke" ~ "brenner werke"); country legal_form '
+        '(theirs "gmbh" is a legal form of DE); domain missing'
+    )
     assert result["t3"]["country_agreement"] == "missing"
     # Below the threshold, the sentence names the form and the country it rules out.
     low = match_accounts(ours, theirs, settings=MatchSettings(threshold=0.5)).pairs.to_pylist()
