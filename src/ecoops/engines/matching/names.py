@@ -48,9 +48,10 @@ _TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
 _TYPO_SUBSTITUTION_MIN = 8
 
 
-# A word after a last comma, of this many letters, one edit (any: a changed letter too) from a legal form
-# written as one word of at least `_COMMA_FORM_MIN` letters, is that form mistyped: a comma is where a
-# legal form stands ("RXO, Irnc.", "HealthStream, dnc."). Without the comma such short words are words.
+# A word after a comma with only legal forms after it, of this many letters, one edit (any: a changed
+# letter too) from a legal form written as one word of at least `_COMMA_FORM_MIN` letters, is that form
+# mistyped: a comma is where a legal form stands ("RXO, Irnc.", "HealthStream, dnc.", "Tesla, Ibnc. plc").
+# Without the comma such short words are words.
 _COMMA_FORM_MIN, _COMMA_FORM_MAX = 3, 6
 
 
@@ -146,9 +147,10 @@ WITH folded AS (
   SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
               THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
               ELSE n END AS n, i,
-         -- The word after a last comma ("RXO, Irnc."): where a legal form stands, so one edit from a short
-         -- one is that form mistyped (`_comma_form_typos`).
-         regexp_extract(n, ', *([a-z]{{{_COMMA_FORM_MIN},{_COMMA_FORM_MAX}}}) *$', 1) AS after_comma
+         -- The words after a comma ("RXO, Irnc.", "Tesla, Ibnc. plc"): where a legal form stands, so the
+         -- one left last once the forms are stripped, one edit from a short form, is that form mistyped
+         -- (`_comma_form_typos`).
+         regexp_extract_all(n, ', *([a-z]{{{_COMMA_FORM_MIN},{_COMMA_FORM_MAX}}})\\b', 1) AS after_comma
   FROM folded
 ), unprefixed AS (
   SELECT i, n, after_comma,
@@ -162,7 +164,8 @@ WITH folded AS (
   FROM stripped
 )
 SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last,
-       CASE WHEN after_comma <> '' AND s LIKE '_% ' || after_comma THEN after_comma END AS comma_last
+       CASE WHEN len(after_comma) > 0 AND list_contains(after_comma, regexp_extract(s, ' ([a-z]+)$', 1))
+            THEN regexp_extract(s, ' ([a-z]+)$', 1) END AS comma_last
 FROM last_word ORDER BY i
 """,  # noqa: S608
         f"""
