@@ -78,3 +78,29 @@ def test_a_name_held_by_many_records_is_left_to_sorted_neighbours():
 def test_missing_names_are_never_candidates():
     found = name_candidates(_side([None, "globex"], "o"), _side(["globex", None], "t"), window=3)
     assert _pairs(found) == {(1, 0)}
+
+
+def _countries(cores_and_countries: list[tuple[str, str | None]], prefix: str) -> pa.Table:
+    table = _side([core for core, _ in cores_and_countries], prefix)
+    return table.set_column(3, "country", pa.array([c for _, c in cores_and_countries], pa.string()))
+
+
+def test_a_name_on_many_records_meets_its_one_edit_twins_in_its_own_country():
+    # 30 "nordwind"s, one per country: more than the 25 a name's one-edit block may hold on a side. Name
+    # and country decide instead: the German typo meets the German "nordwind" only, wherever it sorts.
+    countries = [f"{a}{b}" for a in "ABCDEF" for b in "XYZVW"]  # 30 codes, "DX" among them
+    ours = _countries([("nordwind", c) for c in countries] + [("nordwind", None)], "o")
+    # Six partner names sort between "nordwnid" and the "nordwind"s, out of the window's reach.
+    theirs = _countries([("nordwnid", "DX")] + [(f"nordwl{c}", "DX") for c in "abcdef"], "t")
+    pairs = _one_edit_pairs(ours, theirs)
+    assert set(zip(*(side.tolist() for side in pairs), strict=True)) == {(countries.index("DX"), 0)}
+    assert (countries.index("DX"), 0) in _pairs(name_candidates(ours, theirs, window=3))
+
+
+def test_a_name_on_many_records_of_one_country_is_left_to_sorted_neighbours():
+    # 26 "nordwind"s in one country: no stronger key bounds them, so no one-edit pairs, and the exact twin
+    # is still a first neighbour.
+    ours = _countries([("nordwind", "DX")] * 26, "o")
+    theirs = _countries([("nordwind", "DX"), ("nordwnid", "DX")], "t")
+    assert len(_one_edit_pairs(ours, theirs)[0]) == 0
+    assert {(0, 0)} <= _pairs(name_candidates(ours, theirs, window=3))

@@ -229,3 +229,79 @@ def test_two_holdings_one_on_the_holdings_site_and_one_on_the_bare_brand_are_two
     assert [(r["our_id"], r["their_id"], r["domain_agreement"]) for r in result] == [
         ("o2", "t2", "label_contains")
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "forms", "countries"),
+    [
+        ("Nordwind, S.A.", "sa", {"FR", "ES", "CH", "BE"}),  # a few of its countries
+        ("Nordwind SA/NV", "sa nv", {"BE"}),  # only Belgium has both
+        ("Nordwind Oyj", "oyj", {"FI"}),
+        ("Nordwind Group GmbH", "gmbh", {"DE", "AT", "CH"}),
+        ("Nordwind Co., Ltd.", None, None),  # forms of most of the world say nothing
+        ("Nordwind Inc. GmbH", None, None),  # forms with no country in common
+        ("Nordwind", None, None),
+    ],
+)
+def test_legal_forms_of_few_countries_name_them(name, forms, countries):
+    keys = name_keys(pa.array([name])).to_pylist()[0]
+    assert keys["legal_forms"] == forms
+    found = set(keys["form_countries"].split()) if keys["form_countries"] else None
+    assert found == countries if countries is None else countries <= found
+    if found:
+        assert "US" not in found and "GB" not in found
+
+
+def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
+    ours = accounts(
+        {"id": "o1", "name": "Valdor", "website": "valdor.com", "country": "US"},
+        {"id": "o2", "name": "Albion Trading", "country": "CH"},
+        {"id": "o3", "name": "Albion Trading", "country": "US"},
+        {"id": "o4", "name": "Tamsin plc", "country": "FI"},
+        {"id": "o5", "name": "Brenner Werke", "country": "DE"},
+    )
+    theirs = accounts(
+        # "S.A." is no US form: the countries differ, 1 - 0.20 = 0.80, out (it was 1 - 0.03, a match).
+        {"id": "t1", "name": "Valdor, S.A."},
+        # Two namesakes, Swiss and American: a record with no country used to be left to a person; "SA"
+        # is Swiss, not American, so the Swiss one is the only candidate left.
+        {"id": "t2", "name": "Albion Trading SA"},
+        # Both carry "plc": a Finnish "Tamsin plc" is what our list says it is, not excluded by the form.
+        {"id": "t3", "name": "Tamsin plc"},
+        # "GmbH" is a form of Germany, Austria, Switzerland and Liechtenstein: ours is German, as good as
+        # the same country (1 + 0, where a missing country costs 0.03).
+        {"id": "t4", "name": "Brenner Werke GmbH"},
+    )
+    result = {r["their_id"]: r for r in match_accounts(ours, theirs).pairs.to_pylist()}
+    assert {(r["our_id"], t) for t, r in result.items()} == {("o2", "t2"), ("o4", "t3"), ("o5", "t4")}
+    assert result["t2"]["score"] == pytest.approx(1.0)  # "SA" is a Swiss form too
+    assert result["t4"]["score"] == pytest.approx(1.0)
+    assert result["t4"]["explanation"] == (
+        'names 100% alike ("brenner werke" ~ "brenner werke"); country legal_form '
+        '(theirs "gmbh" is a legal form of DE); domain missing'
+    )
+    assert result["t3"]["country_agreement"] == "missing"
+    # Below the threshold, the sentence names the form and the country it rules out.
+    low = match_accounts(ours, theirs, settings=MatchSettings(threshold=0.5)).pairs.to_pylist()
+    (valdor,) = [r for r in low if r["their_id"] == "t1"]
+    assert valdor["score"] == pytest.approx(0.80)
+    assert valdor["explanation"] == (
+        'names 100% alike ("valdor" ~ "valdor"); country different (theirs "sa" is no legal form of US); '
+        "domain missing"
+    )
+
+
+def test_a_pair_of_a_name_on_many_records_says_name_and_country_decided_its_candidates():
+    countries = ["AT", "AU", "BE", "BR", "CA", "CH", "CL", "CN", "DE", "DK", "ES", "FI", "FR", "GB", "IE"]
+    countries += ["IN", "IT", "JP", "KR", "MX", "NL", "NO", "NZ", "PL", "PT", "SE"]  # 26
+    ours = accounts(*({"id": f"o{c}", "name": "Acme Industriel", "country": c} for c in countries))
+    theirs = accounts(
+        {"id": "t1", "name": "Acme Industirel", "country": "DE"},
+        # Fillers that sort between the typo and the "acme industriel"s, beyond the window.
+        *({"id": f"f{c}", "name": f"Acme Industo {c}", "country": "DE"} for c in "ABCDEF"),
+    )
+    (row,) = match_accounts(ours, theirs).pairs.to_pylist()
+    assert (row["our_id"], row["their_id"]) == ("oDE", "t1")
+    assert row["explanation"].endswith(
+        "; candidates by name and country (the name is on more than 25 records of one side)"
+    )

@@ -110,7 +110,14 @@ def test_huge_and_odd_names_keep_their_row():
         ("RXO, Irnc.", "rxo", None),
         ("HealthStream, dnc.", "healthstream", None),
         ("Foo Holding, Icn", "foo", "holding"),
-        # ... but not without the comma, nor a word further from any form.
+        # ... and so is it after a comma with more forms after it: the form's place ...
+        ("Halvard, Ibnc. plc", "halvard", None),
+        ("Tornquist Holdings, znc. AG", "tornquist", "holding"),
+        ("Vellum, Intc., SA", "vellum", None),
+        # ... but not without the comma, nor a word further from any form, nor a word after which the
+        # name goes on.
+        ("Barnes, Inks, LLC", "barnes inks", None),
+        ("Wrent, Inf Systems", "wrent inf systems", None),
         ("Acme Ink", "acme ink", None),
         ("Brown, Shipley", "brown shipley", None),
     ],

@@ -88,11 +88,16 @@ def _domains(table: pa.Table) -> tuple[pa.Array, pa.Array]:
     return first, more
 
 
+# What `name_keys` gives each record.
+_NAME_COLUMNS = ("name_key", "name_core", "structure", "numbers", "legal_forms", "form_countries")
+
+
 def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | None = None) -> pa.Table:
-    """One row per input row: `row`, `id`, `name_key`, `name_core`, `structure`, `numbers` (see
-    `name_keys`), `domain_raw`, `domain`, `domain_label`, `more_domains` (a record's other domains, where
-    a field holds several URLs), `country` (ISO alpha-2; from the domain's country-code suffix where the
-    record has none) and `country_source` (`field` or `domain`), and `population` when the input has one.
+    """One row per input row: `row`, `id`, `name_key`, `name_core`, `structure`, `numbers`,
+    `legal_forms`, `form_countries` (see `name_keys`), `domain_raw`, `domain`, `domain_label`,
+    `more_domains` (a record's other domains, where a field holds several URLs), `country` (ISO alpha-2;
+    from the domain's country-code suffix where the record has none) and `country_source` (`field` or
+    `domain`), and `population` when the input has one.
 
     `domain_raw` is the registrable domain found in the record; `domain` is the same after the
     workspace's aliases (alias → canonical domain), and is what matching joins on.
@@ -105,7 +110,7 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
     if NAME_COLUMN in table.column_names:
         names = name_keys(table.column(NAME_COLUMN))
     else:
-        names = pa.table({c: nulls for c in ("name_key", "name_core", "structure", "numbers")})
+        names = pa.table({c: nulls for c in _NAME_COLUMNS})
     domain_raw, more_domains = _domains(table)
     alias, canonical = _normalise_domain_aliases(domain_aliases)
 
@@ -127,8 +132,7 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
         "id": pc.cast(table.column(ID_COLUMN), pa.string()),
         "name_key": names.column("name_key"),
         "name_core": names.column("name_core"),
-        "structure": names.column("structure"),
-        "numbers": names.column("numbers"),
+        **{c: names.column(c) for c in _NAME_COLUMNS[2:]},
         "domain_raw": domain_raw,
         "domain": domain,
         "domain_label": domain_label(domain),

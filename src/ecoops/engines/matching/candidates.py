@@ -34,13 +34,28 @@ _KEY_BYTES = 16
 _SLICE_ROWS = 1 << 16  # rows per numpy pass, so the matrices stay small enough to be reused
 # A name shorter than this gets no one-letter-shorter keys: "ibm" less a letter is every two-letter name.
 _MIN_EDIT_BYTES = 5
-# A name held by more records than this on one side is left to sorted neighbourhood (which bounds its
-# pairs), so a list with thousands of "Unknown" or "Test" accounts cannot blow up the join.
-_MAX_RECORDS_PER_NAME = 25
+# A name held by more records than this on one side (a family of namesakes, or thousands of "Unknown")
+# would make its one-edit block the product of both sides' records: there the stronger key of name and
+# country decides, so "Acme" in 30 countries still meets "Acmee" in Germany, and only the German "Acme"s.
+# A name on more than this many records of one side in one country, or with no country, is left to sorted
+# neighbourhood, which still pairs its exact name + country twins first.
+MAX_RECORDS_PER_NAME = 25
 _HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so powers of it never vanish modulo 2**64
 _LENGTH_SALT = np.uint64(0xD6E8FEB86659FD93)
 
-_ONE_EDIT_SQL = "SELECT o.row AS our_row, t.row AS their_row FROM ours AS o JOIN theirs AS t USING (key)"
+# Keys of names on few records join on the key; keys of a name on many (`big`) join on key and country.
+_ONE_EDIT_SQL = """
+SELECT o.row AS our_row, t.row AS their_row
+FROM (SELECT key, row FROM ours WHERE NOT big) AS o JOIN (SELECT key, row FROM theirs WHERE NOT big) AS t
+  USING (key)
+UNION ALL
+SELECT o.row, t.row
+FROM (SELECT key, country, row FROM ours WHERE big) AS o JOIN theirs AS t USING (key, country)
+UNION ALL
+SELECT o.row, t.row
+FROM (SELECT key, country, row FROM ours WHERE NOT big) AS o
+  JOIN (SELECT key, country, row FROM theirs WHERE big) AS t USING (key, country)
+"""
 
 
 def _core_bytes(cores: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,9 +80,9 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
     cores = pc.fill_null(accounts.column("name_core").combine_chunks(), "")
     data, begins, lengths = _core_bytes(cores)
     rows = accounts.column("row").to_numpy()
-    codes = cores.dictionary_encode().indices
-    repeats = np.take(np.bincount(codes.to_numpy()), codes.to_numpy())
-    usable = (lengths > 0) & (repeats <= _MAX_RECORDS_PER_NAME)
+    codes = cores.dictionary_encode().indices.to_numpy()
+    big = np.take(np.bincount(codes), codes) > MAX_RECORDS_PER_NAME
+    usable = (lengths > 0) & ~(big & _crowded_in_country(codes, accounts.column("country"), big))
     powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(_KEY_BYTES, _HASH_BASE, np.uint64))))
     # Filled in place, slice by slice: lists of parts to concatenate would hold every key twice.
     total = int(usable.sum()) + int(lengths[usable & (lengths >= _MIN_EDIT_BYTES)].sum())
@@ -96,7 +111,39 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
             ):
                 keys[filled : filled + len(key)], owners[filled : filled + len(key)] = key, owner
                 filled += len(key)
-    return pa.table({"key": keys, "row": owners})
+    # Which rows are of a big name, and their countries, for the join (see `_ONE_EDIT_SQL`).
+    big_rows = np.zeros(int(rows.max()) + 1 if len(rows) else 0, dtype=bool)
+    big_rows[rows[big]] = True
+    country_of_row = np.full(len(big_rows), -1, dtype=np.int32)
+    country_of_row[rows] = _country_numbers(accounts.column("country"))
+    big_keys, countries = np.take(big_rows, owners), np.take(country_of_row, owners)
+    return pa.table({"key": keys, "row": owners, "big": big_keys, "country": countries})
+
+
+def _country_numbers(countries: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """ISO alpha-2 codes as numbers equal on both sides (the two letters' code points), -1 for none."""
+    distinct = pc.unique(countries).drop_null()
+    numbers = np.array([ord(c[0]) * 65536 + ord(c[-1]) for c in distinct.to_pylist()] + [-1], dtype=np.int32)
+    at = pc.fill_null(pc.index_in(countries, value_set=distinct), len(distinct))
+    result: np.ndarray = numbers[at.to_numpy(zero_copy_only=False)]
+    return result
+
+
+def _crowded_in_country(
+    codes: np.ndarray, countries: pa.ChunkedArray | pa.Array, big: np.ndarray
+) -> np.ndarray:
+    """Whether each record of a big name is one of more than `MAX_RECORDS_PER_NAME` records of its name in
+    its country, or has no country: no stronger key can bound its block."""
+    crowded = np.zeros(len(codes), dtype=bool)
+    at = np.flatnonzero(big)
+    if len(at) == 0:
+        return crowded
+    country = pc.take(countries, pa.array(at)).combine_chunks()
+    country_codes = pc.fill_null(country.dictionary_encode().indices, -1).to_numpy(zero_copy_only=False)
+    combined = codes[at].astype(np.int64) * (len(at) + 1) + country_codes + 1
+    _, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
+    crowded[at] = (counts[inverse] > MAX_RECORDS_PER_NAME) | (country_codes < 0)
+    return crowded
 
 
 def _one_edit_pairs(ours: pa.Table, theirs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -134,3 +181,19 @@ def name_candidates(ours: pa.Table, theirs: pa.Table, *, window: int) -> pa.Tabl
     pairs = np.sort(our_rows * width + their_rows)
     distinct = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
     return pa.table({"our_row": distinct // width, "their_row": distinct % width})
+
+
+_CROWDED_SQL = f"""
+SELECT 'ours' AS side, name_core FROM ours WHERE name_core IS NOT NULL
+GROUP BY name_core HAVING count(*) > {MAX_RECORDS_PER_NAME}
+UNION ALL
+SELECT 'theirs', name_core FROM theirs WHERE name_core IS NOT NULL
+GROUP BY name_core HAVING count(*) > {MAX_RECORDS_PER_NAME}
+"""  # noqa: S608
+
+
+def crowded_names(ours: pa.Table, theirs: pa.Table) -> pa.Table:
+    """The name cores (`side`, `name_core`) on more than `MAX_RECORDS_PER_NAME` records of a side, whose
+    one-edit twins were looked for in the same country only (see `_ONE_EDIT_SQL`): the sentence of a pair
+    of such a name says so."""
+    return query(_CROWDED_SQL, ours=ours, theirs=theirs)

@@ -71,3 +71,30 @@ STRUCTURE_WORDS: dict[str, str] = {
     "holding": "holding", "holdings": "holding", "holdinggesellschaft": "holding",
 }
 # fmt: on
+
+# The countries whose law has each legal form, for the forms that belong to few (a form shared by most of
+# the world, "ltd", "co", "se", says nothing). A record with no country but such a form is not a company of
+# another country: "Coinbase, S.A." with no country is no US "Coinbase" (`form_countries`).
+_LATIN_SA = "FR CH BE LU MC ES PT PL GR AR BR CL CO PE MX UY PY EC VE BO GT CR PA DO HN SV NI MA TN SN CI"
+# fmt: off
+FORM_COUNTRIES: dict[str, frozenset[str]] = {form: frozenset(countries.split()) for form, countries in {
+    "inc": "US CA PH", "incorporated": "US CA PH", "llc": "US", "corp": "US CA JP KR TW PH",
+    "corporation": "US CA JP KR TW PH", "plc": "GB IE", "pty": "AU ZA",
+    "gmbh": "DE AT CH LI", "ag": "DE AT CH LI", "kgaa": "DE AT", "aktiengesellschaft": "DE AT CH LI",
+    "sa": _LATIN_SA, "sas": "FR CO", "sarl": "FR LU MA TN", "sl": "ES", "spa": "IT", "ltda": "BR CO PT",
+    "nv": "NL BE CW SR", "bv": "NL BE", "bvba": "BE",
+    "ab": "SE FI", "publ": "SE", "asa": "NO", "aps": "DK", "oy": "FI", "oyj": "FI",
+    "kk": "JP", "kabushiki": "JP", "bhd": "MY", "tbk": "ID",
+}.items()}
+# fmt: on
+
+
+def form_countries(tail: str | None) -> str | None:
+    """The countries (ISO alpha-2, space-separated, sorted) whose law has every legal form among the words of
+    `tail` (what name normalisation stripped from the end of a name), or None when none of its words is a
+    form of few countries, or its forms have no country in common ("Inc. GmbH")."""
+    found = [FORM_COUNTRIES[word] for word in (tail or "").split() if word in FORM_COUNTRIES]
+    if not found:
+        return None
+    common = frozenset.intersection(*found)
+    return " ".join(sorted(common)) if common else None

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecoops.engines.matching.accounts import keyed_accounts, unkeyed
-from ecoops.engines.matching.candidates import name_candidates
+from ecoops.engines.matching.candidates import MAX_RECORDS_PER_NAME, crowded_names, name_candidates
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.relations import in_background, on_both_sides, query
 from ecoops.engines.matching.scoring import (
@@ -191,7 +191,13 @@ SELECT our_id, their_id, method, score, relation,
                      country_agreement,
                      CASE WHEN country_from_domain <> ''
                        THEN printf(' (%s)', country_from_domain) ELSE '' END,
-                     domain_agreement) END AS explanation{populations}
+                     domain_agreement) END
+       || CASE WHEN method IN ('name_country', 'fuzzy_name') AND (
+                 replace(our_name_key, ' ', '') IN (SELECT name_core FROM crowded WHERE side = 'ours')
+                 OR replace(their_name_key, ' ', '') IN (SELECT name_core FROM crowded WHERE side = 'theirs'))
+            THEN printf('; candidates by name and country (the name is on more than %d records of one side)',
+                        {name_cap})
+            ELSE '' END AS explanation{populations}
 FROM pairs
 ORDER BY our_id, their_id, method
 """
@@ -351,6 +357,7 @@ def match_accounts(
             for keys, row in ((our_keys, "our_row"), (their_keys, "their_row"))
         )
         candidates = name_candidates(our_pool, their_pool, window=settings.window)
+        crowded = crowded_names(our_pool, their_pool)
         candidates = _without(_without(candidates, rejected), hierarchy.select(["our_row", "their_row"]))
     with stages.stage("score"):
         names = comparer.result()
@@ -361,7 +368,8 @@ def match_accounts(
         pairs = pa.concat_tables([_labelled(confirmed, "manual"), _without(engine_pairs, confirmed)])
         features = pair_features(pairs, our_keys, their_keys, names.similarity(*_rows(pairs)))
         populations = "".join(f", {c}" for c in features.column_names if c.endswith("_population"))
-        output = query(_OUTPUT_SQL.format(populations=populations, cap=cap), pairs=features)
+        sql = _OUTPUT_SQL.format(populations=populations, cap=cap, name_cap=MAX_RECORDS_PER_NAME)
+        output = query(sql, pairs=features, crowded=crowded)
     return MatchResult(
         pairs=output,
         unkeyed_ours=unkeyed(our_keys),

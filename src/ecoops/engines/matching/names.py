@@ -13,9 +13,11 @@ from rapidfuzz.distance import OSA, Levenshtein
 
 from ecoops.engines.matching.legal_forms import (
     CJK_LEGAL_FORMS,
+    FORM_COUNTRIES,
     LEADING_LEGAL_FORMS,
     STRUCTURE_WORDS,
     TRAILING_LEGAL_FORMS,
+    form_countries,
 )
 from ecoops.engines.matching.relations import project
 
@@ -46,9 +48,10 @@ _TYPO_MIN_WORD = 4  # letters of the typo'd word ("roup" for "group")
 _TYPO_SUBSTITUTION_MIN = 8
 
 
-# A word after a last comma, of this many letters, one edit (any: a changed letter too) from a legal form
-# written as one word of at least `_COMMA_FORM_MIN` letters, is that form mistyped: a comma is where a
-# legal form stands ("RXO, Irnc.", "HealthStream, dnc."). Without the comma such short words are words.
+# A word after a comma with only legal forms after it, of this many letters, one edit (any: a changed
+# letter too) from a legal form written as one word of at least `_COMMA_FORM_MIN` letters, is that form
+# mistyped: a comma is where a legal form stands ("RXO, Irnc.", "HealthStream, dnc.", "Tesla, Ibnc. plc").
+# Without the comma such short words are words.
 _COMMA_FORM_MIN, _COMMA_FORM_MAX = 3, 6
 
 
@@ -144,9 +147,10 @@ WITH folded AS (
   SELECT CASE WHEN regexp_matches(n, '[^\\p{{L}}\\p{{M}}\\p{{N}} ]|  ')
               THEN regexp_replace(replace(n, '&', ' and '), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g')
               ELSE n END AS n, i,
-         -- The word after a last comma ("RXO, Irnc."): where a legal form stands, so one edit from a short
-         -- one is that form mistyped (`_comma_form_typos`).
-         regexp_extract(n, ', *([a-z]{{{_COMMA_FORM_MIN},{_COMMA_FORM_MAX}}}) *$', 1) AS after_comma
+         -- The words after a comma ("RXO, Irnc.", "Tesla, Ibnc. plc"): where a legal form stands, so the
+         -- one left last once the forms are stripped, one edit from a short form, is that form mistyped
+         -- (`_comma_form_typos`).
+         regexp_extract_all(n, ', *([a-z]{{{_COMMA_FORM_MIN},{_COMMA_FORM_MAX}}})\\b', 1) AS after_comma
   FROM folded
 ), unprefixed AS (
   SELECT i, n, after_comma,
@@ -160,7 +164,8 @@ WITH folded AS (
   FROM stripped
 )
 SELECT i, n, u, s, CASE WHEN left(last, 2) IN ({heads}) OR right(last, 2) IN ({tails}) THEN last END AS last,
-       CASE WHEN after_comma <> '' AND s LIKE '_% ' || after_comma THEN after_comma END AS comma_last
+       CASE WHEN len(after_comma) > 0 AND list_contains(after_comma, regexp_extract(s, ' ([a-z]+)$', 1))
+            THEN regexp_extract(s, ' ([a-z]+)$', 1) END AS comma_last
 FROM last_word ORDER BY i
 """,  # noqa: S608
         f"""
@@ -178,7 +183,7 @@ WITH restripped AS (
          CASE WHEN s <> '' AND length(s) < length(trim(u)) THEN trim(u)[length(s) + 1:] END AS tail
   FROM restripped
 )
-SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure,
+SELECT name_key, nullif(concat_ws(' ', {structure}), '') AS structure, trim(tail) AS tail,
        CASE WHEN regexp_matches(name_key, '[0-9]| [ivx]+(?: |$)')
             THEN nullif(array_to_string(list_concat(
                    regexp_extract_all(name_key, '[0-9]+'),
@@ -216,8 +221,24 @@ def name_keys(names: pa.Array | pa.ChunkedArray) -> pa.Table:
             "name_core": pc.replace_substring(keys, " ", ""),
             "structure": keyed.column("structure"),
             "numbers": keyed.column("numbers"),
+            **_legal_form_clues(keyed.column("tail")),
         }
     )
+
+
+def _legal_form_clues(tails: pa.ChunkedArray) -> dict[str, pa.Array]:
+    """`legal_forms` (the forms of few countries among what was stripped from each name's end, "sa") and
+    `form_countries` (the countries whose law has them all, "BE CH ES FR ..."; see `form_countries`).
+    Worked out once per distinct tail: a few hundred in a million names."""
+    tails = tails.combine_chunks()
+    distinct = pc.unique(tails.filter(pc.is_valid(tails))).to_pylist()
+    forms = [" ".join(w for w in t.split() if w in FORM_COUNTRIES) for t in distinct]
+    countries = [form_countries(t) for t in distinct]
+    at = pc.index_in(tails, value_set=pa.array(distinct, pa.string()))
+    return {
+        "legal_forms": pa.array([f if c else None for f, c in zip(forms, countries, strict=True)]).take(at),
+        "form_countries": pa.array(countries, pa.string()).take(at),
+    }
 
 
 def normalise_name(name: str | None) -> str | None:

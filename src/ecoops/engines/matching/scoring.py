@@ -32,7 +32,7 @@ DOMAIN_ADJUSTMENT: dict[str, float] = {
     "missing": 0.0,  # either side has none (or only a free-mail one)
     "different": -0.15,  # enough that one name in one country with two unrelated domains stays out
 }
-COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "missing": -0.03, "different": -0.20}
+COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "legal_form": 0.0, "missing": -0.03, "different": -0.20}
 # Structure words ("group", "holding") are not part of the compared keys ("DuPont" and "DuPont Group" are
 # one name), but a subsidiary is often its parent's name plus one. Where one side has such a word and
 # the other has not (or another), the name alone is not enough: the pair loses as much as a different
@@ -65,11 +65,23 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
                        '^-?(?:{structure_words})-?$'))
             THEN 'label_contains'
             ELSE 'different' END AS domain_agreement,
-       CASE WHEN o_country IS NULL OR t_country IS NULL THEN 'missing'
+       CASE WHEN o_country IS NULL AND t_country IS NULL THEN 'missing'
+            WHEN o_country IS NULL THEN CASE WHEN {o_form_excludes} THEN 'different'
+                                             WHEN {o_form_names} THEN 'legal_form' ELSE 'missing' END
+            WHEN t_country IS NULL THEN CASE WHEN {t_form_excludes} THEN 'different'
+                                             WHEN {t_form_names} THEN 'legal_form' ELSE 'missing' END
             WHEN o_country = t_country THEN 'same' ELSE 'different' END AS country_agreement,
        CASE WHEN o_country IS NOT NULL AND t_country IS NOT NULL THEN concat_ws(' and ',
               CASE WHEN o_country_source = 'domain' THEN printf('ours from %s', o_domain_raw) END,
               CASE WHEN t_country_source = 'domain' THEN printf('theirs from %s', t_domain_raw) END)
+            WHEN o_country IS NULL AND t_country IS NOT NULL AND {o_form_excludes}
+              THEN printf('ours "%s" is no legal form of %s', o_legal_forms, t_country)
+            WHEN t_country IS NULL AND o_country IS NOT NULL AND {t_form_excludes}
+              THEN printf('theirs "%s" is no legal form of %s', t_legal_forms, o_country)
+            WHEN o_country IS NULL AND t_country IS NOT NULL AND {o_form_names}
+              THEN printf('ours "%s" is a legal form of %s', o_legal_forms, t_country)
+            WHEN t_country IS NULL AND o_country IS NOT NULL AND {t_form_names}
+              THEN printf('theirs "%s" is a legal form of %s', t_legal_forms, o_country)
        END AS country_from_domain,
        CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
          AS structure_agreement,
@@ -80,6 +92,15 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
        name_similarity{passed}
 FROM pairs
 """
+# A record with no country whose legal forms belong to few countries ("sa", "gmbh"; `form_countries`) is
+# not a company of a country outside them, unless the other record carries a form of its countries too
+# (a "Persimmon plc" listed in Finland is what the list says it is).
+_FORM_EXCLUDES = """({a}_form_countries IS NOT NULL
+  AND NOT list_contains(string_split({a}_form_countries, ' '), {b}_country)
+  AND NOT coalesce(list_has_any(string_split({a}_form_countries, ' '), string_split({b}_form_countries, ' ')),
+                   false))"""
+# ... and one whose forms belong to few countries, the other's among them, is as good as in that country.
+_FORM_NAMES = "list_contains(string_split({a}_form_countries, ' '), {b}_country)"
 # What `pair_features` takes from each side's keyed accounts for each pair.
 _SIDE_COLUMNS = (
     "id",
@@ -91,6 +112,8 @@ _SIDE_COLUMNS = (
     "domain_label",
     "country",
     "country_source",
+    "legal_forms",
+    "form_countries",
 )
 
 
@@ -327,7 +350,14 @@ def pair_features(pairs: pa.Table, ours: pa.Table, theirs: pa.Table, similarity:
         if "population" in side.column_names:
             passed += f", {prefix}_population AS {'our' if prefix == 'o' else 'their'}_population"
     columns["name_similarity"] = pa.array(similarity, pa.float64(), from_pandas=True)
-    sql = _FEATURES_SQL.format(passed=passed, structure_words="|".join(sorted(STRUCTURE_WORDS)))
+    sql = _FEATURES_SQL.format(
+        passed=passed,
+        structure_words="|".join(sorted(STRUCTURE_WORDS)),
+        o_form_excludes=_FORM_EXCLUDES.format(a="o", b="t"),
+        t_form_excludes=_FORM_EXCLUDES.format(a="t", b="o"),
+        o_form_names=_FORM_NAMES.format(a="o", b="t"),
+        t_form_names=_FORM_NAMES.format(a="t", b="o"),
+    )
     return query(sql, pairs=pa.table(columns))
 
 
@@ -338,9 +368,11 @@ SELECT CASE WHEN domain IS NULL THEN 0 ELSE hash(domain) END AS domain,
        CASE WHEN domain_label IS NULL THEN 0 ELSE hash(domain_label) END AS domain_label,
        CASE WHEN country IS NULL THEN 0 ELSE hash(country) END AS country,
        CASE WHEN structure IS NULL THEN 0 ELSE hash(structure) END AS structure,
-       CASE WHEN numbers IS NULL THEN 0 ELSE hash(numbers) END AS numbers
+       CASE WHEN numbers IS NULL THEN 0 ELSE hash(numbers) END AS numbers,
+       CASE WHEN form_countries IS NULL THEN 0 ELSE 1 END AS has_form
 FROM accounts
 """
+_EVIDENCE_COLUMNS = ["domain", "domain_label", "country", "structure", "numbers", "form_countries"]
 # Below any name similarity plus evidence: a pair whose numbers differ can never reach a threshold.
 _NUMBERS_DIFFER = -2.0
 
@@ -360,7 +392,7 @@ class EvidenceBound:
                     project(
                         _EVIDENCE_CODES_SQL,
                         "accounts",
-                        side.select(["domain", "domain_label", "country", "structure", "numbers"]),
+                        side.select(_EVIDENCE_COLUMNS),
                     )
                 ]
                 for column in codes.column_names
@@ -391,9 +423,16 @@ class EvidenceBound:
             ),
         )
         our_country, their_country = self._pairs("country", our_rows, their_rows)
+        our_form, their_form = self._pairs("has_form", our_rows, their_rows)
+        # A record with no country but a legal form of few countries may be as good as in the other's.
+        form_clue = ((our_country == 0) & (our_form == 1)) | ((their_country == 0) & (their_form == 1))
         country = np.where(
             (our_country == 0) | (their_country == 0),
-            COUNTRY_ADJUSTMENT["missing"],
+            np.where(
+                form_clue & (our_country != their_country),
+                max(COUNTRY_ADJUSTMENT["missing"], COUNTRY_ADJUSTMENT["legal_form"]),
+                COUNTRY_ADJUSTMENT["missing"],
+            ),
             np.where(
                 our_country == their_country, COUNTRY_ADJUSTMENT["same"], COUNTRY_ADJUSTMENT["different"]
             ),
