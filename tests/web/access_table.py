@@ -37,9 +37,9 @@ from ecoops.commissions import funds
 from ecoops.commissions import plans as commission_plans
 from ecoops.commissions.models import CommissionEntry, CommissionPlan, FundAllocation, FundRequest
 from ecoops.config import Settings
+from ecoops.crm.connections.models import CrmConnection, StageMapping
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
-from ecoops.crm.salesforce.models import CrmConnection, StageMapping
 from ecoops.demo.catcher import maildir
 from ecoops.enablement import content as enablement_content
 from ecoops.enablement import plans as enablement_plans

@@ -4,7 +4,8 @@ without importing the handlers (jobs/kinds.py), which import those domains."""
 from __future__ import annotations
 
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
-SALESFORCE_SYNC = "salesforce.sync"
+SALESFORCE_SYNC, HUBSPOT_SYNC = "salesforce.sync", "hubspot.sync"
+SYNC_JOBS = {"salesforce": SALESFORCE_SYNC, "hubspot": HUBSPOT_SYNC}  # a CRM connection's sync, by provider
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -19,5 +20,5 @@ def import_subject(token: str) -> str:
     return f"upload:{token}"
 
 
-def salesforce_subject(connection_id: int) -> str:
+def crm_sync_subject(connection_id: int) -> str:
     return f"crm-connection:{connection_id}:sync"

@@ -12,8 +12,8 @@ from rich.console import Console
 
 from ecoops.actors import cli_actor
 from ecoops.config import get_settings
+from ecoops.crm.connections.secrets import new_key
 from ecoops.crm.salesforce.client import SalesforceAuthError, SalesforceUnavailable
-from ecoops.crm.salesforce.secrets import new_key
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.db import make_engine, migrate, session_factory
 from ecoops.permissions import NotFound
