@@ -17,7 +17,7 @@ from ecoops.crm.connections.secrets import SecretUnreadable
 from ecoops.permissions import NotFound, Permission
 from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
-from ecoops.web.fields import Id
+from ecoops.web.fields import MAX_ID
 
 admin = page_permission(Permission.MANAGE_CRM_CONNECTIONS)
 
@@ -26,8 +26,16 @@ def done(request: Request, work: Callable[[], str], page: str) -> Response:
     return change_and_return(request, work, page, (InvalidInput, NotFound, SecretUnreadable))
 
 
-def add_sync_routes(router: APIRouter, provider: str, page: str) -> None:
-    """POST {page}/sync, /schedule, /stages/{id} and /disconnect for `provider`'s connection."""
+def _stage_id(text: str) -> int:
+    """The path's stage id (read by hand: its name differs per provider)."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise NotFound(f"no stage {text[:20]}")
+    return int(text)
+
+
+def add_sync_routes(router: APIRouter, provider: str, page: str, *, stage_param: str = "stage_id") -> None:
+    """POST {page}/sync, /schedule, /stages/{<stage_param>} and /disconnect for `provider`'s connection
+    (the stage id's name differs per provider, so the access matrix can give each its own stage)."""
 
     @router.post(f"{page}/sync", name=f"{provider}_sync_now")
     def sync_now(request: Request, actor: Actor = Depends(admin), session: Session = Depends(db)) -> Response:
@@ -54,15 +62,15 @@ def add_sync_routes(router: APIRouter, provider: str, page: str) -> None:
 
         return done(request, work, page)
 
-    @router.post(f"{page}/stages/{{stage_id}}", name=f"{provider}_map_stage")
+    @router.post(f"{page}/stages/{{{stage_param}}}", name=f"{provider}_map_stage")
     def map_stage(
         request: Request,
-        stage_id: Id,
         outcome: str = Form(..., pattern="^(open|won|lost)$"),
         actor: Actor = Depends(admin),
         session: Session = Depends(db),
     ) -> Response:
         def work() -> str:
+            stage_id = _stage_id(request.path_params[stage_param])
             mapping = service.set_stage(
                 session, actor, provider, stage_id, is_closed=outcome != "open", is_won=outcome == "won"
             )

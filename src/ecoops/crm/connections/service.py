@@ -41,7 +41,7 @@ def disconnect(session: Session, actor: Actor, provider: str) -> None:
     row = connection(session, actor, provider)
     if row is None:
         raise NotFound(f"{LABELS[provider]} is not connected")
-    row.client_secret = row.private_key = row.refresh_token = ""
+    row.client_secret = row.private_key = row.refresh_token = row.access_token = ""
     row.status = "disconnected"
     audit.record(session, actor, f"{provider}.disconnected", "crm_connection", row.id)
 

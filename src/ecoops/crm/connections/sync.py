@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops import audit
@@ -24,10 +24,10 @@ from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection, SyncCheckpoint, SyncRun
 from ecoops.crm.imports.formats import Mapping
 from ecoops.crm.imports.records import Problem, Workspace
-from ecoops.crm.imports.service import COMMITTED, REJECTED, ImportRequest, import_rows
+from ecoops.crm.imports.service import COMMITTED, REJECTED, ImportOutcome, ImportRequest, import_rows
 from ecoops.crm.imports.staging import ProblemLog
 from ecoops.crm.imports.values import DateOrder
-from ecoops.crm.models import ImportRun
+from ecoops.crm.models import Account, ImportRun, Opportunity, OpportunityStageChange
 from ecoops.db import transaction
 
 Progress = Callable[[str, int, int], None]  # told (message, records read, records the query holds)
@@ -49,20 +49,42 @@ class Counts:
 
 
 @dataclass
-class Batch:
-    """One batch of an object's records, as rows for the import pipeline.
+class Rows:
+    """Records of one kind as rows for the import pipeline: (line, CRM id, cells under `header`).
 
-    `rows` are (line, CRM id, cells under `mapping`'s header); `gone` the ids the CRM deleted;
-    `stamp` the modification time of the batch's last record (the object's checkpoint once stored)."""
+    `name` is what the run counts them under (its object), `read` how many API records they stand for."""
 
     name: str
     header: list[str]
     mapping: Mapping
     rows: list[tuple[int, str, list[str]]]
+    read: int
+
+
+@dataclass
+class Batch:
+    """One batch of an object's records: its rows (a deal's stage history rides with its deals as a
+    second part), the ids the CRM deleted, and `stamp`, the modification time of its last record (the
+    object's checkpoint once stored)."""
+
+    name: str
+    parts: list[Rows]
     gone: list[str]
     stamp: datetime | None
-    read: int  # records the API gave for this batch (deleted ones included)
     removes: Removes | None = None
+
+    @property
+    def read(self) -> int:
+        return sum(part.read for part in self.parts)
+
+
+def remove_accounts(session: Session, ids: list[str]) -> int:
+    return session.execute(delete(Account).where(Account.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
+
+
+def remove_opportunities(session: Session, ids: list[str]) -> int:
+    session.execute(delete(OpportunityStageChange).where(OpportunityStageChange.opportunity_crm_id.in_(ids)))
+    return session.execute(delete(Opportunity).where(Opportunity.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
 
 
 def text(value: Any) -> str:
@@ -217,63 +239,84 @@ class CrmSync:
         )
         return counts
 
-    def write_batch(self, batch: Batch) -> Counts:
-        """The batch through the import pipeline, its deletions and its checkpoint, in one transaction;
-        its counts. A refused record refuses the batch: only its problems and the counts are kept."""
-        counts = Counts(records=batch.read)
+    def write_batch(self, batch: Batch) -> bool:
+        """The batch's parts through the import pipeline, its deletions and its checkpoint, in one
+        transaction. A refused record refuses the whole batch (a savepoint undoes the parts already
+        written): only its problems and the counts are kept, and False is returned."""
         if not batch.read:
-            return counts
-        ids = {line: crm_id for line, crm_id, _cells in batch.rows}
+            return True
+        counted: list[tuple[str, Counts]] = []
         with transaction(self.sessions) as session:
             problems = ProblemLog(session.connection())
-            outcome = import_rows(
-                session,
-                self.actor,
-                batch.header,
-                ((line, cells) for line, _crm_id, cells in batch.rows),
-                mapping=batch.mapping,
-                date_order=DateOrder.MDY,  # the APIs write ISO dates; the order is never consulted
-                request=ImportRequest(),
-                workspace=self.workspace,
-                today=self.settings.today(),
-                problems=problems,
-            )
-            counts.new, counts.updated, counts.unchanged = outcome.new, outcome.updated, outcome.unchanged
-            counts.rejected = outcome.rejected
-            if outcome.status == COMMITTED:
-                if batch.gone and batch.removes is not None:
-                    counts.deleted = batch.removes(session, batch.gone)
-                if batch.stamp is not None:
-                    self.move_checkpoint(session, batch.name, batch.stamp)
-            else:  # name each refused record by its CRM id beside its problems
-                refused = {p.line for p in problems.ordered()}
-                problems.add(
-                    [Problem(line, "Id", ids[line], "this record was refused") for line in sorted(refused)]
+            savepoint = session.begin_nested()
+            outcomes: list[tuple[Rows, ImportOutcome]] = []
+            for part in batch.parts:
+                outcome = import_rows(
+                    session,
+                    self.actor,
+                    part.header,
+                    ((line, cells) for line, _crm_id, cells in part.rows),
+                    mapping=part.mapping,
+                    date_order=DateOrder.MDY,  # the APIs write ISO dates; the order is never consulted
+                    request=ImportRequest(),
+                    workspace=self.workspace,
+                    today=self.settings.today(),
+                    problems=problems,
                 )
-            import_run = self._import_run(session, batch, counts, outcome.status)
-            problems.keep_for_run(import_run.id)
+                outcomes.append((part, outcome))
+                if outcome.status != COMMITTED:
+                    break
+            refused = outcomes[-1][1].status != COMMITTED
+            if refused:  # undo the parts written, keep the problems (their rows went with the savepoint)
+                part = outcomes[-1][0]
+                ids = {line: crm_id for line, crm_id, _cells in part.rows}
+                kept = list(problems.ordered())
+                savepoint.rollback()
+                problems.add(kept)
+                lines = sorted({p.line for p in kept})
+                problems.add([Problem(line, "Id", ids[line], "this record was refused") for line in lines])
+            else:
+                savepoint.commit()
+            for number, (part, outcome) in enumerate(outcomes):
+                counts = Counts(records=part.read, rejected=outcome.rejected)
+                if not refused:
+                    counts.new, counts.updated, counts.unchanged = (
+                        outcome.new,
+                        outcome.updated,
+                        outcome.unchanged,
+                    )
+                    if number == 0 and batch.gone and batch.removes is not None:
+                        counts.deleted = batch.removes(session, batch.gone)
+                import_run = self._import_run(session, part, counts, outcome.status)
+                if outcome.status != COMMITTED:
+                    problems.keep_for_run(import_run.id)
+                self.count(session, part.name, counts)
+                counted.append((part.name, counts))
+            if not refused and batch.stamp is not None:
+                self.move_checkpoint(session, batch.name, batch.stamp)
             problems.drop()
-            self.count(session, batch.name, counts)
-        return counts
+        for name, counts in counted:
+            self.counted(name, counts)
+        return not refused
 
-    def _import_run(self, session: Session, batch: Batch, counts: Counts, status: str) -> ImportRun:
+    def _import_run(self, session: Session, part: Rows, counts: Counts, status: str) -> ImportRun:
         """The object's import run within this sync (its error report), made at its first batch."""
         run = session.get_one(SyncRun, self.run_id)
-        known = run.import_runs.get(batch.name)
+        known = run.import_runs.get(part.name)
         import_run = session.get(ImportRun, known) if known else None
         if import_run is None:
             import_run = ImportRun(
-                kind=batch.mapping.kind.value,
+                kind=part.mapping.kind.value,
                 source_format=f"{self.provider}_sync",
-                filename=f"{self.label} {batch.name}, sync {self.run_id}",
+                filename=f"{self.label} {part.name}, sync {self.run_id}",
                 sha256="",
                 status=COMMITTED,
-                mapping=batch.mapping.describe(),
+                mapping=part.mapping.describe(),
                 actor_label=self.actor.label[:200],
             )
             session.add(import_run)
             session.flush()
-            run.import_runs = {**run.import_runs, batch.name: import_run.id}
+            run.import_runs = {**run.import_runs, part.name: import_run.id}
         import_run.rows += counts.records - counts.deleted
         import_run.new += counts.new
         import_run.updated += counts.updated

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from simple_salesforce.api import Salesforce
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import Actor
@@ -27,11 +27,21 @@ from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal, unseal
 from ecoops.crm.connections.service import store_stages
-from ecoops.crm.connections.sync import Batch, Counts, CrmSync, Progress, as_utc, text
+from ecoops.crm.connections.sync import (
+    Batch,
+    Counts,
+    CrmSync,
+    Progress,
+    Rows,
+    as_utc,
+    remove_accounts,
+    remove_opportunities,
+    text,
+)
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import SALESFORCE_API, Mapping
 from ecoops.crm.imports.service import REJECTED
-from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
+from ecoops.crm.models import Opportunity
 from ecoops.crm.salesforce.client import Credentials, SalesforceApi, Tokens
 from ecoops.db import transaction
 
@@ -52,15 +62,6 @@ class SyncedObject:
     removes: Callable[[Session, list[str]], int] | None = None
 
 
-def _remove_accounts(session: Session, ids: list[str]) -> int:
-    return session.execute(delete(Account).where(Account.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
-
-
-def _remove_opportunities(session: Session, ids: list[str]) -> int:
-    session.execute(delete(OpportunityStageChange).where(OpportunityStageChange.opportunity_crm_id.in_(ids)))
-    return session.execute(delete(Opportunity).where(Opportunity.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
-
-
 OBJECTS: tuple[SyncedObject, ...] = (
     SyncedObject(
         "Account",
@@ -77,7 +78,7 @@ OBJECTS: tuple[SyncedObject, ...] = (
             "NumberOfEmployees": "employees",
             "CreatedDate": "created_on",
         },
-        _remove_accounts,
+        remove_accounts,
     ),
     SyncedObject(
         "Opportunity",
@@ -98,7 +99,7 @@ OBJECTS: tuple[SyncedObject, ...] = (
             "LeadSource": "lead_source",
         }
         | dict.fromkeys(PARTNER_FIELDS, "partner_source"),
-        _remove_opportunities,
+        remove_opportunities,
     ),
     # A deleted history row goes with its opportunity (removed above), so it removes nothing itself.
     SyncedObject(
@@ -283,15 +284,20 @@ class SalesforceSync(CrmSync):
             live = [r for r in records if not r.get("IsDeleted")]
             batch = Batch(
                 name,
-                plan.header,
-                plan.mapping,
-                [(read_before + n, str(r["Id"]), plan.cells(r)) for n, r in enumerate(live, 1)],
+                [
+                    Rows(
+                        name,
+                        plan.header,
+                        plan.mapping,
+                        [(read_before + n, str(r["Id"]), plan.cells(r)) for n, r in enumerate(live, 1)],
+                        len(records),
+                    )
+                ],
                 [str(r["Id"]) for r in records if r.get("IsDeleted")],
                 _modstamp(str(records[-1]["SystemModstamp"])) if records else None,
-                len(records),
                 plan.spec.removes,
             )
-            if self.counted(name, self.write_batch(batch)).rejected:
+            if not self.write_batch(batch):
                 return False
         return True
 
