@@ -248,35 +248,34 @@ class CrmSync:
         counted: list[tuple[str, Counts]] = []
         with transaction(self.sessions) as session:
             problems = ProblemLog(session.connection())
-            savepoint = session.begin_nested()
             outcomes: list[tuple[Rows, ImportOutcome]] = []
-            for part in batch.parts:
-                outcome = import_rows(
-                    session,
-                    self.actor,
-                    part.header,
-                    ((line, cells) for line, _crm_id, cells in part.rows),
-                    mapping=part.mapping,
-                    date_order=DateOrder.MDY,  # the APIs write ISO dates; the order is never consulted
-                    request=ImportRequest(),
-                    workspace=self.workspace,
-                    today=self.settings.today(),
-                    problems=problems,
-                )
-                outcomes.append((part, outcome))
-                if outcome.status != COMMITTED:
-                    break
+            kept: list[Problem] = []
+            with session.begin_nested() as savepoint:  # released at the end unless rolled back here
+                for part in batch.parts:
+                    outcome = import_rows(
+                        session,
+                        self.actor,
+                        part.header,
+                        ((line, cells) for line, _crm_id, cells in part.rows),
+                        mapping=part.mapping,
+                        date_order=DateOrder.MDY,  # the APIs write ISO dates; the order is never consulted
+                        request=ImportRequest(),
+                        workspace=self.workspace,
+                        today=self.settings.today(),
+                        problems=problems,
+                    )
+                    outcomes.append((part, outcome))
+                    if outcome.status != COMMITTED:
+                        # undo the parts written; keep the problems (their rows go with the savepoint)
+                        kept = list(problems.ordered())
+                        savepoint.rollback()
+                        break
             refused = outcomes[-1][1].status != COMMITTED
-            if refused:  # undo the parts written, keep the problems (their rows went with the savepoint)
-                part = outcomes[-1][0]
-                ids = {line: crm_id for line, crm_id, _cells in part.rows}
-                kept = list(problems.ordered())
-                savepoint.rollback()
+            if refused:
+                ids = {line: crm_id for line, crm_id, _cells in outcomes[-1][0].rows}
                 problems.add(kept)
                 lines = sorted({p.line for p in kept})
                 problems.add([Problem(line, "Id", ids[line], "this record was refused") for line in lines])
-            else:
-                savepoint.commit()
             for number, (part, outcome) in enumerate(outcomes):
                 counts = Counts(records=part.read, rejected=outcome.rejected)
                 if not refused:
