@@ -192,3 +192,19 @@ def test_a_refused_deal_refuses_its_batch_with_its_history_and_keeps_the_checkpo
     fake.put("deals", {"amount": "12"}, record_id=deal)
     fixed, _sync = _run(sessions, settings)
     assert fixed.status == "done" and _deals(session) == 3
+
+
+@pytest.mark.all_backends
+def test_a_refused_history_entry_undoes_its_batch_of_deals_too(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, fake: FakeHubSpot
+) -> None:
+    seed_portal(fake, companies=2, deals=3)
+    deal = list(fake.records["deals"])[2]
+    fake.history[deal].insert(0, ("s" * 300, "2026-01-01T00:00:00.000Z"))  # a stage id too long to store
+    connect(session, settings, fake)
+    run, _sync = _run(sessions, settings)
+    assert run.status == "rejected" and run.objects["deal stage history"]["rejected"] == 1
+    # The deals were valid and written first; the savepoint took them back with the refused history.
+    assert _deals(session) == 0 and not session.scalars(select(OpportunityStageChange)).all()
+    assert session.scalar(select(SyncCheckpoint).where(SyncCheckpoint.object_name == "deals")) is None
+    assert run.objects["deals"]["new"] == 0
