@@ -38,6 +38,9 @@ from ecoops.crm.connections.sync import (
     remove_opportunities,
     text,
 )
+from ecoops.crm.connections.sync import (
+    connected as connected_crm,
+)
 from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import SALESFORCE_API, Mapping
 from ecoops.crm.imports.service import REJECTED
@@ -330,6 +333,11 @@ class SalesforceSync(CrmSync):
                 self.move_checkpoint(session, name, _modstamp(str(records[-1]["SystemModstamp"])))
                 self.count(session, name, batch)
             self.counted(name, batch)
+
+
+def connected(session: Session) -> CrmConnection:
+    """The connected Salesforce (NotFound when there is none)."""
+    return connected_crm(session, PROVIDER, "Salesforce")
 
 
 def credentials_of(settings: Settings, connection: CrmConnection) -> Credentials:
