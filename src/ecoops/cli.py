@@ -13,6 +13,7 @@ from ecoops.actors import Role, cli_actor
 from ecoops.attribution.cli import touches_app
 from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
+from ecoops.crm.hubspot.cli import sync_command as hubspot_sync_command
 from ecoops.crm.imports.cli import import_file
 from ecoops.crm.salesforce.cli import secrets_key_command, sync_command
 from ecoops.crm.salesforce.writeback_cli import writeback_command
@@ -32,6 +33,7 @@ app.add_typer(touches_app, name="touches")
 app.command("import")(import_file)
 app.command("salesforce-sync")(sync_command)
 app.command("salesforce-writeback")(writeback_command)
+app.command("hubspot-sync")(hubspot_sync_command)
 app.command("crm-secrets-key")(secrets_key_command)
 app.command("map-files")(map_files_command)
 app.command("map")(map_command)

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     crm_timeout_seconds: float = Field(120.0, gt=0)
     crm_ca_bundle: str = ""  # a CA bundle for the CRM's TLS certificate (empty: the system's)
     salesforce_api_version: str = Field("62.0", pattern=r"^\d{2}\.0$")
+    # HubSpot's API and its OAuth authorize page (another host); the tests point both at a local HubSpot.
+    hubspot_api_url: str = "https://api.hubapi.com"
+    hubspot_app_url: str = "https://app.hubspot.com"
     # Operating (docs/running.md "Operating"): log lines as JSON or text (auto: JSON in production), and
     # the bearer token Prometheus sends to /metrics (empty: /metrics answers 404).
     log_format: LogFormat = "auto"

@@ -13,7 +13,7 @@ from ecoops.automation.digest import models as digest_models
 from ecoops.automation.nurture import models as nurture_models
 from ecoops.commissions import models as commissions_models
 from ecoops.crm import models as crm_models
-from ecoops.crm.salesforce import models as salesforce_models
+from ecoops.crm.connections import models as crm_connection_models
 from ecoops.crm.writeback import models as writeback_models
 from ecoops.db import Base
 from ecoops.enablement import models as enablement_models
@@ -38,6 +38,7 @@ __all__ = [
     "accounts_models",
     "attribution_models",
     "commissions_models",
+    "crm_connection_models",
     "crm_models",
     "delivery_models",
     "digest_models",
@@ -59,7 +60,6 @@ __all__ = [
     "reports_models",
     "roi_models",
     "rules_models",
-    "salesforce_models",
     "scanner_models",
     "tasks_models",
     "throttle_models",

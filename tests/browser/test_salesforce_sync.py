@@ -73,7 +73,8 @@ def test_connect_sync_and_see_the_synced_account(
         thread.start()
         expect(page.locator("section.job")).to_contain_text("Salesforce sync done: 10 new", timeout=60_000)
         page.reload()
-        expect(page.locator("table").last).to_contain_text("done")
+        runs = page.locator("section", has=page.get_by_role("heading", name="Runs", exact=True))
+        expect(runs.locator("table")).to_contain_text("done")
         page.screenshot(path=str(tmp_path / "synced.png"), full_page=True)
 
         page.goto("/accounts?q=Account+1")

@@ -37,9 +37,9 @@ from ecoops.commissions import funds
 from ecoops.commissions import plans as commission_plans
 from ecoops.commissions.models import CommissionEntry, CommissionPlan, FundAllocation, FundRequest
 from ecoops.config import Settings
+from ecoops.crm.connections.models import CrmConnection, StageMapping
 from ecoops.crm.imports import uploads
 from ecoops.crm.models import ImportRun
-from ecoops.crm.salesforce.models import CrmConnection, StageMapping
 from ecoops.crm.writeback.models import WritebackField, WritebackRun
 from ecoops.demo.catcher import maildir
 from ecoops.enablement import content as enablement_content
@@ -341,6 +341,29 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/crm/salesforce/writeback/runs/{writeback_run_id}"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS)
     ),
+    ("GET", "/crm/hubspot"): Row(page(Permission.MANAGE_CRM_CONNECTIONS)),
+    ("POST", "/crm/hubspot/connect"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"client_id": "hs-id", "client_secret": "hs-secret"},
+        note="admins are sent to HubSpot's install page",
+    ),
+    ("GET", "/crm/hubspot/callback"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), note="no flow under way: back to the page, refused"
+    ),
+    ("POST", "/crm/hubspot/token"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"token": "pat-na1-matrix"},
+        changes_state=False,
+        note="no HubSpot to reach here: refused with the reason (tests/crm/hubspot connect for real)",
+    ),
+    ("POST", "/crm/hubspot/sync"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("POST", "/crm/hubspot/schedule"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"sync_every_minutes": "30"}
+    ),
+    ("POST", "/crm/hubspot/stages/{hubspot_stage_id}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
+    ),
+    ("POST", "/crm/hubspot/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
@@ -1557,6 +1580,24 @@ def _stage_id(session: Session, settings: Settings) -> str:
     return str(stage.id)
 
 
+def _hubspot_stage_id(session: Session, settings: Settings) -> str:
+    """A stage of a connected HubSpot (made as a sync would leave it)."""
+    connection = CrmConnection(
+        provider="hubspot",
+        flow="private_app",
+        login_url="https://api.hubapi.com",
+        client_id="",
+        status="connected",
+        org_id="4455667",
+    )
+    session.add(connection)
+    session.flush()
+    stage = StageMapping(connection_id=connection.id, stage="Contract Sent")
+    session.add(stage)
+    session.flush()
+    return str(stage.id)
+
+
 def _content_id(session: Session, settings: Settings) -> str:
     """A file for another partner only: the matrix's partner user may not see it."""
     partner = make_partner(session, name="Matrix Content Partner")
@@ -1655,6 +1696,7 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "stage_id": _stage_id,
     "target": _writeback_target,
     "writeback_run_id": _writeback_run_id,
+    "hubspot_stage_id": _hubspot_stage_id,
     "content_id": _content_id,
     "playbook_id": _playbook_id,
     "step_id": _step_id,

@@ -17,8 +17,8 @@ from ecoops.automation.dispatch import dispatch_pending
 from ecoops.automation.nurture.runner import run_nurture
 from ecoops.automation.scanner import scan
 from ecoops.config import Settings
+from ecoops.crm.connections.service import queue_scheduled_syncs
 from ecoops.crm.imports.uploads import remove_stale_uploads
-from ecoops.crm.salesforce.service import queue_scheduled_syncs
 from ecoops.jobs.queue import remove_done_jobs
 from ecoops.maturity.criteria import assess_daily
 from ecoops.partners.tier_review import evaluate_daily

@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any
 
 from ecoops.audit import utcnow
+from ecoops.crm.connections.sync import CrmSync
+from ecoops.crm.hubspot.client import HubSpotUnavailable
+from ecoops.crm.hubspot.sync import HubSpotSync
 from ecoops.crm.imports import service as imports
 from ecoops.crm.imports import uploads as import_uploads
 from ecoops.crm.imports.fields import Kind as ImportKind
@@ -16,7 +19,15 @@ from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.client import SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.db import READ_ONLY
-from ecoops.jobs.names import EXCHANGE, IMPORT, MAPPING, MATURITY, SALESFORCE_SYNC, SALESFORCE_WRITEBACK
+from ecoops.jobs.names import (
+    EXCHANGE,
+    HUBSPOT_SYNC,
+    IMPORT,
+    MAPPING,
+    MATURITY,
+    SALESFORCE_SYNC,
+    SALESFORCE_WRITEBACK,
+)
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
 from ecoops.maturity import criteria as maturity
@@ -110,10 +121,10 @@ def commit_import(run: JobRun) -> Result:
     return Result(f"Nothing was imported: {outcome.rejected:,} rows were refused.", url)
 
 
-def sync_salesforce(run: JobRun) -> Result:
-    """A Salesforce sync; it commits batch by batch, so a stopped one resumes at its checkpoints."""
-    run.progress(0, 0, "connecting to Salesforce", force=True)
-    sync = SalesforceSync(
+def _sync(run: JobRun, kind: type[CrmSync], unavailable: type[Exception]) -> Result:
+    """A CRM sync; it commits batch by batch, so a stopped one resumes at its checkpoints."""
+    run.progress(0, 0, f"connecting to {kind.label}", force=True)
+    sync = kind(
         run.sessions,
         run.settings,
         run.actor,
@@ -122,14 +133,25 @@ def sync_salesforce(run: JobRun) -> Result:
     )
     try:
         done = sync.run()
-    except SalesforceUnavailable as exc:
+    except unavailable as exc:
         raise JobFailed(str(exc)) from exc
     counts = (
         f"{done.new:,} new, {done.updated:,} updated, {done.deleted:,} deleted, {done.rejected:,} refused"
     )
+    return Result(f"{kind.label} sync {done.status}: {counts}", f"/crm/{kind.provider}")
+
+
+def sync_salesforce(run: JobRun) -> Result:
+    synced = _sync(run, SalesforceSync, SalesforceUnavailable)
     if writeback.has_fields(run.sessions):  # write-back follows every sync once a field is turned on
-        counts += "; " + _write_back(run, trigger="after_sync", dry_run=False)
-    return Result(f"Salesforce sync {done.status}: {counts}", "/crm/salesforce")
+        return Result(
+            f"{synced.message}; {_write_back(run, trigger='after_sync', dry_run=False)}", synced.url
+        )
+    return synced
+
+
+def sync_hubspot(run: JobRun) -> Result:
+    return _sync(run, HubSpotSync, HubSpotUnavailable)
 
 
 def assess_maturity(run: JobRun) -> Result:
@@ -223,5 +245,14 @@ KINDS: dict[str, Kind] = {
         manage=Permission.MANAGE_CRM_CONNECTIONS,
         page=lambda _job: "/crm/salesforce",
         max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
+    ),
+    HUBSPOT_SYNC: Kind(
+        HUBSPOT_SYNC,
+        "HubSpot sync",
+        sync_hubspot,
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: "/crm/hubspot",
+        max_attempts=3,
     ),
 }

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
-SALESFORCE_SYNC = "salesforce.sync"
+SALESFORCE_SYNC, HUBSPOT_SYNC = "salesforce.sync", "hubspot.sync"
 MATURITY = "maturity.assess"
 SALESFORCE_WRITEBACK = "salesforce.writeback"
+SYNC_JOBS = {"salesforce": SALESFORCE_SYNC, "hubspot": HUBSPOT_SYNC}  # a CRM connection's sync, by provider
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -23,7 +24,7 @@ def import_subject(token: str) -> str:
     return f"upload:{token}"
 
 
-def salesforce_subject(connection_id: int) -> str:
+def crm_sync_subject(connection_id: int) -> str:
     return f"crm-connection:{connection_id}:sync"
 
 

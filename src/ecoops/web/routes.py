@@ -14,6 +14,7 @@ def page_routers() -> list[APIRouter]:
     from ecoops.commissions import fund_pages as commission_fund_pages
     from ecoops.commissions import pages as commission_pages
     from ecoops.crm import pages as crm_pages
+    from ecoops.crm.hubspot import pages as hubspot_pages
     from ecoops.crm.imports import pages as import_pages
     from ecoops.crm.salesforce import pages as salesforce_pages
     from ecoops.crm.salesforce import writeback_pages as salesforce_writeback_pages
@@ -59,6 +60,7 @@ def page_routers() -> list[APIRouter]:
         import_pages.router,
         salesforce_pages.router,
         salesforce_writeback_pages.router,
+        hubspot_pages.router,
         mapping_pages.router,
         psi_pages.router,
         job_pages.router,

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,39 +14,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecoops.config import Settings
+from ecoops.crm.connections.models import SyncRun
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
-from ecoops.crm.salesforce.models import SyncRun
 from ecoops.db import make_engine, migrate
-from tests.conftest import fresh_postgres_database
+from tests.crm.killed_sync import KILLS, database, start, wait_for_pages
 from tests.crm.salesforce.conftest import connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
-
-KILLS = 5
-
-
-def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'killed.db'}"
-    return fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
-
-
-def _start(url: str, settings: Settings) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "ECOOPS_ENV": "test",
-        "ECOOPS_DATABASE_URL": url,
-        "ECOOPS_SECRET_KEY": settings.secret_key,
-        "ECOOPS_CRM_CA_BUNDLE": settings.crm_ca_bundle,
-        "ECOOPS_CRM_SYNC_BATCH_RECORDS": "20",
-        "ECOOPS_VAR_DIR": str(settings.var_dir),
-    }
-    command = [sys.executable, "-m", "ecoops.cli", "salesforce-sync"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def _wait_for_pages(fake: FakeSalesforce, pages: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while fake.pages_served < pages and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 @pytest.mark.all_backends
@@ -63,15 +33,18 @@ def test_a_sync_killed_five_times_finishes_with_nothing_duplicated_or_lost(
 ) -> None:
     seed_org(fake, accounts=30, opportunities=150)
     fake.page_size, fake.page_delay = 10, 0.02
-    url = _database(backend, tmp_path, request)
+    url = database(backend, tmp_path, request)
     engine: Engine = make_engine(url)
     migrate(engine)
     with Session(engine) as session:
         connect(session, settings, fake, key_pair[0])
+    ca = {"ECOOPS_CRM_CA_BUNDLE": settings.crm_ca_bundle}
     kills = 0
     for kill in range(KILLS):
-        process = _start(url, settings)
-        _wait_for_pages(fake, fake.pages_served + 7 + 5 * kill, process)  # a little further each time
+        process = start("salesforce-sync", url, settings, **ca)
+        wait_for_pages(
+            lambda: fake.pages_served, fake.pages_served + 7 + 5 * kill, process
+        )  # a little further each time
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             kills += 1
@@ -82,7 +55,7 @@ def test_a_sync_killed_five_times_finishes_with_nothing_duplicated_or_lost(
             deleted = list(fake.records["Opportunity"])[1]
             fake.delete("Opportunity", deleted)
     assert kills == KILLS, "the sync finished before it was killed: give it more pages"
-    last = _start(url, settings)
+    last = start("salesforce-sync", url, settings, **ca)
     output = last.communicate(timeout=300)[0].decode()
     assert last.returncode == 0, output
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.actors import Role
 from ecoops.audit import AuditEvent, utcnow
 from ecoops.config import Settings
-from ecoops.crm.salesforce.models import CrmConnection, StageMapping, SyncRun
-from ecoops.crm.salesforce.secrets import unseal
-from ecoops.crm.salesforce.service import queue_scheduled_syncs
+from ecoops.crm.connections.models import CrmConnection, StageMapping, SyncRun
+from ecoops.crm.connections.secrets import unseal
+from ecoops.crm.connections.service import queue_scheduled_syncs
 from ecoops.jobs import queue
 from ecoops.jobs.models import Job
 from tests.crm.salesforce_server import FakeSalesforce, seed_org

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.config import Settings
+from ecoops.crm.connections import service as shared
+from ecoops.crm.connections.models import CrmConnection, StageMapping, SyncCheckpoint, SyncRun
+from ecoops.crm.connections.secrets import unseal
 from ecoops.crm.models import Account, ImportRejection, Opportunity, OpportunityStageChange
 from ecoops.crm.salesforce.client import SalesforceUnavailable
-from ecoops.crm.salesforce.models import CrmConnection, StageMapping, SyncCheckpoint, SyncRun
-from ecoops.crm.salesforce.secrets import unseal
 from ecoops.crm.salesforce.sync import SalesforceSync
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
@@ -106,7 +107,6 @@ def test_the_stage_map_comes_from_the_crm_and_an_edit_stands(
     fake: FakeSalesforce,
     key_pair: tuple[str, str],
 ) -> None:
-    from ecoops.crm.salesforce import service
 
     seed_org(fake, accounts=1, opportunities=4)
     connect(session, settings, fake, key_pair[0])
@@ -120,7 +120,7 @@ def test_the_stage_map_comes_from_the_crm_and_an_edit_stands(
     }
     negotiation = session.scalar(select(StageMapping).where(StageMapping.stage == "Negotiation"))
     assert negotiation is not None
-    service.set_stage(session, ADMIN, negotiation.id, is_closed=True, is_won=True)
+    shared.set_stage(session, ADMIN, "salesforce", negotiation.id, is_closed=True, is_won=True)
     session.commit()
     deal = session.scalar(select(Opportunity).where(Opportunity.stage == "Negotiation"))
     assert deal is not None and not deal.is_won

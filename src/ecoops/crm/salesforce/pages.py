@@ -1,6 +1,7 @@
 """The Salesforce page (admins): the connection and its figures, connecting (web-server flow or JWT
-bearer), the stage map, sync now, the schedule, and the history of runs. Every form posts, then comes back
-to /crm/salesforce with a message saying what happened or what was wrong."""
+bearer), the stage map and the history of runs. Every form posts, then comes back to /crm/salesforce
+with a message saying what happened or what was wrong (sync, schedule, stages, disconnect: the forms
+every CRM connection has, crm/connections/pages.py)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,24 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections import service as shared
+from ecoops.crm.connections.pages import add_sync_routes, admin, done
 from ecoops.crm.salesforce import service, writeback
-from ecoops.crm.salesforce.secrets import SecretUnreadable
-from ecoops.jobs.names import salesforce_subject
+from ecoops.jobs.names import crm_sync_subject
 from ecoops.jobs.queue import latest_job
-from ecoops.permissions import NotFound, Permission
-from ecoops.web.changes import change_and_return
-from ecoops.web.deps import app_settings, db, page_permission
-from ecoops.web.fields import Id, PageNumber
+from ecoops.web.deps import app_settings, db
+from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
 from ecoops.web.templating import flash, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-admin = page_permission(Permission.MANAGE_CRM_CONNECTIONS)
 PAGE = "/crm/salesforce"
 
 
 def _done(request: Request, work: Callable[[], str]) -> Response:
-    return change_and_return(request, work, PAGE, (InvalidInput, NotFound, SecretUnreadable))
+    return done(request, work, PAGE)
 
 
 @router.get(PAGE)
@@ -42,15 +40,15 @@ def salesforce_page(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     connection = service.connection(session, actor)
-    job = latest_job(session, actor, salesforce_subject(connection.id)) if connection else None
+    job = latest_job(session, actor, crm_sync_subject(connection.id)) if connection else None
     return render(
         request,
         "crm/salesforce.html",
         connection=connection,
         job=job,
-        stages=service.stage_mappings(session, actor),
-        checkpoints=service.checkpoints(session, actor),
-        page=service.runs(session, actor, page=page, per_page=settings.page_size),
+        stages=shared.stage_mappings(session, actor, service.PROVIDER),
+        checkpoints=shared.checkpoints(session, actor, service.PROVIDER),
+        page=shared.runs(session, actor, service.PROVIDER, page=page, per_page=settings.page_size),
         callback=service.redirect_uri(settings),
         login_urls=service.LOGIN_URLS,
         authorize=service.pending_authorize_url(session, actor, settings),
@@ -128,54 +126,4 @@ def connect_jwt(
     return _done(request, work)
 
 
-@router.post(f"{PAGE}/sync")
-def sync_now(request: Request, actor: Actor = Depends(admin), session: Session = Depends(db)) -> Response:
-    def work() -> str:
-        job = service.queue_sync(session, actor)
-        if job is None:
-            return "A sync is already queued or running; its progress is shown below."
-        return "Sync queued: the worker runs it; its progress is shown below."
-
-    return _done(request, work)
-
-
-@router.post(f"{PAGE}/schedule")
-def schedule(
-    request: Request,
-    sync_every_minutes: int = Form(..., ge=0, le=10080),
-    actor: Actor = Depends(admin),
-    session: Session = Depends(db),
-) -> Response:
-    def work() -> str:
-        service.set_schedule(session, actor, sync_every_minutes)
-        if not sync_every_minutes:
-            return "Scheduled syncs are off: sync on demand."
-        return f"The worker syncs every {sync_every_minutes} minutes."
-
-    return _done(request, work)
-
-
-@router.post(f"{PAGE}/stages/{{stage_id}}")
-def map_stage(
-    request: Request,
-    stage_id: Id,
-    outcome: str = Form(..., pattern="^(open|won|lost)$"),
-    actor: Actor = Depends(admin),
-    session: Session = Depends(db),
-) -> Response:
-    def work() -> str:
-        mapping = service.set_stage(
-            session, actor, stage_id, is_closed=outcome != "open", is_won=outcome == "won"
-        )
-        return f"Stage {mapping.stage} counts as {outcome} from the next sync of each deal in it."
-
-    return _done(request, work)
-
-
-@router.post(f"{PAGE}/disconnect")
-def disconnect(request: Request, actor: Actor = Depends(admin), session: Session = Depends(db)) -> Response:
-    def work() -> str:
-        service.disconnect(session, actor)
-        return "Disconnected: the secrets are forgotten; the synced records stay."
-
-    return _done(request, work)
+add_sync_routes(router, service.PROVIDER, PAGE)

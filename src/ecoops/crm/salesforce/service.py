@@ -1,10 +1,9 @@
-"""The Salesforce connection as an admin manages it: connect (web-server flow or JWT bearer), the stage
-map, a sync on demand or on a schedule (a job for the worker), the history of runs. Every change audited."""
+"""Connecting Salesforce (web-server flow or JWT bearer), audited. The stage map, syncs, the schedule
+and the runs are any CRM connection's (crm/connections/service.py)."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 import jwt
@@ -13,17 +12,14 @@ from sqlalchemy.orm import Session
 
 from ecoops import audit
 from ecoops.accounts.service import InvalidInput
-from ecoops.actors import Actor, cli_actor
+from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.config import Settings
+from ecoops.crm.connections import service as shared
+from ecoops.crm.connections.models import CrmConnection
+from ecoops.crm.connections.secrets import seal, unseal
 from ecoops.crm.salesforce import client
-from ecoops.crm.salesforce.models import CrmConnection, StageMapping, SyncCheckpoint, SyncRun
-from ecoops.crm.salesforce.secrets import seal, unseal
-from ecoops.jobs.models import Job
-from ecoops.jobs.names import SALESFORCE_SYNC, salesforce_subject
-from ecoops.jobs.queue import active_job, enqueue
-from ecoops.pagination import Page, paginate
-from ecoops.permissions import NotFound, Permission, require
+from ecoops.permissions import Permission, require
 
 PROVIDER = "salesforce"
 LOGIN_URLS = {"production": "https://login.salesforce.com", "sandbox": "https://test.salesforce.com"}
@@ -31,8 +27,7 @@ CALLBACK_PATH = "/crm/salesforce/callback"
 
 
 def connection(session: Session, actor: Actor) -> CrmConnection | None:
-    require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    return session.scalar(select(CrmConnection).where(CrmConnection.provider == PROVIDER))
+    return shared.connection(session, actor, PROVIDER)
 
 
 def _login_url(value: str) -> str:
@@ -165,111 +160,3 @@ def _connected(session: Session, actor: Actor, row: CrmConnection, tokens: clien
         session, actor, "salesforce.connected", "crm_connection", row.id, flow=row.flow, org_id=row.org_id
     )
     return row
-
-
-def disconnect(session: Session, actor: Actor) -> None:
-    """Forget the secrets (the synced records, checkpoints and runs stay)."""
-    row = connection(session, actor)
-    if row is None:
-        raise NotFound("Salesforce is not connected")
-    row.client_secret = row.private_key = row.refresh_token = ""
-    row.status = "disconnected"
-    audit.record(session, actor, "salesforce.disconnected", "crm_connection", row.id)
-
-
-def set_schedule(session: Session, actor: Actor, every_minutes: int) -> None:
-    row = _must(session, actor)
-    if not 0 <= every_minutes <= 7 * 24 * 60:
-        raise InvalidInput("sync_every_minutes: 0 (on demand only) to 10080 (a week)")
-    row.sync_every_minutes = every_minutes
-    audit.record(
-        session, actor, "salesforce.schedule_set", "crm_connection", row.id, every_minutes=every_minutes
-    )
-
-
-def _must(session: Session, actor: Actor) -> CrmConnection:
-    row = connection(session, actor)
-    if row is None or row.status != "connected":
-        raise NotFound("Salesforce is not connected: connect it first")
-    return row
-
-
-def stage_mappings(session: Session, actor: Actor) -> list[StageMapping]:
-    row = connection(session, actor)
-    if row is None:
-        return []
-    return list(
-        session.scalars(
-            select(StageMapping).where(StageMapping.connection_id == row.id).order_by(StageMapping.stage)
-        )
-    )
-
-
-def set_stage(
-    session: Session, actor: Actor, stage_id: int, *, is_closed: bool, is_won: bool
-) -> StageMapping:
-    """An admin's reading of a stage; it stands over the CRM's own until set back to the CRM's."""
-    row = _must(session, actor)
-    mapping = session.get(StageMapping, stage_id)
-    if mapping is None or mapping.connection_id != row.id:
-        raise NotFound(f"no stage {stage_id}")
-    if is_won and not is_closed:
-        raise InvalidInput("is_won: a won stage is closed")
-    mapping.is_closed, mapping.is_won = is_closed, is_won
-    as_crm = (is_closed, is_won) == (mapping.crm_is_closed, mapping.crm_is_won)
-    mapping.edited_by = "" if as_crm else actor.label[:200]
-    audit.record(
-        session,
-        actor,
-        "salesforce.stage_mapped",
-        "crm_stage_mapping",
-        mapping.id,
-        stage=mapping.stage,
-        is_closed=is_closed,
-        is_won=is_won,
-    )
-    return mapping
-
-
-def queue_sync(session: Session, actor: Actor, *, trigger: str = "manual") -> Job | None:
-    """Queue a sync for the worker; None when one is queued or running already."""
-    row = _must(session, actor)
-    subject = salesforce_subject(row.id)
-    if active_job(session, subject) is not None:
-        return None
-    return enqueue(session, actor, SALESFORCE_SYNC, subject=subject, arguments={"trigger": trigger})
-
-
-def queue_scheduled_syncs(session: Session, _settings: Settings, now: datetime) -> int:
-    """Worker tick job: queue a sync when the last one started `sync_every_minutes` ago or more."""
-    row = session.scalar(
-        select(CrmConnection).where(
-            CrmConnection.provider == PROVIDER,
-            CrmConnection.status == "connected",
-            CrmConnection.sync_every_minutes > 0,
-        )
-    )
-    if row is None:
-        return 0
-    last = session.scalar(
-        select(SyncRun.started_at).where(SyncRun.connection_id == row.id).order_by(SyncRun.id.desc()).limit(1)
-    )
-    if last is not None and _aware(last) > now - timedelta(minutes=row.sync_every_minutes):
-        return 0
-    return 1 if queue_sync(session, cli_actor("salesforce schedule"), trigger="schedule") is not None else 0
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def runs(session: Session, actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[SyncRun]:
-    require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    return paginate(session, select(SyncRun).order_by(SyncRun.id.desc()), page=page, per_page=per_page)
-
-
-def checkpoints(session: Session, actor: Actor) -> list[SyncCheckpoint]:
-    require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    return list(session.scalars(select(SyncCheckpoint).order_by(SyncCheckpoint.object_name)))

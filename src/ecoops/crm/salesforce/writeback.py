@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.models import CrmConnection
+from ecoops.crm.connections.secrets import SecretUnreadable
 from ecoops.crm.salesforce.client import SalesforceApi, SalesforceAuthError, SalesforceUnavailable
-from ecoops.crm.salesforce.models import CrmConnection
-from ecoops.crm.salesforce.secrets import SecretUnreadable
 from ecoops.crm.salesforce.sync import connected, credentials_of
 from ecoops.crm.writeback import service
 from ecoops.crm.writeback.models import WritebackField, WritebackRun

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.pages import admin, done
 from ecoops.crm.salesforce import writeback
-from ecoops.crm.salesforce.pages import PAGE, _done, admin
+from ecoops.crm.salesforce.pages import PAGE
 from ecoops.crm.writeback import service
 from ecoops.crm.writeback.targets import TARGETS
 from ecoops.web.deps import app_settings, db
@@ -41,7 +42,7 @@ def set_field(
             return f"{label} is written to {row.crm_field} from the next write-back."
         return f"{label} is no longer written."
 
-    return _done(request, work)
+    return done(request, work, PAGE)
 
 
 @router.post(f"{PAGE}/writeback/run")
@@ -58,7 +59,7 @@ def run_now(
         what = "Dry run" if dry_run else "Write-back"
         return f"{what} queued: the worker runs it; its outcome is listed under Write-back runs."
 
-    return _done(request, work)
+    return done(request, work, PAGE)
 
 
 @router.get(f"{PAGE}/writeback/runs/{{writeback_run_id}}")

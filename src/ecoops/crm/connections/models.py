@@ -21,14 +21,17 @@ class CrmConnection(Base):
     __tablename__ = "crm_connections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(20), unique=True)  # salesforce (hubspot later)
-    flow: Mapped[str] = mapped_column(String(20))  # web_server | jwt_bearer
+    provider: Mapped[str] = mapped_column(String(20), unique=True)  # salesforce | hubspot
+    flow: Mapped[str] = mapped_column(
+        String(20)
+    )  # web_server | jwt_bearer (Salesforce); oauth | private_app (HubSpot)
     login_url: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(300))
     client_secret: Mapped[str] = mapped_column(Text, default="")  # encrypted; web-server flow
     username: Mapped[str] = mapped_column(String(300), default="")  # JWT bearer: the integration user
     private_key: Mapped[str] = mapped_column(Text, default="")  # encrypted; JWT bearer
-    refresh_token: Mapped[str] = mapped_column(Text, default="")  # encrypted; web-server flow
+    refresh_token: Mapped[str] = mapped_column(Text, default="")  # encrypted; web-server flow, OAuth
+    access_token: Mapped[str] = mapped_column(Text, default="")  # encrypted; a HubSpot private app's token
     instance_url: Mapped[str] = mapped_column(String(300), default="")
     org_id: Mapped[str] = mapped_column(String(64), default="")
     scopes: Mapped[str] = mapped_column(String(500), default="")

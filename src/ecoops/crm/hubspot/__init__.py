@@ -1,0 +1,1 @@
+"""HubSpot: a connection (a private app token or OAuth) and an incremental sync into the CRM."""

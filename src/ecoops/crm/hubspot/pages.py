@@ -1,0 +1,114 @@
+"""The HubSpot page (admins): the connection and its figures (hub id, scopes, last success, API calls
+left today), connecting (a private app's token, or OAuth), the stage map and the history of runs.
+Every form posts, then comes back to /crm/hubspot with a message saying what happened or what was
+wrong (sync, schedule, stages, disconnect: the forms every CRM connection has, crm/connections/pages.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecoops.actors import Actor
+from ecoops.config import Settings
+from ecoops.crm.connections import service as shared
+from ecoops.crm.connections.pages import add_sync_routes, admin, done
+from ecoops.crm.hubspot import client, service
+from ecoops.jobs.names import crm_sync_subject
+from ecoops.jobs.queue import latest_job
+from ecoops.web.deps import app_settings, db
+from ecoops.web.fields import PageNumber
+from ecoops.web.security import csrf_protect
+from ecoops.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+PAGE = "/crm/hubspot"
+
+
+def _done(request: Request, work: Callable[[], str]) -> Response:
+    return done(request, work, PAGE)
+
+
+@router.get(PAGE)
+def hubspot_page(
+    request: Request,
+    page: PageNumber = 1,
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    connection = service.connection(session, actor)
+    job = latest_job(session, actor, crm_sync_subject(connection.id)) if connection else None
+    return render(
+        request,
+        "crm/hubspot.html",
+        connection=connection,
+        job=job,
+        stages=shared.stage_mappings(session, actor, service.PROVIDER),
+        checkpoints=shared.checkpoints(session, actor, service.PROVIDER),
+        page=shared.runs(session, actor, service.PROVIDER, page=page, per_page=settings.page_size),
+        callback=service.redirect_uri(settings),
+        scopes=client.SCOPES,
+        authorize=service.pending_authorize_url(session, actor, settings),
+    )
+
+
+@router.post(f"{PAGE}/token")
+def connect_private_app(
+    request: Request,
+    token: str = Form(..., max_length=500),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    def work() -> str:
+        row = service.connect_private_app(session, actor, settings, token=token)
+        return f"Connected to HubSpot portal {row.org_id} with a private app."
+
+    return _done(request, work)
+
+
+@router.post(f"{PAGE}/connect")
+def connect_oauth(
+    request: Request,
+    client_id: str = Form(..., max_length=300),
+    client_secret: str = Form(..., max_length=300),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Keep the OAuth app's id and secret; the page then links to HubSpot to install it."""
+
+    def work() -> str:
+        service.start_oauth(session, actor, settings, client_id=client_id, client_secret=client_secret)
+        return "Now install the app in HubSpot: Continue to HubSpot."
+
+    return _done(request, work)
+
+
+@router.get(f"{PAGE}/callback")
+def callback(
+    request: Request,
+    code: str = Query("", max_length=2000),
+    state: str = Query("", max_length=200),
+    error: str = Query("", max_length=200),
+    error_description: str = Query("", max_length=1000),
+    actor: Actor = Depends(admin),
+    session: Session = Depends(db),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """HubSpot sends the admin back here with a code (or the reason it did not)."""
+    if error:
+        flash(request, f"HubSpot did not allow the connection: {error}: {error_description}.", "error")
+        return RedirectResponse(PAGE, status_code=303)
+
+    def work() -> str:
+        row = service.finish_oauth(session, actor, settings, code=code, state=state)
+        return f"Connected to HubSpot portal {row.org_id} by OAuth."
+
+    return _done(request, work)
+
+
+add_sync_routes(router, service.PROVIDER, PAGE, stage_param="hubspot_stage_id")
