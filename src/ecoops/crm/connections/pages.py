@@ -5,6 +5,7 @@ A provider's page module (crm/salesforce/pages.py, crm/hubspot/pages.py) adds it
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -13,13 +14,29 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.crm.connections import service
+from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import SecretUnreadable
+from ecoops.jobs.names import crm_sync_subject
+from ecoops.jobs.queue import latest_job
 from ecoops.permissions import NotFound, Permission
 from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
 from ecoops.web.fields import MAX_ID
 
 admin = page_permission(Permission.MANAGE_CRM_CONNECTIONS)
+
+
+def sync_sections(
+    session: Session, actor: Actor, provider: str, connection: CrmConnection | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """What the shared sections of a provider's page show (crm/_sync_sections.html): the sync job under
+    way, the stage map, the checkpoints and a page of runs."""
+    return {
+        "job": latest_job(session, actor, crm_sync_subject(connection.id)) if connection else None,
+        "stages": service.stage_mappings(session, actor, provider),
+        "checkpoints": service.checkpoints(session, actor, provider),
+        "page": service.runs(session, actor, provider, page=page, per_page=per_page),
+    }
 
 
 def done(request: Request, work: Callable[[], str], page: str) -> Response:

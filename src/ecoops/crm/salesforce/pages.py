@@ -13,11 +13,8 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.crm.connections import service as shared
-from ecoops.crm.connections.pages import add_sync_routes, admin, done
+from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
 from ecoops.crm.salesforce import service, writeback
-from ecoops.jobs.names import crm_sync_subject
-from ecoops.jobs.queue import latest_job
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
@@ -40,15 +37,11 @@ def salesforce_page(
     settings: Settings = Depends(app_settings),
 ) -> Response:
     connection = service.connection(session, actor)
-    job = latest_job(session, actor, crm_sync_subject(connection.id)) if connection else None
     return render(
         request,
         "crm/salesforce.html",
         connection=connection,
-        job=job,
-        stages=shared.stage_mappings(session, actor, service.PROVIDER),
-        checkpoints=shared.checkpoints(session, actor, service.PROVIDER),
-        page=shared.runs(session, actor, service.PROVIDER, page=page, per_page=settings.page_size),
+        **sync_sections(session, actor, service.PROVIDER, connection, page, settings.page_size),
         callback=service.redirect_uri(settings),
         login_urls=service.LOGIN_URLS,
         authorize=service.pending_authorize_url(session, actor, settings),
