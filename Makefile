@@ -7,7 +7,7 @@ VENDOR := src/ecoops/web/static/vendor
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css \
           $(VENDOR)/chart.umd.min.js
 
-.PHONY: install demo demo-partner demo-reset serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load bench-commissions clean
+.PHONY: install demo demo-partner demo-reset serve test lint typecheck lock bench-import bench-metrics bench-mapping bench-psi bench-delivery bench-load bench-locust bench-commissions clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,10 @@ bench-commissions: install
 ## Load: the demo served on SQLite and PostgreSQL, 1, 8 and 32 clients mixing pages, API and forms (docs/load.md)
 bench-load: install
 	$(BIN)/python bench/load/run.py --seconds $(or $(LOAD_SECONDS),20)
+
+## Load with locust: 50 users on the 1M-opportunity workspace, PostgreSQL, 1 then 2 web processes (docs/load.md)
+bench-locust: install
+	$(BIN)/python bench/load/locust_run.py --scale $(or $(SCALE),1) --seconds $(or $(LOAD_SECONDS),60)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache

@@ -48,8 +48,9 @@ class PostgresServer:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
-    """initdb + pg_ctl start on a free loopback port; as root, the server runs as user `postgres`."""
+def start_postgres(max_connections: int = 50) -> PostgresServer:
+    """initdb + pg_ctl start on a free loopback port; as root, the server runs as user `postgres`.
+    Several web and worker processes (bench/load/locust_run.py) each keep a pool: they need more than 50."""
     bindir = _bindir()
     base = Path(tempfile.mkdtemp(prefix="ecoops-pg-"))
     datadir, sockets = base / "data", base / "sock"
@@ -79,7 +80,7 @@ def start_postgres() -> PostgresServer:
     port = free_port()
     options = (
         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        f"-c synchronous_commit=off -c full_page_writes=off -c max_connections={max_connections}"
     )
     subprocess.run(
         [

@@ -21,6 +21,7 @@ request reads (ecoops.data_version) is timed apart, as is one whole computation 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "bench" / "metrics"), str(ROOT)]
 
 import metrics_data  # noqa: E402
-from sqlalchemy import Engine, Table, func, select  # noqa: E402
+from sqlalchemy import JSON, Column, ColumnDefault, DateTime, Engine, Table, func, select  # noqa: E402
 from tests.pg_server import free_port  # noqa: E402
 
 from ecoops.accounts import service as accounts  # noqa: E402
@@ -67,6 +68,28 @@ def _shift(table: pa.Table, days: int) -> pa.Table:
     return table
 
 
+ID_COLUMNS = ("partner_id", "program_id", "tier_id", "opportunity_id", "change_id", "touch_id", "referral_id")
+
+
+def generated_records(scale: float, seed: int, id_offset: int = 0) -> dict[str, pa.Table]:
+    """bench/metrics's records, shifted to end today; every row id and reference to one raised by
+    `id_offset`, so they can join a database that already holds rows (bench/load/locust_run.py adds them
+    to the demo's: the demo's ids stay below the offset, the sequences keep numbering them)."""
+    tables = metrics_data.generate(scale, seed)
+    days = (datetime.now(UTC).date() - metrics_data.AS_OF).days
+    tables = {name: _shift(table, days) for name, table in tables.items()}
+    if not id_offset:
+        return tables
+    for name, table in tables.items():
+        for column in ID_COLUMNS:
+            if column in table.column_names:
+                index = table.column_names.index(column)
+                raised = pc.add(table.column(index), pa.scalar(id_offset, table.schema.field(index).type))
+                table = table.set_column(index, table.schema.field(index), raised)
+        tables[name] = table
+    return tables
+
+
 def _rows(
     table: pa.Table, rename: dict[str, str], drop: tuple[str, ...] = ()
 ) -> Iterator[list[dict[str, Any]]]:
@@ -75,15 +98,27 @@ def _rows(
         yield [{rename.get(k, k): v for k, v in row.items()} for row in batch.to_pylist()]
 
 
+def _default(column: Column[Any], now: datetime) -> Any:
+    """A column's default as the driver takes it: a timestamp's is `now`; a callable's value
+    (SQLAlchemy wraps it to take an execution context) goes as JSON text into a JSON column, which
+    PostgreSQL would otherwise be sent as an array (referrals.conflicts)."""
+    default = column.default
+    assert isinstance(default, ColumnDefault)
+    if default.is_scalar:
+        return default.arg
+    if isinstance(column.type, DateTime):
+        return now
+    value = default.arg(None)
+    return json.dumps(value) if isinstance(column.type, JSON) else value
+
+
 def _insert(engine: Engine, name: str, batches: Iterator[list[dict[str, Any]]], fill: dict[str, Any]) -> int:
     """Rows into table `name` through the driver's executemany (the ORM's per-row work would dominate);
     a null in a required column takes `fill`'s value, else the column's default."""
     target: Table = Base.metadata.tables[name]
-    now = datetime.now(UTC)  # the defaults that are callables are all "now" (created_at, recorded_at)
+    now = datetime.now(UTC)  # one "now" for every created_at / recorded_at of the load
     defaults = {
-        c.name: c.default.arg if c.default.is_scalar else now
-        for c in target.columns
-        if not c.nullable and c.default is not None
+        c.name: _default(c, now) for c in target.columns if not c.nullable and c.default is not None
     } | fill
     marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     count = 0
@@ -308,9 +343,7 @@ def main() -> None:
         print(f"reusing {url}: {filled} opportunities")
     else:
         started = time.perf_counter()
-        tables = metrics_data.generate(args.scale, args.seed)
-        days = (datetime.now(UTC).date() - metrics_data.AS_OF).days
-        tables = {name: _shift(table, days) for name, table in tables.items()}
+        tables = generated_records(args.scale, args.seed)
         generated = time.perf_counter()
         counts = load(engine, tables)
         with session_factory(engine)() as session:

@@ -123,15 +123,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(site: Site, log: Path) -> Iterator[str]:
-    """`ecoops serve` on the site in a subprocess; yields its base URL, stops it afterwards."""
-    port = free_port()
+def running(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` in a subprocess writing to `log`, stopped however the block ends (SIGTERM, then
+    SIGKILL after 30 s), so no server outlives a failed test or a Ctrl-C."""
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [ECOOPS, "serve", "--port", str(port)], env=site.env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def serve(site: Site, log: Path, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
+    """`ecoops serve` on the site in a subprocess (`env` over the site's); yields its base URL, stops it
+    afterwards."""
+    port = free_port()
+    command = [ECOOPS, "serve", "--port", str(port), "--workers", str(workers)]
+    with running(command, site.env | (env or {}), log) as process:
+        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -142,13 +157,6 @@ def serve(site: Site, log: Path) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.2)
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def route(method: str, path: str) -> str:
@@ -226,13 +234,22 @@ class Person:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as error:
-            self.tally.errors.append((where, repr(error)))
+            self.noted(where, time.perf_counter() - started, repr(error), answered=False)
             return None
-        self.tally.timings.append((where, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
         if response.status_code not in expect:
-            self.tally.errors.append((where, f"{response.status_code} {response.text[:200]!r}"))
+            self.noted(where, seconds, f"{response.status_code} {response.text[:200]!r}")
             return None
+        self.noted(where, seconds, None)
         return response
+
+    def noted(self, where: str, seconds: float, error: str | None, answered: bool = True) -> None:
+        """Every request's outcome goes through here (the locust benchmark reports it to locust too);
+        the timings keep answered requests only."""
+        if answered:
+            self.tally.timings.append((where, seconds))
+        if error is not None:
+            self.tally.errors.append((where, error))
 
     def _form(self, path: str) -> dict[str, str] | None:
         """The hidden fields (CSRF token, nonce) of the form a GET of `path` shows."""
