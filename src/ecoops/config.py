@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(1.0, gt=0)
     worker_batch: int = Field(20, ge=1)
     worker_concurrency: int = Field(1, ge=1)
+    # Database connections per process (docs/running.md "Configuration"): requests beyond what the pool
+    # holds wait their turn in web/db_slots.py instead of timing out on the pool.
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
     delivery_max_attempts: int = Field(8, ge=1)
     delivery_backoff_seconds: float = Field(10.0, ge=0)  # first retry waits up to this, doubling each time
     delivery_backoff_max_seconds: float = Field(3600.0, ge=0)

@@ -24,6 +24,7 @@ from ecoops.ops.requests import RequestObserver
 from ecoops.permissions import Forbidden, NotFound
 from ecoops.web.blank_query import BlankQueryValues
 from ecoops.web.body_limit import BodyLimit
+from ecoops.web.db_slots import DatabaseSlots, request_slots
 from ecoops.web.deps import LoginRequired, request_transaction
 from ecoops.web.errors import API_ERRORS, describe, problems
 from ecoops.web.retry import RetryWriteConflicts
@@ -90,7 +91,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.effective_database_url)
+    engine = engine or make_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app = FastAPI(
         title="ecoops",
         version=__version__,
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(SecurityHeaders, hsts=settings.https)
     app.add_middleware(BodyLimit, upload_limit=settings.import_max_upload_bytes)  # inside the retry
     app.add_middleware(RetryWriteConflicts)  # each attempt reads the session cookie afresh
+    app.add_middleware(DatabaseSlots, slots=request_slots(settings))  # every attempt within one slot
     app.add_middleware(RequestObserver)  # outermost: request id on every log line, latency of all attempts
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
