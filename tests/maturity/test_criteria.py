@@ -11,6 +11,9 @@ By hand, as of 31 March 2025 (the twelve months from 1 April 2024):
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -18,13 +21,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
+from ecoops.automation import jobs
 from ecoops.automation.jobs import TICK_JOBS
+from ecoops.automation.worker import Worker
 from ecoops.config import Settings
+from ecoops.db import make_engine, migrate, session_factory
 from ecoops.jobs.models import Job
 from ecoops.maturity import criteria
 from ecoops.maturity.criteria import CRITERIA, Result, stage_of
 from ecoops.maturity.integrations import IntegrationInput, create_integration, update_integration
 from ecoops.maturity.models import MaturityAssessment, MaturityStage
+from tests.conftest import fresh_postgres_database
 from tests.goals.scenario import World, seed
 from tests.jobs.helpers import work_jobs
 
@@ -134,3 +141,34 @@ def test_the_questionnaire_takes_yes_or_no_for_its_own_questions(session: Sessio
         criteria.answer(session, SYSTEM, "q_joint_plans", "maybe", MARCH_31)
     with pytest.raises(criteria.FieldError, match=r"^question: must be one of"):
         criteria.answer(session, SYSTEM, "q_unknown", "yes", MARCH_31)
+
+
+def test_a_second_worker_on_the_same_tick_is_refused_quietly(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two workers on PostgreSQL (on SQLite the second waits for the write lock, then sees the mark):
+    the one whose day mark comes second is refused by its unique key, and that is logged as what it is,
+    not as a failure with a traceback; one job is queued."""
+    engine = make_engine(fresh_postgres_database(request.getfixturevalue("postgres_admin_url")))
+    migrate(engine)
+    sessions = session_factory(engine)
+    monkeypatch.setattr(jobs, "TICK_JOBS", (criteria.assess_daily,))
+    now = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    second = Worker(sessions, settings, clock=now.timestamp)
+    with sessions() as first:  # the first worker's tick, not committed yet
+        assert criteria.assess_daily(first, settings, now) == 1
+        racing = threading.Thread(target=second.run_jobs)
+        with caplog.at_level(logging.INFO, logger="ecoops.worker"):
+            racing.start()
+            time.sleep(1)  # the second has read no mark and waits on the first's
+            first.commit()
+            racing.join(timeout=30)
+    assert not racing.is_alive()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert "another worker did it first" in caplog.records[0].getMessage()
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 1
+    engine.dispose()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.automation import jobs
@@ -61,6 +62,10 @@ class Worker:
             try:
                 with transaction(self.factory) as session:
                     done += job(session, self.settings, self.now())
+            except IntegrityError:
+                # Another worker did the same once-only work first (a day's scan mark, an enrolment):
+                # its unique key refused this one's copy, which is what it is there for.
+                log.info("tick job %s: another worker did it first", getattr(job, "__name__", job))
             except Exception:
                 log.exception("tick job %s failed", getattr(job, "__name__", job))
         return done
