@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -95,3 +96,36 @@ def test_api_matrix_overlaps_and_decisions(client: TestClient, session: Session,
     assert made.status_code == 201
     pairs = client.get(f"/api/v1/mapping/partners/{partner.id}/overlaps", headers=headers).json()
     assert ("A5", "P5", "manual") in {(p["our_crm_id"], p["their_id"], p["method"]) for p in pairs}
+
+
+def test_the_mapping_home_pages_partners_with_their_current_list_and_last_run(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    our_accounts(session)
+    mapped = make_partner(session, name="Aaa Mapped")
+    uploads.upload_partner_list(
+        session, SYSTEM, mapped.id, write(tmp_path, PARTNER_ROWS[:2], "one.csv"), "one.csv"
+    )
+    runs.run_mapping(session, SYSTEM, mapped.id)
+    uploads.upload_partner_list(
+        session, SYSTEM, mapped.id, write(tmp_path, PARTNER_ROWS, "two.csv"), "two.csv"
+    )
+    last = runs.run_mapping(session, SYSTEM, mapped.id).run  # the second run, on the second list
+    pending = make_partner(session, name="Aab Pending")
+    uploads.upload_partner_list(
+        session, SYSTEM, pending.id, write(tmp_path, PARTNER_ROWS[:3], "p.csv"), "p.csv"
+    )
+    for n in range(55):
+        make_partner(session, name=f"Zz Partner {n:02}")
+    sign_in(client, make_user(session, Role.PARTNER_MANAGER).email)
+    session.flush()
+
+    first = client.get("/mapping").text
+    rows = re.findall(r"<tr><td><a href=\"/mapping/partners/(\d+)\">(.*?)</a></td>(.*?)</tr>", first, re.S)
+    assert len(rows) == 50 and "57 results · page 1 of 2" in first
+    cells = {int(i): body for i, _name, body in rows}
+    assert last is not None and "two.csv" in cells[mapped.id] and "one.csv" not in cells[mapped.id]
+    assert f'<td class="num">{last.matches:,}</td>' in cells[mapped.id]
+    assert "p.csv" in cells[pending.id] and cells[pending.id].count('<td class="num"></td>') == 1  # no run
+    second = client.get("/mapping", params={"page": 2}).text
+    assert len(re.findall(r'<a href="/mapping/partners/\d+">', second)) == 7 and "Zz Partner 54" in second
