@@ -20,6 +20,7 @@ from ecoops.metrics import cache, service, warm
 from ecoops.web.app import create_app
 from tests.factories import make_user, sign_in
 from tests.metrics.scenario import AS_OF, seed
+from tests.metrics.test_service import QUERY
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +113,39 @@ def test_test_apps_do_not_warm_unless_asked(settings: Settings) -> None:
     assert warm.wanted(settings.model_copy(update={"warm_dashboards": "on"}))
     assert warm.wanted(settings.model_copy(update={"env": "production", "warm_dashboards": "auto"}))
     assert not warm.wanted(settings.model_copy(update={"env": "production", "warm_dashboards": "off"}))
+
+
+def _revenue(report: service.Report) -> dict[str, float | None]:
+    return {r["classification"]: r["revenue"] for r in report.figures["revenue"].to_pylist()}
+
+
+def test_while_warming_readers_get_recent_figures_marked_lagging_until_the_warmer_has_read_anew(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warming = settings.model_copy(update={"warm_dashboards_seconds": 60})
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()  # as warm_lifespan does while its thread runs
+    scenario = seed(session)
+    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    assert not first.lagging and _revenue(first)["influenced"] == 2000.0
+
+    scenario.deals[2].amount = Decimal(2500)
+    session.flush()
+    lagging = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    assert lagging.lagging and lagging.read_at == first.read_at and _revenue(lagging)["influenced"] == 2000.0
+    warmed = service.report(session, SYSTEM, warming, QUERY, ["revenue"], fresh=True)  # as the warmer asks
+    assert not warmed.lagging and _revenue(warmed)["influenced"] == 2500.0
+    assert _revenue(service.report(session, SYSTEM, warming, QUERY, ["revenue"]))["influenced"] == 2500.0
+
+    # Records read longer ago than the warmer's interval are not stood for: the reader reads anew.
+    scenario.deals[2].amount = Decimal(3000)
+    session.flush()
+    time.sleep(0.05)
+    quick = warming.model_copy(update={"warm_dashboards_seconds": 0.01})
+    anew = service.report(session, SYSTEM, quick, QUERY, ["revenue"])
+    assert not anew.lagging and _revenue(anew)["influenced"] == 3000.0
+    # Where nothing keeps them warm (tests, `warm_dashboards=off`, the CLI), every reader sees a change.
+    cache.WARMING.clear()
+    scenario.deals[2].amount = Decimal(3500)
+    session.flush()
+    assert _revenue(service.report(session, SYSTEM, warming, QUERY, ["revenue"]))["influenced"] == 3500.0

@@ -69,6 +69,18 @@ class LRU(Generic[V]):
             found = self.get(key)  # computed by the thread this one waited for
             return self.put(key, compute()) if found is None else found
 
+    def is_computing(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._flights
+
+    def newest(self, matches: Callable[[Hashable], bool]) -> tuple[Hashable, V] | None:
+        """The most recently used entry whose key `matches`."""
+        with self._lock:
+            for key in reversed(self._entries):
+                if matches(key):
+                    return key, self._entries[key]
+        return None
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -76,6 +88,10 @@ class LRU(Generic[V]):
     def __len__(self) -> int:
         return len(self._entries)
 
+
+# Set while this process's warming thread runs (metrics/warm.py): only then may readers be given records
+# read a moment ago (service.cached_inputs), for only then does something read the new ones.
+WARMING = threading.Event()
 
 # Inputs are the big entries (a large workspace's records); figures are small tables; records sit between.
 INPUTS: LRU[Any] = LRU(2)

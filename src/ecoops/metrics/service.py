@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -304,6 +304,8 @@ class Report:
     settings: MetricsSettings
     figures: dict[str, pa.Table] = field(default_factory=dict)
     skipped_opportunities: int = 0
+    read_at: datetime | None = None  # when the records were read
+    lagging: bool = False  # records changed since then are being counted (cached_inputs)
 
 
 def _names(session: Session) -> dict[str, dict[int, str]]:
@@ -331,25 +333,52 @@ class _Context:
     key: tuple[Any, ...]
     feed: Feed
     rules: MetricsSettings
+    read_at: datetime  # when the records were read
+    lagging: bool = False  # the records have changed since: newer figures are being computed
 
 
-def _context(session: Session, actor: Actor, config: Settings) -> _Context:
+def _context(session: Session, actor: Actor, config: Settings, *, fresh: bool = False) -> _Context:
     require(actor, Permission.READ_METRICS)
-    return cached_inputs(session, config)
+    return cached_inputs(session, config, fresh=fresh)
 
 
-def cached_inputs(session: Session, config: Settings) -> _Context:
+def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> _Context:
     """The fed records and the rules in force, from the cache while the records are unchanged (no access
-    check: for the system's own work, e.g. values written back to the CRM)."""
+    check: for the system's own work, e.g. values written back to the CRM).
+
+    Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records read less than
+    `warm_dashboards_seconds` ago, or while the newer ones are being read, stand for records that have
+    changed since (marked `lagging`). Under a stream of writes every request would otherwise read the
+    whole workspace again, and people wait in line for it; the warming thread reads the new ones
+    meanwhile (it asks `fresh`).
+    """
     key = (data_version(session), config.currency, str(config.tz))
-    feed, rules = cache.INPUTS.get_or_compute(
-        key, lambda: (load_inputs(session, config.tz), settings_in_force(session, config.currency))
+    if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
+        recent = cache.INPUTS.newest(lambda other: other[1:] == key[1:])  # type: ignore[index]
+        if recent is not None:
+            feed, rules, read_at = recent[1]
+            age = (datetime.now(UTC) - read_at).total_seconds()
+            if age < config.warm_dashboards_seconds or cache.INPUTS.is_computing(key):
+                return _Context(recent[0], feed, rules, read_at, lagging=True)  # type: ignore[arg-type]
+    feed, rules, read_at = cache.INPUTS.get_or_compute(
+        key,
+        lambda: (
+            load_inputs(session, config.tz),
+            settings_in_force(session, config.currency),
+            datetime.now(UTC),
+        ),
     )
-    return _Context(key, feed, rules)
+    return _Context(key, feed, rules, read_at)
 
 
 def report(
-    session: Session, actor: Actor, config: Settings, query: MetricsQuery, names: Iterable[str] = FIGURES
+    session: Session,
+    actor: Actor,
+    config: Settings,
+    query: MetricsQuery,
+    names: Iterable[str] = FIGURES,
+    *,
+    fresh: bool = False,
 ) -> Report:
     """The named figures for `query` (all of them by default); figures already computed on the same
     records for the same query come from the cache (cache.py)."""
@@ -357,7 +386,7 @@ def report(
     unknown = [n for n in wanted if n not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
-    context = _context(session, actor, config)
+    context = _context(session, actor, config, fresh=fresh)
     figures: dict[str, pa.Table | None] = {n: cache.FIGURES.get((context.key, query, n)) for n in wanted}
     if any(table is None for table in figures.values()):
         with cache.FIGURES.computing((context.key, query)):
@@ -371,7 +400,9 @@ def report(
                         table = _with_names(FIGURES[n].compute(snapshot, query).figures, labels)
                         figures[n] = cache.FIGURES.put((context.key, query, n), table)
     computed = {n: table for n, table in figures.items() if table is not None}
-    return Report(query, context.rules, computed, context.feed.skipped_opportunities)
+    return Report(
+        query, context.rules, computed, context.feed.skipped_opportunities, context.read_at, context.lagging
+    )
 
 
 def records(

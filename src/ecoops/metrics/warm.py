@@ -22,13 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
 from ecoops.data_version import data_version
-from ecoops.metrics import service
+from ecoops.metrics import cache, service
 
 log = logging.getLogger(__name__)
-
-
-def wanted(settings: Settings) -> bool:
-    return settings.warm_dashboards == "on" or (settings.warm_dashboards == "auto" and settings.env != "test")
 
 
 def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]:
@@ -36,7 +32,7 @@ def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]
     change); the data version they were computed for."""
     with sessions() as session:
         version = data_version(session)
-        service.report(session, SYSTEM, settings, service.build_query(settings.today()))
+        service.report(session, SYSTEM, settings, service.build_query(settings.today()), fresh=True)
         return version
 
 
@@ -63,6 +59,10 @@ class Warmer:
         self._stop.set()
 
 
+def wanted(settings: Settings) -> bool:
+    return settings.warm_dashboards == "on" or (settings.warm_dashboards == "auto" and settings.env != "test")
+
+
 @asynccontextmanager
 async def warm_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the warming thread with the app and stop it on shutdown."""
@@ -73,9 +73,11 @@ async def warm_lifespan(app: FastAPI) -> AsyncIterator[None]:
     warmer = Warmer(app.state.sessions, settings)
     thread = threading.Thread(target=warmer.run, name="ecoops-warm-dashboards", daemon=True)
     thread.start()
+    cache.WARMING.set()
     try:
         yield
     finally:
+        cache.WARMING.clear()
         warmer.stop()
         # A computation under way is not interrupted; the daemon thread ends with the process.
         thread.join(timeout=1)
