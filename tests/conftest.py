@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
+from ecoops.metrics import cache
 from ecoops.web.app import create_app
 from tests.pg_server import start_postgres
 
@@ -117,6 +118,14 @@ def committed_engine(backend: str, tmp_path: Path, request: pytest.FixtureReques
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_metrics_cache() -> None:
+    """Each test starts with the dashboards' cache empty: tests roll their records back on the connection,
+    which no session sees, so the next test's database can stand at the same data version."""
+    for entries in (cache.INPUTS, cache.FIGURES, cache.RECORDS):
+        entries.clear()
 
 
 @pytest.fixture

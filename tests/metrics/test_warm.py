@@ -23,12 +23,6 @@ from tests.metrics.scenario import AS_OF, seed
 from tests.metrics.test_service import QUERY
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.INPUTS.clear()
-    cache.FIGURES.clear()
-
-
 def _count_snapshots(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     taken: list[object] = []
     real = service.take_snapshot

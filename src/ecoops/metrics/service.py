@@ -352,7 +352,10 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
     whole workspace again, and people wait in line for it; the warming thread reads the new ones
     meanwhile (it asks `fresh`).
     """
-    key = (data_version(session), config.currency, str(config.tz))
+    # The database's address too: two instances served by one process (the tests' two ecoops servers)
+    # may stand at the same version numbers.
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = (data_version(session), database, config.currency, str(config.tz))
     if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
         recent = cache.INPUTS.newest(lambda other: other[1:] == key[1:])  # type: ignore[index]
         if recent is not None:
