@@ -24,6 +24,16 @@ from ecoops.permissions import NotFound, Permission, require
 LABELS = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 
 
+def required(name: str, value: str, most: int = 300) -> str:
+    """A connect form's field, stripped: refused when empty or longer than `most`, naming the field."""
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"{name}: required")
+    if len(value) > most:
+        raise InvalidInput(f"{name}: at most {most} characters")
+    return value
+
+
 def connection(session: Session, actor: Actor, provider: str) -> CrmConnection | None:
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
     return session.scalar(select(CrmConnection).where(CrmConnection.provider == provider))

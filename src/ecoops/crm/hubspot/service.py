@@ -18,6 +18,7 @@ from ecoops.config import Settings
 from ecoops.crm.connections import service as shared
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal, unseal
+from ecoops.crm.connections.service import required
 from ecoops.crm.hubspot import client
 from ecoops.permissions import Permission, require
 
@@ -31,15 +32,6 @@ def connection(session: Session, actor: Actor) -> CrmConnection | None:
 
 def redirect_uri(settings: Settings) -> str:
     return settings.link_base + CALLBACK_PATH
-
-
-def _required(name: str, value: str, most: int = 300) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidInput(f"{name}: required")
-    if len(value) > most:
-        raise InvalidInput(f"{name}: at most {most} characters")
-    return value
 
 
 def _fresh(session: Session, settings: Settings, flow: str, client_id: str) -> CrmConnection:
@@ -57,7 +49,7 @@ def _fresh(session: Session, settings: Settings, flow: str, client_id: str) -> C
 def connect_private_app(session: Session, actor: Actor, settings: Settings, *, token: str) -> CrmConnection:
     """A private app's access token: its details read at once (a refused token connects nothing)."""
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    credentials = client.Credentials("private_app", access_token=_required("token", token, 500))
+    credentials = client.Credentials("private_app", access_token=required("token", token, 500))
     api = client.HubSpotApi(settings, credentials)
     portal = _portal(api, "token")
     row = _fresh(session, settings, "private_app", "")
@@ -70,8 +62,8 @@ def start_oauth(
 ) -> str:
     """Keep the OAuth app's id and secret, and return the HubSpot page the admin installs it on."""
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    row = _fresh(session, settings, "oauth", _required("client_id", client_id))
-    row.client_secret = seal(settings, _required("client_secret", client_secret))
+    row = _fresh(session, settings, "oauth", required("client_id", client_id))
+    row.client_secret = seal(settings, required("client_secret", client_secret))
     row.oauth_state = secrets.token_urlsafe(32)
     audit.record(session, actor, "hubspot.connect_started", "crm_connection", None, flow="oauth")
     return client.authorize_url(settings, row.client_id, redirect_uri(settings), row.oauth_state)
@@ -104,7 +96,7 @@ def finish_oauth(
     )
     try:
         tokens = client.exchange_code(
-            settings, credentials, _required("code", code, 2000), redirect_uri(settings)
+            settings, credentials, required("code", code, 2000), redirect_uri(settings)
         )
     except client.HubSpotAuthError as exc:
         raise InvalidInput(f"code: {exc}") from exc

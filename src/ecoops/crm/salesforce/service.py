@@ -18,6 +18,7 @@ from ecoops.config import Settings
 from ecoops.crm.connections import service as shared
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal, unseal
+from ecoops.crm.connections.service import required
 from ecoops.crm.salesforce import client
 from ecoops.permissions import Permission, require
 
@@ -38,15 +39,6 @@ def _login_url(value: str) -> str:
     return url
 
 
-def _required(name: str, value: str, most: int = 300) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidInput(f"{name}: required")
-    if len(value) > most:
-        raise InvalidInput(f"{name}: at most {most} characters")
-    return value
-
-
 def _fresh(session: Session, flow: str, login_url: str, client_id: str) -> CrmConnection:
     """The connection row, reset for a new connection (its checkpoints stay: the same org resumes)."""
     row = session.scalar(select(CrmConnection).where(CrmConnection.provider == PROVIDER))
@@ -64,8 +56,8 @@ def start_web_server_flow(
 ) -> str:
     """Keep the connected app's key and secret, and return the Salesforce page the admin allows it on."""
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    row = _fresh(session, "web_server", _login_url(login_url), _required("client_id", client_id))
-    row.client_secret = seal(settings, _required("client_secret", client_secret))
+    row = _fresh(session, "web_server", _login_url(login_url), required("client_id", client_id))
+    row.client_secret = seal(settings, required("client_secret", client_secret))
     row.oauth_state = secrets.token_urlsafe(32)
     audit.record(session, actor, "salesforce.connect_started", "crm_connection", None, flow="web_server")
     return client.authorize_url(row.login_url, row.client_id, redirect_uri(settings), row.oauth_state)
@@ -105,7 +97,7 @@ def finish_web_server_flow(
         tokens = client.exchange_code(
             http,
             credentials,
-            _required("code", code, 2000),
+            required("code", code, 2000),
             redirect_uri(settings),
             settings.crm_timeout_seconds,
         )
@@ -136,8 +128,8 @@ def connect_jwt(
         raise InvalidInput("private_key: a PEM private key (-----BEGIN PRIVATE KEY----- …)")
     credentials = client.Credentials(
         _login_url(login_url),
-        _required("client_id", client_id),
-        username=_required("username", username),
+        required("client_id", client_id),
+        username=required("username", username),
         private_key=key,
     )
     try:
