@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     crm_secrets_key: str = ""
     crm_sync_overlap_seconds: int = Field(300, ge=0)
     crm_sync_batch_records: int = Field(10_000, ge=1)  # records per transaction (and per checkpoint)
+    # An object read holding at least this many records is read by a Bulk API 2.0 query job (Salesforce)
+    crm_bulk_threshold_records: int = Field(50_000, ge=1)
     crm_max_wait_seconds: float = Field(120.0, ge=0)
     crm_max_attempts: int = Field(5, ge=1)
     crm_timeout_seconds: float = Field(120.0, gt=0)

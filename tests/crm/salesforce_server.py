@@ -13,9 +13,17 @@
   `allOrNone`, a result per record in the request's order: `{"id", "success": true, "errors": []}` or
   `{"success": false, "errors": [{"statusCode", "message", "fields"}]}`); `WHERE Id IN ('…', …)`
   queries; `reject(id, message)` makes a record fail a validation rule;
+- `SELECT COUNT() FROM <object> [WHERE …]` (`totalSize` and no records);
+- Bulk API 2.0 query jobs: `POST /services/data/vNN.0/jobs/query` (`operation` `query` or `queryAll`,
+  a SOQL query without ORDER BY; the job's records fixed when it is made), `GET jobs/query/<id>`
+  (`UploadComplete`, then `InProgress`, then `JobComplete`, or `Failed` with an `errorMessage` when
+  `fail_jobs` says so), `GET jobs/query/<id>/results?maxRecords=N&locator=L` (CSV, every value quoted,
+  `Sforce-NumberOfRecords` and `Sforce-Locator`, the string `null` after the last chunk). A query's CSV
+  lines are made once and kept until the org's data changes, so a second reader is served from memory;
 - `Sforce-Limit-Info: api-usage=<used>/<max>` on every data answer.
 
-Faults: `fail_next(status, body, retry_after)` answers the next data request(s) with an error;
+Faults: `fail_next(status, body, retry_after, on=…)` answers the next data request(s) (whose path
+contains `on`) with an error; `fail_jobs` fails the Bulk API jobs made from then on;
 `expire_tokens()` makes every issued access token answer 401 INVALID_SESSION_ID; `on_page` is
 called before each page is served (a test deletes a record between pages there); `page_delay`.
 Served over HTTPS with a self-signed certificate (simple-salesforce always speaks https), whose
@@ -24,6 +32,8 @@ file `ca_file` the client is given.
 
 from __future__ import annotations
 
+import base64
+import csv
 import datetime as dt
 import ipaddress
 import itertools
@@ -51,6 +61,7 @@ from tests.pg_server import free_port
 VERSION = "62.0"
 ORG_ID = "00D000000000001EAA"
 STAMP = "%Y-%m-%dT%H:%M:%S.000+0000"
+JOB_SECONDS = 0.0  # how long a Bulk API job stays InProgress (besides one poll)
 _SOQL = re.compile(
     r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY (?P<order>.+))?$"
 )
@@ -171,6 +182,28 @@ class Fault:
     status: int
     body: Any
     retry_after: str | None = None
+    on: str = ""  # answers the first request whose path contains this
+
+
+@dataclass
+class Job:
+    """A Bulk API 2.0 query job: its records' CSV lines (header first), made when it was created."""
+
+    id: str
+    operation: str
+    object_name: str
+    lines: list[str]
+    ready_at: float  # time.monotonic() from when it is complete (once polled twice)
+    polls: int = 0
+    error: str = ""
+
+
+class _Lines:
+    """A file for csv.writer that keeps each row's line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.write = self.lines.append
 
 
 @dataclass
@@ -198,7 +231,12 @@ class FakeSalesforce:
     codes: dict[str, str] = field(default_factory=dict)  # authorization code → redirect_uri
     tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
-    cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cursors: dict[str, tuple[str, list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    fail_jobs: str = ""  # a Bulk API job made while this is set fails with it as its errorMessage
+    job_seconds: float = JOB_SECONDS
+    version: int = 0  # moves whenever a record does: the CSV kept for a query is then made anew
+    csv_kept: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
     pages_served: int = 0
     clock: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -229,6 +267,7 @@ class FakeSalesforce:
             record.update(values)
             record["SystemModstamp"] = modstamp or self.tick()
             table[record_id] = record  # a new dict: an open cursor keeps the old one
+            self.version += 1
             return record_id
 
     def delete(self, object_name: str, record_id: str) -> None:
@@ -237,6 +276,7 @@ class FakeSalesforce:
         with self.lock:
             table = self.records[object_name]
             table[record_id] = dict(table[record_id], IsDeleted=True, SystemModstamp=self.tick())
+            self.version += 1
             if object_name == "Opportunity":
                 history = self.records.get("OpportunityHistory", {})
                 for key, row in list(history.items()):
@@ -301,6 +341,7 @@ class FakeSalesforce:
                 values = {k: v for k, v in record.items() if k not in ("attributes", "id")}
                 self.clock += dt.timedelta(seconds=1)
                 table[record["id"]] = dict(table[record["id"]], **values, SystemModstamp=stamp(self.clock))
+                self.version += 1
         return 200, results
 
     def _update_errors(self, record: Any) -> list[dict[str, Any]]:
@@ -338,8 +379,16 @@ class FakeSalesforce:
             return error("FIELD_CUSTOM_VALIDATION_EXCEPTION", self.rejects[record["id"]])
         return []
 
-    def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
-        self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
+    def fail_next(
+        self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1, on: str = ""
+    ) -> None:
+        self.faults.extend(Fault(status, body, retry_after, on) for _ in range(times))
+
+    def fault_for(self, path: str) -> Fault | None:
+        for n, fault in enumerate(self.faults):
+            if fault.on in path:
+                return self.faults.pop(n)
+        return None
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -411,14 +460,18 @@ class FakeSalesforce:
             return 200, self.issue(refresh=False)
         return 400, {"error": "unsupported_grant_type", "error_description": grant}
 
-    def query(self, soql: str, *, include_deleted: bool) -> tuple[int, Any]:
+    def select(
+        self, soql: str, *, include_deleted: bool
+    ) -> tuple[str, list[str], list[dict[str, Any]], bool] | tuple[int, Any]:
+        """(object, fields, the records the query selects, whether it counts) or an error answer."""
         match = _SOQL.match(" ".join(soql.split()))
         if match is None:
             return 400, [{"errorCode": "MALFORMED_QUERY", "message": soql}]
         fields = [f.strip() for f in match["fields"].split(",")]
         object_name = match["object"]
+        counting = fields == ["COUNT()"]
         known = set(self.describe.get(object_name, []))
-        for name in fields:
+        for name in [] if counting else fields:
             if name.split(".")[0] + ("Id" if "." in name else "") not in known:
                 return 400, [
                     {"errorCode": "INVALID_FIELD", "message": f"No such column '{name}' on {object_name}"}
@@ -443,25 +496,127 @@ class FakeSalesforce:
             return 400, [{"errorCode": "MALFORMED_QUERY", "message": f"not served here: {where}"}]
         if match["order"]:
             rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]))
-        shaped = [_shape(object_name, r, fields) for r in rows]
-        return 200, self.page(shaped, 0, None)
+        return object_name, fields, rows, counting
 
-    def page(self, rows: list[dict[str, Any]], start: int, cursor: str | None) -> dict[str, Any]:
+    def query(self, soql: str, *, include_deleted: bool) -> tuple[int, Any]:
+        selected = self.select(soql, include_deleted=include_deleted)
+        if isinstance(selected[0], int):
+            return selected  # type: ignore[return-value]
+        object_name, fields, rows, counting = selected  # type: ignore[misc]
+        if counting:
+            return 200, {"totalSize": len(rows), "done": True, "records": []}
+        return 200, self.page(object_name, fields, rows, 0, None)
+
+    def page(
+        self, object_name: str, fields: list[str], rows: list[dict[str, Any]], start: int, cursor: str | None
+    ) -> dict[str, Any]:
+        """One page of a query's records, shaped as the API gives them (the cursor keeps the rest)."""
         end = start + self.page_size
         done = end >= len(rows)
-        answer: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": rows[start:end]}
+        shaped = [_shape(object_name, r, fields) for r in rows[start:end]]
+        answer: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": shaped}
         if not done:
             cursor = cursor or uuid.uuid4().hex[:15]
-            self.cursors[cursor] = rows
+            self.cursors[cursor] = (object_name, fields, rows)
             answer["nextRecordsUrl"] = f"/services/data/v{VERSION}/query/{cursor}-{end}"
         return answer
 
     def more(self, locator: str) -> tuple[int, Any]:
         cursor, _, start = locator.rpartition("-")
-        rows = self.cursors.get(cursor)
-        if rows is None:
+        kept = self.cursors.get(cursor)
+        if kept is None:
             return 400, [{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}]
-        return 200, self.page(rows, int(start), cursor)
+        return 200, self.page(*kept, int(start), cursor)
+
+    # -- Bulk API 2.0 query jobs ------------------------------------------------------------------
+
+    def job_info(self, job: Job) -> dict[str, Any]:
+        state = "InProgress"
+        if job.polls > 1 and time.monotonic() >= job.ready_at:
+            state = "Failed" if job.error else "JobComplete"
+        answer: dict[str, Any] = {
+            "id": job.id,
+            "operation": job.operation,
+            "object": job.object_name,
+            "createdById": "005000000000001AAA",
+            "createdDate": stamp(self.clock),
+            "systemModstamp": stamp(self.clock),
+            "state": state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(VERSION),
+            "lineEnding": "LF",
+            "columnDelimiter": "COMMA",
+        }
+        if state == "JobComplete":
+            answer["numberRecordsProcessed"] = len(job.lines) - 1
+        if state == "Failed":
+            answer["errorMessage"] = job.error
+        return answer
+
+    def create_job(self, body: Any) -> tuple[int, Any]:
+        operation = body.get("operation") if isinstance(body, dict) else None
+        soql = str(body.get("query") or "") if isinstance(body, dict) else ""
+        if operation not in ("query", "queryAll"):
+            return 400, [{"errorCode": "INVALIDJOB", "message": f"unsupported operation: {operation}"}]
+        if re.search(r"\b(ORDER BY|COUNT\(\)|GROUP BY|OFFSET)\b", soql, re.IGNORECASE):
+            return 400, [{"errorCode": "INVALIDJOB", "message": f"not supported by Bulk API 2.0: {soql}"}]
+        selected = self.select(soql, include_deleted=operation == "queryAll")
+        if isinstance(selected[0], int):
+            status, error = selected
+            return status, [dict(error[0], errorCode="INVALIDJOB")]  # type: ignore[index]
+        object_name, fields, rows, _counting = selected  # type: ignore[misc]
+        key = (soql, operation, self.version)
+        lines = self.csv_kept.get(key)
+        if lines is None:
+            lines = self.csv_kept[key] = _csv_lines(fields, rows)
+        job_id, ready_at = f"750{next(self._ids):015d}", time.monotonic() + self.job_seconds
+        job = Job(job_id, operation, object_name, lines, ready_at, error=self.fail_jobs)
+        self.jobs[job.id] = job
+        return 200, self.job_info(job) | {"state": "UploadComplete"}
+
+    def poll_job(self, job_id: str) -> tuple[int, Any]:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return 404, [{"errorCode": "NOT_FOUND", "message": f"no query job {job_id}"}]
+        job.polls += 1
+        return 200, self.job_info(job)
+
+    def results(self, job_id: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        """A chunk of the job's CSV: up to maxRecords records from the locator on."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return 404, [{"errorCode": "NOT_FOUND", "message": f"no query job {job_id}"}], {}
+        if self.job_info(job)["state"] != "JobComplete":
+            message = "the job is not complete" if not job.error else job.error
+            return 400, [{"errorCode": "INVALIDJOBSTATE", "message": message}], {}
+        try:
+            start = int(base64.b64decode(query.get("locator") or "MA==").decode())
+            most = int(query.get("maxRecords") or 50_000)
+        except ValueError:
+            return 400, [{"errorCode": "INVALID_LOCATOR", "message": "invalid locator or maxRecords"}], {}
+        end = min(start + most, len(job.lines) - 1)
+        chunk = "".join([job.lines[0], *job.lines[1 + start : 1 + end]]).encode()
+        locator = base64.b64encode(str(end).encode()).decode() if end < len(job.lines) - 1 else "null"
+        return 200, chunk, {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(end - start)}
+
+
+def _csv_lines(fields: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """The header and each record as a line of Bulk API CSV (every value quoted, null as empty)."""
+    out = _Lines()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(fields)
+    values = ((_csv_value(r.get(f)) for f in fields) for r in rows)
+    writer.writerows(values)
+    return out.lines
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return value
 
 
 def _shape(object_name: str, record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -491,9 +646,11 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = json.dumps(body).encode()
+            csv_chunk = isinstance(body, bytes)
+            payload = body if csv_chunk else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            kind = "text/csv" if csv_chunk else "application/json;charset=UTF-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -501,12 +658,12 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_POST(self) -> None:
+            if urlparse(self.path).path != "/services/oauth2/token":
+                self.do_GET()
+                return
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            if urlparse(self.path).path == "/services/oauth2/token":
-                self._send(*fake.token(form))
-            else:
-                self._send(404, [{"errorCode": "NOT_FOUND", "message": self.path}])
+            self._send(*fake.token(form))
 
         def do_PATCH(self) -> None:
             self.do_GET()
@@ -535,8 +692,7 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
                     401, [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}]
                 )
                 return
-            if fake.faults:
-                fault = fake.faults.pop(0)
+            if fault := fake.fault_for(parsed.path):
                 self._send(
                     fault.status,
                     fault.body,
@@ -546,7 +702,18 @@ def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
             fake.api_used += 1
             limits = {"Sforce-Limit-Info": f"api-usage={fake.api_used}/{fake.api_max}"}
             rest = parsed.path[len(data_prefix) :]
-            if self.command == "PATCH":
+            job = re.fullmatch(r"jobs/query(?:/(\w+)(/results)?)?/?", rest)
+            if job and self.command == "POST" and not job[1]:
+                status, body = fake.create_job(json.loads(sent or b"null"))
+            elif job and job[1] and job[2]:
+                if fake.on_page is not None:
+                    fake.on_page(fake.pages_served)
+                time.sleep(fake.page_delay)
+                status, body, more = fake.results(job[1], query)
+                limits |= more
+            elif job and job[1]:
+                status, body = fake.poll_job(job[1])
+            elif self.command == "PATCH":
                 if rest.rstrip("/") == "composite/sobjects":
                     status, body = fake.update_collection(json.loads(sent or b"null"))
                 else:

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +77,41 @@ def _agree(header, rows):
 )
 def test_opportunities(rows):
     _agree(OPPORTUNITY_HEADER, [list(row) for row in rows])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(ids, stages, amounts, currencies, st.sampled_from(["1250.00", "", "12.5", "n/a", "-3"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_opportunities_with_a_converted_amount(rows):
+    """A multi-currency org's opportunities (the Salesforce sync's `ConvertedAmount` column)."""
+    header = ["Id", "StageName", "Amount", "CurrencyIsoCode", "ConvertedAmount"]
+    _agree(header, [list(row) for row in rows])
+
+
+def test_converted_amounts_take_the_fast_path():
+    """Worked by hand: EUR 1000 converted to 1250.00 USD; USD kept; no amount takes the converted one."""
+    header = ["Id", "StageName", "Amount", "CurrencyIsoCode", "ConvertedAmount"]
+    rows = [
+        ["006A", "Prospecting", "1000.0", "EUR", "1250.00"],
+        ["006B", "Prospecting", "20", "usd", ""],
+        ["006C", "Prospecting", "", "EUR", "7.5"],
+    ]
+    mapping = recognise(header, "x.csv")
+    builder = BUILDERS[mapping.kind](mapping, header, WORKSPACE, DateOrder.MDY)
+    got = [(r[1], r[5], r[6], r[7]) for r in builder.fast_records([2, 3, 4], rows)]
+    assert got == [
+        ("006A", "1250.00", "EUR", "1000.0"),
+        ("006B", "20", "USD", "20"),
+        ("006C", "7.5", "EUR", None),
+    ]
+    # A row in another currency without a converted amount goes row by row (and is refused there).
+    with pytest.raises(ValueError):
+        builder.fast_records([2], [["006D", "Prospecting", "5", "EUR", ""]])
 
 
 @settings(max_examples=200)

@@ -23,7 +23,9 @@ from tests.crm.salesforce_server import FakeSalesforce, seed_org
 
 
 @pytest.mark.all_backends
+@pytest.mark.parametrize("bulk", [False, True], ids=["rest", "bulk"])
 def test_a_sync_killed_five_times_finishes_with_nothing_duplicated_or_lost(
+    bulk: bool,
     backend: str,
     tmp_path: Path,
     request: pytest.FixtureRequest,
@@ -39,6 +41,8 @@ def test_a_sync_killed_five_times_finishes_with_nothing_duplicated_or_lost(
     with Session(engine) as session:
         connect(session, settings, fake, key_pair[0])
     ca = {"ECOOPS_CRM_CA_BUNDLE": settings.crm_ca_bundle}
+    if bulk:  # every object by Bulk API jobs, a chunk of 20 records a batch
+        ca["ECOOPS_CRM_BULK_THRESHOLD_RECORDS"] = "1"
     kills = 0
     for kill in range(KILLS):
         process = start("salesforce-sync", url, settings, **ca)
@@ -55,6 +59,7 @@ def test_a_sync_killed_five_times_finishes_with_nothing_duplicated_or_lost(
             deleted = list(fake.records["Opportunity"])[1]
             fake.delete("Opportunity", deleted)
     assert kills == KILLS, "the sync finished before it was killed: give it more pages"
+    assert bool(fake.jobs) == bulk
     last = start("salesforce-sync", url, settings, **ca)
     output = last.communicate(timeout=300)[0].decode()
     assert last.returncode == 0, output

@@ -149,7 +149,7 @@ def test_faults_429_500_expired_token_and_a_record_deleted_between_pages(
     victim = next(iter(fake.records["Opportunity"]))
 
     def between_pages(served: int) -> None:
-        if served == 6:  # past the describes and the first page of accounts
+        if served == 8:  # the second page of deals (after describes, counts, accounts and the first)
             fake.expire_tokens()
             fake.delete("Opportunity", victim)
 

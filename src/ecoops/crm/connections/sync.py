@@ -211,6 +211,17 @@ class CrmSync:
             )
         return as_utc(stored) if stored is not None else None
 
+    def begun(self, name: str) -> bool:
+        """Whether a batch of `name` was ever stored (a first load read unordered has no stamp until
+        its last batch, but a batch of it stored means records it read may since have been deleted)."""
+        with transaction(self.sessions) as session:
+            found = session.scalar(
+                select(SyncCheckpoint.id).where(
+                    SyncCheckpoint.connection_id == self.connection_id, SyncCheckpoint.object_name == name
+                )
+            )
+        return found is not None
+
     def since(self, name: str) -> datetime | None:
         """The checkpoint less the overlap window: a record stamped late is read again, not missed."""
         checkpoint = self.checkpoint(name)
@@ -218,7 +229,8 @@ class CrmSync:
             return None
         return checkpoint - timedelta(seconds=self.settings.crm_sync_overlap_seconds)
 
-    def move_checkpoint(self, session: Session, name: str, stamp: datetime) -> None:
+    def move_checkpoint(self, session: Session, name: str, stamp: datetime | None) -> None:
+        """The object's checkpoint at `stamp` (None: made without a stamp, or left where it is)."""
         checkpoint = session.scalar(
             select(SyncCheckpoint).where(
                 SyncCheckpoint.connection_id == self.connection_id, SyncCheckpoint.object_name == name
@@ -227,7 +239,8 @@ class CrmSync:
         if checkpoint is None:
             checkpoint = SyncCheckpoint(connection_id=self.connection_id, object_name=name)
             session.add(checkpoint)
-        checkpoint.modstamp, checkpoint.updated_at = stamp, utcnow()
+        checkpoint.modstamp = stamp or checkpoint.modstamp
+        checkpoint.updated_at = utcnow()
 
     def counted(self, name: str, batch: Counts) -> Counts:
         """Add a committed batch's counts to the object's and the run's (in memory) and report progress."""
@@ -291,7 +304,7 @@ class CrmSync:
                     problems.keep_for_run(import_run.id)
                 self.count(session, part.name, counts)
                 counted.append((part.name, counts))
-            if not refused and batch.stamp is not None:
+            if not refused:
                 self.move_checkpoint(session, batch.name, batch.stamp)
             problems.drop()
         for name, counts in counted:

@@ -321,11 +321,11 @@ class RecordBuilder:
         cells = [columns[name] if name in columns else repeat(self.defaults[name]) for name in self.columns]
         return list(zip(lines, *cells, strict=False))  # `lines` sets the length; defaults repeat
 
-    def plain_amounts(self, rows: list[list[str]]) -> list[object]:
-        """The amount column as stored when every cell is a plain number (or empty); else `_Irregular`."""
-        if "amount" not in self.mapping.columns:
+    def plain_amounts(self, rows: list[list[str]], name: str = "amount") -> list[object]:
+        """An amount column as stored when every cell is a plain number (or empty); else `_Irregular`."""
+        if name not in self.mapping.columns:
             return [None] * len(rows)
-        cells = list(map(itemgetter(self.position[self.mapping.columns["amount"]]), rows))
+        cells = list(map(itemgetter(self.position[self.mapping.columns[name]]), rows))
         if not _PLAIN_AMOUNTS.fullmatch("\n".join(cells) + "\n"):
             raise _Irregular
         return [cell or None for cell in cells]
@@ -396,14 +396,8 @@ class OpportunityRecords(RecordBuilder):
         return plain + money + ("is_closed", "is_won")
 
     def fast_records(self, lines: list[int], rows: list[list[str]]) -> list[Record]:
-        mapped, workspace = self.mapping.columns, self.workspace.currency
-        if "amount_converted" in mapped or "exchange_rate" in mapped:
-            raise _Irregular
-        if "currency" in mapped:
-            currencies = set(map(itemgetter(self.position[mapped["currency"]]), rows))
-            if {code.strip().upper() for code in currencies} - {"", workspace}:
-                raise _Irregular
-        amounts = self.plain_amounts(rows)
+        originals = self.plain_amounts(rows)
+        amounts, currencies = self._plain_money(rows, originals)
         c = self.read_columns(rows, skip=_MONEY_FIELDS)
         closed, won = self.outcomes(c["stage"])
         given_closed, given_won = c.get("is_closed"), c.get("is_won")
@@ -416,9 +410,38 @@ class OpportunityRecords(RecordBuilder):
                 outcome = self._won(bool(told_won), is_closed, is_won)
                 won.append(outcome)
                 closed.append(self._closed(bool(told_closed), is_closed, outcome))
-        c |= {"amount": amounts, "original_amount": amounts, "currency": repeat(workspace)}
+        c |= {"amount": amounts, "original_amount": originals, "currency": currencies}
         c |= {"is_closed": closed, "is_won": won}
         return self.records(lines, c)
+
+    def _plain_money(self, rows: list[list[str]], originals: list[object]) -> tuple[list[object], Any]:
+        """(amount in the workspace currency, currency) a whole column at a time, as `_money` gives them
+        row by row, when every row is plain: in the workspace currency, or with a plain converted amount
+        (a Salesforce sync's multi-currency opportunities). Else `_Irregular`."""
+        mapped, workspace = self.mapping.columns, self.workspace.currency
+        if "exchange_rate" in mapped or ("amount_converted" in mapped and "currency" not in mapped):
+            raise _Irregular
+        if "currency" not in mapped:
+            return originals, repeat(workspace)
+        codes = [
+            c.strip().upper() or workspace for c in map(itemgetter(self.position[mapped["currency"]]), rows)
+        ]
+        if "amount_converted" not in mapped:
+            if set(codes) - {workspace}:
+                raise _Irregular
+            return originals, repeat(workspace)
+        if not all(map(is_currency, set(codes))):
+            raise _Irregular
+        converted = self.plain_amounts(rows, "amount_converted")
+        amounts: list[object] = []
+        for original, code, in_workspace in zip(originals, codes, converted, strict=True):
+            if original is not None and code != workspace:
+                if in_workspace is None:
+                    raise _Irregular  # refused row by row: no converted amount
+                amounts.append(in_workspace)
+            else:
+                amounts.append(in_workspace if original is None else original)
+        return amounts, codes
 
     def build(self, line: int, cells: list[str]) -> list[Record]:
         v = self.cells(line, cells)

@@ -44,6 +44,10 @@ class SalesforceUnavailable(Exception):
     """The API kept refusing (limits, errors) after every attempt allowed: the sync stops here."""
 
 
+class SalesforceJobFailed(Exception):
+    """A Bulk API 2.0 job failed, was aborted, or answered what was not asked: the sync stops here."""
+
+
 @dataclass(frozen=True)
 class Tokens:
     access_token: str

@@ -1,5 +1,8 @@
 """The Salesforce sync: each object read by `queryAll` in `SystemModstamp` order from its checkpoint (less
-an overlap window), its pages fed to the CSV import's pipeline (`import_rows`) in batches.
+an overlap window), its pages fed to the CSV import's pipeline (`import_rows`) in batches. A read of at
+least `crm_bulk_threshold_records` records (a first load, mostly; `SELECT COUNT()` tells) is a Bulk API
+2.0 query job instead: its CSV chunks are rows already, one chunk a batch; its records come in no
+order, so the object's checkpoint moves once, with the last chunk, to the newest `SystemModstamp` read.
 
 Each batch is one transaction: its records checked, compared and upserted (all or nothing, as a
 file is), the deleted ones (`IsDeleted`, which `queryAll` returns) removed, its problems kept for the
@@ -11,6 +14,9 @@ stops that object's sync (its checkpoint stays) until the record or the stage ma
 
 from __future__ import annotations
 
+import csv
+import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,12 +51,13 @@ from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import SALESFORCE_API, Mapping
 from ecoops.crm.imports.service import REJECTED
 from ecoops.crm.models import Opportunity
-from ecoops.crm.salesforce.client import Credentials, SalesforceApi, Tokens
+from ecoops.crm.salesforce.client import Credentials, SalesforceApi, SalesforceJobFailed, Tokens
 from ecoops.db import transaction
 
 PROVIDER = "salesforce"
 _CENT = Decimal("0.01")
 PARTNER_FIELDS = ("Partner__c", "Partner_Account__c", "PartnerAccountId")  # the first the org has
+JOB_WAIT_SECONDS = 6 * 3600  # a Bulk API query job still running after this fails the run
 
 
 @dataclass(frozen=True)
@@ -131,34 +138,70 @@ class Plan:
     stages: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # stage → (closed, won), edited
     rates: dict[str, Decimal] = field(default_factory=dict)  # currency → workspace units per unit
 
-    def soql(self, since: datetime | None) -> str:
-        fields = [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
+    @property
+    def fields(self) -> list[str]:
+        """The fields read: the header's (less our converted amount), then IsDeleted and SystemModstamp."""
+        return [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
+
+    def soql(self, since: datetime | None, *, ordered: bool = True, counting: bool = False) -> str:
+        selected = "COUNT()" if counting else ", ".join(self.fields)
         where = f" WHERE SystemModstamp >= {as_utc(since):%Y-%m-%dT%H:%M:%SZ}" if since else ""
-        return f"SELECT {', '.join(fields)} FROM {self.spec.name}{where} ORDER BY SystemModstamp, Id"  # noqa: S608 - our names
+        order = " ORDER BY SystemModstamp, Id" if ordered else ""  # Bulk API 2.0 reads unordered
+        return f"SELECT {selected} FROM {self.spec.name}{where}{order}"  # noqa: S608 - our names
 
     def cells(self, record: dict[str, Any]) -> list[str]:
         """The record as a row of cells under `header`, as a Data Loader export would have it."""
-        values = [
-            text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED
-        ]
+        return self.finish(
+            [text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED]
+        )
+
+    def finish(self, values: list[str]) -> list[str]:
+        """Cells read (under `header` less the converted amount) with the stage map's flags over the
+        record's, and the converted amount."""
         if self.spec.kind == Kind.OPPORTUNITIES:
             stage, closed, won = (self.header.index(h) for h in ("StageName", "IsClosed", "IsWon"))
             told = self.stages.get(values[stage])
             if told is not None:  # the stage map, edited or as Salesforce says, over the record's flags
                 values[closed], values[won] = text(told[0]), text(told[1])
             if CONVERTED in self.header:
-                values.append(self._converted(record))
+                amount, currency = (self.header.index(h) for h in ("Amount", "CurrencyIsoCode"))
+                values.append(self._converted(values[amount], values[currency]))
         return values
 
-    def _converted(self, record: dict[str, Any]) -> str:
-        rate = self.rates.get(str(record.get("CurrencyIsoCode") or ""))
+    def _converted(self, amount_cell: str, currency: str) -> str:
+        """The amount in the workspace currency; empty when it is in it already (or cannot be)."""
+        rate = self.rates.get(currency)
+        if rate is None or rate == 1:
+            return ""
         try:
-            amount = Decimal(str(record.get("Amount")))
+            amount = Decimal(amount_cell)
         except InvalidOperation:
             return ""
-        if rate is None or not amount.is_finite():
+        if not amount.is_finite():
             return ""
         return str((amount * rate).quantize(_CENT, ROUND_HALF_UP))
+
+
+@dataclass
+class Chunk:
+    """Records read as rows under the plan's header (with their ids), the ids deleted, and the stamp
+    the object's checkpoint moves to once they are stored (None: not yet)."""
+
+    ids: list[str]
+    rows: list[list[str]]
+    gone: list[str]
+    stamp: datetime | None
+    read: int
+
+
+def _bulk(sf: Salesforce, name: str) -> Any:
+    """simple-salesforce's Bulk API 2.0 client for one object (`sf.bulk2.<name>`): each step called on
+    its own, so each is tried again as the API's rules say (its own `query` retries nothing)."""
+    return getattr(sf.bulk2, name)._client
+
+
+def _results(sf: Salesforce, *, name: str, job: str, locator: str, most: int) -> Any:
+    return _bulk(sf, name).get_query_results(job, locator, max_records=most)
 
 
 def _more(sf: Salesforce, *, url: str, timeout: float) -> Any:
@@ -262,10 +305,10 @@ class SalesforceSync(CrmSync):
     # -- reading and writing ----------------------------------------------------------------------
 
     def _batches(self, plan: Plan, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """The REST query's records, `queryAll` in SystemModstamp order, a batch at a time."""
         soql = plan.soql(since)
         timeout = self.settings.crm_timeout_seconds
         page = self.api.call(lambda sf: sf.query(soql, include_deleted=True, timeout=timeout))
-        self.expected = int(page.get("totalSize", 0))
         pending: list[dict[str, Any]] = []
         while True:
             pending.extend(page["records"])
@@ -277,30 +320,90 @@ class SalesforceSync(CrmSync):
             url = page["nextRecordsUrl"]
             page = self.api.call(partial(_more, url=url, timeout=timeout))
 
+    def _count(self, plan: Plan, since: datetime | None) -> int:
+        soql = plan.soql(since, ordered=False, counting=True)
+        timeout = self.settings.crm_timeout_seconds
+        answer = self.api.call(lambda sf: sf.query(soql, include_deleted=True, timeout=timeout))
+        return int(answer.get("totalSize", 0))
+
+    def _rest_chunks(self, plan: Plan, since: datetime | None) -> Iterator[Chunk]:
+        for records in self._batches(plan, since):
+            live = [r for r in records if not r.get("IsDeleted")]
+            yield Chunk(
+                [str(r["Id"]) for r in live],
+                [plan.cells(r) for r in live],
+                [str(r["Id"]) for r in records if r.get("IsDeleted")],
+                _modstamp(str(records[-1]["SystemModstamp"])) if records else None,
+                len(records),
+            )
+
+    def _bulk_chunks(self, plan: Plan, since: datetime | None) -> Iterator[Chunk]:
+        """A Bulk API 2.0 query job, waited for, then its CSV results a chunk of `crm_sync_batch_records`
+        at a time (`Sforce-Locator`). `query` for a first load; `queryAll` (deleted records too) once a
+        batch of the object was stored: incremental, or a first load begun by a run that was stopped."""
+        operation = "queryAll" if since or self.begun(plan.spec.name) else "query"
+        soql = plan.soql(since, ordered=False)
+        name = plan.spec.name
+        job = self.api.call(lambda sf: _bulk(sf, name).create_job(operation, soql))
+        job_id = str(job["id"])
+        self._wait_for_job(name, job_id)
+        fields = plan.fields
+        width, deleted, modstamp = len(fields) - 2, len(fields) - 2, len(fields) - 1
+        locator, newest = "", ""
+        most = self.settings.crm_sync_batch_records
+        while True:
+            result = self.api.call(partial(_results, name=name, job=job_id, locator=locator, most=most))
+            header, *rows = csv.reader(io.StringIO(result["records"]))
+            if header != fields:
+                raise SalesforceJobFailed(
+                    f"Salesforce's Bulk API job {job_id} ({name}) answered the columns {', '.join(header)}; "
+                    f"expected {', '.join(fields)}"
+                )
+            locator = result["locator"]
+            live = [row for row in rows if row[deleted] != "true"]
+            if rows:
+                newest = max(newest, max(row[modstamp] for row in rows))
+            yield Chunk(
+                [row[0] for row in live],
+                [plan.finish(row[:width]) for row in live],
+                [row[0] for row in rows if row[deleted] == "true"],
+                _modstamp(newest) if newest and not locator else None,
+                len(rows),
+            )
+            if not locator:
+                return
+
+    def _wait_for_job(self, name: str, job_id: str) -> None:
+        """Poll the job (every 0.05 s, doubling to 10 s) until it is complete; a failed or aborted job,
+        or one still running after JOB_WAIT_SECONDS, fails the run (the checkpoint stays)."""
+        delay, deadline = 0.05, time.monotonic() + JOB_WAIT_SECONDS
+        while True:
+            info = self.api.call(lambda sf: _bulk(sf, name).get_job(job_id, True))
+            state = str(info.get("state"))
+            if state == "JobComplete":
+                return
+            if state in ("Failed", "Aborted") or time.monotonic() > deadline:
+                raise SalesforceJobFailed(
+                    f"Salesforce's Bulk API query job {job_id} ({name}) ended {state}: "
+                    f"{info.get('errorMessage') or 'no message'}"
+                )
+            self.api.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
     def sync_object(self, plan: Plan) -> bool:
         """Every batch of one object; False when a batch was refused (the object stops there)."""
         name = plan.spec.name
         since = self.since(name)
         self.progress(f"{name}: reading from {since.isoformat() if since else 'the start'}", 0, 0)
-        for records in self._batches(plan, since):
+        self.expected = self._count(plan, since)
+        bulk = self.expected >= self.settings.crm_bulk_threshold_records
+        chunks = self._bulk_chunks(plan, since) if bulk else self._rest_chunks(plan, since)
+        for chunk in chunks:
             read_before = self.per_object.get(name, Counts()).records
-            live = [r for r in records if not r.get("IsDeleted")]
-            batch = Batch(
-                name,
-                [
-                    Rows(
-                        name,
-                        plan.header,
-                        plan.mapping,
-                        [(read_before + n, str(r["Id"]), plan.cells(r)) for n, r in enumerate(live, 1)],
-                        len(records),
-                    )
-                ],
-                [str(r["Id"]) for r in records if r.get("IsDeleted")],
-                _modstamp(str(records[-1]["SystemModstamp"])) if records else None,
-                plan.spec.removes,
-            )
-            if not self.write_batch(batch):
+            lines = range(read_before + 1, read_before + len(chunk.rows) + 1)
+            numbered = list(zip(lines, chunk.ids, chunk.rows, strict=True))
+            rows = Rows(name, plan.header, plan.mapping, numbered, chunk.read)
+            if not self.write_batch(Batch(name, [rows], chunk.gone, chunk.stamp, plan.spec.removes)):
                 return False
         return True
 
@@ -316,6 +419,7 @@ class SalesforceSync(CrmSync):
             Mapping(Kind.OPPORTUNITIES, SALESFORCE_API, {}),
         )
         since = self.since(name)
+        self.expected = self._count(plan, since)
         o = Opportunity
         for records in self._batches(plan, since):
             batch = Counts(records=len(records))

@@ -1,0 +1,141 @@
+"""Bulk API 2.0 query jobs for large reads, through the real simple-salesforce client against the local
+Salesforce, on both backends: a first load (`query`: deleted records left out) in CSV chunks paged by
+`Sforce-Locator`, an incremental read above the threshold (`queryAll`: a deletion removed), and the
+faults: a failed job, a 429 on the results, a token that expires mid-job."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecoops.config import Settings
+from ecoops.crm.connections.models import SyncCheckpoint, SyncRun
+from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
+from ecoops.crm.salesforce.client import SalesforceJobFailed
+from ecoops.crm.salesforce.sync import SalesforceSync
+from tests.crm.salesforce.conftest import ADMIN, connect
+from tests.crm.salesforce_server import FakeSalesforce, seed_org
+
+
+@pytest.fixture
+def bulk(settings: Settings) -> Settings:
+    """Every read of 5 records or more by a Bulk API job, in chunks of 4 records."""
+    return settings.model_copy(update={"crm_bulk_threshold_records": 5, "crm_sync_batch_records": 4})
+
+
+def _sync(sessions: sessionmaker[Session], settings: Settings) -> SyncRun:
+    return SalesforceSync(sessions, settings, ADMIN, trigger="cli").run()
+
+
+def _count(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _jobs(fake: FakeSalesforce) -> list[tuple[str, str]]:
+    return [(job.object_name, job.operation) for job in fake.jobs.values()]
+
+
+@pytest.mark.all_backends
+def test_a_large_first_load_by_bulk_jobs_then_an_incremental_queryall(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bulk: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    seed_org(fake, accounts=3, opportunities=10)
+    gone_before = list(fake.records["Opportunity"])[9]
+    fake.delete("Opportunity", gone_before)  # in the recycle bin before the first load: never read
+    connect(session, bulk, fake, key_pair[0])
+
+    run = _sync(sessions, bulk)
+    # Accounts (3) are under the threshold: REST. 9 live deals and their 9 + 6 history rows: Bulk.
+    assert _jobs(fake) == [("Opportunity", "query"), ("OpportunityHistory", "query")]
+    assert all("ORDER BY" not in soql for soql, *_ in fake.csv_kept)
+    assert (run.status, run.new, run.deleted) == ("done", 3 + 9 + 15, 0)
+    assert run.objects["Opportunity"]["records"] == 9
+    results = [p for p in fake.requests if p.endswith("/results")]
+    assert len(results) == 3 + 4  # 9 deals in chunks of 4, 4, 1; 15 history rows in 4, 4, 4, 3
+    deal0 = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 0"))
+    assert deal0 is not None
+    # EUR at 0.8 per USD: 1000 EUR is 1250 USD, as through REST (test_sync.py)
+    assert (deal0.currency, deal0.original_amount, deal0.amount) == (
+        "EUR",
+        Decimal("1000.00"),
+        Decimal("1250.00"),
+    )
+    assert deal0.owner == "Ada Seller" and deal0.partner_source
+    won = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 2"))
+    assert won is not None and (won.stage, won.is_closed, won.is_won) == ("Closed Won", True, True)
+    assert session.scalar(select(Opportunity).where(Opportunity.crm_id == gone_before)) is None
+    # The checkpoint is the newest SystemModstamp read, stored with the last chunk.
+    newest = max(r["SystemModstamp"] for r in fake.records["Opportunity"].values() if not r["IsDeleted"])
+    stored = session.scalar(
+        select(SyncCheckpoint.modstamp).where(SyncCheckpoint.object_name == "Opportunity")
+    )
+    assert stored is not None and stored.strftime("%Y-%m-%dT%H:%M:%S") == newest[:19]
+
+    # Incremental: the overlap window re-reads every deal (above the threshold: Bulk, queryAll).
+    changed, deleted = list(fake.records["Opportunity"])[:2]
+    fake.put("Opportunity", {"Id": changed, "Amount": 77.0, "CurrencyIsoCode": "USD"})
+    fake.delete("Opportunity", deleted)
+    again = _sync(sessions, bulk)
+    assert ("Opportunity", "queryAll") in _jobs(fake)[2:]
+    assert (again.status, again.new, again.updated, again.deleted) == ("done", 0, 1, 1)
+    session.expire_all()
+    assert session.scalar(select(Opportunity.original_amount).where(Opportunity.crm_id == changed)) == 77
+    assert session.scalar(select(Opportunity).where(Opportunity.crm_id == deleted)) is None
+    assert _count(session, Opportunity) == 8 and _count(session, Account) == 3
+
+
+@pytest.mark.all_backends
+def test_a_failed_job_fails_the_run_and_keeps_the_checkpoint(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bulk: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    seed_org(fake, accounts=6, opportunities=6)
+    connect(session, bulk, fake, key_pair[0])
+    fake.fail_jobs = "InvalidBatch : Failed to process query: FUNCTIONALITY_NOT_ENABLED"
+    with pytest.raises(SalesforceJobFailed, match="FUNCTIONALITY_NOT_ENABLED"):
+        _sync(sessions, bulk)
+    run = session.scalar(select(SyncRun))
+    assert run is not None and run.status == "failed" and "Bulk API query job" in run.error
+    assert _count(session, Account) == 0 and _count(session, SyncCheckpoint) == 0
+    fake.fail_jobs = ""
+    assert _sync(sessions, bulk).status == "done"
+    assert _count(session, Account) == 6 and _count(session, Opportunity) == 6
+
+
+def test_a_429_on_the_results_and_a_token_expired_mid_job(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bulk: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    seed_org(fake, accounts=10, opportunities=10)
+    connect(session, bulk, fake, key_pair[0])
+    fake.fail_next(
+        429, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "slow"}], retry_after="0", on="/results"
+    )
+    chunks: list[int] = []
+
+    def mid_job(served: int) -> None:
+        chunks.append(served)
+        if len(chunks) == 2:  # the second chunk of accounts: every token issued so far stops working
+            fake.expire_tokens()
+
+    fake.on_page = mid_job
+    sync = SalesforceSync(sessions, bulk, ADMIN, trigger="cli")
+    run = sync.run()
+    assert run.status == "done" and run.new == 10 + 10 + 17
+    assert sync.api.waits[:1] == [0.0]  # the 429's Retry-After
+    assert fake.grants.count("urn:ietf:params:oauth:grant-type:jwt-bearer") >= 3  # connect, sync, after 401
+    assert len(fake.jobs) == 3  # one job each: the expired token did not start the read again
+    assert _count(session, OpportunityStageChange) == 17
