@@ -12,6 +12,9 @@ the same pages. The server runs in this process and makes each job's CSV before 
 query's CSV is kept until the data changes); the floors and syncs each run in a child process of their
 own, so each one's peak memory (VmHWM) is its own. The sync writes a fresh SQLite file. Goals: first
 sync ≥ 20,000 records/s end to end and ≤ 1 GB at 1M; incremental of 10,000 ≤ 10 s.
+
+BENCH_PROFILE=/tmp/p_ writes each child's cProfile (/tmp/p_sync-first, …); BENCH_SPLIT=1 prints the
+sync's time in write_batch (the import pipeline and the database) apart from the rest.
 """
 
 from __future__ import annotations
@@ -137,6 +140,11 @@ def change(fake: FakeSalesforce, count: int) -> str:
 
 
 def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: since its exec, unlike ru_maxrss, which keeps the
+    forking parent's, the local Salesforce's org included)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -200,6 +208,23 @@ def child_sync(settings_json: str) -> None:
     from ecoops.crm.imports.domains import account_domain
 
     account_domain("example.com", "")
+    if os.environ.get("BENCH_SPLIT"):  # time spent writing batches, apart from reading
+        from ecoops.crm.connections.sync import CrmSync
+
+        original = CrmSync.write_batch
+        spent = [0.0]
+
+        def timed(self: CrmSync, batch: object) -> bool:
+            t = time.perf_counter()
+            try:
+                return original(self, batch)  # type: ignore[arg-type]
+            finally:
+                spent[0] += time.perf_counter() - t
+
+        CrmSync.write_batch = timed  # type: ignore[method-assign]
+        import atexit
+
+        atexit.register(lambda: print(f"write_batch {spent[0]:.1f} s", file=sys.stderr))
     started = time.perf_counter()
     run = SalesforceSync(session_factory(engine), settings, cli_actor("bench"), trigger="cli").run()
     seconds = time.perf_counter() - started
@@ -290,7 +315,7 @@ def main() -> None:
         out = subprocess.run(
             [sys.executable, *profile, __file__, "--child", kind, "--settings", given],
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
             env=os.environ,
         )

@@ -5,6 +5,8 @@ faults: a failed job, a 429 on the results, a token that expires mid-job."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -14,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.config import Settings
 from ecoops.crm.connections.models import SyncCheckpoint, SyncRun
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
-from ecoops.crm.salesforce.client import SalesforceJobFailed
-from ecoops.crm.salesforce.sync import SalesforceSync
+from ecoops.crm.salesforce.client import SalesforceJobFailed, SalesforceUnavailable
+from ecoops.crm.salesforce.sync import SalesforceSync, _csv_rows
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
 
@@ -139,3 +141,50 @@ def test_a_429_on_the_results_and_a_token_expired_mid_job(
     assert fake.grants.count("urn:ietf:params:oauth:grant-type:jwt-bearer") >= 3  # connect, sync, after 401
     assert len(fake.jobs) == 3  # one job each: the expired token did not start the read again
     assert _count(session, OpportunityStageChange) == 17
+
+
+def test_a_first_load_stopped_mid_job_is_taken_up_by_queryall(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bulk: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    """A first load stopped after some chunks has stored records without a checkpoint stamp; one of them
+    deleted since must still go, so the next job is queryAll (a `query` would never show it)."""
+    seed_org(fake, accounts=2, opportunities=10)
+    connect(session, bulk, fake, key_pair[0])
+    down = [{"errorCode": "UNKNOWN_EXCEPTION", "message": "down"}]
+
+    def after_the_first_chunk(_served: int) -> None:  # every try of the next chunk fails
+        fake.fail_next(500, down, times=bulk.crm_max_attempts, on="/results")
+        fake.on_page = None
+
+    fake.on_page = after_the_first_chunk
+    with pytest.raises(SalesforceUnavailable):
+        _sync(sessions, bulk)
+    stored = list(session.scalars(select(Opportunity.crm_id)))
+    assert len(stored) == 4  # the first chunk, committed
+    stamp = select(SyncCheckpoint.modstamp).where(SyncCheckpoint.object_name == "Opportunity")
+    assert session.scalar(stamp) is None  # begun, no stamp yet
+    fake.delete("Opportunity", stored[0])
+    run = _sync(sessions, bulk)
+    assert _jobs(fake)[-2:] == [("Opportunity", "queryAll"), ("OpportunityHistory", "query")]
+    assert (run.status, run.deleted) == ("done", 1)
+    session.expire_all()
+    live = {i for i, r in fake.records["Opportunity"].items() if not r["IsDeleted"]}
+    assert set(session.scalars(select(Opportunity.crm_id))) == live and len(live) == 9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"Id","Name","Amount"\n"1","Acme","10.5"\n"2","",""\n',
+        '"Id","Name","Amount"\n"1","say ""hi""","1"\n"2","b","2"\n',  # a quote in a value
+        '"Id","Name","Amount"\n"1","two\nlines","1"\n',  # a line break in a value
+        '"Id","Name","Amount"\n"1","a"",""b","1"\n',  # a quoted separator
+        '"Id","Name","Amount"\n',  # no records
+    ],
+)
+def test_bulk_csv_read_as_the_csv_module_reads_it(text: str) -> None:
+    assert _csv_rows(text, 3) == list(csv.reader(io.StringIO(text)))

@@ -70,7 +70,15 @@ class Credentials:
 
 
 class _Session(requests.Session):
-    """A session whose own CA bundle wins over REQUESTS_CA_BUNDLE (requests lets the environment win)."""
+    """A session whose own CA bundle wins over REQUESTS_CA_BUNDLE (requests lets the environment win),
+    and whose requests time out after `timeout` unless told otherwise (the Bulk API client sets none)."""
+
+    timeout: float | None = None
+
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None and len(args) < 8:  # timeout is request()'s 9th parameter
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
 
     def merge_environment_settings(
         self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -83,6 +91,7 @@ class _Session(requests.Session):
 
 def http_session(settings: Settings) -> requests.Session:
     session = _Session()
+    session.timeout = settings.crm_timeout_seconds
     if settings.crm_ca_bundle:
         session.verify = settings.crm_ca_bundle
     return session

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from simple_salesforce.api import Salesforce
@@ -155,16 +155,26 @@ class Plan:
             [text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED]
         )
 
+    @property
+    def finishes(self) -> bool:
+        """Whether `finish` changes anything (opportunities' flags and converted amounts)."""
+        return self.spec.kind == Kind.OPPORTUNITIES
+
+    @cached_property
+    def _places(self) -> tuple[int, ...]:
+        """Where StageName, IsClosed, IsWon, Amount and CurrencyIsoCode are in `header` (-1: not read)."""
+        names = ("StageName", "IsClosed", "IsWon", "Amount", "CurrencyIsoCode")
+        return tuple(self.header.index(h) if h in self.header else -1 for h in names)
+
     def finish(self, values: list[str]) -> list[str]:
         """Cells read (under `header` less the converted amount) with the stage map's flags over the
         record's, and the converted amount."""
-        if self.spec.kind == Kind.OPPORTUNITIES:
-            stage, closed, won = (self.header.index(h) for h in ("StageName", "IsClosed", "IsWon"))
+        if self.finishes:
+            stage, closed, won, amount, currency = self._places
             told = self.stages.get(values[stage])
             if told is not None:  # the stage map, edited or as Salesforce says, over the record's flags
                 values[closed], values[won] = text(told[0]), text(told[1])
             if CONVERTED in self.header:
-                amount, currency = (self.header.index(h) for h in ("Amount", "CurrencyIsoCode"))
                 values.append(self._converted(values[amount], values[currency]))
         return values
 
@@ -198,6 +208,17 @@ def _bulk(sf: Salesforce, name: str) -> Any:
     """simple-salesforce's Bulk API 2.0 client for one object (`sf.bulk2.<name>`): each step called on
     its own, so each is tried again as the API's rules say (its own `query` retries nothing)."""
     return getattr(sf.bulk2, name)._client
+
+
+def _csv_rows(text: str, width: int) -> list[list[str]]:
+    """Bulk API CSV (every value quoted) as rows: split at `","` and `"<LF>"` in one pass when no value
+    holds a quote or a line break (the quotes then number two per value), else by the csv module."""
+    lines = text.count("\n")
+    if text.endswith('"\n') and text.count('"') == 2 * width * lines:
+        cells = text[1:-2].replace('"\n"', '","').split('","')
+        if len(cells) == width * lines:
+            return [cells[at : at + width] for at in range(0, len(cells), width)]
+    return list(csv.reader(io.StringIO(text)))
 
 
 def _results(sf: Salesforce, *, name: str, job: str, locator: str, most: int) -> Any:
@@ -353,7 +374,7 @@ class SalesforceSync(CrmSync):
         most = self.settings.crm_sync_batch_records
         while True:
             result = self.api.call(partial(_results, name=name, job=job_id, locator=locator, most=most))
-            header, *rows = csv.reader(io.StringIO(result["records"]))
+            header, *rows = _csv_rows(result["records"], len(fields))
             if header != fields:
                 raise SalesforceJobFailed(
                     f"Salesforce's Bulk API job {job_id} ({name}) answered the columns {', '.join(header)}; "
@@ -365,7 +386,9 @@ class SalesforceSync(CrmSync):
                 newest = max(newest, max(row[modstamp] for row in rows))
             yield Chunk(
                 [row[0] for row in live],
-                [plan.finish(row[:width]) for row in live],
+                [plan.finish(row[:width]) for row in live]
+                if plan.finishes
+                else [row[:width] for row in live],
                 [row[0] for row in rows if row[deleted] == "true"],
                 _modstamp(newest) if newest and not locator else None,
                 len(rows),
