@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from ecoops.crm.connections.models import SyncCheckpoint, SyncRun
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
 from ecoops.crm.salesforce.client import SalesforceJobFailed, SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync, _csv_rows
-from tests.crm.salesforce.conftest import ADMIN, connect
+from tests.crm.salesforce.conftest import ADMIN, check_seeded_deals, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
 
 
@@ -26,6 +25,13 @@ from tests.crm.salesforce_server import FakeSalesforce, seed_org
 def bulk(settings: Settings) -> Settings:
     """Every read of 5 records or more by a Bulk API job, in chunks of 4 records."""
     return settings.model_copy(update={"crm_bulk_threshold_records": 5, "crm_sync_batch_records": 4})
+
+
+@pytest.fixture
+def org(session: Session, bulk: Settings, fake: FakeSalesforce, key_pair: tuple[str, str]) -> FakeSalesforce:
+    """The local Salesforce, connected (its records are seeded by each test)."""
+    connect(session, bulk, fake, key_pair[0])
+    return fake
 
 
 def _sync(sessions: sessionmaker[Session], settings: Settings) -> SyncRun:
@@ -45,13 +51,12 @@ def test_a_large_first_load_by_bulk_jobs_then_an_incremental_queryall(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    fake: FakeSalesforce,
-    key_pair: tuple[str, str],
+    org: FakeSalesforce,
 ) -> None:
+    fake = org
     seed_org(fake, accounts=3, opportunities=10)
     gone_before = list(fake.records["Opportunity"])[9]
     fake.delete("Opportunity", gone_before)  # in the recycle bin before the first load: never read
-    connect(session, bulk, fake, key_pair[0])
 
     run = _sync(sessions, bulk)
     # Accounts (3) are under the threshold: REST. 9 live deals and their 9 + 6 history rows: Bulk.
@@ -61,17 +66,7 @@ def test_a_large_first_load_by_bulk_jobs_then_an_incremental_queryall(
     assert run.objects["Opportunity"]["records"] == 9
     results = [p for p in fake.requests if p.endswith("/results")]
     assert len(results) == 3 + 4  # 9 deals in chunks of 4, 4, 1; 15 history rows in 4, 4, 4, 3
-    deal0 = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 0"))
-    assert deal0 is not None
-    # EUR at 0.8 per USD: 1000 EUR is 1250 USD, as through REST (test_sync.py)
-    assert (deal0.currency, deal0.original_amount, deal0.amount) == (
-        "EUR",
-        Decimal("1000.00"),
-        Decimal("1250.00"),
-    )
-    assert deal0.owner == "Ada Seller" and deal0.partner_source
-    won = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 2"))
-    assert won is not None and (won.stage, won.is_closed, won.is_won) == ("Closed Won", True, True)
+    check_seeded_deals(session)  # amounts, currencies, owners and stage flags as through REST
     assert session.scalar(select(Opportunity).where(Opportunity.crm_id == gone_before)) is None
     # The checkpoint is the newest SystemModstamp read, stored with the last chunk.
     newest = max(r["SystemModstamp"] for r in fake.records["Opportunity"].values() if not r["IsDeleted"])
@@ -98,11 +93,10 @@ def test_a_failed_job_fails_the_run_and_keeps_the_checkpoint(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    fake: FakeSalesforce,
-    key_pair: tuple[str, str],
+    org: FakeSalesforce,
 ) -> None:
+    fake = org
     seed_org(fake, accounts=6, opportunities=6)
-    connect(session, bulk, fake, key_pair[0])
     fake.fail_jobs = "InvalidBatch : Failed to process query: FUNCTIONALITY_NOT_ENABLED"
     with pytest.raises(SalesforceJobFailed, match="FUNCTIONALITY_NOT_ENABLED"):
         _sync(sessions, bulk)
@@ -118,11 +112,10 @@ def test_a_429_on_the_results_and_a_token_expired_mid_job(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    fake: FakeSalesforce,
-    key_pair: tuple[str, str],
+    org: FakeSalesforce,
 ) -> None:
+    fake = org
     seed_org(fake, accounts=10, opportunities=10)
-    connect(session, bulk, fake, key_pair[0])
     fake.fail_next(
         429, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "slow"}], retry_after="0", on="/results"
     )
@@ -147,13 +140,12 @@ def test_a_first_load_stopped_mid_job_is_taken_up_by_queryall(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    fake: FakeSalesforce,
-    key_pair: tuple[str, str],
+    org: FakeSalesforce,
 ) -> None:
+    fake = org
     """A first load stopped after some chunks has stored records without a checkpoint stamp; one of them
     deleted since must still go, so the next job is queryAll (a `query` would never show it)."""
     seed_org(fake, accounts=2, opportunities=10)
-    connect(session, bulk, fake, key_pair[0])
     down = [{"errorCode": "UNKNOWN_EXCEPTION", "message": "down"}]
 
     def after_the_first_chunk(_served: int) -> None:  # every try of the next chunk fails

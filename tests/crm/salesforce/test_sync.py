@@ -17,7 +17,7 @@ from ecoops.crm.connections.secrets import unseal
 from ecoops.crm.models import Account, ImportRejection, Opportunity, OpportunityStageChange
 from ecoops.crm.salesforce.client import SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync
-from tests.crm.salesforce.conftest import ADMIN, connect
+from tests.crm.salesforce.conftest import ADMIN, check_seeded_deals, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
 
 
@@ -61,17 +61,7 @@ def test_first_sync_then_incremental_with_overlap_and_deletions(
     # 10 opportunities: 1 history row each, plus a second for the 7 not in Prospecting (n % 4 != 0)
     assert run.objects["OpportunityHistory"]["new"] == 17
     assert any("/query/" in path for path in fake.requests)  # paged to the end
-    deal0 = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 0"))
-    assert deal0 is not None
-    # EUR at 0.8 per USD: 1000 EUR is 1250 USD; the record's own amount and currency are kept
-    assert (deal0.currency, deal0.original_amount, deal0.amount) == (
-        "EUR",
-        Decimal("1000.00"),
-        Decimal("1250.00"),
-    )
-    assert deal0.partner_source and deal0.owner == "Ada Seller" and deal0.lead_source == "Partner Referral"
-    won = session.scalar(select(Opportunity).where(Opportunity.name == "Deal 2"))
-    assert won is not None and (won.stage, won.is_closed, won.is_won) == ("Closed Won", True, True)
+    deal0, won = check_seeded_deals(session)
     account = session.scalar(select(Account).where(Account.name == "Account 1"))
     assert account is not None and account.domain == "account1.com" and account.employees == 11
 
@@ -306,3 +296,33 @@ def test_a_field_removed_from_the_schema_is_left_out_and_its_values_kept(
     session.expire_all()
     renamed = session.scalar(select(Account).where(Account.crm_id == first))
     assert renamed is not None and (renamed.name, renamed.industry) == ("Renamed", "Software")
+
+
+def test_a_currency_at_par_with_the_workspace_one_is_still_converted(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    fake: FakeSalesforce,
+    key_pair: tuple[str, str],
+) -> None:
+    """A rate of exactly 1 is not the workspace currency: the deal gets its converted amount (else it
+    would be refused as an amount in another currency without one)."""
+    seed_org(fake, accounts=1, opportunities=1)
+    fake.put(
+        "CurrencyType", {"IsoCode": "CHF", "ConversionRate": 1.0, "IsCorporate": False, "IsActive": True}
+    )
+    account = next(iter(fake.records["Account"]))
+    at_par = fake.put(
+        "Opportunity",
+        {
+            "AccountId": account,
+            "Name": "Par",
+            "StageName": "Prospecting",
+            "Amount": 300.0,
+            "CurrencyIsoCode": "CHF",
+        },
+    )
+    connect(session, settings, fake, key_pair[0])
+    assert _sync(sessions, settings).status == "done"
+    stored = session.scalar(select(Opportunity).where(Opportunity.crm_id == at_par))
+    assert stored is not None and (stored.currency, stored.amount) == ("CHF", Decimal("300.00"))

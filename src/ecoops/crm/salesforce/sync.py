@@ -137,6 +137,7 @@ class Plan:
     mapping: Mapping
     stages: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # stage → (closed, won), edited
     rates: dict[str, Decimal] = field(default_factory=dict)  # currency → workspace units per unit
+    home: str = ""  # the workspace currency: its amounts need no converted amount
 
     @property
     def fields(self) -> list[str]:
@@ -181,7 +182,7 @@ class Plan:
     def _converted(self, amount_cell: str, currency: str) -> str:
         """The amount in the workspace currency; empty when it is in it already (or cannot be)."""
         rate = self.rates.get(currency)
-        if rate is None or rate == 1:
+        if rate is None or currency == self.home:
             return ""
         try:
             amount = Decimal(amount_cell)
@@ -298,7 +299,7 @@ class SalesforceSync(CrmSync):
         if spec.kind == Kind.OPPORTUNITIES:
             plan.stages = self._stage_map()
             if "CurrencyIsoCode" in header:
-                plan.rates = self._rates()
+                plan.rates, plan.home = self._rates(), self.settings.currency
                 header.append(CONVERTED)
                 columns["amount_converted"] = CONVERTED
         return plan
