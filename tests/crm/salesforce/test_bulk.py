@@ -108,6 +108,7 @@ def test_a_failed_job_fails_the_run_and_keeps_the_checkpoint(
     assert _count(session, Account) == 6 and _count(session, Opportunity) == 6
 
 
+@pytest.mark.all_backends
 def test_a_429_on_the_results_and_a_token_expired_mid_job(
     session: Session,
     sessions: sessionmaker[Session],
@@ -136,6 +137,7 @@ def test_a_429_on_the_results_and_a_token_expired_mid_job(
     assert _count(session, OpportunityStageChange) == 17
 
 
+@pytest.mark.all_backends
 def test_a_first_load_stopped_mid_job_is_taken_up_by_queryall(
     session: Session,
     sessions: sessionmaker[Session],
