@@ -49,7 +49,7 @@ SUMMARY_COLUMNS = {
     "peak MB": ("peak_mb", 0),
 }
 INPUT_COLUMNS = ["id", "name", "website", "country"]
-WEIGHTS_MARK = "weights: "  # a worker's line with the weights it estimated
+NOTE_MARK = "note: "  # a worker's line to print under the table (its estimated weights, its CPU per stage)
 
 
 def _read(data: Path) -> tuple[pa.Table, pa.Table]:
@@ -72,7 +72,9 @@ def _ecoops(data: Path, weights: str = "fixed") -> tuple[pa.Table, dict[str, flo
             "m": w.m,
             "u": w.u,
         }
-        print(WEIGHTS_MARK + json.dumps(shown))
+        print(f"{NOTE_MARK}weights estimated by ecoops_em: {json.dumps(shown)}")
+    cpu = ", ".join(f"{k} {v:.2f}" for k, v in result.stage_cpu_seconds.items())
+    print(f"{NOTE_MARK}CPU seconds per stage of ecoops ({weights} weights), all threads: {cpu}")
     return (
         result.pairs.select(["our_id", "their_id"]),
         {"read": read, **result.stage_seconds},
@@ -318,7 +320,7 @@ def _run_method(method: str, data: Path, timeout: float, noise_types: tuple[str,
         return {"status": "failed: " + done.stderr.strip().splitlines()[-1]}
     lines = done.stdout.strip().splitlines()
     result: dict[str, object] = json.loads(lines[-1])
-    result["weights"] = [line.removeprefix(WEIGHTS_MARK) for line in lines if line.startswith(WEIGHTS_MARK)]
+    result["notes"] = [line.removeprefix(NOTE_MARK) for line in lines if line.startswith(NOTE_MARK)]
     result.update(evaluate(data, out, noise_types), status="ok")
     return result
 
@@ -365,7 +367,7 @@ def _table(title: str, dataset: str, size: int, results: dict[str, dict[str, obj
     lines += per_method("False-positive rate on look-alikes:", kinds, lambda r, k: f(r[f"lookalike_fp_{k}"]))
     lines += ["Seconds per stage:", ""]
     lines += [f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()) for m, r in ok.items()]  # type: ignore[attr-defined]
-    lines += [f"\nWeights estimated by {m}: {w}" for m, r in ok.items() for w in r["weights"]]  # type: ignore[attr-defined]
+    lines += [f"- {note}" for r in ok.values() for note in r["notes"]]  # type: ignore[attr-defined]
     return "\n".join(lines)
 
 
