@@ -341,6 +341,16 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/crm/salesforce/writeback/runs/{writeback_run_id}"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS)
     ),
+    ("GET", "/crm/salesforce/fields"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS),
+        note="no Salesforce to ask here: the page says why (tests/crm/test_field_mapping.py maps for real)",
+    ),
+    ("POST", "/crm/salesforce/fields"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"object": "Account", "field.industry": "Industry", "action": "save"},
+        changes_state=False,
+        note="no Salesforce to describe the field: refused with the reason, nothing saved",
+    ),
     ("GET", "/crm/hubspot"): Row(page(Permission.MANAGE_CRM_CONNECTIONS)),
     ("POST", "/crm/hubspot/connect"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
@@ -364,6 +374,16 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
     ),
     ("POST", "/crm/hubspot/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("GET", "/crm/hubspot/fields"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS),
+        note="no HubSpot to ask here: the page says why (tests/crm/test_field_mapping.py maps for real)",
+    ),
+    ("POST", "/crm/hubspot/fields"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"object": "companies", "field.industry": "industry", "action": "save"},
+        changes_state=False,
+        note="no HubSpot to describe the field: refused with the reason, nothing saved",
+    ),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
