@@ -8,7 +8,7 @@ reference, answered as HubSpot does (shapes the real `hubspot-api-client` deseri
 - `GET /crm/v3/properties/<object>` gives each property's type (`TYPES`; `add_property` adds a custom
   one, `remove_property` takes one away);
 - `POST /crm/v3/objects/<object>/search` (companies, deals, contacts: a `GTE` filter on
-  `hs_lastmodifieddate` — contacts' `lastmodifieddate` —, sorted ascending,
+  `hs_lastmodifieddate` — contacts' `lastmodifieddate` —, sorted by it ascending or descending,
   `limit` and `after`, at most `search_cap` results per query: past it HubSpot answers 400), the list
   `GET /crm/v3/objects/<object>?archived=true`, `POST /crm/v3/objects/deals/batch/read` with
   `propertiesWithHistory` (207 with an error for an id that is not there),
@@ -344,7 +344,11 @@ class FakeHubSpot:
         with self.lock:
             rows = [r for r in self.records.get(object_name, {}).values() if not r["archived"]]
         rows = [r for r in rows if r["properties"][modified] >= floor]
-        rows.sort(key=lambda r: (r["properties"][modified], int(r["id"])))
+        descending = any(
+            s.get("propertyName") == modified and s.get("direction") == "DESCENDING"
+            for s in body.get("sorts") or []
+        )
+        rows.sort(key=lambda r: (r["properties"][modified], int(r["id"])), reverse=descending)
         page = rows[after : after + limit]
         answer: dict[str, Any] = {
             "total": len(rows),
