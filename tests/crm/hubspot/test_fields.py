@@ -18,30 +18,17 @@ from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection, FieldMapping, SyncRun
 from ecoops.crm.hubspot.sync import HubSpotSync
-from ecoops.crm.models import Account, Contact
+from ecoops.crm.models import Contact
+from tests.crm.field_mapping import industries, post_mapping
 from tests.crm.hubspot.conftest import ADMIN, connect
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import make_user, sign_in
 
 SEGMENT = "industry_segment"
 
 
 def _sync(sessions: sessionmaker[Session], settings: Settings) -> SyncRun:
     return HubSpotSync(sessions, settings, ADMIN, trigger="cli").run()
-
-
-def _industries(session: Session) -> dict[str, str]:
-    session.expire_all()
-    return {a.name: a.industry for a in session.scalars(select(Account))}
-
-
-def _post(client: TestClient, **form: str) -> str:
-    token = csrf_from(client.get(f"/crm/hubspot/fields?object={form['object']}").text)
-    answer = client.post("/crm/hubspot/fields", data=form | {"csrf_token": token})
-    if answer.status_code == 303:
-        return html.unescape(client.get(answer.headers["location"]).text)
-    assert answer.status_code == 200
-    return html.unescape(answer.text)
 
 
 @pytest.fixture
@@ -68,36 +55,42 @@ def test_a_custom_property_previewed_then_mapped_fills_the_field_at_the_next_syn
     portal: list[str],
 ) -> None:
     assert _sync(sessions, settings).status == "done"
-    assert set(_industries(session).values()) == {"BANKING"}
+    assert set(industries(session).values()) == {"BANKING"}
 
     page = html.unescape(client.get("/crm/hubspot/fields?object=companies").text)
     assert f"{SEGMENT} — Industry Segment (enumeration)" in page and "numberofemployees" in page
-    preview = _post(client, object="companies", **{"field.industry": SEGMENT}, action="preview")
+    preview = post_mapping(
+        client, "hubspot", object="companies", **{"field.industry": SEGMENT}, action="preview"
+    )
     rows = preview.split('id="preview"')[1]
     assert "Preview: 3 companies records" in preview and "BANKING" not in rows
     assert rows.index("Segment 2") < rows.index("Segment 1") < rows.index("Segment 0")  # newest first
     assert "Ada Seller" in rows  # the owner's name, as the sync stores it
     assert session.scalar(select(FieldMapping)) is None
 
-    saved = _post(client, object="companies", **{"field.industry": SEGMENT}, action="save")
+    saved = post_mapping(client, "hubspot", object="companies", **{"field.industry": SEGMENT}, action="save")
     assert f"Saved: companies reads industry from {SEGMENT} from the next sync." in saved
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "hubspot.field_mapped")).one()
     assert event.details["before"] == "industry"
     again = _sync(sessions, settings)
     assert again.objects["companies"]["updated"] == 3
-    assert _industries(session) == {f"Company {n}": f"Segment {n}" for n in range(3)}
+    assert industries(session) == {f"Company {n}": f"Segment {n}" for n in range(3)}
 
 
 @pytest.mark.all_backends
 def test_a_type_that_cannot_hold_the_field_is_refused(
     client: TestClient, session: Session, portal: list[str]
 ) -> None:
-    refused = _post(client, object="companies", **{"field.employees": SEGMENT}, action="save")
+    refused = post_mapping(
+        client, "hubspot", object="companies", **{"field.employees": SEGMENT}, action="save"
+    )
     assert (
         f"Employees (employees): {SEGMENT} is a enumeration field, which cannot fill a number field"
         in refused
     )
-    refused = _post(client, object="deals", **{"field.close_date": "dealname"}, action="save")
+    refused = post_mapping(
+        client, "hubspot", object="deals", **{"field.close_date": "dealname"}, action="save"
+    )
     assert "Close date (close_date): dealname is a string field, which cannot fill a date field" in refused
     assert session.scalar(select(FieldMapping)) is None
 
@@ -111,7 +104,7 @@ def test_a_mapped_property_removed_later_is_reported_in_the_run(
     fake: FakeHubSpot,
     portal: list[str],
 ) -> None:
-    _post(client, object="companies", **{"field.industry": SEGMENT}, action="save")
+    post_mapping(client, "hubspot", object="companies", **{"field.industry": SEGMENT}, action="save")
     _sync(sessions, settings)
     fake.remove_property("companies", SEGMENT)
     fake.put("companies", {"name": "Company 0 renamed"}, record_id=portal[0])
@@ -121,7 +114,7 @@ def test_a_mapped_property_removed_later_is_reported_in_the_run(
         f"companies.industry: mapped to {SEGMENT}, which HubSpot no longer has; not read (its stored "
         "values stay): map another field"
     ]
-    assert _industries(session)["Company 0 renamed"] == "Segment 0"
+    assert industries(session)["Company 0 renamed"] == "Segment 0"
 
 
 @pytest.mark.all_backends

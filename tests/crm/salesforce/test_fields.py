@@ -16,31 +16,18 @@ from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.connections.models import FieldMapping, SyncRun
-from ecoops.crm.models import Account, Contact, Opportunity
+from ecoops.crm.models import Contact, Opportunity
 from ecoops.crm.salesforce.sync import SalesforceSync
+from tests.crm.field_mapping import industries, post_mapping
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import make_user, sign_in
 
 SEGMENT = "Industry_Segment__c"
 
 
 def _sync(sessions: sessionmaker[Session], settings: Settings) -> SyncRun:
     return SalesforceSync(sessions, settings, ADMIN, trigger="cli").run()
-
-
-def _industries(session: Session) -> dict[str, str]:
-    session.expire_all()
-    return {a.name: a.industry for a in session.scalars(select(Account))}
-
-
-def _post(client: TestClient, **form: str) -> str:
-    token = csrf_from(client.get(f"/crm/salesforce/fields?object={form['object']}").text)
-    answer = client.post("/crm/salesforce/fields", data=form | {"csrf_token": token})
-    if answer.status_code == 303:
-        return html.unescape(client.get(answer.headers["location"]).text)
-    assert answer.status_code == 200
-    return html.unescape(answer.text)
 
 
 @pytest.fixture
@@ -75,13 +62,15 @@ def test_a_custom_field_previewed_then_mapped_fills_the_field_at_the_next_sync(
 ) -> None:
     first = _sync(sessions, settings)
     assert first.status == "done"
-    assert _industries(session) == dict.fromkeys(("Account 0", "Account 1", "Account 2"), "Banking")
+    assert industries(session) == dict.fromkeys(("Account 0", "Account 1", "Account 2"), "Banking")
 
     page = html.unescape(client.get("/crm/salesforce/fields?object=Account").text)
     assert f"{SEGMENT} (picklist)" in page and "NumberOfEmployees (int)" in page  # describe's types
     assert "<td>Industry</td>" in page  # the built-in choice
 
-    preview = _post(client, object="Account", **{"field.industry": SEGMENT}, action="preview")
+    preview = post_mapping(
+        client, "salesforce", object="Account", **{"field.industry": SEGMENT}, action="preview"
+    )
     assert "Preview: 3 Account records" in preview
     # the newest first (each account was last changed in order 0, 1, 2), as ecoops would store them
     rows = preview.split('id="preview"')[1]
@@ -89,7 +78,7 @@ def test_a_custom_field_previewed_then_mapped_fills_the_field_at_the_next_sync(
     assert "Banking" not in rows and "account2.com" in rows
     assert session.scalar(select(FieldMapping)) is None  # a preview saves nothing
 
-    saved = _post(client, object="Account", **{"field.industry": SEGMENT}, action="save")
+    saved = post_mapping(client, "salesforce", object="Account", **{"field.industry": SEGMENT}, action="save")
     assert f"Saved: Account reads industry from {SEGMENT} from the next sync." in saved
     session.expire_all()
     stored = session.scalars(select(FieldMapping)).one()
@@ -104,30 +93,38 @@ def test_a_custom_field_previewed_then_mapped_fills_the_field_at_the_next_sync(
 
     again = _sync(sessions, settings)  # the mapping dropped Account's checkpoint: every account is read again
     assert again.objects["Account"]["updated"] == 3 and again.objects["Opportunity"]["updated"] == 0
-    assert _industries(session) == {f"Account {n}": f"Segment {n}" for n in range(3)}
+    assert industries(session) == {f"Account {n}": f"Segment {n}" for n in range(3)}
 
     # Back to the built-in field: the stored choice goes, the standard field fills it again.
-    _post(client, object="Account", **{"field.industry": "Industry"}, action="save")
+    post_mapping(client, "salesforce", object="Account", **{"field.industry": "Industry"}, action="save")
     assert session.scalar(select(FieldMapping)) is None
     _sync(sessions, settings)
-    assert set(_industries(session).values()) == {"Banking"}
+    assert set(industries(session).values()) == {"Banking"}
 
 
 @pytest.mark.all_backends
 def test_a_type_that_cannot_hold_the_field_or_a_missing_field_is_refused(
     client: TestClient, session: Session, org: list[str]
 ) -> None:
-    refused = _post(client, object="Account", **{"field.employees": SEGMENT}, action="save")
+    refused = post_mapping(
+        client, "salesforce", object="Account", **{"field.employees": SEGMENT}, action="save"
+    )
     assert (
         f"Nothing was changed: Employees (employees): {SEGMENT} is a picklist field, which cannot fill a "
         "number field." in refused
     )
-    refused = _post(client, object="Opportunity", **{"field.close_date": "Name"}, action="preview")
+    refused = post_mapping(
+        client, "salesforce", object="Opportunity", **{"field.close_date": "Name"}, action="preview"
+    )
     assert "Close date (close_date): Name is a string field, which cannot fill a date field" in refused
     assert "Preview:" not in refused
-    refused = _post(client, object="Account", **{"field.industry": "No_Such__c"}, action="save")
+    refused = post_mapping(
+        client, "salesforce", object="Account", **{"field.industry": "No_Such__c"}, action="save"
+    )
     assert "Industry (industry): Salesforce has no field No_Such__c on Account" in refused
-    refused = _post(client, object="Account", **{"field.industry": "Type", "field.account_type": "Type"})
+    refused = post_mapping(
+        client, "salesforce", object="Account", **{"field.industry": "Type", "field.account_type": "Type"}
+    )
     assert "Type (account_type): Type already fills industry" in refused
     assert session.scalar(select(FieldMapping)) is None
 
@@ -140,7 +137,9 @@ def test_the_preview_names_the_field_of_a_value_the_import_would_refuse(
     deals = list(fake.records["Opportunity"])
     fake.put("Opportunity", {"Id": deals[0], "Deal_Size__c": 5000.0})
     fake.put("Opportunity", {"Id": deals[1], "Deal_Size__c": "n/a"})  # a bad value the API hands over
-    preview = _post(client, object="Opportunity", **{"field.amount": "Deal_Size__c"}, action="preview")
+    preview = post_mapping(
+        client, "salesforce", object="Opportunity", **{"field.amount": "Deal_Size__c"}, action="preview"
+    )
     assert "Preview: 2 Opportunity records" in preview
     assert "amount (Deal_Size__c): 'n/a':" in preview
     rows = preview.split('id="preview"')[1]
@@ -156,7 +155,7 @@ def test_a_mapped_field_deleted_from_the_schema_is_reported_in_the_run(
     fake: FakeSalesforce,
     org: list[str],
 ) -> None:
-    _post(client, object="Account", **{"field.industry": SEGMENT}, action="save")
+    post_mapping(client, "salesforce", object="Account", **{"field.industry": SEGMENT}, action="save")
     _sync(sessions, settings)
     fake.remove_field("Account", SEGMENT)  # an admin deleted it in Salesforce
     fake.put("Account", {"Id": org[0], "Name": "Account 0 renamed"})
@@ -166,7 +165,7 @@ def test_a_mapped_field_deleted_from_the_schema_is_reported_in_the_run(
         f"Account.industry: mapped to {SEGMENT}, which Salesforce no longer has; not read (its stored "
         "values stay): map another field"
     ]
-    assert _industries(session)["Account 0 renamed"] == "Segment 0"  # kept, not cleared
+    assert industries(session)["Account 0 renamed"] == "Segment 0"  # kept, not cleared
     page = html.unescape(client.get("/crm/salesforce").text)
     assert f"mapped to {SEGMENT}, which Salesforce no longer has" in page
     fields = html.unescape(client.get("/crm/salesforce/fields?object=Account").text)

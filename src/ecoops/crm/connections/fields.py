@@ -10,9 +10,9 @@ stored values stay) and named in the run's warnings. Every change is audited
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from ecoops.crm.imports.records import BUILDERS, RowRejected, Workspace
 from ecoops.crm.imports.values import DateOrder
 
 TEXT, NUMBER, DATE, ID = "text", "number", "date", "id"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,24 @@ class FieldSource(Protocol):
     def preview(
         self, object_name: str, described: dict[str, CrmField], choices: dict[str, str], limit: int
     ) -> list[PreviewRecord]: ...
+
+
+def built_in(
+    kind: Kind, defaults: Iterable[tuple[str, str]], described: dict[str, CrmField]
+) -> dict[str, str]:
+    """The sync's own choice for each mappable field of `kind`, among the fields the CRM has."""
+    settled = settle(defaults, {}, set(described))
+    return {t.field: settled.columns[t.field] for t in MAPPABLE[kind] if t.field in settled.columns}
+
+
+def asked(label: str, what: str, credentials: bool, ask: Callable[[], T]) -> T:
+    """The CRM's answer for the mapping page, or CrmUnreadable saying why there is none."""
+    if not credentials:
+        raise CrmUnreadable(f"{label}'s credentials are missing (not kept here): connect again")
+    try:
+        return ask()
+    except Exception as exc:  # any refusal or failure of the API: said on the page
+        raise CrmUnreadable(f"{label} could not {what}: {exc}") from exc
 
 
 def preview_records(

@@ -3,11 +3,13 @@ built-in choices, and a preview of the newest records read with a mapping (crm/c
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from ecoops.config import Settings
 from ecoops.crm.connections import fields
-from ecoops.crm.connections.fields import MAPPABLE, CrmField, CrmUnreadable, PreviewRecord
+from ecoops.crm.connections.fields import MAPPABLE, CrmField, PreviewRecord
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal
 from ecoops.crm.imports.fields import Kind
@@ -23,7 +25,9 @@ class SalesforceFields:
 
     def __init__(self, session: Session, settings: Settings, connection: CrmConnection) -> None:
         self.session, self.settings, self.connection = session, settings, connection
-        self.api = SalesforceApi(settings, credentials_of(settings, connection), on_tokens=self._tokens)
+        credentials = credentials_of(settings, connection)
+        self.api = SalesforceApi(settings, credentials, on_tokens=self._tokens)
+        self.usable = bool(credentials.refresh_token or credentials.private_key)
 
     def _tokens(self, tokens: Tokens) -> None:
         self.connection.instance_url = tokens.instance_url
@@ -31,20 +35,12 @@ class SalesforceFields:
             self.connection.refresh_token = seal(self.settings, tokens.refresh_token)
 
     def described(self, object_name: str) -> dict[str, CrmField]:
-        if not (self.api.credentials.refresh_token or self.api.credentials.private_key):
-            raise CrmUnreadable("Salesforce's credentials are missing (not kept here): connect again")
-        try:
-            return describe(self.api, object_name)
-        except Exception as exc:  # any refusal or failure of the API: said on the page
-            raise CrmUnreadable(f"Salesforce could not describe {object_name}: {exc}") from exc
+        what = f"describe {object_name}"
+        return fields.asked("Salesforce", what, self.usable, lambda: describe(self.api, object_name))
 
     def defaults(self, object_name: str, described: dict[str, CrmField]) -> dict[str, str]:
-        settled = fields.settle(SPECS[object_name].fields.items(), {}, set(described))
-        return {
-            t.field: settled.columns[t.field]
-            for t in MAPPABLE[SPECS[object_name].kind]
-            if t.field in settled.columns
-        }
+        spec = SPECS[object_name]
+        return fields.built_in(spec.kind, spec.fields.items(), described)
 
     def preview(
         self, object_name: str, described: dict[str, CrmField], choices: dict[str, str], limit: int
@@ -52,14 +48,15 @@ class SalesforceFields:
         spec = SPECS[object_name]
         plan, _missing = settled_plan(spec, described, choices)
         soql = plan.soql(None, newest=limit)
-        try:
+
+        def read() -> Any:
             if spec.kind == Kind.OPPORTUNITIES:
                 plan.stages = fields.stored_stages(self.session, self.connection.id)
                 if "currency" in plan.mapping.columns:
                     plan.rates = rates(self.api, self.settings.currency)
-            answer = self.api.call(lambda sf: sf.query(soql, timeout=self.settings.crm_timeout_seconds))
-        except Exception as exc:  # any refusal or failure of the API: said on the page
-            raise CrmUnreadable(f"Salesforce could not read {object_name}: {exc}") from exc
+            return self.api.call(lambda sf: sf.query(soql, timeout=self.settings.crm_timeout_seconds))
+
+        answer = fields.asked("Salesforce", f"read {object_name}", self.usable, read)
         rows = [(str(r["Id"]), plan.cells(r)) for r in answer["records"]]
         workspace = Workspace(currency=self.settings.currency, tz=self.settings.tz)
         return fields.preview_records(plan.mapping, plan.header, rows, workspace)
