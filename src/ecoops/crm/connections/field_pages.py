@@ -66,7 +66,7 @@ def add_field_routes(
             current = defaults | chosen
             if choices is not None:
                 current = current | choices
-                fields.check(provider, label, object_name, kind, choices, described)
+                fields.check(provider, label, object_name, kind, current, described)
                 if action == "preview":
                     context["preview"] = source.preview(object_name, described, current, PREVIEW_RECORDS)
         except (InvalidInput, NotFound) as exc:
@@ -131,16 +131,11 @@ def add_field_routes(
             connection = service.must(session, actor, provider)
             source = sources(session, settings, connection)
             described = source.described(object_name)
-            fields.check(provider, label, object_name, objects[object_name], choices, described)
+            defaults = source.defaults(object_name, described)
+            current = defaults | fields.chosen(session, connection.id).get(object_name, {}) | choices
+            fields.check(provider, label, object_name, objects[object_name], current, described)
             changed = fields.store(
-                session,
-                actor,
-                provider,
-                connection.id,
-                object_name,
-                choices,
-                source.defaults(object_name, described),
-                described,
+                session, actor, provider, connection.id, object_name, choices, defaults, described
             )
         except (InvalidInput, NotFound) as exc:
             flash(request, f"Nothing was changed: {exc}.", "error")

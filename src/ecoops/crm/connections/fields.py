@@ -165,7 +165,8 @@ def check(
     choices: dict[str, str],
     described: dict[str, CrmField],
 ) -> None:
-    """Refuse a choice the CRM lacks, of a type that cannot hold the field, or filling two fields."""
+    """Refuse a mapping (import field → CRM field: the built-in, stored and new choices together) with a
+    field the CRM lacks, of a type that cannot hold its ecoops field, or filling two fields."""
     problems: list[str] = []
     used: dict[str, str] = {}
     for name, crm in choices.items():
