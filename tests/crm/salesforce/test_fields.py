@@ -16,7 +16,7 @@ from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.connections.models import FieldMapping, SyncRun
-from ecoops.crm.models import Contact, Opportunity
+from ecoops.crm.models import Account, Contact, Opportunity
 from ecoops.crm.salesforce.sync import SalesforceSync
 from tests.crm.field_mapping import industries, post_mapping
 from tests.crm.salesforce.conftest import ADMIN, connect
@@ -173,6 +173,7 @@ def test_a_mapped_field_deleted_from_the_schema_is_reported_in_the_run(
 
 @pytest.mark.all_backends
 def test_contacts_first_then_incremental_with_changes_and_deletions(
+    client: TestClient,
     session: Session,
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -212,3 +213,7 @@ def test_contacts_first_then_incremental_with_changes_and_deletions(
     stored = {c.crm_id: c for c in session.scalars(select(Contact))}
     assert set(stored) == {ada, bob, dee} and stored[bob].title == "CEO"
     assert session.scalar(select(Opportunity).limit(1)) is not None  # the other objects synced beside
+    # the synced account's page lists its contacts (the deleted one gone)
+    account = session.scalars(select(Account).where(Account.crm_id == org[1])).one()
+    page = html.unescape(client.get(f"/accounts/{account.id}").text)
+    assert "Bob" in page and "CEO" in page and "+1 555 0100" not in page
