@@ -27,10 +27,12 @@ from ecoops.config import Settings
 
 T = TypeVar("T")
 SCOPES = "crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read"
+OPTIONAL_SCOPES = "crm.objects.contacts.read"  # without it the sync reads no contacts (and says so)
 RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 # Every client module we call raises its own generated ApiException; one tuple catches them all.
 _MODULES = (
     "crm.companies",
+    "crm.contacts",
     "crm.deals",
     "crm.pipelines",
     "crm.owners",
@@ -88,7 +90,13 @@ class Portal:
 
 def authorize_url(settings: Settings, client_id: str, redirect_uri: str, state: str) -> str:
     """Where the admin's browser goes to install the OAuth app (the authorization-code flow's first step)."""
-    query = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": SCOPES, "state": state}
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": SCOPES,
+        "optional_scope": OPTIONAL_SCOPES,
+        "state": state,
+    }
     return f"{settings.hubspot_app_url.rstrip('/')}/oauth/authorize?{urlencode(query)}"
 
 

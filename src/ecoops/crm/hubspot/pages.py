@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.field_pages import add_field_routes
 from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
 from ecoops.crm.hubspot import client, service
+from ecoops.crm.hubspot.fields import HubSpotFields
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
@@ -105,3 +107,4 @@ def callback(
 
 
 add_sync_routes(router, service.PROVIDER, PAGE, stage_param="hubspot_stage_id")
+add_field_routes(router, service.PROVIDER, PAGE, HubSpotFields, HubSpotFields.objects)
