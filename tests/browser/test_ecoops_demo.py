@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.live_site import PARTNER_MANAGER, PARTNER_USER, SELLER, seed_demo, serve
+from tests.browser.conftest import open_page, sign_in
+from tests.web.live_site import PARTNER_MANAGER, PARTNER_USER, PASSWORD, SELLER, seed_demo, serve
 
 pytestmark = pytest.mark.browser
 FIGURE = re.compile(r"(\d+) of (\d+) inbound referrals")
@@ -45,22 +46,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def tab(browser: Browser, demo: str, browser_errors: list[str]) -> Iterator[Page]:
-    context = browser.new_context(base_url=demo, accept_downloads=True)
-    opened = context.new_page()
-    opened.on("console", lambda m: browser_errors.append(m.text) if m.type == "error" else None)
-    opened.on("pageerror", lambda error: browser_errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not browser_errors, f"the browser reported errors: {browser_errors}"
+    yield from open_page(browser, demo, browser_errors, accept_downloads=True)
 
 
 def _sign_in(page: Page, email: str) -> None:
     page.context.clear_cookies()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("demo-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, email, PASSWORD)
 
 
 def _library_figure(page: Page) -> tuple[int, int]:
