@@ -16,7 +16,8 @@ from ecoops.config import get_settings
 from ecoops.crm.hubspot.cli import sync_command as hubspot_sync_command
 from ecoops.crm.imports.cli import import_file
 from ecoops.crm.salesforce.cli import secrets_key_command, sync_command
-from ecoops.crm.salesforce.writeback_cli import writeback_command
+from ecoops.crm.salesforce.writeback import SALESFORCE
+from ecoops.crm.writeback.cli import writeback_command
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.demo.command import demo, demo_partner
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
@@ -32,7 +33,7 @@ app.add_typer(psi_app, name="psi")
 app.add_typer(touches_app, name="touches")
 app.command("import")(import_file)
 app.command("salesforce-sync")(sync_command)
-app.command("salesforce-writeback")(writeback_command)
+app.command("salesforce-writeback")(writeback_command(SALESFORCE))
 app.command("hubspot-sync")(hubspot_sync_command)
 app.command("crm-secrets-key")(secrets_key_command)
 app.command("map-files")(map_files_command)

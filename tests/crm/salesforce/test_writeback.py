@@ -20,6 +20,7 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.sync import SalesforceSync
+from ecoops.crm.writeback import provider
 from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
 from ecoops.db import make_engine, migrate, session_factory
 from ecoops.mapping.models import Match, PartnerAccount, PartnerUpload
@@ -319,7 +320,7 @@ def test_fields_are_checked_against_describe(
     assert (row.enabled, row.field_length) == (True, 255)
     with pytest.raises(InvalidInput, match="turn write-back on for a field first"):
         session.rollback()
-        writeback.queue_writeback(session, ADMIN, dry_run=False)
+        provider.queue_writeback(session, ADMIN, writeback.SALESFORCE, dry_run=False)
 
 
 def test_batches_of_200_through_429_and_an_expired_token(
