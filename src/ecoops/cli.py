@@ -14,6 +14,7 @@ from ecoops.attribution.cli import touches_app
 from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
 from ecoops.crm.hubspot.cli import sync_command as hubspot_sync_command
+from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.imports.cli import import_file
 from ecoops.crm.salesforce.cli import secrets_key_command, sync_command
 from ecoops.crm.salesforce.writeback import SALESFORCE
@@ -35,6 +36,7 @@ app.command("import")(import_file)
 app.command("salesforce-sync")(sync_command)
 app.command("salesforce-writeback")(writeback_command(SALESFORCE))
 app.command("hubspot-sync")(hubspot_sync_command)
+app.command("hubspot-writeback")(writeback_command(HUBSPOT))
 app.command("crm-secrets-key")(secrets_key_command)
 app.command("map-files")(map_files_command)
 app.command("map")(map_command)

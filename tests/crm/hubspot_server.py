@@ -10,13 +10,19 @@ reference, answered as HubSpot does (shapes the real `hubspot-api-client` deseri
   `GET /crm/v3/objects/<object>?archived=true`, `POST /crm/v3/objects/deals/batch/read` with
   `propertiesWithHistory` (207 with an error for an id that is not there),
   `POST /crm/v4/associations/deals/companies/batch/read`;
+- `POST /crm/v3/objects/<object>/batch/update` (write-back): at most 100 inputs; 200 when every record
+  was updated, 207 naming in `context.ids` each record it could not (archived or not there); 400
+  `VALIDATION_ERROR` for the whole batch when a value is refused (a property the portal lacks, a
+  read-only or calculated one, a record `reject`ed as a validation rule would); each update moves the
+  record's `hs_lastmodifieddate`. `update_calls` counts the records of each call;
 - the rate-limit headers on every API answer (`X-HubSpot-RateLimit-Daily`, `-Daily-Remaining`,
   `-Interval-Milliseconds`, `-Max`, `-Remaining`), and a 429 `TEN_SECONDLY_ROLLING` past `window_max`
   requests within `window_ms`.
 
-Faults: `fail_next(status, body, retry_after)`; `expire_tokens()` (401 for every access token issued);
-`on_page` is called before each search page (a test archives a record there); `remove_property`;
-`delay` before each answer.
+Faults: `fail_next(status, body, retry_after)`; `reject(record id, message)`; `expire_tokens()` (401
+for every access token issued); `on_page` is called before each search page and `on_update` before
+each batch update (a test archives a record there); `remove_property`, `add_property` (a type, a
+read-only or calculated one); `delay` before each answer.
 Plain HTTP: the client's host is configurable (`ECOOPS_HUBSPOT_API_URL`).
 """
 
@@ -37,7 +43,14 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from tests.pg_server import free_port
 
 HUB_ID = 4455667
-SCOPES = ["crm.objects.companies.read", "crm.objects.deals.read", "crm.objects.owners.read", "oauth"]
+SCOPES = [
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.owners.read",
+    "oauth",
+]
 PROPERTIES: dict[str, list[str]] = {
     "companies": [
         "name",
@@ -122,6 +135,11 @@ class FakeHubSpot:
         default_factory=lambda: {k: list(v) for k, v in PROPERTIES.items()}
     )
     owners: list[dict[str, Any]] = field(default_factory=list)
+    # (object, property) → how it differs from a plain text property: type, fieldType, readOnlyValue…
+    property_specs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rejects: dict[str, str] = field(default_factory=dict)  # record id → why an update of it is refused
+    update_calls: list[int] = field(default_factory=list)  # records per batch update
+    on_update: Callable[[list[str]], None] | None = None  # before a batch update: its ids (a test archives)
     faults: list[Fault] = field(default_factory=list)
     on_page: Callable[[int], None] | None = None
     delay: float = 0.0  # seconds before each API answer
@@ -183,6 +201,31 @@ class FakeHubSpot:
 
     def remove_property(self, object_name: str, name: str) -> None:
         self.properties[object_name].remove(name)
+
+    def add_property(
+        self,
+        object_name: str,
+        name: str,
+        *,
+        kind: str = "string",
+        field_type: str = "text",
+        read_only: bool = False,
+        calculated: bool = False,
+    ) -> None:
+        self.properties[object_name].append(name)
+        self.property_specs[(object_name, name)] = {
+            "type": kind,
+            "fieldType": field_type,
+            "calculated": calculated,
+            "modificationMetadata": {
+                "archivable": True,
+                "readOnlyDefinition": False,
+                "readOnlyValue": read_only,
+            },
+        }
+
+    def reject(self, record_id: str, message: str) -> None:
+        self.rejects[record_id] = message
 
     def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
         self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
@@ -347,6 +390,56 @@ class FakeHubSpot:
             return 207, answer
         return 200, answer
 
+    def batch_update(self, object_name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(400, "VALIDATION_ERROR", f"at most 100 inputs, not {len(inputs)}")
+        known = set(self.properties.get(object_name, []))
+        for item in inputs:
+            for name in item.get("properties") or {}:
+                spec = self.property_specs.get((object_name, name), {})
+                if name not in known:
+                    return 400, _invalid(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
+                if spec.get("calculated") or spec.get("modificationMetadata", {}).get("readOnlyValue"):
+                    return 400, _invalid(name, f'"{name}" is a read only property', "READ_ONLY_VALUE")
+            if str(item.get("id")) in self.rejects:
+                return 400, _error(400, "VALIDATION_ERROR", self.rejects[str(item["id"])])
+        self.update_calls.append(len(inputs))
+        if self.on_update is not None:
+            self.on_update([str(item["id"]) for item in inputs])
+        table = self.records.get(object_name, {})
+        results, missing = [], []
+        for item in inputs:
+            record_id = str(item["id"])
+            record = table.get(record_id)
+            if record is None or record["archived"]:
+                missing.append(record_id)
+                continue
+            self.put(object_name, item.get("properties") or {}, record_id=record_id)
+            results.append(self.shaped(table[record_id], list(item.get("properties") or {})))
+        now = iso(dt.datetime.now(dt.UTC))
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": now,
+            "completedAt": now,
+        }
+        if not missing:
+            return 200, answer
+        answer["numErrors"] = len(missing)
+        answer["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Object not found. objectId: {record_id}",
+                "context": {"ids": [record_id]},
+                "links": {},
+                "errors": [],
+            }
+            for record_id in missing
+        ]
+        return 207, answer
+
     def associations(self, body: dict[str, Any]) -> tuple[int, Any]:
         results = []
         for item in body.get("inputs") or []:
@@ -416,6 +509,7 @@ class FakeHubSpot:
                     "description": "",
                     "options": [],
                 }
+                | self.property_specs.get((object_name, name), {})
                 for name in self.properties.get(object_name, [])
             ]
         }
@@ -439,6 +533,12 @@ class FakeHubSpot:
                 if o.get("archived", False) == archived
             ]
         }
+
+
+def _invalid(name: str, message: str, error: str) -> dict[str, Any]:
+    """HubSpot's answer to a value a property does not take (the whole batch refused)."""
+    said = [{"isValid": False, "message": message, "error": error, "name": name}]
+    return _error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(said)}")
 
 
 def _error(status: int, category: str, message: str) -> dict[str, Any]:
@@ -567,6 +667,8 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                     return fake.archived(object_name, query)
                 if method == "POST" and parts[4:] == ["batch", "read"]:
                     return fake.batch_read(object_name, body)
+                if method == "POST" and parts[4:] == ["batch", "update"]:
+                    return fake.batch_update(object_name, body)
             if method == "POST" and path == "/crm/v4/associations/deals/companies/batch/read":
                 return fake.associations(body)
             return 404, _error(404, "OBJECT_NOT_FOUND", f"not served here: {method} {path}")

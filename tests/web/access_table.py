@@ -364,6 +364,17 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
     ),
     ("POST", "/crm/hubspot/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("POST", "/crm/hubspot/writeback/fields/{hubspot_target}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"crm_field": "ecoops_partners"},
+        note="turned off: no HubSpot to ask (tests/crm/hubspot/test_writeback.py turns properties on)",
+    ),
+    ("POST", "/crm/hubspot/writeback/run"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"dry_run": "true"}
+    ),
+    ("GET", "/crm/hubspot/writeback/runs/{hubspot_writeback_run_id}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS)
+    ),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
@@ -1571,6 +1582,27 @@ def _writeback_run_id(session: Session, settings: Settings) -> str:
     return str(run.id)
 
 
+def _hubspot_writeback_target(session: Session, settings: Settings) -> str:
+    """A write-back target of the connected HubSpot; another one is on, so a write-back can be queued."""
+    session.add(
+        WritebackField(
+            connection_id=_hubspot(session).id,
+            target="opportunity_class",
+            crm_field="ecoops_partner_class",
+            enabled=True,
+        )
+    )
+    session.flush()
+    return "account_partners"
+
+
+def _hubspot_writeback_run_id(session: Session, settings: Settings) -> str:
+    run = WritebackRun(connection_id=_hubspot(session).id, trigger="manual", status="done")
+    session.add(run)
+    session.flush()
+    return str(run.id)
+
+
 def _stage_id(session: Session, settings: Settings) -> str:
     """A stage of a connected Salesforce (made as a sync would leave it)."""
     connection = _salesforce(session)
@@ -1580,19 +1612,26 @@ def _stage_id(session: Session, settings: Settings) -> str:
     return str(stage.id)
 
 
+def _hubspot(session: Session) -> CrmConnection:
+    """The connected HubSpot (made once per test)."""
+    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == "hubspot"))
+    if connection is None:
+        connection = CrmConnection(
+            provider="hubspot",
+            flow="private_app",
+            login_url="https://api.hubapi.com",
+            client_id="",
+            status="connected",
+            org_id="4455667",
+        )
+        session.add(connection)
+        session.flush()
+    return connection
+
+
 def _hubspot_stage_id(session: Session, settings: Settings) -> str:
     """A stage of a connected HubSpot (made as a sync would leave it)."""
-    connection = CrmConnection(
-        provider="hubspot",
-        flow="private_app",
-        login_url="https://api.hubapi.com",
-        client_id="",
-        status="connected",
-        org_id="4455667",
-    )
-    session.add(connection)
-    session.flush()
-    stage = StageMapping(connection_id=connection.id, stage="Contract Sent")
+    stage = StageMapping(connection_id=_hubspot(session).id, stage="Contract Sent")
     session.add(stage)
     session.flush()
     return str(stage.id)
@@ -1697,6 +1736,8 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "target": _writeback_target,
     "writeback_run_id": _writeback_run_id,
     "hubspot_stage_id": _hubspot_stage_id,
+    "hubspot_target": _hubspot_writeback_target,
+    "hubspot_writeback_run_id": _hubspot_writeback_run_id,
     "content_id": _content_id,
     "playbook_id": _playbook_id,
     "step_id": _step_id,

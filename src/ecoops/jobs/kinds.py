@@ -10,6 +10,7 @@ from ecoops.audit import utcnow
 from ecoops.crm.connections.sync import CrmSync
 from ecoops.crm.hubspot.client import HubSpotUnavailable
 from ecoops.crm.hubspot.sync import HubSpotSync
+from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.imports import service as imports
 from ecoops.crm.imports import uploads as import_uploads
 from ecoops.crm.imports.fields import Kind as ImportKind
@@ -24,6 +25,7 @@ from ecoops.db import READ_ONLY
 from ecoops.jobs.names import (
     EXCHANGE,
     HUBSPOT_SYNC,
+    HUBSPOT_WRITEBACK,
     IMPORT,
     MAPPING,
     MATURITY,
@@ -156,7 +158,7 @@ def sync_salesforce(run: JobRun) -> Result:
 
 
 def sync_hubspot(run: JobRun) -> Result:
-    return _sync(run, HubSpotSync, HubSpotUnavailable)
+    return _then_write_back(run, _sync(run, HubSpotSync, HubSpotUnavailable), HUBSPOT)
 
 
 def assess_maturity(run: JobRun) -> Result:
@@ -263,5 +265,14 @@ KINDS: dict[str, Kind] = {
         manage=Permission.MANAGE_CRM_CONNECTIONS,
         page=lambda _job: "/crm/hubspot",
         max_attempts=3,
+    ),
+    HUBSPOT_WRITEBACK: Kind(
+        HUBSPOT_WRITEBACK,
+        "HubSpot write-back",
+        write_back(HUBSPOT),
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: "/crm/hubspot",
+        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
     ),
 }

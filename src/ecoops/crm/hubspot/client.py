@@ -27,6 +27,7 @@ from ecoops.config import Settings
 
 T = TypeVar("T")
 SCOPES = "crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read"
+WRITE_SCOPES = "crm.objects.companies.write crm.objects.deals.write"  # write-back's, asked as optional
 RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 # Every client module we call raises its own generated ApiException; one tuple catches them all.
 _MODULES = (
@@ -88,7 +89,13 @@ class Portal:
 
 def authorize_url(settings: Settings, client_id: str, redirect_uri: str, state: str) -> str:
     """Where the admin's browser goes to install the OAuth app (the authorization-code flow's first step)."""
-    query = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": SCOPES, "state": state}
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": SCOPES,
+        "optional_scope": WRITE_SCOPES,
+        "state": state,
+    }
     return f"{settings.hubspot_app_url.rstrip('/')}/oauth/authorize?{urlencode(query)}"
 
 
