@@ -376,17 +376,8 @@ class FakeHubSpot:
             "completedAt": now,
         }
         if missing:
-            answer["errors"] = [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": "Could not get some DEAL objects, they may be deleted or not exist.",
-                    "context": {"ids": missing},
-                    "links": {},
-                    "errors": [],
-                }
-            ]
-            answer["numErrors"] = 1
+            message = "Could not get some DEAL objects, they may be deleted or not exist."
+            answer |= {"errors": [_not_found(missing, message)], "numErrors": 1}
             return 207, answer
         return 200, answer
 
@@ -427,17 +418,7 @@ class FakeHubSpot:
         if not missing:
             return 200, answer
         answer["numErrors"] = len(missing)
-        answer["errors"] = [
-            {
-                "status": "error",
-                "category": "OBJECT_NOT_FOUND",
-                "message": f"Object not found. objectId: {record_id}",
-                "context": {"ids": [record_id]},
-                "links": {},
-                "errors": [],
-            }
-            for record_id in missing
-        ]
+        answer["errors"] = [_not_found([i], f"Object not found. objectId: {i}") for i in missing]
         return 207, answer
 
     def associations(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -533,6 +514,18 @@ class FakeHubSpot:
                 if o.get("archived", False) == archived
             ]
         }
+
+
+def _not_found(ids: list[str], message: str) -> dict[str, Any]:
+    """A 207 answer's error naming records it could not find."""
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": message,
+        "context": {"ids": ids},
+        "links": {},
+        "errors": [],
+    }
 
 
 def _invalid(name: str, message: str, error: str) -> dict[str, Any]:

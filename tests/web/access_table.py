@@ -1544,63 +1544,55 @@ def _roadmap_task_id(session: Session, settings: Settings) -> str:
     return str(roadmap.create_task(session, SYSTEM, data).id)
 
 
-def _salesforce(session: Session) -> CrmConnection:
-    """The connected Salesforce the Salesforce routes' records hang on (one per workspace)."""
-    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == "salesforce"))
+def _crm(session: Session, provider: str, **made: str) -> CrmConnection:
+    """The connected CRM the provider's routes' records hang on (one per workspace)."""
+    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == provider))
     if connection is None:
-        connection = CrmConnection(
-            provider="salesforce",
-            flow="jwt_bearer",
-            login_url="https://test.salesforce.com",
-            client_id="key",
-            status="connected",
-            org_id="00D000000000001EAA",
-            instance_url="https://example.my.salesforce.com",
-        )
+        connection = CrmConnection(provider=provider, status="connected", **made)
         session.add(connection)
         session.flush()
     return connection
 
 
-def _writeback_target(session: Session, settings: Settings) -> str:
-    """A write-back target; another one is turned on, so a write-back can be queued."""
-    field = WritebackField(
-        connection_id=_salesforce(session).id,
-        target="opportunity_referral",
-        crm_field="Ecoops_Referral_Id__c",
-        enabled=True,
+def _salesforce(session: Session) -> CrmConnection:
+    return _crm(
+        session,
+        "salesforce",
+        flow="jwt_bearer",
+        login_url="https://test.salesforce.com",
+        client_id="key",
+        org_id="00D000000000001EAA",
+        instance_url="https://example.my.salesforce.com",
     )
-    session.add(field)
-    session.flush()
-    return "account_partners"
 
 
-def _writeback_run_id(session: Session, settings: Settings) -> str:
-    run = WritebackRun(connection_id=_salesforce(session).id, trigger="manual", status="done")
-    session.add(run)
-    session.flush()
-    return str(run.id)
+Made = Callable[[Session, Settings], str]
 
 
-def _hubspot_writeback_target(session: Session, settings: Settings) -> str:
-    """A write-back target of the connected HubSpot; another one is on, so a write-back can be queued."""
-    session.add(
-        WritebackField(
-            connection_id=_hubspot(session).id,
-            target="opportunity_class",
-            crm_field="ecoops_partner_class",
-            enabled=True,
+def _writeback_target(connection_of: Callable[[Session], CrmConnection], on: tuple[str, str]) -> Made:
+    """A write-back target of the CRM's connection; another one (`on`: target, field) is turned on, so
+    a write-back can be queued."""
+
+    def make(session: Session, settings: Settings) -> str:
+        target, crm_field = on
+        connection_id = connection_of(session).id
+        session.add(
+            WritebackField(connection_id=connection_id, target=target, crm_field=crm_field, enabled=True)
         )
-    )
-    session.flush()
-    return "account_partners"
+        session.flush()
+        return "account_partners"
+
+    return make
 
 
-def _hubspot_writeback_run_id(session: Session, settings: Settings) -> str:
-    run = WritebackRun(connection_id=_hubspot(session).id, trigger="manual", status="done")
-    session.add(run)
-    session.flush()
-    return str(run.id)
+def _writeback_run_id(connection_of: Callable[[Session], CrmConnection]) -> Made:
+    def make(session: Session, settings: Settings) -> str:
+        run = WritebackRun(connection_id=connection_of(session).id, trigger="manual", status="done")
+        session.add(run)
+        session.flush()
+        return str(run.id)
+
+    return make
 
 
 def _stage_id(session: Session, settings: Settings) -> str:
@@ -1613,20 +1605,14 @@ def _stage_id(session: Session, settings: Settings) -> str:
 
 
 def _hubspot(session: Session) -> CrmConnection:
-    """The connected HubSpot (made once per test)."""
-    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == "hubspot"))
-    if connection is None:
-        connection = CrmConnection(
-            provider="hubspot",
-            flow="private_app",
-            login_url="https://api.hubapi.com",
-            client_id="",
-            status="connected",
-            org_id="4455667",
-        )
-        session.add(connection)
-        session.flush()
-    return connection
+    return _crm(
+        session,
+        "hubspot",
+        flow="private_app",
+        login_url="https://api.hubapi.com",
+        client_id="",
+        org_id="4455667",
+    )
 
 
 def _hubspot_stage_id(session: Session, settings: Settings) -> str:
@@ -1733,11 +1719,11 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "integration_id": _integration_id,
     "roadmap_task_id": _roadmap_task_id,
     "stage_id": _stage_id,
-    "target": _writeback_target,
-    "writeback_run_id": _writeback_run_id,
+    "target": _writeback_target(_salesforce, ("opportunity_referral", "Ecoops_Referral_Id__c")),
+    "writeback_run_id": _writeback_run_id(_salesforce),
     "hubspot_stage_id": _hubspot_stage_id,
-    "hubspot_target": _hubspot_writeback_target,
-    "hubspot_writeback_run_id": _hubspot_writeback_run_id,
+    "hubspot_target": _writeback_target(_hubspot, ("opportunity_class", "ecoops_partner_class")),
+    "hubspot_writeback_run_id": _writeback_run_id(_hubspot),
     "content_id": _content_id,
     "playbook_id": _playbook_id,
     "step_id": _step_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,12 +24,10 @@ from ecoops.db import READ_ONLY
 from ecoops.jobs.names import (
     EXCHANGE,
     HUBSPOT_SYNC,
-    HUBSPOT_WRITEBACK,
     IMPORT,
     MAPPING,
     MATURITY,
     SALESFORCE_SYNC,
-    SALESFORCE_WRITEBACK,
 )
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
@@ -194,7 +191,7 @@ def _write_back(run: JobRun, crm: writeback.Provider, *, trigger: str, dry_run: 
     )
 
 
-def write_back(crm: writeback.Provider) -> Callable[[JobRun], Result]:
+def write_back_kind(crm: writeback.Provider) -> Kind:
     def handler(run: JobRun) -> Result:
         """A write-back run (or a dry run) on demand; each batch commits, so a retry writes nothing twice."""
         run.progress(0, 0, "computing the values to write", force=True)
@@ -202,7 +199,15 @@ def write_back(crm: writeback.Provider) -> Callable[[JobRun], Result]:
         said = _write_back(run, crm, trigger=str(run.arguments.get("trigger", "manual")), dry_run=dry_run)
         return Result(said[0].upper() + said[1:], crm.page)
 
-    return handler
+    return Kind(
+        crm.job,
+        f"{crm.label} write-back",
+        handler,
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: crm.page,
+        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
+    )
 
 
 KINDS: dict[str, Kind] = {
@@ -248,15 +253,6 @@ KINDS: dict[str, Kind] = {
         manage=Permission.EDIT_PROGRAM,
         page=lambda _job: "/maturity",
     ),
-    SALESFORCE_WRITEBACK: Kind(
-        SALESFORCE_WRITEBACK,
-        "Salesforce write-back",
-        write_back(SALESFORCE),
-        read=Permission.MANAGE_CRM_CONNECTIONS,
-        manage=Permission.MANAGE_CRM_CONNECTIONS,
-        page=lambda _job: "/crm/salesforce",
-        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
-    ),
     HUBSPOT_SYNC: Kind(
         HUBSPOT_SYNC,
         "HubSpot sync",
@@ -266,13 +262,5 @@ KINDS: dict[str, Kind] = {
         page=lambda _job: "/crm/hubspot",
         max_attempts=3,
     ),
-    HUBSPOT_WRITEBACK: Kind(
-        HUBSPOT_WRITEBACK,
-        "HubSpot write-back",
-        write_back(HUBSPOT),
-        read=Permission.MANAGE_CRM_CONNECTIONS,
-        manage=Permission.MANAGE_CRM_CONNECTIONS,
-        page=lambda _job: "/crm/hubspot",
-        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
-    ),
+    **{crm.job: write_back_kind(crm) for crm in (SALESFORCE, HUBSPOT)},
 }

@@ -6,9 +6,6 @@ expired token, and the command line."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,11 +21,11 @@ from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.models import Opportunity
 from ecoops.crm.writeback import provider
 from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
-from ecoops.db import make_engine, migrate, session_factory
 from ecoops.referrals.models import Referral
 from tests.crm.hubspot.conftest import ADMIN, connect, connect_oauth
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
 from tests.crm.salesforce.test_writeback import _overlap
+from tests.crm.writeback_cli import cli_database, run_cli
 from tests.factories import make_partner, make_partner_user
 
 COMPANY_PROPERTIES = {"account_partners": "ecoops_partners", "account_populations": "ecoops_populations"}
@@ -318,31 +315,16 @@ def test_batches_of_100_through_429_the_window_and_an_expired_token(
 
 def test_the_command_line_dry_run_then_write(tmp_path: Path, settings: Settings, fake: FakeHubSpot) -> None:
     """`ecoops hubspot-writeback` in its own process, on its own SQLite file."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    own = session_factory(engine)
+    url, engine, own = cli_database(tmp_path)
     with own() as cli_session:
         companies, _deals = _portal(fake, cli_session, own, settings)
         _overlap(cli_session, make_partner(cli_session, name="Nimbus"), companies[0], "Customers")
         cli_session.commit()
         _turn_on(cli_session, settings, {"account_partners": "ecoops_partners"})
-    env = os.environ | {
-        "ECOOPS_ENV": "test",
-        "ECOOPS_DATABASE_URL": url,
-        "ECOOPS_SECRET_KEY": settings.secret_key,
-        "ECOOPS_HUBSPOT_API_URL": settings.hubspot_api_url,
-        "ECOOPS_VAR_DIR": str(settings.var_dir),
-    }
-    command = [sys.executable, "-m", "ecoops.cli", "hubspot-writeback"]
-    dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
-    assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert "1 values would be written" in " ".join(dry.stdout.split())
+    status, said = run_cli("hubspot-writeback", url, settings, "--dry-run")
+    assert status == 0 and "1 values would be written" in said, said
     assert _value(fake, "companies", companies[0], "ecoops_partners") is None
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert (
-        "1 values written" in " ".join(done.stdout.split()) and "/crm/hubspot/writeback/runs/" in done.stdout
-    )
+    status, said = run_cli("hubspot-writeback", url, settings)
+    assert status == 0 and "1 values written" in said and "/crm/hubspot/writeback/runs/" in said, said
     assert _value(fake, "companies", companies[0], "ecoops_partners") == "Nimbus"
     engine.dispose()
