@@ -116,14 +116,14 @@ def hubspot_floor(given: dict[str, str]) -> dict[str, float]:
     for start in range(0, len(ids), 100):
         chunk = ids[start : start + 100]
         read = {"inputs": [{"id": i} for i in chunk], "properties": list(PROPERTIES.values())}
-        api.call("crm.deals.batch_api", "read", batch_read_input_simple_public_object_id=read)
+        api.call_json("crm.deals.batch_api", "read", batch_read_input_simple_public_object_id=read)
         update = {
             "inputs": [{"id": i, "properties": dict.fromkeys(PROPERTIES.values(), "floor")} for i in chunk]
         }
-        answer = api.call(
+        answer = api.call_json(
             "crm.deals.batch_api", "update", batch_input_simple_public_object_batch_input=update
         )
-        values += 2 * len(answer.results or [])
+        values += 2 * len(answer["results"])
     return {"seconds": time.perf_counter() - started, "values": values}
 
 

@@ -2,7 +2,7 @@
 could edit it, its type holds the value) and the app's write scopes; the current values read by batch
 read (`POST /crm/v3/objects/{companies,deals}/batch/read`), the writes sent by batch update
 (`POST /crm/v3/objects/{companies,deals}/batch/update`, 100 records a call), all through
-`HubSpotApi.call` (429 waits `Retry-After` or the 10-second window, a new token on 401) as the sync
+`HubSpotApi.call_json` (429 waits `Retry-After` or the 10-second window, a new token on 401) as the sync
 does. A record HubSpot refuses is refused alone: a 207 answer names the records it could not update
 (one archived meanwhile); a 400 for the whole batch (a value a property does not take) is sent again
 record by record, so only the refused one fails. The rest is crm/writeback/, for any CRM."""
@@ -60,15 +60,14 @@ class HubSpotWriter:
     def current(self, object_name: str, ids: list[str], fields: list[str]) -> dict[str, dict[str, str]]:
         """The batch's values now; a record HubSpot no longer has (archived) is not in its answer."""
         request = {"inputs": [{"id": i} for i in ids], "properties": fields}
-        answer = self.api.call(
+        answer = self.api.call_json(
             f"crm.{object_name}.batch_api", "read", batch_read_input_simple_public_object_id=request
         )
-        return {
-            str(r.id): {
-                f: "" if (r.properties or {}).get(f) is None else str(r.properties[f]) for f in fields
-            }
-            for r in answer.results or []
-        }
+        found: dict[str, dict[str, str]] = {}
+        for record in answer.get("results") or []:
+            values = record.get("properties") or {}
+            found[str(record["id"])] = {f: "" if values.get(f) is None else str(values[f]) for f in fields}
+        return found
 
     def write(self, object_name: str, records: list[tuple[str, dict[str, str]]]) -> list[str]:
         try:
@@ -82,24 +81,25 @@ class HubSpotWriter:
             # One record's value refused the whole batch: each again alone, so only that one fails.
             return [self.write(object_name, [record])[0] for record in records]
         refused: dict[str, str] = {}
-        for error in getattr(answer, "errors", None) or []:  # a 207: the records it could not update
-            for record_id in (error.context or {}).get("ids") or []:
-                refused[str(record_id)] = f"{error.category}: {error.message}"[:2000]
-        written = {str(r.id) for r in answer.results or []}
+        for error in answer.get("errors") or []:  # a 207: the records it could not update
+            for record_id in (error.get("context") or {}).get("ids") or []:
+                refused[str(record_id)] = _reason(error)
+        written = {str(r["id"]) for r in answer.get("results") or []}
         return [
             refused.get(i) or ("" if i in written else "HubSpot did not say it wrote this record")
             for i, _values in records
         ]
 
-    def _update(self, object_name: str, records: list[tuple[str, dict[str, str]]]) -> Any:
+    def _update(self, object_name: str, records: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
         request = {"inputs": [{"id": i, "properties": values} for i, values in records]}
-        return self.api.call(
+        answer: dict[str, Any] = self.api.call_json(
             f"crm.{object_name}.batch_api", "update", batch_input_simple_public_object_batch_input=request
         )
+        return answer
 
 
 def _reason(body: Any) -> str:
-    """HubSpot's error body as `CATEGORY: message`."""
+    """HubSpot's error (a body, or one of a 207's errors) as `CATEGORY: message`."""
     try:
         said = json.loads(body) if isinstance(body, str | bytes) else dict(body)
     except (TypeError, ValueError):
