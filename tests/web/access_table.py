@@ -369,6 +369,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         form={"crm_field": "ecoops_partners"},
         note="turned off: no HubSpot to ask (tests/crm/hubspot/test_writeback.py turns properties on)",
     ),
+    ("GET", "/crm/hubspot/writeback/choices"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS),
+        note="no HubSpot to ask: the page says so (tests/crm/hubspot/test_writeback_pages.py lists them)",
+    ),
     ("POST", "/crm/hubspot/writeback/run"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"dry_run": "true"}
     ),

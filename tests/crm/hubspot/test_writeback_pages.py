@@ -55,6 +55,16 @@ def test_turn_a_property_on_dry_run_then_write_back_by_the_worker(
     page = post(FIELD, crm_field="ecoops_partners", enabled="true")
     assert "companies have no property ecoops_partners: create it in HubSpot" in page
     fake.add_property("companies", "ecoops_partners")
+    fake.add_property("companies", "partner_rollup", calculated=True)
+    fake.add_property("deals", "ecoops_class_pick", kind="enumeration", field_type="select")
+    assert f'href="{PAGE}/writeback/choices"' in page
+    listed = html.unescape(client.get(f"{PAGE}/writeback/choices").text)
+    companies, deals = listed.split("Deal properties")
+    assert "ecoops_partners" in companies and "partner_rollup" not in listed  # calculated: left out
+    assert f'formaction="{PAGE}/writeback/fields/account_partners"' in companies
+    pick = deals.split("<code>ecoops_class_pick</code>")[1].split("</tr>")[0]
+    assert "dropdown select" in pick and "/writeback/fields/opportunity_class" in pick
+    assert "/writeback/fields/opportunity_partners" not in pick  # a dropdown holds no list of names
     page = post(FIELD, crm_field="ecoops_partners", enabled="true")
     assert "Overlapping partners is written to ecoops_partners" in page
     assert "HubSpot property" in page and "(Company)" in page and 'placeholder="ecoops_partner_class"' in page

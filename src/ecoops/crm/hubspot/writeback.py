@@ -26,7 +26,7 @@ from ecoops.crm.hubspot.client import (
     HubSpotUnavailable,
 )
 from ecoops.crm.hubspot.sync import connection_api, credentials_of
-from ecoops.crm.writeback.provider import Provider
+from ecoops.crm.writeback.provider import Choice, Provider
 from ecoops.crm.writeback.targets import ACCOUNT, OPPORTUNITY, Target
 
 BATCH = 100  # batch read and batch update take at most 100 records a request
@@ -127,16 +127,12 @@ def check_property(api: HubSpotApi, scopes: str, target: Target, name: str) -> i
             f"crm_field: the app lacks the scope {scope}: add it to the private app's scopes (or the OAuth "
             "app's) and connect again"
         )
-    try:
-        described = api.call("crm.properties.core_api", "get_all", object_type=object_name)
-    except (*API_ERRORS, HttpStatus, HubSpotUnavailable, HubSpotAuthError) as exc:  # type: ignore[misc]
-        raise InvalidInput(f"crm_field: HubSpot could not be asked about {object_name}: {exc}") from exc
-    properties = {p.name: p for p in described.results or []}
+    properties = _properties(api, object_name)
     found = properties.get(name)
     where = f"{LABELS[target.record]} property {name}"
     fields = (*TEXT_FIELDS, *CHOICE_FIELDS) if target.choice else TEXT_FIELDS
     if found is None:
-        fitting = sorted(n for n, p in properties.items() if _writable(p) and p.field_type in fields)
+        fitting = sorted(n for n, p in properties.items() if _fits(p, fields))
         raise InvalidInput(
             f"crm_field: {object_name} have no property {name}: create it in HubSpot (Settings → "
             f"Properties → {LABELS[target.record]} properties → Create property, a single-line text "
@@ -156,9 +152,22 @@ def check_property(api: HubSpotApi, scopes: str, target: Target, name: str) -> i
     return MAX_LENGTH
 
 
+def _properties(api: HubSpotApi, object_name: str) -> dict[str, Any]:
+    """The portal's properties of the object, by internal name."""
+    try:
+        described = api.call("crm.properties.core_api", "get_all", object_type=object_name)
+    except (*API_ERRORS, HttpStatus, HubSpotUnavailable, HubSpotAuthError) as exc:  # type: ignore[misc]
+        raise InvalidInput(f"crm_field: HubSpot could not be asked about {object_name}: {exc}") from exc
+    return {p.name: p for p in described.results or []}
+
+
 def _writable(found: Any) -> bool:
     meta = found.modification_metadata
     return not (found.calculated or (meta is not None and meta.read_only_value))
+
+
+def _fits(found: Any, fields: tuple[str, ...]) -> bool:
+    return _writable(found) and found.field_type in fields
 
 
 def _check(settings: Settings, connection: CrmConnection, target: Target, name: str) -> int:
@@ -166,15 +175,37 @@ def _check(settings: Settings, connection: CrmConnection, target: Target, name: 
     return check_property(api, connection.scopes, target, name)
 
 
+def choices(settings: Settings, connection: CrmConnection) -> dict[str, list[Choice]]:
+    """The companies' and deals' properties that can take a value: text ones, and selects (a class or a
+    status). Asked once, without waiting out HubSpot's faults: a page waits on it."""
+    api = HubSpotApi(
+        settings.model_copy(update={"crm_max_attempts": 1}), credentials_of(settings, connection)
+    )
+    found: dict[str, list[Choice]] = {}
+    for record, object_name in OBJECTS.items():
+        properties = _properties(api, object_name).values()
+        found[record] = sorted(
+            (
+                Choice(p.name, p.label or p.name, FIELD_NAMES[p.field_type], p.field_type in CHOICE_FIELDS)
+                for p in properties
+                if _fits(p, (*TEXT_FIELDS, *CHOICE_FIELDS))
+            ),
+            key=lambda c: (c.label.lower(), c.name),
+        )
+    return found
+
+
 HUBSPOT = Provider(
     key="hubspot",
     label="HubSpot",
     objects=LABELS,
     field_word="property",
+    fields_word="properties",
     create_hint="a single-line or multi-line text property",
     batch=BATCH,
     writer=lambda sessions, settings, connection: HubSpotWriter(_api(sessions, settings, connection)),
     check=_check,
     suggest=suggest,
     unavailable=(HubSpotUnavailable, HubSpotAuthError),
+    choices=choices,
 )

@@ -121,6 +121,7 @@ SALESFORCE = provider.Provider(
     label="Salesforce",
     objects=OBJECTS,
     field_word="field",
+    fields_word="fields",
     create_hint="a custom Text or Text Area field",
     batch=BATCH,
     writer=lambda _sessions, settings, connection: SalesforceWriter(_api(settings, connection)),

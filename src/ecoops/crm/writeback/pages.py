@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.connections.pages import admin, done
@@ -73,6 +74,29 @@ def add_writeback_routes(
             return f"{what} queued: the worker runs it; its outcome is listed under Write-back runs."
 
         return done(request, work, base)
+
+    if crm.choices is not None:
+
+        @router.get(f"{base}/writeback/choices", name=f"{crm.key}_writeback_choices")
+        def choices_page(
+            request: Request,
+            actor: Actor = Depends(admin),
+            session: Session = Depends(db),
+            settings: Settings = Depends(app_settings),
+        ) -> Response:
+            """The CRM's fields that fit, each with a button per target it can take."""
+            try:
+                found, error = provider.choices(session, actor, settings, crm), ""
+            except InvalidInput as exc:
+                found, error = {}, str(exc).removeprefix("crm_field: ")
+            return render(
+                request,
+                "crm/writeback_choices.html",
+                crm=crm,
+                choices=found,
+                error=error,
+                targets=service.field_rows(session, actor, provider.connection_of(session, actor, crm).id),
+            )
 
     @router.get(f"{base}/writeback/runs/{{{run_param}}}", name=f"{crm.key}_writeback_run_page")
     def run_page(

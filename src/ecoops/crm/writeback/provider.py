@@ -28,17 +28,30 @@ from ecoops.permissions import NotFound, Permission, require
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A CRM field that can hold write-back's values, as the CRM lists it."""
+
+    name: str
+    label: str
+    kind: str  # as the CRM's admins know it: "single-line text"
+    words_only: bool  # a pick-list: it holds a class or a status, not names
+
+
+@dataclass(frozen=True)
 class Provider:
     key: str  # CrmConnection.provider: salesforce | hubspot
     label: str  # Salesforce | HubSpot
     objects: dict[str, str]  # targets' record kind → the CRM's object, as its admins know it
     field_word: str  # field | property
+    fields_word: str  # fields | properties
     create_hint: str  # what to create in the CRM, for the page: "a custom Text or Text Area field"
     batch: int  # records per write call
     writer: Callable[[sessionmaker[Session], Settings, CrmConnection], Writer]
     check: Callable[[Settings, CrmConnection, Target, str], int]  # the field's length, or InvalidInput
     suggest: Callable[[Target], str]  # a field name to suggest for a target
     unavailable: tuple[type[Exception], ...]  # the CRM could not be reached or kept refusing
+    # The fields that fit, per record kind, to choose from on a page (None: the CRM offers no list).
+    choices: Callable[[Settings, CrmConnection], dict[str, list[Choice]]] | None = None
 
     @property
     def page(self) -> str:
@@ -49,7 +62,7 @@ class Provider:
         return WRITEBACK_JOBS[self.key]
 
 
-def _connection(session: Session, actor: Actor, crm: Provider) -> CrmConnection:
+def connection_of(session: Session, actor: Actor, crm: Provider) -> CrmConnection:
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
     return connected(session, crm.key, crm.label)
 
@@ -64,7 +77,7 @@ def set_field(
     crm_field: str,
     enabled: bool,
 ) -> WritebackField:
-    connection = _connection(session, actor, crm)
+    connection = connection_of(session, actor, crm)
 
     def check(spec: Target, name: str) -> int:
         try:
@@ -84,9 +97,21 @@ def set_field(
     )
 
 
+def choices(session: Session, actor: Actor, settings: Settings, crm: Provider) -> dict[str, list[Choice]]:
+    """The CRM's fields that could take write-back's values, per record kind (InvalidInput when the
+    CRM cannot be asked)."""
+    connection = connection_of(session, actor, crm)
+    if crm.choices is None:
+        raise NotFound(f"{crm.label} offers no list of its {crm.field_word} names here")
+    try:
+        return crm.choices(settings, connection)
+    except SecretUnreadable as exc:
+        raise InvalidInput(f"crm_field: {exc}") from exc
+
+
 def queue_writeback(session: Session, actor: Actor, crm: Provider, *, dry_run: bool) -> Job | None:
     """Queue a write-back (or a dry run) for the worker; None when one is queued or running already."""
-    connection = _connection(session, actor, crm)
+    connection = connection_of(session, actor, crm)
     if not enabled_fields(session, connection.id):
         raise InvalidInput("crm_field: turn write-back on for a field first")
     subject = writeback_subject(connection.id)
