@@ -368,13 +368,7 @@ class FakeHubSpot:
                 missing.append(str(item["id"]))
             else:
                 found.append(self.shaped(record, asked, history=history))
-        now = iso(dt.datetime.now(dt.UTC))
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": found,
-            "startedAt": now,
-            "completedAt": now,
-        }
+        answer = _complete(found)
         if missing:
             message = "Could not get some DEAL objects, they may be deleted or not exist."
             answer |= {"errors": [_not_found(missing, message)], "numErrors": 1}
@@ -408,13 +402,7 @@ class FakeHubSpot:
                 continue
             self.put(object_name, item.get("properties") or {}, record_id=record_id)
             results.append(self.shaped(table[record_id], list(item.get("properties") or {})))
-        now = iso(dt.datetime.now(dt.UTC))
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": now,
-            "completedAt": now,
-        }
+        answer = _complete(results)
         if not missing:
             return 200, answer
         answer["numErrors"] = len(missing)
@@ -514,6 +502,12 @@ class FakeHubSpot:
                 if o.get("archived", False) == archived
             ]
         }
+
+
+def _complete(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch answer: its results, done now."""
+    now = iso(dt.datetime.now(dt.UTC))
+    return {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
 
 
 def _not_found(ids: list[str], message: str) -> dict[str, Any]:
