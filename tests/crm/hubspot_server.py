@@ -5,11 +5,14 @@ reference, answered as HubSpot does (shapes the real `hubspot-api-client` deseri
   with a redirect carrying a code), `GET /oauth/v1/access-tokens/<token>`,
   `POST /oauth/v2/private-apps/get/access-token-info`, `GET /account-info/v3/details`;
 - `GET /crm/v3/owners/`, `GET /crm/v3/pipelines/deals`, `GET /crm/v3/properties/<object>`;
-- `POST /crm/v3/objects/<object>/search` (a `GTE` filter on `hs_lastmodifieddate`, sorted ascending,
+- `GET /crm/v3/properties/<object>` gives each property's type (`TYPES`; `add_property` adds a custom
+  one, `remove_property` takes one away);
+- `POST /crm/v3/objects/<object>/search` (companies, deals, contacts: a `GTE` filter on
+  `hs_lastmodifieddate` — contacts' `lastmodifieddate` —, sorted by it ascending or descending,
   `limit` and `after`, at most `search_cap` results per query: past it HubSpot answers 400), the list
   `GET /crm/v3/objects/<object>?archived=true`, `POST /crm/v3/objects/deals/batch/read` with
   `propertiesWithHistory` (207 with an error for an id that is not there),
-  `POST /crm/v4/associations/deals/companies/batch/read`;
+  `POST /crm/v4/associations/{deals,contacts}/companies/batch/read`;
 - `POST /crm/v3/objects/<object>/batch/update` (write-back): at most 100 inputs; 200 when every record
   was updated, 207 naming in `context.ids` each record it could not (archived or not there); 400
   `VALIDATION_ERROR` for the whole batch when a value is refused (a property the portal lacks, a
@@ -49,6 +52,7 @@ SCOPES = [
     "crm.objects.deals.read",
     "crm.objects.deals.write",
     "crm.objects.owners.read",
+    "crm.objects.contacts.read",
     "oauth",
 ]
 PROPERTIES: dict[str, list[str]] = {
@@ -84,7 +88,46 @@ PROPERTIES: dict[str, list[str]] = {
         "hs_lastmodifieddate",
         "hs_object_id",
     ],
+    "contacts": [
+        "firstname",
+        "lastname",
+        "email",
+        "jobtitle",
+        "phone",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    ],
 }
+# Each property's type as HubSpot's properties API gives it (any other: string).
+TYPES = {
+    **dict.fromkeys(
+        ("numberofemployees", "amount", "amount_in_home_currency", "hs_parent_company_id", "hs_object_id"),
+        "number",
+    ),
+    **dict.fromkeys(("createdate", "closedate", "hs_lastmodifieddate", "lastmodifieddate"), "datetime"),
+    **dict.fromkeys(
+        ("hubspot_owner_id", "dealstage", "pipeline", "industry", "type", "dealtype", "deal_currency_code"),
+        "enumeration",
+    ),
+    **dict.fromkeys(("hs_is_closed", "hs_is_closed_won"), "bool"),
+}
+# Each type's usual field type (how HubSpot shows it on a form).
+FIELD_TYPES = {
+    "string": "text",
+    "number": "number",
+    "datetime": "date",
+    "enumeration": "select",
+    "bool": "booleancheckbox",
+}
+# The property holding a record's last modification (contacts keep it without the hs_ prefix).
+MODIFIED = {"contacts": "lastmodifieddate"}
+
+
+def modified_property(object_name: str) -> str:
+    return MODIFIED.get(object_name, "hs_lastmodifieddate")
+
+
 # (pipeline id, label, [(stage id, label, isClosed, probability)])
 PIPELINES = [
     (
@@ -130,10 +173,13 @@ class FakeHubSpot:
     search_cap: int = 10_000
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → id → record
     history: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # deal id → [(stage, when)]
-    deal_companies: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # → [(id, primary)]
+    companies_of: dict[str, list[tuple[str, bool]]] = field(
+        default_factory=dict
+    )  # deal/contact → [(id, primary)]
     properties: dict[str, list[str]] = field(
         default_factory=lambda: {k: list(v) for k, v in PROPERTIES.items()}
     )
+    property_types: dict[str, str] = field(default_factory=lambda: dict(TYPES))
     owners: list[dict[str, Any]] = field(default_factory=list)
     # (object, property) → how it differs from a plain text property: type, fieldType, readOnlyValue…
     property_specs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -165,7 +211,7 @@ class FakeHubSpot:
         return iso(self.clock)
 
     def put(self, object_name: str, values: dict[str, Any], *, record_id: str = "") -> str:
-        """Create or change a record (its hs_lastmodifieddate moves on); returns its id. Values as
+        """Create or change a record (its last-modified property moves on); returns its id. Values as
         HubSpot keeps them: strings, or None for an unset property."""
         with self.lock:
             table = self.records.setdefault(object_name, {})
@@ -185,7 +231,7 @@ class FakeHubSpot:
             ):
                 self.history.setdefault(record_id, []).append((str(changed["dealstage"]), now))
             record["properties"].update(changed)
-            record["properties"]["hs_lastmodifieddate"] = now
+            record["properties"][modified_property(object_name)] = now
             record["updatedAt"] = now
             table[record_id] = record
             return record_id
@@ -196,8 +242,9 @@ class FakeHubSpot:
             record = self.records[object_name][record_id]
             self.records[object_name][record_id] = dict(record, archived=True, archivedAt=now, updatedAt=now)
 
-    def associate(self, deal_id: str, company_id: str, *, primary: bool = True) -> None:
-        self.deal_companies.setdefault(deal_id, []).append((company_id, primary))
+    def associate(self, record_id: str, company_id: str, *, primary: bool = True) -> None:
+        """A deal's or a contact's company (ids are unique across objects here)."""
+        self.companies_of.setdefault(record_id, []).append((company_id, primary))
 
     def remove_property(self, object_name: str, name: str) -> None:
         self.properties[object_name].remove(name)
@@ -207,15 +254,17 @@ class FakeHubSpot:
         object_name: str,
         name: str,
         *,
-        kind: str = "string",
-        field_type: str = "text",
+        type: str = "string",
+        field_type: str = "",
         read_only: bool = False,
         calculated: bool = False,
     ) -> None:
+        """A custom property (e.g. a company's `industry_segment`, or one write-back writes to): its
+        field type is its type's usual one unless given; it may be read-only or calculated."""
         self.properties[object_name].append(name)
+        self.property_types[name] = type
         self.property_specs[(object_name, name)] = {
-            "type": kind,
-            "fieldType": field_type,
+            "fieldType": field_type or FIELD_TYPES.get(type, "text"),
             "calculated": calculated,
             "modificationMetadata": {
                 "archivable": True,
@@ -298,7 +347,7 @@ class FakeHubSpot:
 
     def shaped(self, record: dict[str, Any], asked: list[str], *, history: bool = False) -> dict[str, Any]:
         known = set(self.properties.get(self._type_of(record), []))
-        defaults = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+        defaults = ("createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_object_id")
         names = [n for n in dict.fromkeys([*asked, *defaults]) if n in known]
         out: dict[str, Any] = {
             "id": record["id"],
@@ -328,17 +377,21 @@ class FakeHubSpot:
         after, limit = int(body.get("after") or 0), min(int(body.get("limit") or 10), 200)
         if after + limit > self.search_cap:
             return 400, _error(400, "VALIDATION_ERROR", f"paging past {self.search_cap} results")
-        floor = ""
+        floor, modified = "", modified_property(object_name)
         for group in body.get("filterGroups") or []:
             for f in group.get("filters") or []:
-                if f.get("propertyName") != "hs_lastmodifieddate" or f.get("operator") != "GTE":
+                if f.get("propertyName") != modified or f.get("operator") != "GTE":
                     return 400, _error(400, "VALIDATION_ERROR", f"filter not served here: {f}")
                 moment = dt.datetime.fromtimestamp(int(f["value"]) / 1000, dt.UTC)
                 floor = iso(moment)
         with self.lock:
             rows = [r for r in self.records.get(object_name, {}).values() if not r["archived"]]
-        rows = [r for r in rows if r["properties"]["hs_lastmodifieddate"] >= floor]
-        rows.sort(key=lambda r: (r["properties"]["hs_lastmodifieddate"], int(r["id"])))
+        rows = [r for r in rows if r["properties"][modified] >= floor]
+        descending = any(
+            s.get("propertyName") == modified and s.get("direction") == "DESCENDING"
+            for s in body.get("sorts") or []
+        )
+        rows.sort(key=lambda r: (r["properties"][modified], int(r["id"])), reverse=descending)
         page = rows[after : after + limit]
         answer: dict[str, Any] = {
             "total": len(rows),
@@ -409,10 +462,12 @@ class FakeHubSpot:
         answer["errors"] = [_not_found([i], f"Object not found. objectId: {i}") for i in missing]
         return 207, answer
 
-    def associations(self, body: dict[str, Any]) -> tuple[int, Any]:
+    def associations(self, from_type: str, body: dict[str, Any]) -> tuple[int, Any]:
+        # HubSpot's defined association types to a company: deal 341 (Primary 5), contact 279 (Primary 1)
+        plain, primary_type = {"deals": (341, 5), "contacts": (279, 1)}[from_type]
         results = []
         for item in body.get("inputs") or []:
-            linked = self.deal_companies.get(str(item["id"]), [])
+            linked = self.companies_of.get(str(item["id"]), [])
             if not linked:
                 continue
             results.append(
@@ -422,10 +477,10 @@ class FakeHubSpot:
                         {
                             "toObjectId": int(company),
                             "associationTypes": [
-                                {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}
+                                {"category": "HUBSPOT_DEFINED", "typeId": plain, "label": None}
                             ]
                             + (
-                                [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]
+                                [{"category": "HUBSPOT_DEFINED", "typeId": primary_type, "label": "Primary"}]
                                 if primary
                                 else []
                             ),
@@ -472,8 +527,8 @@ class FakeHubSpot:
                 {
                     "name": name,
                     "label": name.replace("_", " ").title(),
-                    "type": "string",
-                    "fieldType": "text",
+                    "type": self.property_types.get(name, "string"),
+                    "fieldType": FIELD_TYPES.get(self.property_types.get(name, "string"), "text"),
                     "groupName": f"{object_name[:-1]}information",
                     "description": "",
                     "options": [],
@@ -656,8 +711,11 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                     return fake.batch_read(object_name, body)
                 if method == "POST" and parts[4:] == ["batch", "update"]:
                     return fake.batch_update(object_name, body)
-            if method == "POST" and path == "/crm/v4/associations/deals/companies/batch/read":
-                return fake.associations(body)
+            if method == "POST" and path in (
+                "/crm/v4/associations/deals/companies/batch/read",
+                "/crm/v4/associations/contacts/companies/batch/read",
+            ):
+                return fake.associations(parts[3], body)
             return 404, _error(404, "OBJECT_NOT_FOUND", f"not served here: {method} {path}")
 
     return Handler

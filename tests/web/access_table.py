@@ -170,6 +170,24 @@ ROADMAP_TASK_FORM = {
 }
 
 
+def _field_mapping_rows(
+    provider: str, label: str, object_name: str, crm_field: str
+) -> dict[tuple[str, str], Row]:
+    """A CRM's field-mapping page and form: no CRM to ask here, so the page says why and a save is
+    refused with the reason (tests/crm/*/test_fields.py map against the local CRMs)."""
+    return {
+        ("GET", f"/crm/{provider}/fields"): Row(
+            page(Permission.MANAGE_CRM_CONNECTIONS), note=f"no {label} to ask: the page says why"
+        ),
+        ("POST", f"/crm/{provider}/fields"): Row(
+            page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+            form={"object": object_name, "field.industry": crm_field, "action": "save"},
+            changes_state=False,
+            note=f"no {label} to describe the field: refused with the reason, nothing saved",
+        ),
+    }
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     # Sign-in, start page, portal, API reference
     ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
@@ -341,6 +359,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/crm/salesforce/writeback/runs/{writeback_run_id}"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS)
     ),
+    **_field_mapping_rows("salesforce", "Salesforce", "Account", "Industry"),
     ("GET", "/crm/hubspot"): Row(page(Permission.MANAGE_CRM_CONNECTIONS)),
     ("POST", "/crm/hubspot/connect"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
@@ -379,6 +398,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/crm/hubspot/writeback/runs/{hubspot_writeback_run_id}"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS)
     ),
+    **_field_mapping_rows("hubspot", "HubSpot", "companies", "industry"),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}

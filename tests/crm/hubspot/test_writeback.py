@@ -51,7 +51,7 @@ def _portal(
     seed_portal(fake, companies=companies, deals=deals)
     for name in COMPANY_PROPERTIES.values():
         fake.add_property("companies", name, field_type="textarea" if "populations" in name else "text")
-    fake.add_property("deals", DEAL_PROPERTIES["opportunity_class"], kind="enumeration", field_type="select")
+    fake.add_property("deals", DEAL_PROPERTIES["opportunity_class"], type="enumeration", field_type="select")
     for target in ("opportunity_partners", "opportunity_referral", "opportunity_referral_status"):
         fake.add_property("deals", DEAL_PROPERTIES[target])
     (connect_oauth if oauth else connect)(session, settings, fake)
@@ -240,10 +240,10 @@ def test_properties_are_checked_against_the_portals_own(
     session: Session, sessions: sessionmaker[Session], settings: Settings, fake: FakeHubSpot
 ) -> None:
     _portal(fake, session, sessions, settings)
-    fake.add_property("companies", "partner_score", kind="number", field_type="number")
+    fake.add_property("companies", "partner_score", type="number", field_type="number")
     fake.add_property("companies", "partner_rollup", calculated=True)
     fake.add_property("companies", "partner_locked", read_only=True)
-    fake.add_property("companies", "partner_tier", kind="enumeration", field_type="select")
+    fake.add_property("companies", "partner_tier", type="enumeration", field_type="select")
 
     def refused(target: str, name: str) -> str:
         with pytest.raises(InvalidInput) as caught:

@@ -56,7 +56,7 @@ def test_turn_a_property_on_dry_run_then_write_back_by_the_worker(
     assert "companies have no property ecoops_partners: create it in HubSpot" in page
     fake.add_property("companies", "ecoops_partners")
     fake.add_property("companies", "partner_rollup", calculated=True)
-    fake.add_property("deals", "ecoops_class_pick", kind="enumeration", field_type="select")
+    fake.add_property("deals", "ecoops_class_pick", type="enumeration", field_type="select")
     assert f'href="{PAGE}/writeback/choices"' in page
     listed = html.unescape(client.get(f"{PAGE}/writeback/choices").text)
     companies, deals = listed.split("Deal properties")

@@ -29,10 +29,12 @@ from ecoops.config import Settings
 T = TypeVar("T")
 SCOPES = "crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read"
 WRITE_SCOPES = "crm.objects.companies.write crm.objects.deals.write"  # write-back's, asked as optional
+OPTIONAL_SCOPES = "crm.objects.contacts.read"  # without it the sync reads no contacts (and says so)
 RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 # Every client module we call raises its own generated ApiException; one tuple catches them all.
 _MODULES = (
     "crm.companies",
+    "crm.contacts",
     "crm.deals",
     "crm.pipelines",
     "crm.owners",
@@ -94,7 +96,7 @@ def authorize_url(settings: Settings, client_id: str, redirect_uri: str, state: 
         "client_id": client_id,
         "redirect_uri": redirect_uri,
         "scope": SCOPES,
-        "optional_scope": WRITE_SCOPES,
+        "optional_scope": f"{OPTIONAL_SCOPES} {WRITE_SCOPES}",
         "state": state,
     }
     return f"{settings.hubspot_app_url.rstrip('/')}/oauth/authorize?{urlencode(query)}"

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.field_pages import add_field_routes
 from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
 from ecoops.crm.hubspot import client, service
+from ecoops.crm.hubspot.fields import HubSpotFields
 from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.writeback.pages import add_writeback_routes
 from ecoops.crm.writeback.provider import overview
@@ -112,3 +114,4 @@ def callback(
 
 add_sync_routes(router, service.PROVIDER, PAGE, stage_param="hubspot_stage_id")
 add_writeback_routes(router, HUBSPOT, target_param="hubspot_target", run_param="hubspot_writeback_run_id")
+add_field_routes(router, service.PROVIDER, PAGE, HubSpotFields, HubSpotFields.objects)

@@ -143,7 +143,7 @@ def check_property(api: HubSpotApi, scopes: str, target: Target, name: str) -> i
         raise InvalidInput(
             f"crm_field: the {where} cannot be written (HubSpot calculates it or keeps it read-only)"
         )
-    if found.field_type not in fields:
+    if not _fits(found, fields):
         wanted = ", ".join(FIELD_NAMES[f] for f in fields)
         raise InvalidInput(
             f"crm_field: the {where} is a {found.type} property shown as {found.field_type}; "
@@ -167,7 +167,9 @@ def _writable(found: Any) -> bool:
 
 
 def _fits(found: Any, fields: tuple[str, ...]) -> bool:
-    return _writable(found) and found.field_type in fields
+    """Writable, and a text property (`string`) or, where `fields` allow, a select (`enumeration`)."""
+    kind = "enumeration" if found.field_type in CHOICE_FIELDS else "string"
+    return _writable(found) and found.field_type in fields and found.type == kind
 
 
 def _check(settings: Settings, connection: CrmConnection, target: Target, name: str) -> int:

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.field_pages import add_field_routes
 from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
 from ecoops.crm.salesforce import service
+from ecoops.crm.salesforce.fields import SalesforceFields
 from ecoops.crm.salesforce.writeback import SALESFORCE
 from ecoops.crm.writeback.provider import overview
 from ecoops.web.deps import app_settings, db
@@ -122,3 +124,4 @@ def connect_jwt(
 
 
 add_sync_routes(router, service.PROVIDER, PAGE)
+add_field_routes(router, service.PROVIDER, PAGE, SalesforceFields, SalesforceFields.objects)

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections import fields
+from ecoops.crm.connections.fields import CrmField
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal, unseal
 from ecoops.crm.connections.service import store_stages
@@ -35,6 +37,7 @@ from ecoops.crm.connections.sync import (
     Rows,
     as_utc,
     remove_accounts,
+    remove_contacts,
     remove_opportunities,
     text,
 )
@@ -116,6 +119,20 @@ OBJECTS: tuple[SyncedObject, ...] = (
             "Amount": "amount",
         },
     ),
+    SyncedObject(
+        "Contact",
+        Kind.CONTACTS,
+        {
+            "Id": "crm_id",
+            "AccountId": "account_crm_id",
+            "FirstName": "first_name",
+            "LastName": "last_name",
+            "Email": "email",
+            "Title": "title",
+            "Phone": "phone",
+        },
+        remove_contacts,
+    ),
 )
 PARTNERS = "OpportunityPartner"
 CONVERTED = "ConvertedAmount"  # our own column: the amount in the workspace currency, from CurrencyType
@@ -131,10 +148,13 @@ class Plan:
     stages: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # stage → (closed, won), edited
     rates: dict[str, Decimal] = field(default_factory=dict)  # currency → workspace units per unit
 
-    def soql(self, since: datetime | None) -> str:
-        fields = [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
+    def soql(self, since: datetime | None, *, newest: int = 0) -> str:
+        """The object's query from `since`, oldest first; or its `newest` records (a preview's)."""
+        asked = [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
+        fields = ", ".join(dict.fromkeys(asked))
         where = f" WHERE SystemModstamp >= {as_utc(since):%Y-%m-%dT%H:%M:%SZ}" if since else ""
-        return f"SELECT {', '.join(fields)} FROM {self.spec.name}{where} ORDER BY SystemModstamp, Id"  # noqa: S608 - our names
+        order = f"SystemModstamp DESC, Id DESC LIMIT {newest}" if newest else "SystemModstamp, Id"
+        return f"SELECT {fields} FROM {self.spec.name}{where} ORDER BY {order}"  # noqa: S608 - our names
 
     def cells(self, record: dict[str, Any]) -> list[str]:
         """The record as a row of cells under `header`, as a Data Loader export would have it."""
@@ -142,7 +162,9 @@ class Plan:
             text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED
         ]
         if self.spec.kind == Kind.OPPORTUNITIES:
-            stage, closed, won = (self.header.index(h) for h in ("StageName", "IsClosed", "IsWon"))
+            stage, closed, won = (
+                self.header.index(self.mapping.columns[f]) for f in ("stage", "is_closed", "is_won")
+            )
             told = self.stages.get(values[stage])
             if told is not None:  # the stage map, edited or as Salesforce says, over the record's flags
                 values[closed], values[won] = text(told[0]), text(told[1])
@@ -151,14 +173,52 @@ class Plan:
         return values
 
     def _converted(self, record: dict[str, Any]) -> str:
-        rate = self.rates.get(str(record.get("CurrencyIsoCode") or ""))
+        rate = self.rates.get(str(record.get(self.mapping.columns["currency"]) or ""))
         try:
-            amount = Decimal(str(record.get("Amount")))
+            amount = Decimal(str(record.get(self.mapping.columns.get("amount", ""))))
         except InvalidOperation:
             return ""
         if rate is None or not amount.is_finite():
             return ""
         return str((amount * rate).quantize(_CENT, ROUND_HALF_UP))
+
+
+def describe(api: SalesforceApi, object_name: str) -> dict[str, CrmField]:
+    """The object's fields as its `describe` gives them, and `Owner.Name` where it has an owner."""
+    described = api.call(lambda sf: sf.restful(f"sobjects/{object_name}/describe"))
+    found = {
+        str(f["name"]): CrmField(str(f["name"]), str(f.get("label") or f["name"]), str(f.get("type") or ""))
+        for f in (described or {}).get("fields", [])
+    }
+    if "OwnerId" in found:  # the owner's name, by the relationship (no separate User sync)
+        found["Owner.Name"] = CrmField("Owner.Name", "Owner's name", "string")
+    return found
+
+
+def settled_plan(
+    spec: SyncedObject, described: dict[str, CrmField], chosen: dict[str, str]
+) -> tuple[Plan, dict[str, str]]:
+    """The object's plan: its default fields the org has, an admin's choices over them; and the chosen
+    fields the org no longer has (import field → CRM field)."""
+    settled = fields.settle(spec.fields.items(), chosen, set(described))
+    mapping = Mapping(kind=spec.kind, source_format=SALESFORCE_API, columns=settled.columns)
+    plan = Plan(spec, settled.header, mapping)
+    if "currency" in settled.columns:
+        plan.header.append(CONVERTED)
+        mapping.columns["amount_converted"] = CONVERTED
+    return plan, settled.missing
+
+
+def rates(api: SalesforceApi, currency: str) -> dict[str, Decimal]:
+    """Workspace-currency units per unit of each active currency (CurrencyType: per corporate unit)."""
+    answer = api.call(
+        lambda sf: sf.query_all("SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true")
+    )
+    per_corporate = {str(r["IsoCode"]): Decimal(str(r["ConversionRate"])) for r in answer["records"]}
+    ours = per_corporate.get(currency)
+    if ours is None:
+        return {}  # records not in the workspace currency are then refused, as in a file without rates
+    return {code: ours / rate for code, rate in per_corporate.items() if rate > 0}
 
 
 def _more(sf: Salesforce, *, url: str, timeout: float) -> Any:
@@ -220,23 +280,13 @@ class SalesforceSync(CrmSync):
     # -- planning ---------------------------------------------------------------------------------
 
     def plan(self, spec: SyncedObject) -> Plan:
-        described = self.api.call(lambda sf: sf.restful(f"sobjects/{spec.name}/describe"))
-        names = {f["name"] for f in (described or {}).get("fields", [])}
-        header: list[str] = []
-        columns: dict[str, str] = {}
-        for name, target in spec.fields.items():
-            present = name in names or (name.endswith(".Name") and name.split(".")[0] + "Id" in names)
-            if present and (not target or target not in columns):
-                header.append(name)
-                if target:
-                    columns[target] = name
-        plan = Plan(spec, header, Mapping(kind=spec.kind, source_format=SALESFORCE_API, columns=columns))
+        chosen = self.chosen.get(spec.name, {})
+        plan, missing = settled_plan(spec, describe(self.api, spec.name), chosen)
+        self.warnings += fields.warnings(spec.name, self.label, missing)
         if spec.kind == Kind.OPPORTUNITIES:
             plan.stages = self._stage_map()
-            if "CurrencyIsoCode" in header:
-                plan.rates = self._rates()
-                header.append(CONVERTED)
-                columns["amount_converted"] = CONVERTED
+            if "currency" in plan.mapping.columns:
+                plan.rates = rates(self.api, self.settings.currency)
         return plan
 
     def _stage_map(self) -> dict[str, tuple[bool, bool]]:
@@ -247,17 +297,6 @@ class SalesforceSync(CrmSync):
         told = {str(r["MasterLabel"]): (bool(r["IsClosed"]), bool(r["IsWon"])) for r in answer["records"]}
         with transaction(self.sessions) as session:
             return store_stages(session, self.connection_id, told)
-
-    def _rates(self) -> dict[str, Decimal]:
-        """Workspace-currency units per unit of each active currency (CurrencyType: per corporate unit)."""
-        answer = self.api.call(
-            lambda sf: sf.query_all("SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true")
-        )
-        per_corporate = {str(r["IsoCode"]): Decimal(str(r["ConversionRate"])) for r in answer["records"]}
-        ours = per_corporate.get(self.settings.currency)
-        if ours is None:
-            return {}  # records not in the workspace currency are then refused, as in a file without rates
-        return {code: ours / rate for code, rate in per_corporate.items() if rate > 0}
 
     # -- reading and writing ----------------------------------------------------------------------
 
