@@ -13,13 +13,19 @@ reference, answered as HubSpot does (shapes the real `hubspot-api-client` deseri
   `GET /crm/v3/objects/<object>?archived=true`, `POST /crm/v3/objects/deals/batch/read` with
   `propertiesWithHistory` (207 with an error for an id that is not there),
   `POST /crm/v4/associations/{deals,contacts}/companies/batch/read`;
+- `POST /crm/v3/objects/<object>/batch/update` (write-back): at most 100 inputs; 200 when every record
+  was updated, 207 naming in `context.ids` each record it could not (archived or not there); 400
+  `VALIDATION_ERROR` for the whole batch when a value is refused (a property the portal lacks, a
+  read-only or calculated one, a record `reject`ed as a validation rule would); each update moves the
+  record's `hs_lastmodifieddate`. `update_calls` counts the records of each call;
 - the rate-limit headers on every API answer (`X-HubSpot-RateLimit-Daily`, `-Daily-Remaining`,
   `-Interval-Milliseconds`, `-Max`, `-Remaining`), and a 429 `TEN_SECONDLY_ROLLING` past `window_max`
   requests within `window_ms`.
 
-Faults: `fail_next(status, body, retry_after)`; `expire_tokens()` (401 for every access token issued);
-`on_page` is called before each search page (a test archives a record there); `remove_property`;
-`delay` before each answer.
+Faults: `fail_next(status, body, retry_after)`; `reject(record id, message)`; `expire_tokens()` (401
+for every access token issued); `on_page` is called before each search page and `on_update` before
+each batch update (a test archives a record there); `remove_property`, `add_property` (a type, a
+read-only or calculated one); `delay` before each answer.
 Plain HTTP: the client's host is configurable (`ECOOPS_HUBSPOT_API_URL`).
 """
 
@@ -42,7 +48,9 @@ from tests.pg_server import free_port
 HUB_ID = 4455667
 SCOPES = [
     "crm.objects.companies.read",
+    "crm.objects.companies.write",
     "crm.objects.deals.read",
+    "crm.objects.deals.write",
     "crm.objects.owners.read",
     "crm.objects.contacts.read",
     "oauth",
@@ -103,6 +111,14 @@ TYPES = {
         "enumeration",
     ),
     **dict.fromkeys(("hs_is_closed", "hs_is_closed_won"), "bool"),
+}
+# Each type's usual field type (how HubSpot shows it on a form).
+FIELD_TYPES = {
+    "string": "text",
+    "number": "number",
+    "datetime": "date",
+    "enumeration": "select",
+    "bool": "booleancheckbox",
 }
 # The property holding a record's last modification (contacts keep it without the hs_ prefix).
 MODIFIED = {"contacts": "lastmodifieddate"}
@@ -165,6 +181,11 @@ class FakeHubSpot:
     )
     property_types: dict[str, str] = field(default_factory=lambda: dict(TYPES))
     owners: list[dict[str, Any]] = field(default_factory=list)
+    # (object, property) → how it differs from a plain text property: type, fieldType, readOnlyValue…
+    property_specs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rejects: dict[str, str] = field(default_factory=dict)  # record id → why an update of it is refused
+    update_calls: list[int] = field(default_factory=list)  # records per batch update
+    on_update: Callable[[list[str]], None] | None = None  # before a batch update: its ids (a test archives)
     faults: list[Fault] = field(default_factory=list)
     on_page: Callable[[int], None] | None = None
     delay: float = 0.0  # seconds before each API answer
@@ -225,13 +246,35 @@ class FakeHubSpot:
         """A deal's or a contact's company (ids are unique across objects here)."""
         self.companies_of.setdefault(record_id, []).append((company_id, primary))
 
-    def add_property(self, object_name: str, name: str, *, type: str = "string") -> None:
-        """A custom property (e.g. a company's `industry_segment`)."""
-        self.properties[object_name].append(name)
-        self.property_types[name] = type
-
     def remove_property(self, object_name: str, name: str) -> None:
         self.properties[object_name].remove(name)
+
+    def add_property(
+        self,
+        object_name: str,
+        name: str,
+        *,
+        type: str = "string",
+        field_type: str = "",
+        read_only: bool = False,
+        calculated: bool = False,
+    ) -> None:
+        """A custom property (e.g. a company's `industry_segment`, or one write-back writes to): its
+        field type is its type's usual one unless given; it may be read-only or calculated."""
+        self.properties[object_name].append(name)
+        self.property_types[name] = type
+        self.property_specs[(object_name, name)] = {
+            "fieldType": field_type or FIELD_TYPES.get(type, "text"),
+            "calculated": calculated,
+            "modificationMetadata": {
+                "archivable": True,
+                "readOnlyDefinition": False,
+                "readOnlyValue": read_only,
+            },
+        }
+
+    def reject(self, record_id: str, message: str) -> None:
+        self.rejects[record_id] = message
 
     def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
         self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
@@ -378,27 +421,46 @@ class FakeHubSpot:
                 missing.append(str(item["id"]))
             else:
                 found.append(self.shaped(record, asked, history=history))
-        now = iso(dt.datetime.now(dt.UTC))
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": found,
-            "startedAt": now,
-            "completedAt": now,
-        }
+        answer = _complete(found)
         if missing:
-            answer["errors"] = [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": "Could not get some DEAL objects, they may be deleted or not exist.",
-                    "context": {"ids": missing},
-                    "links": {},
-                    "errors": [],
-                }
-            ]
-            answer["numErrors"] = 1
+            message = "Could not get some DEAL objects, they may be deleted or not exist."
+            answer |= {"errors": [_not_found(missing, message)], "numErrors": 1}
             return 207, answer
         return 200, answer
+
+    def batch_update(self, object_name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(400, "VALIDATION_ERROR", f"at most 100 inputs, not {len(inputs)}")
+        known = set(self.properties.get(object_name, []))
+        for item in inputs:
+            for name in item.get("properties") or {}:
+                spec = self.property_specs.get((object_name, name), {})
+                if name not in known:
+                    return 400, _invalid(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
+                if spec.get("calculated") or spec.get("modificationMetadata", {}).get("readOnlyValue"):
+                    return 400, _invalid(name, f'"{name}" is a read only property', "READ_ONLY_VALUE")
+            if str(item.get("id")) in self.rejects:
+                return 400, _error(400, "VALIDATION_ERROR", self.rejects[str(item["id"])])
+        self.update_calls.append(len(inputs))
+        if self.on_update is not None:
+            self.on_update([str(item["id"]) for item in inputs])
+        table = self.records.get(object_name, {})
+        results, missing = [], []
+        for item in inputs:
+            record_id = str(item["id"])
+            record = table.get(record_id)
+            if record is None or record["archived"]:
+                missing.append(record_id)
+                continue
+            self.put(object_name, item.get("properties") or {}, record_id=record_id)
+            results.append(self.shaped(table[record_id], list(item.get("properties") or {})))
+        answer = _complete(results)
+        if not missing:
+            return 200, answer
+        answer["numErrors"] = len(missing)
+        answer["errors"] = [_not_found([i], f"Object not found. objectId: {i}") for i in missing]
+        return 207, answer
 
     def associations(self, from_type: str, body: dict[str, Any]) -> tuple[int, Any]:
         # HubSpot's defined association types to a company: deal 341 (Primary 5), contact 279 (Primary 1)
@@ -466,11 +528,12 @@ class FakeHubSpot:
                     "name": name,
                     "label": name.replace("_", " ").title(),
                     "type": self.property_types.get(name, "string"),
-                    "fieldType": "text",
+                    "fieldType": FIELD_TYPES.get(self.property_types.get(name, "string"), "text"),
                     "groupName": f"{object_name[:-1]}information",
                     "description": "",
                     "options": [],
                 }
+                | self.property_specs.get((object_name, name), {})
                 for name in self.properties.get(object_name, [])
             ]
         }
@@ -494,6 +557,30 @@ class FakeHubSpot:
                 if o.get("archived", False) == archived
             ]
         }
+
+
+def _complete(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch answer: its results, done now."""
+    now = iso(dt.datetime.now(dt.UTC))
+    return {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+
+
+def _not_found(ids: list[str], message: str) -> dict[str, Any]:
+    """A 207 answer's error naming records it could not find."""
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": message,
+        "context": {"ids": ids},
+        "links": {},
+        "errors": [],
+    }
+
+
+def _invalid(name: str, message: str, error: str) -> dict[str, Any]:
+    """HubSpot's answer to a value a property does not take (the whole batch refused)."""
+    said = [{"isValid": False, "message": message, "error": error, "name": name}]
+    return _error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(said)}")
 
 
 def _error(status: int, category: str, message: str) -> dict[str, Any]:
@@ -622,6 +709,8 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                     return fake.archived(object_name, query)
                 if method == "POST" and parts[4:] == ["batch", "read"]:
                     return fake.batch_read(object_name, body)
+                if method == "POST" and parts[4:] == ["batch", "update"]:
+                    return fake.batch_update(object_name, body)
             if method == "POST" and path in (
                 "/crm/v4/associations/deals/companies/batch/read",
                 "/crm/v4/associations/contacts/companies/batch/read",

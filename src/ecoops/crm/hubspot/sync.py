@@ -193,17 +193,11 @@ class HubSpotSync(CrmSync):
         progress: Progress | None = None,
     ) -> None:
         super().__init__(sessions, settings, actor, trigger=trigger, progress=progress)
-        self.api = api or HubSpotApi(settings, self.credentials, on_tokens=self._tokens)
+        self.api = api or connection_api(sessions, settings, self.connection_id, self.credentials)
 
     def prepare(self, connection: CrmConnection) -> None:
         self.credentials = credentials_of(self.settings, connection)
         self.scopes = connection.scopes.split()
-
-    def _tokens(self, tokens: Tokens) -> None:
-        if tokens.refresh_token and tokens.refresh_token != self.credentials.refresh_token:
-            with transaction(self.sessions) as session:
-                connection = session.get_one(CrmConnection, self.connection_id)
-                connection.refresh_token = seal(self.settings, tokens.refresh_token)
 
     def api_usage(self) -> tuple[int, int] | None:
         return self.api.daily
@@ -522,3 +516,17 @@ def credentials_of(settings: Settings, connection: CrmConnection) -> Credentials
         client_secret=unseal(settings, connection.client_secret),
         refresh_token=unseal(settings, connection.refresh_token),
     )
+
+
+def connection_api(
+    sessions: sessionmaker[Session], settings: Settings, connection_id: int, credentials: Credentials
+) -> HubSpotApi:
+    """The API for a connection; a refresh token HubSpot rotates while it runs is stored at once."""
+
+    def keep(tokens: Tokens) -> None:
+        if tokens.refresh_token and tokens.refresh_token != credentials.refresh_token:
+            with transaction(sessions) as session:
+                connection = session.get_one(CrmConnection, connection_id)
+                connection.refresh_token = seal(settings, tokens.refresh_token)
+
+    return HubSpotApi(settings, credentials, on_tokens=keep)
