@@ -74,7 +74,7 @@ def seed(fake: FakeHubSpot, deals: int) -> int:
             ("appointmentscheduled", "2026-01-02T10:00:00.000Z"),
             ("closedwon" if n % 2 else "contractsent", "2026-01-04T10:00:00.000Z"),
         ]
-        fake.deal_companies[deal] = [(str(1 + n % companies), True)]
+        fake.companies_of[deal] = [(str(1 + n % companies), True)]
     return companies + deals + 2 * deals
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import companies
 import generate
 
-METHODS = ("ecoops", "baseline", "domain_join", "splink", "hash_join")
+METHODS = ("ecoops", "ecoops_em", "baseline", "domain_join", "splink", "hash_join")
 NOISE_TYPES = {"generated": generate.NOISE_TYPES, "companies": companies.NOISE_TYPES}
 LOOKALIKE_KINDS = {
     "generated": ("sibling", "same_name_other_country", "parent_subsidiary"),
@@ -49,19 +49,32 @@ SUMMARY_COLUMNS = {
     "peak MB": ("peak_mb", 0),
 }
 INPUT_COLUMNS = ["id", "name", "website", "country"]
+NOTE_MARK = "note: "  # a worker's line to print under the table (its estimated weights, its CPU per stage)
 
 
 def _read(data: Path) -> tuple[pa.Table, pa.Table]:
     return (pq.read_table(data / f"{side}.parquet", columns=INPUT_COLUMNS) for side in ("ours", "theirs"))  # type: ignore[return-value]
 
 
-def _ecoops(data: Path) -> tuple[pa.Table, dict[str, float], int]:
-    from ecoops.engines.matching import match_accounts
+def _ecoops(data: Path, weights: str = "fixed") -> tuple[pa.Table, dict[str, float], int]:
+    from ecoops.engines.matching import MatchSettings, match_accounts
 
     started = time.perf_counter()
     ours, theirs = _read(data)
     read = time.perf_counter() - started
-    result = match_accounts(ours, theirs)
+    result = match_accounts(ours, theirs, settings=MatchSettings(weights=weights))
+    if result.weights.source == "em":  # what the lists said, for the table (stdout's last line is the JSON)
+        w = result.weights
+        shown = {
+            "adjustments": w.adjustments,
+            "share": w.share,
+            "bits_per_unit": w.bits_per_unit,
+            "m": w.m,
+            "u": w.u,
+        }
+        print(f"{NOTE_MARK}weights estimated by ecoops_em: {json.dumps(shown)}")
+    cpu = ", ".join(f"{k} {v:.2f}" for k, v in result.stage_cpu_seconds.items())
+    print(f"{NOTE_MARK}CPU seconds per stage of ecoops ({weights} weights), all threads: {cpu}")
     return (
         result.pairs.select(["our_id", "their_id"]),
         {"read": read, **result.stage_seconds},
@@ -186,6 +199,7 @@ def worker(method: str, data: Path, out: Path) -> None:
     """Run one method in this process; write its pairs and print its figures as JSON."""
     pairs, stages, candidates = {
         "ecoops": _ecoops,
+        "ecoops_em": lambda data: _ecoops(data, weights="em"),
         "baseline": _baseline,
         "domain_join": _domain_join,
         "splink": _splink,
@@ -304,7 +318,9 @@ def _run_method(method: str, data: Path, timeout: float, noise_types: tuple[str,
         return {"status": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0:
         return {"status": "failed: " + done.stderr.strip().splitlines()[-1]}
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    result: dict[str, object] = json.loads(lines[-1])
+    result["notes"] = [line.removeprefix(NOTE_MARK) for line in lines if line.startswith(NOTE_MARK)]
     result.update(evaluate(data, out, noise_types), status="ok")
     return result
 
@@ -351,6 +367,7 @@ def _table(title: str, dataset: str, size: int, results: dict[str, dict[str, obj
     lines += per_method("False-positive rate on look-alikes:", kinds, lambda r, k: f(r[f"lookalike_fp_{k}"]))
     lines += ["Seconds per stage:", ""]
     lines += [f"- {m}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items()) for m, r in ok.items()]  # type: ignore[attr-defined]
+    lines += [f"- {note}" for r in ok.values() for note in r["notes"]]  # type: ignore[attr-defined]
     return "\n".join(lines)
 
 

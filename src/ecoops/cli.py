@@ -14,9 +14,11 @@ from ecoops.attribution.cli import touches_app
 from ecoops.automation.worker_cli import worker_command
 from ecoops.config import get_settings
 from ecoops.crm.hubspot.cli import sync_command as hubspot_sync_command
+from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.imports.cli import import_file
 from ecoops.crm.salesforce.cli import secrets_key_command, sync_command
-from ecoops.crm.salesforce.writeback_cli import writeback_command
+from ecoops.crm.salesforce.writeback import SALESFORCE
+from ecoops.crm.writeback.cli import writeback_command
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.demo.command import demo, demo_partner
 from ecoops.mapping.cli import map_command, map_files_command, map_upload_command
@@ -32,8 +34,9 @@ app.add_typer(psi_app, name="psi")
 app.add_typer(touches_app, name="touches")
 app.command("import")(import_file)
 app.command("salesforce-sync")(sync_command)
-app.command("salesforce-writeback")(writeback_command)
+app.command("salesforce-writeback")(writeback_command(SALESFORCE))
 app.command("hubspot-sync")(hubspot_sync_command)
+app.command("hubspot-writeback")(writeback_command(HUBSPOT))
 app.command("crm-secrets-key")(secrets_key_command)
 app.command("map-files")(map_files_command)
 app.command("map")(map_command)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -157,10 +158,14 @@ def browser_errors() -> list[str]:
 
 @pytest.fixture
 def page(browser: Browser, site: Site, browser_errors: list[str]) -> Iterator[Page]:
-    """A fresh browser context (no cookies) whose page fails the test on any browser-side error."""
-    context = browser.new_context(base_url=site.url)
+    yield from open_page(browser, site.url, browser_errors)
+
+
+def open_page(browser: Browser, base_url: str, errors: list[str], **options: Any) -> Iterator[Page]:
+    """A fresh browser context (no cookies; `options` for the context) whose page fails the test on any
+    browser-side error."""
+    context = browser.new_context(base_url=base_url, **options)
     tab = context.new_page()
-    errors = browser_errors
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
@@ -168,9 +173,9 @@ def page(browser: Browser, site: Site, browser_errors: list[str]) -> Iterator[Pa
     assert not errors, f"the browser reported errors: {errors}"
 
 
-def sign_in(page: Page, email: str) -> None:
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()

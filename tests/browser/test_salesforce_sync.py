@@ -1,7 +1,8 @@
 """An admin connects Salesforce in a real browser (the web-server flow's round trip to the local
-Salesforce and back), presses Sync now, sees the worker's run appear by itself, finds a synced
-account on the accounts page, then turns write-back on for one field and sees the value arrive in
-the local Salesforce."""
+Salesforce and back), maps a custom field to an ecoops field after previewing it on the org's
+records, presses Sync now, sees the worker's run appear by itself, finds a synced account with the
+mapped value and a partner that overlaps on it, then turns write-back on for one field and sees the
+value arrive in the local Salesforce."""
 
 from __future__ import annotations
 
@@ -68,6 +69,30 @@ def test_connect_sync_and_see_the_synced_account(
         )
         expect(page.locator("dl.facts")).to_contain_text("api refresh_token")
 
+        # Map a field: the org's custom segment fills Industry, previewed on its records first.
+        fake.add_field("Account", "Industry_Segment__c", type="picklist")
+        for n, account_id in enumerate(fake.records["Account"]):
+            fake.put(
+                "Account", {"Id": account_id, "Industry": "Banking", "Industry_Segment__c": f"Segment {n}"}
+            )
+        page.get_by_role("link", name="Field mapping").click()
+        expect(page.get_by_role("heading", name="Salesforce field mapping")).to_be_visible()
+        industry = page.get_by_label("Industry: Salesforce field")
+        expect(industry).to_have_value("Industry")  # the built-in choice
+        industry.select_option("Industry_Segment__c")
+        page.get_by_role("button", name="Preview").click()
+        preview = page.locator("#preview")
+        expect(preview).to_contain_text("Preview: 2 Account records")
+        expect(preview).to_contain_text("Segment 1")
+        expect(preview).not_to_contain_text("Banking")
+        page.screenshot(path=str(tmp_path / "mapping-preview.png"), full_page=True)
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator(".flash.success")).to_contain_text(
+            "Saved: Account reads industry from Industry_Segment__c from the next sync."
+        )
+        expect(page.get_by_label("Industry: Salesforce field")).to_have_value("Industry_Segment__c")
+        page.locator("p.muted").get_by_role("link", name="Salesforce").click()
+
         page.get_by_role("button", name="Sync now").click()
         expect(page.locator("section.job")).to_contain_text("waiting for the worker")
         thread.start()
@@ -77,16 +102,22 @@ def test_connect_sync_and_see_the_synced_account(
         expect(runs.locator("table")).to_contain_text("done")
         page.screenshot(path=str(tmp_path / "synced.png"), full_page=True)
 
-        page.goto("/accounts?q=Account+1")
-        expect(page.get_by_role("link", name="Account 1", exact=True)).to_be_visible()
-
-        # Write-back: the field made in Salesforce, turned on here; the worker writes the value.
-        fake.add_field("Account", "Ecoops_Partners__c")
+        # A partner lists the synced account: its page shows the mapped value and the overlap.
         account = next(iter(fake.records["Account"]))
         with Session(site.engine) as session:
             _overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
             session.commit()
-        page.goto("/crm/salesforce")
+        page.goto("/accounts?q=Account+0")
+        page.get_by_role("link", name="Account 0", exact=True).click()
+        expect(page.locator("dl.facts")).to_contain_text("Segment 0")
+        expect(page.get_by_role("heading", name="Partners that have it")).to_be_visible()
+        partners = page.locator("h2:has-text('Partners that have it') + div table")
+        expect(partners).to_contain_text("Acme Partners")
+        expect(partners).to_contain_text("Customers")
+
+        # Write-back: the field made in Salesforce, turned on here; the worker writes the value.
+        fake.add_field("Account", "Ecoops_Partners__c")
+        page.get_by_role("link", name="Salesforce").first.click()
         field = page.locator("form[action='/crm/salesforce/writeback/fields/account_partners']")
         field.get_by_label("Overlapping partners: Salesforce field").fill("Ecoops_Partners__c")
         field.get_by_label("Overlapping partners: write").check()

@@ -5,18 +5,27 @@ reference, answered as HubSpot does (shapes the real `hubspot-api-client` deseri
   with a redirect carrying a code), `GET /oauth/v1/access-tokens/<token>`,
   `POST /oauth/v2/private-apps/get/access-token-info`, `GET /account-info/v3/details`;
 - `GET /crm/v3/owners/`, `GET /crm/v3/pipelines/deals`, `GET /crm/v3/properties/<object>`;
-- `POST /crm/v3/objects/<object>/search` (a `GTE` filter on `hs_lastmodifieddate`, sorted ascending,
+- `GET /crm/v3/properties/<object>` gives each property's type (`TYPES`; `add_property` adds a custom
+  one, `remove_property` takes one away);
+- `POST /crm/v3/objects/<object>/search` (companies, deals, contacts: a `GTE` filter on
+  `hs_lastmodifieddate` — contacts' `lastmodifieddate` —, sorted by it ascending or descending,
   `limit` and `after`, at most `search_cap` results per query: past it HubSpot answers 400), the list
   `GET /crm/v3/objects/<object>?archived=true`, `POST /crm/v3/objects/deals/batch/read` with
   `propertiesWithHistory` (207 with an error for an id that is not there),
-  `POST /crm/v4/associations/deals/companies/batch/read`;
+  `POST /crm/v4/associations/{deals,contacts}/companies/batch/read`;
+- `POST /crm/v3/objects/<object>/batch/update` (write-back): at most 100 inputs; 200 when every record
+  was updated, 207 naming in `context.ids` each record it could not (archived or not there); 400
+  `VALIDATION_ERROR` for the whole batch when a value is refused (a property the portal lacks, a
+  read-only or calculated one, a record `reject`ed as a validation rule would); each update moves the
+  record's `hs_lastmodifieddate`. `update_calls` counts the records of each call;
 - the rate-limit headers on every API answer (`X-HubSpot-RateLimit-Daily`, `-Daily-Remaining`,
   `-Interval-Milliseconds`, `-Max`, `-Remaining`), and a 429 `TEN_SECONDLY_ROLLING` past `window_max`
   requests within `window_ms`.
 
-Faults: `fail_next(status, body, retry_after)`; `expire_tokens()` (401 for every access token issued);
-`on_page` is called before each search page (a test archives a record there); `remove_property`;
-`delay` before each answer.
+Faults: `fail_next(status, body, retry_after)`; `reject(record id, message)`; `expire_tokens()` (401
+for every access token issued); `on_page` is called before each search page and `on_update` before
+each batch update (a test archives a record there); `remove_property`, `add_property` (a type, a
+read-only or calculated one); `delay` before each answer.
 Plain HTTP: the client's host is configurable (`ECOOPS_HUBSPOT_API_URL`).
 """
 
@@ -37,7 +46,15 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from tests.pg_server import free_port
 
 HUB_ID = 4455667
-SCOPES = ["crm.objects.companies.read", "crm.objects.deals.read", "crm.objects.owners.read", "oauth"]
+SCOPES = [
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.owners.read",
+    "crm.objects.contacts.read",
+    "oauth",
+]
 PROPERTIES: dict[str, list[str]] = {
     "companies": [
         "name",
@@ -71,7 +88,46 @@ PROPERTIES: dict[str, list[str]] = {
         "hs_lastmodifieddate",
         "hs_object_id",
     ],
+    "contacts": [
+        "firstname",
+        "lastname",
+        "email",
+        "jobtitle",
+        "phone",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    ],
 }
+# Each property's type as HubSpot's properties API gives it (any other: string).
+TYPES = {
+    **dict.fromkeys(
+        ("numberofemployees", "amount", "amount_in_home_currency", "hs_parent_company_id", "hs_object_id"),
+        "number",
+    ),
+    **dict.fromkeys(("createdate", "closedate", "hs_lastmodifieddate", "lastmodifieddate"), "datetime"),
+    **dict.fromkeys(
+        ("hubspot_owner_id", "dealstage", "pipeline", "industry", "type", "dealtype", "deal_currency_code"),
+        "enumeration",
+    ),
+    **dict.fromkeys(("hs_is_closed", "hs_is_closed_won"), "bool"),
+}
+# Each type's usual field type (how HubSpot shows it on a form).
+FIELD_TYPES = {
+    "string": "text",
+    "number": "number",
+    "datetime": "date",
+    "enumeration": "select",
+    "bool": "booleancheckbox",
+}
+# The property holding a record's last modification (contacts keep it without the hs_ prefix).
+MODIFIED = {"contacts": "lastmodifieddate"}
+
+
+def modified_property(object_name: str) -> str:
+    return MODIFIED.get(object_name, "hs_lastmodifieddate")
+
+
 # (pipeline id, label, [(stage id, label, isClosed, probability)])
 PIPELINES = [
     (
@@ -117,11 +173,19 @@ class FakeHubSpot:
     search_cap: int = 10_000
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # object → id → record
     history: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # deal id → [(stage, when)]
-    deal_companies: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # → [(id, primary)]
+    companies_of: dict[str, list[tuple[str, bool]]] = field(
+        default_factory=dict
+    )  # deal/contact → [(id, primary)]
     properties: dict[str, list[str]] = field(
         default_factory=lambda: {k: list(v) for k, v in PROPERTIES.items()}
     )
+    property_types: dict[str, str] = field(default_factory=lambda: dict(TYPES))
     owners: list[dict[str, Any]] = field(default_factory=list)
+    # (object, property) → how it differs from a plain text property: type, fieldType, readOnlyValue…
+    property_specs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rejects: dict[str, str] = field(default_factory=dict)  # record id → why an update of it is refused
+    update_calls: list[int] = field(default_factory=list)  # records per batch update
+    on_update: Callable[[list[str]], None] | None = None  # before a batch update: its ids (a test archives)
     faults: list[Fault] = field(default_factory=list)
     on_page: Callable[[int], None] | None = None
     delay: float = 0.0  # seconds before each API answer
@@ -147,7 +211,7 @@ class FakeHubSpot:
         return iso(self.clock)
 
     def put(self, object_name: str, values: dict[str, Any], *, record_id: str = "") -> str:
-        """Create or change a record (its hs_lastmodifieddate moves on); returns its id. Values as
+        """Create or change a record (its last-modified property moves on); returns its id. Values as
         HubSpot keeps them: strings, or None for an unset property."""
         with self.lock:
             table = self.records.setdefault(object_name, {})
@@ -167,7 +231,7 @@ class FakeHubSpot:
             ):
                 self.history.setdefault(record_id, []).append((str(changed["dealstage"]), now))
             record["properties"].update(changed)
-            record["properties"]["hs_lastmodifieddate"] = now
+            record["properties"][modified_property(object_name)] = now
             record["updatedAt"] = now
             table[record_id] = record
             return record_id
@@ -178,11 +242,39 @@ class FakeHubSpot:
             record = self.records[object_name][record_id]
             self.records[object_name][record_id] = dict(record, archived=True, archivedAt=now, updatedAt=now)
 
-    def associate(self, deal_id: str, company_id: str, *, primary: bool = True) -> None:
-        self.deal_companies.setdefault(deal_id, []).append((company_id, primary))
+    def associate(self, record_id: str, company_id: str, *, primary: bool = True) -> None:
+        """A deal's or a contact's company (ids are unique across objects here)."""
+        self.companies_of.setdefault(record_id, []).append((company_id, primary))
 
     def remove_property(self, object_name: str, name: str) -> None:
         self.properties[object_name].remove(name)
+
+    def add_property(
+        self,
+        object_name: str,
+        name: str,
+        *,
+        type: str = "string",
+        field_type: str = "",
+        read_only: bool = False,
+        calculated: bool = False,
+    ) -> None:
+        """A custom property (e.g. a company's `industry_segment`, or one write-back writes to): its
+        field type is its type's usual one unless given; it may be read-only or calculated."""
+        self.properties[object_name].append(name)
+        self.property_types[name] = type
+        self.property_specs[(object_name, name)] = {
+            "fieldType": field_type or FIELD_TYPES.get(type, "text"),
+            "calculated": calculated,
+            "modificationMetadata": {
+                "archivable": True,
+                "readOnlyDefinition": False,
+                "readOnlyValue": read_only,
+            },
+        }
+
+    def reject(self, record_id: str, message: str) -> None:
+        self.rejects[record_id] = message
 
     def fail_next(self, status: int, body: Any, *, retry_after: str | None = None, times: int = 1) -> None:
         self.faults.extend(Fault(status, body, retry_after) for _ in range(times))
@@ -255,7 +347,7 @@ class FakeHubSpot:
 
     def shaped(self, record: dict[str, Any], asked: list[str], *, history: bool = False) -> dict[str, Any]:
         known = set(self.properties.get(self._type_of(record), []))
-        defaults = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+        defaults = ("createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_object_id")
         names = [n for n in dict.fromkeys([*asked, *defaults]) if n in known]
         out: dict[str, Any] = {
             "id": record["id"],
@@ -285,17 +377,21 @@ class FakeHubSpot:
         after, limit = int(body.get("after") or 0), min(int(body.get("limit") or 10), 200)
         if after + limit > self.search_cap:
             return 400, _error(400, "VALIDATION_ERROR", f"paging past {self.search_cap} results")
-        floor = ""
+        floor, modified = "", modified_property(object_name)
         for group in body.get("filterGroups") or []:
             for f in group.get("filters") or []:
-                if f.get("propertyName") != "hs_lastmodifieddate" or f.get("operator") != "GTE":
+                if f.get("propertyName") != modified or f.get("operator") != "GTE":
                     return 400, _error(400, "VALIDATION_ERROR", f"filter not served here: {f}")
                 moment = dt.datetime.fromtimestamp(int(f["value"]) / 1000, dt.UTC)
                 floor = iso(moment)
         with self.lock:
             rows = [r for r in self.records.get(object_name, {}).values() if not r["archived"]]
-        rows = [r for r in rows if r["properties"]["hs_lastmodifieddate"] >= floor]
-        rows.sort(key=lambda r: (r["properties"]["hs_lastmodifieddate"], int(r["id"])))
+        rows = [r for r in rows if r["properties"][modified] >= floor]
+        descending = any(
+            s.get("propertyName") == modified and s.get("direction") == "DESCENDING"
+            for s in body.get("sorts") or []
+        )
+        rows.sort(key=lambda r: (r["properties"][modified], int(r["id"])), reverse=descending)
         page = rows[after : after + limit]
         answer: dict[str, Any] = {
             "total": len(rows),
@@ -325,32 +421,53 @@ class FakeHubSpot:
                 missing.append(str(item["id"]))
             else:
                 found.append(self.shaped(record, asked, history=history))
-        now = iso(dt.datetime.now(dt.UTC))
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": found,
-            "startedAt": now,
-            "completedAt": now,
-        }
+        answer = _complete(found)
         if missing:
-            answer["errors"] = [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": "Could not get some DEAL objects, they may be deleted or not exist.",
-                    "context": {"ids": missing},
-                    "links": {},
-                    "errors": [],
-                }
-            ]
-            answer["numErrors"] = 1
+            message = "Could not get some DEAL objects, they may be deleted or not exist."
+            answer |= {"errors": [_not_found(missing, message)], "numErrors": 1}
             return 207, answer
         return 200, answer
 
-    def associations(self, body: dict[str, Any]) -> tuple[int, Any]:
+    def batch_update(self, object_name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(400, "VALIDATION_ERROR", f"at most 100 inputs, not {len(inputs)}")
+        known = set(self.properties.get(object_name, []))
+        for item in inputs:
+            for name in item.get("properties") or {}:
+                spec = self.property_specs.get((object_name, name), {})
+                if name not in known:
+                    return 400, _invalid(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
+                if spec.get("calculated") or spec.get("modificationMetadata", {}).get("readOnlyValue"):
+                    return 400, _invalid(name, f'"{name}" is a read only property', "READ_ONLY_VALUE")
+            if str(item.get("id")) in self.rejects:
+                return 400, _error(400, "VALIDATION_ERROR", self.rejects[str(item["id"])])
+        self.update_calls.append(len(inputs))
+        if self.on_update is not None:
+            self.on_update([str(item["id"]) for item in inputs])
+        table = self.records.get(object_name, {})
+        results, missing = [], []
+        for item in inputs:
+            record_id = str(item["id"])
+            record = table.get(record_id)
+            if record is None or record["archived"]:
+                missing.append(record_id)
+                continue
+            self.put(object_name, item.get("properties") or {}, record_id=record_id)
+            results.append(self.shaped(table[record_id], list(item.get("properties") or {})))
+        answer = _complete(results)
+        if not missing:
+            return 200, answer
+        answer["numErrors"] = len(missing)
+        answer["errors"] = [_not_found([i], f"Object not found. objectId: {i}") for i in missing]
+        return 207, answer
+
+    def associations(self, from_type: str, body: dict[str, Any]) -> tuple[int, Any]:
+        # HubSpot's defined association types to a company: deal 341 (Primary 5), contact 279 (Primary 1)
+        plain, primary_type = {"deals": (341, 5), "contacts": (279, 1)}[from_type]
         results = []
         for item in body.get("inputs") or []:
-            linked = self.deal_companies.get(str(item["id"]), [])
+            linked = self.companies_of.get(str(item["id"]), [])
             if not linked:
                 continue
             results.append(
@@ -360,10 +477,10 @@ class FakeHubSpot:
                         {
                             "toObjectId": int(company),
                             "associationTypes": [
-                                {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}
+                                {"category": "HUBSPOT_DEFINED", "typeId": plain, "label": None}
                             ]
                             + (
-                                [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]
+                                [{"category": "HUBSPOT_DEFINED", "typeId": primary_type, "label": "Primary"}]
                                 if primary
                                 else []
                             ),
@@ -410,12 +527,13 @@ class FakeHubSpot:
                 {
                     "name": name,
                     "label": name.replace("_", " ").title(),
-                    "type": "string",
-                    "fieldType": "text",
+                    "type": self.property_types.get(name, "string"),
+                    "fieldType": FIELD_TYPES.get(self.property_types.get(name, "string"), "text"),
                     "groupName": f"{object_name[:-1]}information",
                     "description": "",
                     "options": [],
                 }
+                | self.property_specs.get((object_name, name), {})
                 for name in self.properties.get(object_name, [])
             ]
         }
@@ -439,6 +557,30 @@ class FakeHubSpot:
                 if o.get("archived", False) == archived
             ]
         }
+
+
+def _complete(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch answer: its results, done now."""
+    now = iso(dt.datetime.now(dt.UTC))
+    return {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+
+
+def _not_found(ids: list[str], message: str) -> dict[str, Any]:
+    """A 207 answer's error naming records it could not find."""
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": message,
+        "context": {"ids": ids},
+        "links": {},
+        "errors": [],
+    }
+
+
+def _invalid(name: str, message: str, error: str) -> dict[str, Any]:
+    """HubSpot's answer to a value a property does not take (the whole batch refused)."""
+    said = [{"isValid": False, "message": message, "error": error, "name": name}]
+    return _error(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(said)}")
 
 
 def _error(status: int, category: str, message: str) -> dict[str, Any]:
@@ -567,8 +709,13 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                     return fake.archived(object_name, query)
                 if method == "POST" and parts[4:] == ["batch", "read"]:
                     return fake.batch_read(object_name, body)
-            if method == "POST" and path == "/crm/v4/associations/deals/companies/batch/read":
-                return fake.associations(body)
+                if method == "POST" and parts[4:] == ["batch", "update"]:
+                    return fake.batch_update(object_name, body)
+            if method == "POST" and path in (
+                "/crm/v4/associations/deals/companies/batch/read",
+                "/crm/v4/associations/contacts/companies/batch/read",
+            ):
+                return fake.associations(parts[3], body)
             return 404, _error(404, "OBJECT_NOT_FOUND", f"not served here: {method} {path}")
 
     return Handler

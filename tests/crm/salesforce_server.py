@@ -4,11 +4,13 @@
   `/services/oauth2/token` with the `authorization_code`, `refresh_token` and JWT bearer grants (the
   assertion's RS256 signature checked against the connected app's certificate);
 - `/services/data/vNN.0/query` and `queryAll` (SOQL: a field list with `Owner.Name`, one object,
-  `WHERE SystemModstamp >= <datetime>` or `WHERE IsActive = true`, `ORDER BY SystemModstamp, Id`),
+  `WHERE SystemModstamp >= <datetime>` or `WHERE IsActive = true`, `ORDER BY SystemModstamp, Id`
+  (or `DESC`), `LIMIT n`),
   paged `page_size` records at a time with `nextRecordsUrl`, each query's result fixed when it is made
   (a cursor); `query` leaves deleted records out, `queryAll` gives them with `IsDeleted` true;
-- `/services/data/vNN.0/sobjects/<object>/describe` (each field's name, type, length and whether it
-  is `updateable`; `add_field` adds a custom one);
+- `/services/data/vNN.0/sobjects/<object>/describe` (each field's name, type — the standard fields'
+  as Salesforce types them, `TYPES` —, length and whether it is `updateable`; `add_field` adds a
+  custom one, `remove_field` takes one away);
 - `PATCH /services/data/vNN.0/composite/sobjects` (sObject Collections update: up to 200 records,
   `allOrNone`, a result per record in the request's order: `{"id", "success": true, "errors": []}` or
   `{"success": false, "errors": [{"statusCode", "message", "fields"}]}`); `WHERE Id IN ('…', …)`
@@ -63,7 +65,8 @@ ORG_ID = "00D000000000001EAA"
 STAMP = "%Y-%m-%dT%H:%M:%S.000+0000"
 JOB_SECONDS = 0.0  # how long a Bulk API job stays InProgress (besides one poll)
 _SOQL = re.compile(
-    r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY (?P<order>.+))?$"
+    r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY (?P<order>.+?))?"
+    r"(?: LIMIT (?P<limit>\d+))?$"
 )
 
 
@@ -157,6 +160,19 @@ DESCRIBE: dict[str, list[str]] = {
         "SystemModstamp",
         "IsDeleted",
     ],
+    "Contact": [
+        "Id",
+        "IsDeleted",
+        "AccountId",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Title",
+        "Phone",
+        "OwnerId",
+        "CreatedDate",
+        "SystemModstamp",
+    ],
     "OpportunityStage": ["Id", "MasterLabel", "IsClosed", "IsWon", "IsActive", "SortOrder"],
     "CurrencyType": ["Id", "IsoCode", "ConversionRate", "IsCorporate", "IsActive"],
     "OpportunityPartner": [
@@ -168,6 +184,23 @@ DESCRIBE: dict[str, list[str]] = {
         "SystemModstamp",
         "IsDeleted",
     ],
+}
+# Each standard field's describe `type` (any other: string).
+TYPES = {
+    "Id": "id",
+    **dict.fromkeys(
+        ("ParentId", "OwnerId", "AccountId", "OpportunityId", "PartnerAccountId", "AccountToId"), "reference"
+    ),
+    **dict.fromkeys(("IsDeleted", "IsClosed", "IsWon", "IsActive", "IsPrimary", "IsCorporate"), "boolean"),
+    **dict.fromkeys(("CreatedDate", "SystemModstamp"), "datetime"),
+    **dict.fromkeys(("Type", "Industry", "StageName", "LeadSource", "CurrencyIsoCode"), "picklist"),
+    "Website": "url",
+    "Email": "email",
+    "Phone": "phone",
+    "CloseDate": "date",
+    "Amount": "currency",
+    "ConversionRate": "double",
+    "NumberOfEmployees": "int",
 }
 STAGES = [
     ("Prospecting", False, False),
@@ -259,7 +292,7 @@ class FakeSalesforce:
         with self.lock:
             table = self.records.setdefault(object_name, {})
             record_id = values.get("Id") or self.new_id(
-                {"Account": "001", "Opportunity": "006"}.get(object_name, "00x")
+                {"Account": "001", "Opportunity": "006", "Contact": "003"}.get(object_name, "00x")
             )
             record = dict(
                 table.get(record_id, {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp(self.clock)})
@@ -295,6 +328,10 @@ class FakeSalesforce:
             "updateable": updateable,
         }
 
+    def remove_field(self, object_name: str, name: str) -> None:
+        """A field deleted from the schema: describe no longer lists it and a query naming it fails."""
+        self.describe[object_name].remove(name)
+
     def reject(self, record_id: str, message: str) -> None:
         """Writes to this record fail as a validation rule fails (FIELD_CUSTOM_VALIDATION_EXCEPTION)."""
         self.rejects[record_id] = message
@@ -303,7 +340,8 @@ class FakeSalesforce:
         meta = self.field_meta.get(object_name, {})
         read_only = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp", "IsClosed", "IsWon"}
         fields = [
-            {"name": n, "type": "string", "length": 255, "updateable": n not in read_only} | meta.get(n, {})
+            {"name": n, "type": TYPES.get(n, "string"), "length": 255, "updateable": n not in read_only}
+            | meta.get(n, {})
             for n in self.describe[object_name]
         ]
         return {"name": object_name, "fields": fields}
@@ -495,7 +533,9 @@ class FakeSalesforce:
         elif where:
             return 400, [{"errorCode": "MALFORMED_QUERY", "message": f"not served here: {where}"}]
         if match["order"]:
-            rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]))
+            rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]), reverse=" DESC" in match["order"])
+        if match["limit"]:
+            rows = rows[: int(match["limit"])]
         return object_name, fields, rows, counting
 
     def query(self, soql: str, *, include_deleted: bool) -> tuple[int, Any]:

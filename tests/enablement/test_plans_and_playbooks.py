@@ -15,7 +15,7 @@ from ecoops.config import Settings
 from ecoops.crm.models import Account
 from ecoops.enablement import plans, playbooks
 from tests.enablement.scenario import map_alpha, seed
-from tests.factories import csrf_from, sign_in
+from tests.factories import csrf_from, make_account, make_opportunity, sign_in
 
 
 @pytest.mark.all_backends
@@ -136,3 +136,32 @@ def test_playbook_steps_keep_their_order_and_publishing_names_the_audience(
         "Draft onboarding"
     ]
     assert playbooks.list_playbooks(session, w.actor(w.beta_user), "onboarding") == []
+
+
+@pytest.mark.all_backends
+def test_a_seller_attaches_content_to_an_opportunity_and_the_account_page_shows_it_with_co_sell_playbooks(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """The account page: the content on its opportunities (not on another account's), the co-sell
+    playbooks with their step content, and no referral playbook; an unknown opportunity is refused."""
+    w = seed(session, settings)
+    ours = make_account(session, crm_id="001HOOLI", name="Hooli")
+    deal = make_opportunity(session, crm_id="006HOOLI", account_crm_id=ours.crm_id)
+    other = make_account(session, crm_id="001OTHER", name="Other")
+    make_opportunity(session, crm_id="006OTHER", account_crm_id=other.crm_id)
+    co_sell = playbooks.create_playbook(session, SYSTEM, title="Co-sell together", motion="co_sell")
+    playbooks.add_step(session, SYSTEM, co_sell, title="Share the guide", content_id=w.for_all.id)
+    playbooks.publish(session, SYSTEM, co_sell, published=True, partner_id=None)
+    session.flush()
+    sign_in(client, w.seller.email)
+    item_page = f"/enablement/content/{w.alpha_file.id}"
+    token = csrf_from(client.get(item_page).text)
+    form = {"csrf_token": token, "subject": "opportunity"}
+    refused = client.post(f"{item_page}/attach", data=form | {"key": "006NOPE"})
+    assert "006NOPE" in client.get(refused.headers["location"]).text
+    client.post(f"{item_page}/attach", data=form | {"key": deal.crm_id})
+    account = client.get(f"/accounts/{ours.id}").text
+    assert f'href="/content/{w.alpha_file.id}/open"' in account and "Alpha BOM" in account
+    assert "Co-sell together" in account and f'href="/content/{w.for_all.id}/open"' in account
+    assert "Referral playbook" not in account
+    assert "Alpha BOM" not in client.get(f"/accounts/{other.id}").text

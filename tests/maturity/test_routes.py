@@ -20,11 +20,12 @@ from ecoops.config import Settings
 from ecoops.db import make_engine, migrate, session_factory, transaction
 from ecoops.maturity import roadmap
 from ecoops.maturity.integrations import IntegrationInput, create_integration
-from ecoops.maturity.kpis import KPIS
+from ecoops.maturity.kpis import KPIS, UTILISATION
 from ecoops.maturity.models import Integration, IntegrationAccount, MaturityAssessment, RoadmapTask
 from ecoops.web.app import create_app
 from tests.at_once import at_once
 from tests.conftest import fresh_postgres_database
+from tests.enablement import scenario as enablement
 from tests.factories import (
     bearer,
     csrf_from,
@@ -88,6 +89,8 @@ def test_each_task_metric_equals_the_dashboard_figure_it_names(
         body = TASK | {"owner_id": w.manager.id, "kpi": key}
         created = client.post("/api/v1/roadmap/tasks", json=body, headers=headers)
         assert created.status_code == 201, created.text
+        if key == UTILISATION:  # the library's figure, not a dashboard's: the test after this one
+            continue
         shown = kpi.read({figure: dashboards[DASHBOARD_OF[figure]][figure] for figure in kpi.figures})
         assert created.json()["current_value"] == pytest.approx(shown), key
         if key in BY_HAND:
@@ -99,6 +102,43 @@ def test_each_task_metric_equals_the_dashboard_figure_it_names(
     assert {t["kpi"]: t["current_value"] for t in listed["items"]}["attach_rate"] == pytest.approx(
         2500 / 2800
     )
+
+
+@pytest.mark.all_backends
+def test_the_content_task_metric_equals_the_librarys_utilisation_figure(
+    client: TestClient, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alpha's referrals of 1 March, 31 March and 1 April are in the 90 days up to 2 April; a seller opens
+    content from the first, a partner manager from the second (not counted): 1 of 3. The seller then
+    opens content from the third: 2 of 3. The task, the roadmap page and the library's API agree."""
+    monkeypatch.setattr(Settings, "today", lambda self: date(2025, 4, 2))
+    w = enablement.seed(session, settings)
+    headers = bearer(session, w.manager)
+    body = TASK | {"owner_id": w.manager.id, "kpi": UTILISATION, "target": "0.8"}
+    created = client.post("/api/v1/roadmap/tasks", json=body, headers=headers)
+    assert (created.status_code, created.json()["current_value"]) == (201, 0.0), created.text
+
+    def figures() -> tuple[float, float, str]:
+        task = client.get("/api/v1/roadmap/tasks", headers=headers).json()["items"][0]["current_value"]
+        library = client.get("/api/v1/enablement/utilisation", headers=headers).json()["share"]
+        client.cookies.clear()
+        sign_in(client, w.manager.email)
+        return task, library, client.get("/roadmap", params={"stage": "prove"}).text
+
+    for who, referral in [(w.seller, 0), (w.manager, 1)]:
+        client.cookies.clear()
+        sign_in(client, who.email)
+        opened = client.get(f"/content/{w.for_all.id}/open", params={"referral": w.referrals[referral].id})
+        assert opened.status_code == 200
+    task, library, board = figures()
+    assert task == pytest.approx(1 / 3) and library == round(1 / 3, 4)  # the API gives 4 places
+    assert '<strong class="kpi-value">33.3%</strong> → target 80.0%' in board
+    assert 'href="/enablement?from=2025-01-03&amp;to=2025-04-02#utilisation"' in board
+    client.cookies.clear()
+    sign_in(client, w.seller.email)
+    client.get(f"/content/{w.alpha_file.id}/open", params={"referral": w.referrals[2].id})
+    task, library, _board = figures()
+    assert task == pytest.approx(2 / 3) and library == round(2 / 3, 4)
 
 
 @pytest.mark.all_backends

@@ -147,7 +147,10 @@ def test_the_ledger_gives_a_months_commissions_and_funds_once(session: Session) 
     service.take_from_ledger(session, SYSTEM, date(2025, 3, 1))
     rows = service.costs(session, SYSTEM, Q1)
     assert sorted((r.spent_on, r.category, r.amount, r.source) for r in rows) == [
-        (date(2025, 3, 31), "commissions", Decimal(75), "ledger"),
-        (date(2025, 3, 31), "funds", Decimal(300), "ledger"),
+        (date(2025, 3, 1), "commissions", Decimal(75), "ledger"),
+        (date(2025, 3, 1), "funds", Decimal(300), "ledger"),
     ]
     assert session.query(ProgramCost).count() == 2
+    # dated on the 1st: a year to date that ends mid-month counts the month's ledger so far
+    assert len(service.costs(session, SYSTEM, Period(date(2025, 1, 1), date(2025, 3, 15)))) == 2
+    assert service.costs(session, SYSTEM, Period(date(2025, 2, 1), date(2025, 2, 28))) == []

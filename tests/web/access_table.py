@@ -170,6 +170,24 @@ ROADMAP_TASK_FORM = {
 }
 
 
+def _field_mapping_rows(
+    provider: str, label: str, object_name: str, crm_field: str
+) -> dict[tuple[str, str], Row]:
+    """A CRM's field-mapping page and form: no CRM to ask here, so the page says why and a save is
+    refused with the reason (tests/crm/*/test_fields.py map against the local CRMs)."""
+    return {
+        ("GET", f"/crm/{provider}/fields"): Row(
+            page(Permission.MANAGE_CRM_CONNECTIONS), note=f"no {label} to ask: the page says why"
+        ),
+        ("POST", f"/crm/{provider}/fields"): Row(
+            page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+            form={"object": object_name, "field.industry": crm_field, "action": "save"},
+            changes_state=False,
+            note=f"no {label} to describe the field: refused with the reason, nothing saved",
+        ),
+    }
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     # Sign-in, start page, portal, API reference
     ("GET", "/login"): Row({**everyone(303), ANONYMOUS: 200}, note="signed-in users are sent on"),
@@ -341,6 +359,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/crm/salesforce/writeback/runs/{writeback_run_id}"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS)
     ),
+    **_field_mapping_rows("salesforce", "Salesforce", "Account", "Industry"),
     ("GET", "/crm/hubspot"): Row(page(Permission.MANAGE_CRM_CONNECTIONS)),
     ("POST", "/crm/hubspot/connect"): Row(
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
@@ -364,6 +383,22 @@ ROUTES: dict[tuple[str, str], Row] = {
         page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"outcome": "won"}
     ),
     ("POST", "/crm/hubspot/disconnect"): Row(page(Permission.MANAGE_CRM_CONNECTIONS, ok=303)),
+    ("POST", "/crm/hubspot/writeback/fields/{hubspot_target}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303),
+        form={"crm_field": "ecoops_partners"},
+        note="turned off: no HubSpot to ask (tests/crm/hubspot/test_writeback.py turns properties on)",
+    ),
+    ("GET", "/crm/hubspot/writeback/choices"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS),
+        note="no HubSpot to ask: the page says so (tests/crm/hubspot/test_writeback_pages.py lists them)",
+    ),
+    ("POST", "/crm/hubspot/writeback/run"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS, ok=303), form={"dry_run": "true"}
+    ),
+    ("GET", "/crm/hubspot/writeback/runs/{hubspot_writeback_run_id}"): Row(
+        page(Permission.MANAGE_CRM_CONNECTIONS)
+    ),
+    **_field_mapping_rows("hubspot", "HubSpot", "companies", "industry"),
     ("GET", "/imports"): Row(page(Permission.IMPORT_DATA)),
     ("POST", "/imports"): Row(
         page(Permission.IMPORT_DATA, ok=303), form={"kind": "accounts"}, files={"file": ACCOUNTS_CSV}
@@ -1533,42 +1568,55 @@ def _roadmap_task_id(session: Session, settings: Settings) -> str:
     return str(roadmap.create_task(session, SYSTEM, data).id)
 
 
-def _salesforce(session: Session) -> CrmConnection:
-    """The connected Salesforce the Salesforce routes' records hang on (one per workspace)."""
-    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == "salesforce"))
+def _crm(session: Session, provider: str, **made: str) -> CrmConnection:
+    """The connected CRM the provider's routes' records hang on (one per workspace)."""
+    connection = session.scalar(select(CrmConnection).where(CrmConnection.provider == provider))
     if connection is None:
-        connection = CrmConnection(
-            provider="salesforce",
-            flow="jwt_bearer",
-            login_url="https://test.salesforce.com",
-            client_id="key",
-            status="connected",
-            org_id="00D000000000001EAA",
-            instance_url="https://example.my.salesforce.com",
-        )
+        connection = CrmConnection(provider=provider, status="connected", **made)
         session.add(connection)
         session.flush()
     return connection
 
 
-def _writeback_target(session: Session, settings: Settings) -> str:
-    """A write-back target; another one is turned on, so a write-back can be queued."""
-    field = WritebackField(
-        connection_id=_salesforce(session).id,
-        target="opportunity_referral",
-        crm_field="Ecoops_Referral_Id__c",
-        enabled=True,
+def _salesforce(session: Session) -> CrmConnection:
+    return _crm(
+        session,
+        "salesforce",
+        flow="jwt_bearer",
+        login_url="https://test.salesforce.com",
+        client_id="key",
+        org_id="00D000000000001EAA",
+        instance_url="https://example.my.salesforce.com",
     )
-    session.add(field)
-    session.flush()
-    return "account_partners"
 
 
-def _writeback_run_id(session: Session, settings: Settings) -> str:
-    run = WritebackRun(connection_id=_salesforce(session).id, trigger="manual", status="done")
-    session.add(run)
-    session.flush()
-    return str(run.id)
+Made = Callable[[Session, Settings], str]
+
+
+def _writeback_target(connection_of: Callable[[Session], CrmConnection], on: tuple[str, str]) -> Made:
+    """A write-back target of the CRM's connection; another one (`on`: target, field) is turned on, so
+    a write-back can be queued."""
+
+    def make(session: Session, settings: Settings) -> str:
+        target, crm_field = on
+        connection_id = connection_of(session).id
+        session.add(
+            WritebackField(connection_id=connection_id, target=target, crm_field=crm_field, enabled=True)
+        )
+        session.flush()
+        return "account_partners"
+
+    return make
+
+
+def _writeback_run_id(connection_of: Callable[[Session], CrmConnection]) -> Made:
+    def make(session: Session, settings: Settings) -> str:
+        run = WritebackRun(connection_id=connection_of(session).id, trigger="manual", status="done")
+        session.add(run)
+        session.flush()
+        return str(run.id)
+
+    return make
 
 
 def _stage_id(session: Session, settings: Settings) -> str:
@@ -1580,19 +1628,20 @@ def _stage_id(session: Session, settings: Settings) -> str:
     return str(stage.id)
 
 
-def _hubspot_stage_id(session: Session, settings: Settings) -> str:
-    """A stage of a connected HubSpot (made as a sync would leave it)."""
-    connection = CrmConnection(
-        provider="hubspot",
+def _hubspot(session: Session) -> CrmConnection:
+    return _crm(
+        session,
+        "hubspot",
         flow="private_app",
         login_url="https://api.hubapi.com",
         client_id="",
-        status="connected",
         org_id="4455667",
     )
-    session.add(connection)
-    session.flush()
-    stage = StageMapping(connection_id=connection.id, stage="Contract Sent")
+
+
+def _hubspot_stage_id(session: Session, settings: Settings) -> str:
+    """A stage of a connected HubSpot (made as a sync would leave it)."""
+    stage = StageMapping(connection_id=_hubspot(session).id, stage="Contract Sent")
     session.add(stage)
     session.flush()
     return str(stage.id)
@@ -1694,9 +1743,11 @@ PATH_VALUES: dict[str, Callable[[Session, Settings], str]] = {
     "integration_id": _integration_id,
     "roadmap_task_id": _roadmap_task_id,
     "stage_id": _stage_id,
-    "target": _writeback_target,
-    "writeback_run_id": _writeback_run_id,
+    "target": _writeback_target(_salesforce, ("opportunity_referral", "Ecoops_Referral_Id__c")),
+    "writeback_run_id": _writeback_run_id(_salesforce),
     "hubspot_stage_id": _hubspot_stage_id,
+    "hubspot_target": _writeback_target(_hubspot, ("opportunity_class", "ecoops_partner_class")),
+    "hubspot_writeback_run_id": _writeback_run_id(_hubspot),
     "content_id": _content_id,
     "playbook_id": _playbook_id,
     "step_id": _step_id,

@@ -110,10 +110,11 @@ def demo(
         candidates = seed_fit(session, cli_actor("ecoops demo"), seed, today)
     with console.status("Program costs and report packs"), transaction(sessions) as session:
         costs = seed_roi(session, cli_actor("ecoops demo"), seed, today)
-    with console.status("EcoOps maturity and roadmap"), transaction(sessions) as session:
-        roadmap_tasks = seed_maturity(session, cli_actor("ecoops demo"), settings, today)
+    # Enablement first: the roadmap's content task targets the utilisation figure its views make.
     with console.status("Enablement"), transaction(sessions) as session:
         library_items = seed_enablement(session, settings, today)
+    with console.status("EcoOps maturity and roadmap"), transaction(sessions) as session:
+        roadmap_tasks = seed_maturity(session, cli_actor("ecoops demo"), settings, today)
     with transaction(sessions) as session:
         seed_rules(session, cli_actor("ecoops demo"))
     _print_summary(

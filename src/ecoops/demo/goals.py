@@ -1,7 +1,7 @@
-"""The demo's goals: this quarter's and this month's, for the workspace, the first program, two partners
-and two partner managers, each target a fifth above what the same scope did the period before (rounded
-up; a floor where it did nothing), so the goals page and the overview's plan-vs-actual panel show
-progress of every kind: some met, some on pace, some behind."""
+"""The demo's goals: this quarter's and this month's, for the workspace, the first program, two producing
+partners, the first portal partner and two partner managers, each target a fifth above what the same
+scope did the period before (rounded up; a floor where it did nothing), so the goals page and the
+overview's plan-vs-actual panel show progress of every kind: some met, some on pace, some behind."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecoops.accounts.models import PartnerUser
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.goals import service
@@ -47,7 +48,9 @@ def _plans(session: Session) -> list[_Plan]:
     if program is not None:
         plans += [_Plan(Metric.SOURCED_REVENUE, quarter, Scope.PROGRAM, program)]
     producing = select(Partner.id).where(Partner.stage == Stage.PRODUCING.value).order_by(Partner.id).limit(2)
-    for partner in session.scalars(producing):
+    # The first portal partner too: its QBR pack (and the joint plan of demo/enablement.py) shows its goals.
+    portal = select(PartnerUser.partner_id).order_by(PartnerUser.partner_id).limit(1)
+    for partner in dict.fromkeys([*session.scalars(producing), *session.scalars(portal)]):
         plans += [
             _Plan(Metric.SOURCED_REVENUE, quarter, Scope.PARTNER, partner),
             _Plan(Metric.REFERRALS, month, Scope.PARTNER, partner),

@@ -30,6 +30,7 @@ from ecoops.crm.imports.domains import account_domain
 from ecoops.crm.models import Account, Opportunity
 from ecoops.db import transaction
 from ecoops.demo.companies import slug_words
+from ecoops.demo.mapping import SHARING_RULES
 from ecoops.demo.partner_exports import EXPORTS_FOLDER
 from ecoops.demo.people import COMPANY_NAME, DEMO_PASSWORD, EMAIL_DOMAIN
 from ecoops.mapping.models import PartnerUpload, SharingLevel
@@ -39,13 +40,10 @@ from ecoops.partners.models import Partner
 from ecoops.psi import connections
 from ecoops.psi.models import ConnectionState
 
-# What each side shows the other (Mapping → partner → Sharing): customers are revealed with their name
-# and country where both sides reveal them; everything else is only counted.
-DEMO_RULES = {
-    "customers": Rule(SharingLevel.OVERLAPPING, ("name", "country")),
-    "open_opportunities": Rule(SharingLevel.COUNTS),
-    "prospects": Rule(SharingLevel.COUNTS),
-}
+# What each side shows the other (Mapping → partner → Sharing): the demo shows this partner what it shows
+# its portal partners (customers revealed with their name and country, the rest counted); the partner
+# reveals its customers and open opportunities where both sides reveal them.
+DEMO_RULES = SHARING_RULES
 PARTNER_RULES = {
     "customers": Rule(SharingLevel.OVERLAPPING, ("name", "country")),
     "open_opportunities": Rule(SharingLevel.OVERLAPPING, ("name",)),

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.enablement import content, playbooks, uses
-from ecoops.enablement.pages import PERIOD_DAYS
 from ecoops.enablement.schemas import ContentIn, ContentOut, ContentPage, PlaybookOut, UtilisationOut
 from ecoops.permissions import Permission
 from ecoops.web.deps import api_permission, app_settings, db
@@ -82,7 +79,7 @@ def utilisation(
 ) -> UtilisationOut:
     """Content utilisation by Sales on referrals over a period, with the referrals behind it."""
     end = end or settings.today()
-    start = start or end - timedelta(days=PERIOD_DAYS - 1)
+    start = start or uses.default_start(end)
     return UtilisationOut.of(uses.utilisation(session, actor, start, end, settings.tz))
 
 

@@ -4,8 +4,6 @@ users alike: the service narrows a partner user to the items for it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -27,7 +25,6 @@ from ecoops.web.templating import flash, render
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 reader = page_permission(Permission.READ_PROGRAM)
 editor = page_permission(Permission.EDIT_PROGRAM)
-PERIOD_DAYS = 90  # the utilisation figure's default period: the last 90 days, today included
 
 
 def local(back: str, fallback: str) -> str:
@@ -66,7 +63,7 @@ def library(
     filters = content.ContentFilters(motion=motion, stage=stage, product=product, q=q)
     found = content.search_content(session, actor, filters, page=page, per_page=settings.page_size)
     end = end or settings.today()
-    start = start or end - timedelta(days=PERIOD_DAYS - 1)
+    start = start or uses.default_start(end)
     return render(
         request,
         "enablement/library.html",

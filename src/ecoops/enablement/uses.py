@@ -137,6 +137,14 @@ class Utilisation:
         return self.opened / self.total if self.total else None
 
 
+PERIOD_DAYS = 90  # the utilisation figure's default period: the last 90 days, the last day included
+
+
+def default_start(end: date) -> date:
+    """The first day of the utilisation figure's default period ending on `end`."""
+    return end - timedelta(days=PERIOD_DAYS - 1)
+
+
 def _moment(day: date, tz: tzinfo) -> datetime:
     """The first moment of a workspace day, in UTC."""
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)

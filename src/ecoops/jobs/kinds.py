@@ -9,15 +9,17 @@ from ecoops.audit import utcnow
 from ecoops.crm.connections.sync import CrmSync
 from ecoops.crm.hubspot.client import HubSpotUnavailable
 from ecoops.crm.hubspot.sync import HubSpotSync
+from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.imports import service as imports
 from ecoops.crm.imports import uploads as import_uploads
 from ecoops.crm.imports.fields import Kind as ImportKind
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.records import Workspace
 from ecoops.crm.imports.values import DateOrder
-from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.client import SalesforceUnavailable
 from ecoops.crm.salesforce.sync import SalesforceSync
+from ecoops.crm.salesforce.writeback import SALESFORCE
+from ecoops.crm.writeback import provider as writeback
 from ecoops.db import READ_ONLY
 from ecoops.jobs.names import (
     EXCHANGE,
@@ -26,7 +28,6 @@ from ecoops.jobs.names import (
     MAPPING,
     MATURITY,
     SALESFORCE_SYNC,
-    SALESFORCE_WRITEBACK,
 )
 from ecoops.jobs.queue import JobFailed, JobRun, Kind, Result
 from ecoops.mapping import runs
@@ -141,17 +142,20 @@ def _sync(run: JobRun, kind: type[CrmSync], unavailable: type[Exception]) -> Res
     return Result(f"{kind.label} sync {done.status}: {counts}", f"/crm/{kind.provider}")
 
 
-def sync_salesforce(run: JobRun) -> Result:
-    synced = _sync(run, SalesforceSync, SalesforceUnavailable)
-    if writeback.has_fields(run.sessions):  # write-back follows every sync once a field is turned on
-        return Result(
-            f"{synced.message}; {_write_back(run, trigger='after_sync', dry_run=False)}", synced.url
-        )
+def _then_write_back(run: JobRun, synced: Result, crm: writeback.Provider) -> Result:
+    """Write-back follows every sync once a field is turned on."""
+    if writeback.has_fields(run.sessions, crm):
+        said = _write_back(run, crm, trigger="after_sync", dry_run=False)
+        return Result(f"{synced.message}; {said}", synced.url)
     return synced
 
 
+def sync_salesforce(run: JobRun) -> Result:
+    return _then_write_back(run, _sync(run, SalesforceSync, SalesforceUnavailable), SALESFORCE)
+
+
 def sync_hubspot(run: JobRun) -> Result:
-    return _sync(run, HubSpotSync, HubSpotUnavailable)
+    return _then_write_back(run, _sync(run, HubSpotSync, HubSpotUnavailable), HUBSPOT)
 
 
 def assess_maturity(run: JobRun) -> Result:
@@ -167,17 +171,18 @@ def assess_maturity(run: JobRun) -> Result:
     return Result(f"Maturity on {day.isoformat()}: {kept.stage}", "/maturity")
 
 
-def _write_back(run: JobRun, *, trigger: str, dry_run: bool) -> str:
+def _write_back(run: JobRun, crm: writeback.Provider, *, trigger: str, dry_run: bool) -> str:
     try:
         done = writeback.run_writeback(
             run.sessions,
             run.settings,
             run.actor,
+            crm,
             trigger=trigger,
             dry_run=dry_run,
             progress=lambda d, total, message: run.progress(d, total, message),
         )
-    except SalesforceUnavailable as exc:
+    except crm.unavailable as exc:
         raise JobFailed(str(exc)) from exc
     verb = "would write" if dry_run else "written"
     return (
@@ -186,12 +191,23 @@ def _write_back(run: JobRun, *, trigger: str, dry_run: bool) -> str:
     )
 
 
-def write_back_salesforce(run: JobRun) -> Result:
-    """A write-back run (or a dry run) on demand; each batch commits, so a retry writes nothing twice."""
-    run.progress(0, 0, "computing the values to write", force=True)
-    dry_run = bool(run.arguments.get("dry_run"))
-    said = _write_back(run, trigger=str(run.arguments.get("trigger", "manual")), dry_run=dry_run)
-    return Result(said[0].upper() + said[1:], "/crm/salesforce")
+def write_back_kind(crm: writeback.Provider) -> Kind:
+    def handler(run: JobRun) -> Result:
+        """A write-back run (or a dry run) on demand; each batch commits, so a retry writes nothing twice."""
+        run.progress(0, 0, "computing the values to write", force=True)
+        dry_run = bool(run.arguments.get("dry_run"))
+        said = _write_back(run, crm, trigger=str(run.arguments.get("trigger", "manual")), dry_run=dry_run)
+        return Result(said[0].upper() + said[1:], crm.page)
+
+    return Kind(
+        crm.job,
+        f"{crm.label} write-back",
+        handler,
+        read=Permission.MANAGE_CRM_CONNECTIONS,
+        manage=Permission.MANAGE_CRM_CONNECTIONS,
+        page=lambda _job: crm.page,
+        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
+    )
 
 
 KINDS: dict[str, Kind] = {
@@ -237,15 +253,6 @@ KINDS: dict[str, Kind] = {
         manage=Permission.EDIT_PROGRAM,
         page=lambda _job: "/maturity",
     ),
-    SALESFORCE_WRITEBACK: Kind(
-        SALESFORCE_WRITEBACK,
-        "Salesforce write-back",
-        write_back_salesforce,
-        read=Permission.MANAGE_CRM_CONNECTIONS,
-        manage=Permission.MANAGE_CRM_CONNECTIONS,
-        page=lambda _job: "/crm/salesforce",
-        max_attempts=3,  # what a failed attempt wrote is in the ledger: the next writes only the rest
-    ),
     HUBSPOT_SYNC: Kind(
         HUBSPOT_SYNC,
         "HubSpot sync",
@@ -255,4 +262,5 @@ KINDS: dict[str, Kind] = {
         page=lambda _job: "/crm/hubspot",
         max_attempts=3,
     ),
+    **{crm.job: write_back_kind(crm) for crm in (SALESFORCE, HUBSPOT)},
 }

@@ -8,8 +8,9 @@ from datetime import date
 MAPPING, EXCHANGE, IMPORT = "mapping.run", "psi.exchange", "import.commit"
 SALESFORCE_SYNC, HUBSPOT_SYNC = "salesforce.sync", "hubspot.sync"
 MATURITY = "maturity.assess"
-SALESFORCE_WRITEBACK = "salesforce.writeback"
+SALESFORCE_WRITEBACK, HUBSPOT_WRITEBACK = "salesforce.writeback", "hubspot.writeback"
 SYNC_JOBS = {"salesforce": SALESFORCE_SYNC, "hubspot": HUBSPOT_SYNC}  # a CRM connection's sync, by provider
+WRITEBACK_JOBS = {"salesforce": SALESFORCE_WRITEBACK, "hubspot": HUBSPOT_WRITEBACK}  # its write-back
 
 
 def mapping_subject(partner_id: int) -> str:
@@ -32,5 +33,5 @@ def maturity_subject(day: date) -> str:
     return f"maturity:{day.isoformat()}"
 
 
-def salesforce_writeback_subject(connection_id: int) -> str:
+def writeback_subject(connection_id: int) -> str:
     return f"crm-connection:{connection_id}:writeback"

@@ -1,6 +1,7 @@
 """The live figures a roadmap task or a maturity criterion names, each read from the metrics engine's own
 dashboard figures (metrics/service.py) for the dashboards' default query: as of today, over the twelve
-months up to today, unfiltered. So a KPI shows the number the dashboard shows for the same figure."""
+months up to today, unfiltered — or, for content utilisation by Sales on referrals, from the enablement
+library's own figure over its default period. So a KPI shows the number its page shows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.enablement import uses
 from ecoops.metrics import service
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -53,8 +55,15 @@ class Kpi:
     cohort: str = ""
 
     def records_url(self, today: date) -> str:
+        if self.records == UTILISATION:
+            return (
+                f"/enablement?from={uses.default_start(today).isoformat()}&to={today.isoformat()}#utilisation"
+            )
         cohort = f"&cohort={self.cohort}" if self.cohort else ""
         return f"/dashboards/figures/{self.records}/records?as_of={today.isoformat()}{cohort}"
+
+
+UTILISATION = "content_utilisation"  # not a dashboard figure: the enablement library's (docs/enablement.md)
 
 
 KPIS: dict[str, Kpi] = {
@@ -174,6 +183,13 @@ KPIS: dict[str, Kpi] = {
         lambda r: _one(r["eql_funnel"], "won_amount"),
         "eql_funnel",
     ),
+    UTILISATION: Kpi(
+        "Content utilisation by Sales on referrals (last 90 days)",
+        "share",
+        (),
+        lambda _rows: None,  # read by `values` from the library's figure, not from a dashboard's rows
+        UTILISATION,
+    ),
 }
 
 
@@ -187,12 +203,17 @@ def values(
 ) -> dict[str, float | None]:
     """The current value of each KPI named (None: no data, e.g. a share of nothing); one report for all."""
     wanted = sorted(set(keys))
+    found: dict[str, float | None] = {}
+    if UTILISATION in wanted:
+        found[UTILISATION] = uses.utilisation(
+            session, actor, uses.default_start(today), today, config.tz
+        ).share
     names = sorted({figure for key in wanted for figure in KPIS[key].figures})
-    if not names:
-        return {}
-    report = service.report(session, actor, config, dashboard_query(today), names)
-    rows: Rows = {name: report.figures[name].to_pylist() for name in names}
-    return {key: KPIS[key].read(rows) for key in wanted}
+    if names:
+        report = service.report(session, actor, config, dashboard_query(today), names)
+        rows: Rows = {name: report.figures[name].to_pylist() for name in names}
+        found |= {key: KPIS[key].read(rows) for key in wanted if KPIS[key].figures}
+    return found
 
 
 def display(unit: Unit, value: float | None) -> str:

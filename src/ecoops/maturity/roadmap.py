@@ -309,7 +309,7 @@ TEMPLATE: tuple[Template, ...] = (
         Element.ENABLEMENT,
         OpsGroup.MARKETING_OPS,
         "Standard bills of material and a content repository that drive enablement on the referral steps.",
-        "referrals_received",
+        "content_utilisation",
         5,
     ),
     Template(

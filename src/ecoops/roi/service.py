@@ -149,8 +149,9 @@ def ledger_costs(session: Session, month: date) -> dict[CostCategory, Decimal]:
 
 
 def take_from_ledger(session: Session, actor: Actor, month: date) -> dict[CostCategory, Decimal]:
-    """Replace the month's ledger-taken costs with the ledger's current totals, dated the month's last day;
-    taking a month twice leaves one row per category."""
+    """Replace the month's ledger-taken costs with the ledger's current totals, dated the month's 1st as
+    the form dates a month's cost (a period that holds the month's start counts the month, this one's so
+    far included); taking a month twice leaves one row per category."""
     require(actor, Permission.MANAGE_METRIC_SETTINGS)
     start, end = month.replace(day=1), month_end(month)
     session.execute(
@@ -165,7 +166,7 @@ def take_from_ledger(session: Session, actor: Actor, month: date) -> dict[CostCa
         if amount:
             session.add(
                 ProgramCost(
-                    spent_on=end,
+                    spent_on=start,
                     category=category.value,
                     amount=amount,
                     source=CostSource.LEDGER.value,

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.config import Settings
 from ecoops.crm.connections.models import SyncCheckpoint, SyncRun
+from ecoops.crm.imports.fields import Kind
+from ecoops.crm.imports.formats import SALESFORCE_API, Mapping
 from ecoops.crm.models import Account, Opportunity, OpportunityStageChange
 from ecoops.crm.salesforce.client import SalesforceJobFailed, SalesforceUnavailable
-from ecoops.crm.salesforce.sync import SalesforceSync, _csv_rows
+from ecoops.crm.salesforce.sync import Plan, SalesforceSync, SyncedObject, _csv_rows
 from tests.crm.salesforce.conftest import ADMIN, check_seeded_deals, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
 
@@ -182,3 +184,13 @@ def test_a_first_load_stopped_mid_job_is_taken_up_by_queryall(
 )
 def test_bulk_csv_read_as_the_csv_module_reads_it(text: str) -> None:
     assert _csv_rows(text, 3) == list(csv.reader(io.StringIO(text)))
+
+
+def test_a_field_read_for_two_columns_is_asked_once_and_picked_twice() -> None:
+    """A Bulk job's CSV has each field once; a header naming one twice (a field mapped to two ecoops
+    fields) picks that column twice, and a header in the CSV's own order is a slice of it."""
+    spec = SyncedObject("Account", Kind.ACCOUNTS, {})
+    twice = Plan(spec, ["Id", "Name", "Name"], Mapping(Kind.ACCOUNTS, SALESFORCE_API, {}))
+    assert twice.fields == ["Id", "Name", "IsDeleted", "SystemModstamp"] and twice.picks == [0, 1, 1]
+    plain = Plan(spec, ["Id", "Name"], Mapping(Kind.ACCOUNTS, SALESFORCE_API, {}))
+    assert plain.picks is None

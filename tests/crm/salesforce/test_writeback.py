@@ -5,9 +5,6 @@ fields refused by describe, the API's faults, batches of 200."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,13 +17,14 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.sync import SalesforceSync
+from ecoops.crm.writeback import provider
 from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
-from ecoops.db import make_engine, migrate, session_factory
 from ecoops.mapping.models import Match, PartnerAccount, PartnerUpload
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Referral
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
+from tests.crm.writeback_cli import cli_database, run_cli
 from tests.factories import make_partner, make_partner_user
 
 ACCOUNT_FIELDS = {
@@ -319,7 +317,7 @@ def test_fields_are_checked_against_describe(
     assert (row.enabled, row.field_length) == (True, 255)
     with pytest.raises(InvalidInput, match="turn write-back on for a field first"):
         session.rollback()
-        writeback.queue_writeback(session, ADMIN, dry_run=False)
+        provider.queue_writeback(session, ADMIN, writeback.SALESFORCE, dry_run=False)
 
 
 def test_batches_of_200_through_429_and_an_expired_token(
@@ -361,36 +359,22 @@ def test_the_command_line_dry_run_then_write(
     key_pair: tuple[str, str],
 ) -> None:
     """`ecoops salesforce-writeback` in its own process, on its own SQLite file."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    own = session_factory(engine)
+    url, engine, own = cli_database(tmp_path)
     with own() as cli_session:
         accounts, _deals = _org(fake, cli_session, own, settings, key_pair[0])
         _overlap(cli_session, make_partner(cli_session, name="Acme Partners"), accounts[0], "Customers")
         cli_session.commit()
         _turn_on(cli_session, settings, {"account_partners": "Ecoops_Partners__c"})
-    env = os.environ | {
-        "ECOOPS_ENV": "test",
-        "ECOOPS_DATABASE_URL": url,
-        "ECOOPS_SECRET_KEY": settings.secret_key,
-        "ECOOPS_CRM_CA_BUNDLE": settings.crm_ca_bundle,
-        "ECOOPS_VAR_DIR": str(settings.var_dir),
-    }
-    command = [sys.executable, "-m", "ecoops.cli", "salesforce-writeback"]
-    dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
-    assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert "1 values would be written" in " ".join(dry.stdout.split())
+    status, said = run_cli("salesforce-writeback", url, settings, "--dry-run")
+    assert status == 0 and "1 values would be written" in said, said
     assert "Ecoops_Partners__c" not in fake.records["Account"][accounts[0]]
     fake.put("Account", {"Id": accounts[1], "Ecoops_Partners__c": "a person's"})
-    _overlap_and_commit = own()
-    _overlap(
-        _overlap_and_commit, make_partner(_overlap_and_commit, name="Beta Cloud"), accounts[1], "Prospects"
-    )
-    _overlap_and_commit.commit()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1, done.stdout + done.stderr  # a conflict: told by the exit status
-    assert "1 values written" in " ".join(done.stdout.split()) and "1 conflicts" in done.stdout
+    with own() as more:
+        _overlap(more, make_partner(more, name="Beta Cloud"), accounts[1], "Prospects")
+        more.commit()
+    status, said = run_cli("salesforce-writeback", url, settings)
+    assert status == 1, said  # a conflict: told by the exit status
+    assert "1 values written" in said and "1 conflicts" in said
     assert fake.records["Account"][accounts[0]]["Ecoops_Partners__c"] == "Acme Partners"
     engine.dispose()
 

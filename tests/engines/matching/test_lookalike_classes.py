@@ -278,7 +278,8 @@ def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
     assert result["t4"]["score"] == pytest.approx(1.0)
     assert result["t4"]["explanation"] == (
         'names 100% alike ("brenner werke" ~ "brenner werke"); country legal_form '
-        '(theirs "gmbh" is a legal form of DE); domain missing'
+        '(theirs "gmbh" is a legal form of DE); domain missing; '
+        "weights (fixed): domain +0.00, country +0.00, structure +0.00"
     )
     assert result["t3"]["country_agreement"] == "missing"
     # Below the threshold, the sentence names the form and the country it rules out.
@@ -287,7 +288,7 @@ def test_a_legal_form_is_a_country_clue_for_a_record_with_none():
     assert valdor["score"] == pytest.approx(0.80)
     assert valdor["explanation"] == (
         'names 100% alike ("valdor" ~ "valdor"); country different (theirs "sa" is no legal form of US); '
-        "domain missing"
+        "domain missing; weights (fixed): domain +0.00, country -0.20, structure +0.00"
     )
 
 

@@ -78,6 +78,7 @@ class SyncRun(Base):
     objects: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict)  # per object's counts
     import_runs: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # object → its ImportRun id
     error: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. a mapped field the CRM lost
     actor_label: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -97,3 +98,20 @@ class StageMapping(Base):
     crm_is_closed: Mapped[bool] = mapped_column(Boolean, default=False)  # as the CRM says
     crm_is_won: Mapped[bool] = mapped_column(Boolean, default=False)
     edited_by: Mapped[str] = mapped_column(String(200), default="")  # empty: as the CRM says
+
+
+class FieldMapping(Base):
+    """An admin's choice of the CRM field that fills one ecoops field of one object; without a row the
+    sync's built-in choice stands (crm/connections/fields.py)."""
+
+    __tablename__ = "crm_field_mappings"
+    __table_args__ = (UniqueConstraint("connection_id", "object_name", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("crm_connections.id", ondelete="CASCADE"))
+    object_name: Mapped[str] = mapped_column(String(80))  # Account, Contact…; companies, contacts…
+    field: Mapped[str] = mapped_column(String(40))  # the import's field: industry, amount…
+    crm_field: Mapped[str] = mapped_column(String(255))
+    crm_type: Mapped[str] = mapped_column(String(40), default="")  # as the CRM described it when chosen
+    edited_by: Mapped[str] = mapped_column(String(200), default="")
+    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,13 +21,14 @@ from ecoops import audit
 from ecoops.actors import Actor
 from ecoops.audit import utcnow
 from ecoops.config import Settings
+from ecoops.crm.connections import fields
 from ecoops.crm.connections.models import CrmConnection, SyncCheckpoint, SyncRun
 from ecoops.crm.imports.formats import Mapping
 from ecoops.crm.imports.records import Problem, Workspace
 from ecoops.crm.imports.service import COMMITTED, REJECTED, ImportOutcome, ImportRequest, import_rows
 from ecoops.crm.imports.staging import ProblemLog
 from ecoops.crm.imports.values import DateOrder
-from ecoops.crm.models import Account, ImportRun, Opportunity, OpportunityStageChange
+from ecoops.crm.models import Account, Contact, ImportRun, Opportunity, OpportunityStageChange
 from ecoops.db import transaction
 
 Progress = Callable[[str, int, int], None]  # told (message, records read, records the query holds)
@@ -80,6 +81,10 @@ class Batch:
 
 def remove_accounts(session: Session, ids: list[str]) -> int:
     return session.execute(delete(Account).where(Account.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
+
+
+def remove_contacts(session: Session, ids: list[str]) -> int:
+    return session.execute(delete(Contact).where(Contact.crm_id.in_(ids))).rowcount or 0  # type: ignore[attr-defined]
 
 
 def remove_opportunities(session: Session, ids: list[str]) -> int:
@@ -136,6 +141,7 @@ class CrmSync:
             connection = connected(session, self.provider, self.label)
             self.connection_id = connection.id
             self.prepare(connection)
+            self.chosen = fields.chosen(session, connection.id)  # object → {field → CRM field}
             for stopped in session.scalars(
                 select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.status == "running")
             ):  # a sync killed outright (its batches committed stay; this run resumes after them)
@@ -147,6 +153,7 @@ class CrmSync:
         self.workspace = Workspace(currency=settings.currency, tz=settings.tz)
         self.totals = Counts()
         self.per_object: dict[str, Counts] = {}
+        self.warnings: list[str] = []  # what the run reports beside its counts (a mapped field gone)
 
     # -- what a provider supplies -------------------------------------------------------------------
 
@@ -177,6 +184,7 @@ class CrmSync:
         with transaction(self.sessions) as session:
             run = session.get_one(SyncRun, self.run_id)
             run.status, run.error, run.finished_at = status, error, utcnow()
+            run.warnings = self.warnings
             connection = session.get_one(CrmConnection, self.connection_id)
             usage = self.api_usage()
             if usage is not None:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,10 +28,13 @@ from ecoops.config import Settings
 
 T = TypeVar("T")
 SCOPES = "crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read"
+WRITE_SCOPES = "crm.objects.companies.write crm.objects.deals.write"  # write-back's, asked as optional
+OPTIONAL_SCOPES = "crm.objects.contacts.read"  # without it the sync reads no contacts (and says so)
 RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 # Every client module we call raises its own generated ApiException; one tuple catches them all.
 _MODULES = (
     "crm.companies",
+    "crm.contacts",
     "crm.deals",
     "crm.pipelines",
     "crm.owners",
@@ -88,7 +92,13 @@ class Portal:
 
 def authorize_url(settings: Settings, client_id: str, redirect_uri: str, state: str) -> str:
     """Where the admin's browser goes to install the OAuth app (the authorization-code flow's first step)."""
-    query = {"client_id": client_id, "redirect_uri": redirect_uri, "scope": SCOPES, "state": state}
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": SCOPES,
+        "optional_scope": f"{OPTIONAL_SCOPES} {WRITE_SCOPES}",
+        "state": state,
+    }
     return f"{settings.hubspot_app_url.rstrip('/')}/oauth/authorize?{urlencode(query)}"
 
 
@@ -212,6 +222,21 @@ class HubSpotApi:
             api = self.api(path)
             result = getattr(api, method)(**arguments, _request_timeout=self.settings.crm_timeout_seconds)
             return result, api.api_client.last_response.getheaders()
+
+        return self._attempts(request)
+
+    def call_json(self, path: str, method: str, **arguments: Any) -> Any:
+        """As `call`, but the answer's JSON as it came (dicts and strings), without the client's models:
+        their deserialising (each date parsed by dateutil) costs more than the request itself."""
+
+        def request() -> tuple[Any, Any]:
+            answer = getattr(self.api(path), method)(
+                **arguments, _request_timeout=self.settings.crm_timeout_seconds, _preload_content=False
+            )
+            try:
+                return json.loads(answer.data or b"null"), answer.headers
+            finally:
+                answer.release_conn()
 
         return self._attempts(request)
 

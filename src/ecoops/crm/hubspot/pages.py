@@ -1,5 +1,6 @@
 """The HubSpot page (admins): the connection and its figures (hub id, scopes, last success, API calls
-left today), connecting (a private app's token, or OAuth), the stage map and the history of runs.
+left today), connecting (a private app's token, or OAuth), the stage map, the history of runs and
+write-back (crm/writeback/pages.py).
 Every form posts, then comes back to /crm/hubspot with a message saying what happened or what was
 wrong (sync, schedule, stages, disconnect: the forms every CRM connection has, crm/connections/pages.py)."""
 
@@ -13,8 +14,13 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.field_pages import add_field_routes
 from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
 from ecoops.crm.hubspot import client, service
+from ecoops.crm.hubspot.fields import HubSpotFields
+from ecoops.crm.hubspot.writeback import HUBSPOT
+from ecoops.crm.writeback.pages import add_writeback_routes
+from ecoops.crm.writeback.provider import overview
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
@@ -44,7 +50,9 @@ def hubspot_page(
         **sync_sections(session, actor, service.PROVIDER, connection, page, settings.page_size),
         callback=service.redirect_uri(settings),
         scopes=client.SCOPES,
+        write_scopes=client.WRITE_SCOPES,
         authorize=service.pending_authorize_url(session, actor, settings),
+        writeback=overview(session, actor, HUBSPOT, connection),
     )
 
 
@@ -105,3 +113,5 @@ def callback(
 
 
 add_sync_routes(router, service.PROVIDER, PAGE, stage_param="hubspot_stage_id")
+add_writeback_routes(router, HUBSPOT, target_param="hubspot_target", run_param="hubspot_writeback_run_id")
+add_field_routes(router, service.PROVIDER, PAGE, HubSpotFields, HubSpotFields.objects)

@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections.field_pages import add_field_routes
 from ecoops.crm.connections.pages import add_sync_routes, admin, done, sync_sections
-from ecoops.crm.salesforce import service, writeback
+from ecoops.crm.salesforce import service
+from ecoops.crm.salesforce.fields import SalesforceFields
+from ecoops.crm.salesforce.writeback import SALESFORCE
+from ecoops.crm.writeback.provider import overview
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import PageNumber
 from ecoops.web.security import csrf_protect
@@ -45,7 +49,7 @@ def salesforce_page(
         callback=service.redirect_uri(settings),
         login_urls=service.LOGIN_URLS,
         authorize=service.pending_authorize_url(session, actor, settings),
-        writeback=writeback.overview(session, actor, connection),
+        writeback=overview(session, actor, SALESFORCE, connection),
     )
 
 
@@ -120,3 +124,4 @@ def connect_jwt(
 
 
 add_sync_routes(router, service.PROVIDER, PAGE)
+add_field_routes(router, service.PROVIDER, PAGE, SalesforceFields, SalesforceFields.objects)

@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import Actor
 from ecoops.config import Settings
+from ecoops.crm.connections import fields
+from ecoops.crm.connections.fields import CrmField
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.connections.secrets import seal, unseal
 from ecoops.crm.connections.service import store_stages
@@ -41,6 +43,7 @@ from ecoops.crm.connections.sync import (
     Rows,
     as_utc,
     remove_accounts,
+    remove_contacts,
     remove_opportunities,
     text,
 )
@@ -123,6 +126,20 @@ OBJECTS: tuple[SyncedObject, ...] = (
             "Amount": "amount",
         },
     ),
+    SyncedObject(
+        "Contact",
+        Kind.CONTACTS,
+        {
+            "Id": "crm_id",
+            "AccountId": "account_crm_id",
+            "FirstName": "first_name",
+            "LastName": "last_name",
+            "Email": "email",
+            "Title": "title",
+            "Phone": "phone",
+        },
+        remove_contacts,
+    ),
 )
 PARTNERS = "OpportunityPartner"
 CONVERTED = "ConvertedAmount"  # our own column: the amount in the workspace currency, from CurrencyType
@@ -141,13 +158,22 @@ class Plan:
 
     @property
     def fields(self) -> list[str]:
-        """The fields read: the header's (less our converted amount), then IsDeleted and SystemModstamp."""
-        return [h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"]
+        """The fields read, each once: the header's (less our converted amount), then IsDeleted and
+        SystemModstamp."""
+        return list(
+            dict.fromkeys([h for h in self.header if h != CONVERTED] + ["IsDeleted", "SystemModstamp"])
+        )
 
-    def soql(self, since: datetime | None, *, ordered: bool = True, counting: bool = False) -> str:
+    def soql(
+        self, since: datetime | None, *, ordered: bool = True, counting: bool = False, newest: int = 0
+    ) -> str:
+        """The object's query from `since`, oldest first (in no order for a Bulk API job, which takes no
+        ORDER BY; `COUNT()` when counting); or its `newest` records (a preview's)."""
         selected = "COUNT()" if counting else ", ".join(self.fields)
         where = f" WHERE SystemModstamp >= {as_utc(since):%Y-%m-%dT%H:%M:%SZ}" if since else ""
-        order = " ORDER BY SystemModstamp, Id" if ordered else ""  # Bulk API 2.0 reads unordered
+        order = " ORDER BY SystemModstamp, Id" if ordered else ""
+        if newest:
+            order = f" ORDER BY SystemModstamp DESC, Id DESC LIMIT {newest}"
         return f"SELECT {selected} FROM {self.spec.name}{where}{order}"  # noqa: S608 - our names
 
     def cells(self, record: dict[str, Any]) -> list[str]:
@@ -156,6 +182,14 @@ class Plan:
             [text(_path(record, h) if "." in h else record.get(h)) for h in self.header if h != CONVERTED]
         )
 
+    @cached_property
+    def picks(self) -> list[int] | None:
+        """Where each header column (less the converted amount) is among `fields`, the columns of a Bulk
+        API job's CSV; None when they are its first ones, in order (a slice then does)."""
+        read = [h for h in self.header if h != CONVERTED]
+        at = [self.fields.index(h) for h in read]
+        return None if at == list(range(len(read))) else at
+
     @property
     def finishes(self) -> bool:
         """Whether `finish` changes anything (opportunities' flags and converted amounts)."""
@@ -163,8 +197,10 @@ class Plan:
 
     @cached_property
     def _places(self) -> tuple[int, ...]:
-        """Where StageName, IsClosed, IsWon, Amount and CurrencyIsoCode are in `header` (-1: not read)."""
-        names = ("StageName", "IsClosed", "IsWon", "Amount", "CurrencyIsoCode")
+        """Where the stage, closed and won flags, amount and currency are in `header` (-1: not read)."""
+        names = [
+            self.mapping.columns.get(f, "") for f in ("stage", "is_closed", "is_won", "amount", "currency")
+        ]
         return tuple(self.header.index(h) if h in self.header else -1 for h in names)
 
     def finish(self, values: list[str]) -> list[str]:
@@ -172,11 +208,11 @@ class Plan:
         record's, and the converted amount."""
         if self.finishes:
             stage, closed, won, amount, currency = self._places
-            told = self.stages.get(values[stage])
+            told = self.stages.get(values[stage]) if min(stage, closed, won) >= 0 else None
             if told is not None:  # the stage map, edited or as Salesforce says, over the record's flags
                 values[closed], values[won] = text(told[0]), text(told[1])
             if CONVERTED in self.header:
-                values.append(self._converted(values[amount], values[currency]))
+                values.append(self._converted(values[amount] if amount >= 0 else "", values[currency]))
         return values
 
     def _converted(self, amount_cell: str, currency: str) -> str:
@@ -224,6 +260,44 @@ def _csv_rows(text: str, width: int) -> list[list[str]]:
 
 def _results(sf: Salesforce, *, name: str, job: str, locator: str, most: int) -> Any:
     return _bulk(sf, name).get_query_results(job, locator, max_records=most)
+
+
+def describe(api: SalesforceApi, object_name: str) -> dict[str, CrmField]:
+    """The object's fields as its `describe` gives them, and `Owner.Name` where it has an owner."""
+    described = api.call(lambda sf: sf.restful(f"sobjects/{object_name}/describe"))
+    found = {
+        str(f["name"]): CrmField(str(f["name"]), str(f.get("label") or f["name"]), str(f.get("type") or ""))
+        for f in (described or {}).get("fields", [])
+    }
+    if "OwnerId" in found:  # the owner's name, by the relationship (no separate User sync)
+        found["Owner.Name"] = CrmField("Owner.Name", "Owner's name", "string")
+    return found
+
+
+def settled_plan(
+    spec: SyncedObject, described: dict[str, CrmField], chosen: dict[str, str]
+) -> tuple[Plan, dict[str, str]]:
+    """The object's plan: its default fields the org has, an admin's choices over them; and the chosen
+    fields the org no longer has (import field → CRM field)."""
+    settled = fields.settle(spec.fields.items(), chosen, set(described))
+    mapping = Mapping(kind=spec.kind, source_format=SALESFORCE_API, columns=settled.columns)
+    plan = Plan(spec, settled.header, mapping)
+    if "currency" in settled.columns:
+        plan.header.append(CONVERTED)
+        mapping.columns["amount_converted"] = CONVERTED
+    return plan, settled.missing
+
+
+def rates(api: SalesforceApi, currency: str) -> dict[str, Decimal]:
+    """Workspace-currency units per unit of each active currency (CurrencyType: per corporate unit)."""
+    answer = api.call(
+        lambda sf: sf.query_all("SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true")
+    )
+    per_corporate = {str(r["IsoCode"]): Decimal(str(r["ConversionRate"])) for r in answer["records"]}
+    ours = per_corporate.get(currency)
+    if ours is None:
+        return {}  # records not in the workspace currency are then refused, as in a file without rates
+    return {code: ours / rate for code, rate in per_corporate.items() if rate > 0}
 
 
 def _more(sf: Salesforce, *, url: str, timeout: float) -> Any:
@@ -285,23 +359,13 @@ class SalesforceSync(CrmSync):
     # -- planning ---------------------------------------------------------------------------------
 
     def plan(self, spec: SyncedObject) -> Plan:
-        described = self.api.call(lambda sf: sf.restful(f"sobjects/{spec.name}/describe"))
-        names = {f["name"] for f in (described or {}).get("fields", [])}
-        header: list[str] = []
-        columns: dict[str, str] = {}
-        for name, target in spec.fields.items():
-            present = name in names or (name.endswith(".Name") and name.split(".")[0] + "Id" in names)
-            if present and (not target or target not in columns):
-                header.append(name)
-                if target:
-                    columns[target] = name
-        plan = Plan(spec, header, Mapping(kind=spec.kind, source_format=SALESFORCE_API, columns=columns))
+        chosen = self.chosen.get(spec.name, {})
+        plan, missing = settled_plan(spec, describe(self.api, spec.name), chosen)
+        self.warnings += fields.warnings(spec.name, self.label, missing)
         if spec.kind == Kind.OPPORTUNITIES:
             plan.stages = self._stage_map()
-            if "CurrencyIsoCode" in header:
-                plan.rates, plan.home = self._rates(), self.settings.currency
-                header.append(CONVERTED)
-                columns["amount_converted"] = CONVERTED
+            if "currency" in plan.mapping.columns:
+                plan.rates, plan.home = rates(self.api, self.settings.currency), self.settings.currency
         return plan
 
     def _stage_map(self) -> dict[str, tuple[bool, bool]]:
@@ -312,17 +376,6 @@ class SalesforceSync(CrmSync):
         told = {str(r["MasterLabel"]): (bool(r["IsClosed"]), bool(r["IsWon"])) for r in answer["records"]}
         with transaction(self.sessions) as session:
             return store_stages(session, self.connection_id, told)
-
-    def _rates(self) -> dict[str, Decimal]:
-        """Workspace-currency units per unit of each active currency (CurrencyType: per corporate unit)."""
-        answer = self.api.call(
-            lambda sf: sf.query_all("SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true")
-        )
-        per_corporate = {str(r["IsoCode"]): Decimal(str(r["ConversionRate"])) for r in answer["records"]}
-        ours = per_corporate.get(self.settings.currency)
-        if ours is None:
-            return {}  # records not in the workspace currency are then refused, as in a file without rates
-        return {code: ours / rate for code, rate in per_corporate.items() if rate > 0}
 
     # -- reading and writing ----------------------------------------------------------------------
 
@@ -369,8 +422,8 @@ class SalesforceSync(CrmSync):
         job = self.api.call(lambda sf: _bulk(sf, name).create_job(operation, soql))
         job_id = str(job["id"])
         self._wait_for_job(name, job_id)
-        fields = plan.fields
-        width, deleted, modstamp = len(fields) - 2, len(fields) - 2, len(fields) - 1
+        fields, picks, width = plan.fields, plan.picks, len(plan.header) - (CONVERTED in plan.header)
+        key, deleted, modstamp = (fields.index(f) for f in ("Id", "IsDeleted", "SystemModstamp"))
         locator, newest = "", ""
         most = self.settings.crm_sync_batch_records
         while True:
@@ -385,12 +438,13 @@ class SalesforceSync(CrmSync):
             live = [row for row in rows if row[deleted] != "true"]
             if rows:
                 newest = max(newest, max(row[modstamp] for row in rows))
+            cells = (
+                [row[:width] for row in live] if picks is None else [[row[i] for i in picks] for row in live]
+            )
             yield Chunk(
-                [row[0] for row in live],
-                [plan.finish(row[:width]) for row in live]
-                if plan.finishes
-                else [row[:width] for row in live],
-                [row[0] for row in rows if row[deleted] == "true"],
+                [row[key] for row in live],
+                [plan.finish(row) for row in cells] if plan.finishes else cells,
+                [row[key] for row in rows if row[deleted] == "true"],
                 _modstamp(newest) if newest and not locator else None,
                 len(rows),
             )

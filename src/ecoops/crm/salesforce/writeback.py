@@ -2,8 +2,8 @@
 (`WHERE Id IN (…)`, the batch's ids), the writes sent with the sObject Collections API
 (`PATCH /services/data/vXX.X/composite/sobjects`, 200 records a call, `allOrNone` false: each record
 succeeds or fails on its own), all through `SalesforceApi.call` (429/REQUEST_LIMIT_EXCEEDED waits,
-a new token on 401) as the sync does. The rest — what to write, the ledger, conflicts, dry runs — is
-crm/writeback/, for any CRM."""
+a new token on 401) as the sync does. The rest — what to write, the ledger, conflicts, dry runs, the
+page's section and the worker's job — is crm/writeback/, for any CRM."""
 
 from __future__ import annotations
 
@@ -17,23 +17,19 @@ from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection
-from ecoops.crm.connections.secrets import SecretUnreadable
 from ecoops.crm.salesforce.client import SalesforceApi, SalesforceAuthError, SalesforceUnavailable
-from ecoops.crm.salesforce.sync import connected, credentials_of
-from ecoops.crm.writeback import service
+from ecoops.crm.salesforce.sync import credentials_of
+from ecoops.crm.writeback import provider
 from ecoops.crm.writeback.models import WritebackField, WritebackRun
-from ecoops.crm.writeback.run import Progress, WritebackRunner, enabled_fields
+from ecoops.crm.writeback.run import Progress
 from ecoops.crm.writeback.targets import ACCOUNT, OPPORTUNITY, Target
-from ecoops.db import transaction
-from ecoops.jobs.models import Job
-from ecoops.jobs.names import SALESFORCE_WRITEBACK, salesforce_writeback_subject
-from ecoops.jobs.queue import active_job, enqueue, latest_job
-from ecoops.permissions import NotFound, Permission, require
 
 BATCH = 200  # the sObject Collections API's most records per call
 OBJECTS = {ACCOUNT: "Account", OPPORTUNITY: "Opportunity"}
 KEY_PREFIX = {"Account": "001", "Opportunity": "006"}  # every Salesforce id starts with its object's
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+TEXT_TYPES = ("string", "textarea")
+WORD_TYPES = (*TEXT_TYPES, "picklist")  # a class or a status (its values must then be the picklist's)
 TYPE_NAMES = {"string": "Text", "textarea": "Text Area", "picklist": "Picklist"}
 
 
@@ -84,6 +80,11 @@ def _api(settings: Settings, connection: CrmConnection) -> SalesforceApi:
     return SalesforceApi(settings, credentials_of(settings, connection))
 
 
+def suggest(target: Target) -> str:
+    """A custom field's API name for the target: "partner_class" → Ecoops_Partner_Class__c."""
+    return "Ecoops_" + "_".join(w.capitalize() for w in target.stem.split("_")) + "__c"
+
+
 def check_field(api: SalesforceApi, target: Target, crm_field: str) -> int:
     """The field's length, once `describe` says it exists, can be written and holds the value's type."""
     object_name = OBJECTS[target.record]
@@ -97,7 +98,7 @@ def check_field(api: SalesforceApi, target: Target, crm_field: str) -> int:
     if found is None:
         raise InvalidInput(
             f"crm_field: {object_name} has no field {crm_field}: create it in Salesforce (Setup → Object "
-            f"Manager → {object_name} → Fields & Relationships, e.g. a Text field {target.example}), "
+            f"Manager → {object_name} → Fields & Relationships, e.g. a Text field {suggest(target)}), "
             "or check the integration user can see it"
         )
     if not found.get("updateable"):
@@ -106,59 +107,36 @@ def check_field(api: SalesforceApi, target: Target, crm_field: str) -> int:
             "field, or no edit access in its field-level security)"
         )
     kind = str(found.get("type", ""))
-    if kind not in target.types:
-        wanted = ", ".join(TYPE_NAMES[t] for t in target.types)
+    types = WORD_TYPES if target.choice else TEXT_TYPES
+    if kind not in types:
+        wanted = ", ".join(TYPE_NAMES[t] for t in types)
         raise InvalidInput(
             f"crm_field: {where} is a {TYPE_NAMES.get(kind, kind)} field; {target.label} needs {wanted}"
         )
     return int(found.get("length") or 255)
 
 
-def _connection(session: Session, actor: Actor) -> CrmConnection:
-    require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    return connected(session)
+SALESFORCE = provider.Provider(
+    key="salesforce",
+    label="Salesforce",
+    objects=OBJECTS,
+    field_word="field",
+    fields_word="fields",
+    create_hint="a custom Text or Text Area field",
+    batch=BATCH,
+    writer=lambda _sessions, settings, connection: SalesforceWriter(_api(settings, connection)),
+    check=lambda settings, connection, target, name: check_field(_api(settings, connection), target, name),
+    suggest=suggest,
+    unavailable=(SalesforceUnavailable, SalesforceAuthError),
+)
 
 
 def set_field(
     session: Session, actor: Actor, settings: Settings, *, target: str, crm_field: str, enabled: bool
 ) -> WritebackField:
-    connection = _connection(session, actor)
-
-    def check(spec: Target, name: str) -> int:
-        try:
-            api = _api(settings, connection)
-        except SecretUnreadable as exc:
-            raise InvalidInput(f"crm_field: {exc}") from exc
-        return check_field(api, spec, name)
-
-    return service.set_field(
-        session, actor, connection.id, target=target, crm_field=crm_field, enabled=enabled, check=check
+    return provider.set_field(
+        session, actor, settings, SALESFORCE, target=target, crm_field=crm_field, enabled=enabled
     )
-
-
-def queue_writeback(session: Session, actor: Actor, *, dry_run: bool) -> Job | None:
-    """Queue a write-back (or a dry run) for the worker; None when one is queued or running already."""
-    connection = _connection(session, actor)
-    if not enabled_fields(session, connection.id):
-        raise InvalidInput("crm_field: turn write-back on for a field first")
-    subject = salesforce_writeback_subject(connection.id)
-    if active_job(session, subject) is not None:
-        return None
-    return enqueue(
-        session,
-        actor,
-        SALESFORCE_WRITEBACK,
-        subject=subject,
-        arguments={"dry_run": dry_run, "trigger": "manual"},
-    )
-
-
-def has_fields(sessions: sessionmaker[Session]) -> bool:
-    with transaction(sessions) as session:
-        try:
-            return bool(enabled_fields(session, connected(session).id))
-        except NotFound:
-            return False
 
 
 def run_writeback(
@@ -169,34 +147,7 @@ def run_writeback(
     trigger: str,
     dry_run: bool,
     progress: Progress | None = None,
-    api: SalesforceApi | None = None,
 ) -> WritebackRun:
-    with transaction(sessions) as session:
-        connection = connected(session)
-        connection_id = connection.id
-        api = api or _api(settings, connection)
-    runner = WritebackRunner(
-        sessions,
-        settings,
-        actor,
-        connection_id,
-        SalesforceWriter(api),
-        trigger=trigger,
-        dry_run=dry_run,
-        progress=progress,
+    return provider.run_writeback(
+        sessions, settings, actor, SALESFORCE, trigger=trigger, dry_run=dry_run, progress=progress
     )
-    return runner.run()
-
-
-def overview(session: Session, actor: Actor, connection: CrmConnection | None) -> dict[str, Any]:
-    """What the Salesforce page's write-back section shows."""
-    if connection is None or connection.status != "connected":
-        return {}
-    last = service.last_real_run(session, actor, connection.id)
-    return {
-        "fields": service.field_rows(session, actor, connection.id),
-        "runs": service.runs(session, actor, connection.id, page=1, per_page=10).items,
-        "conflicts": service.items(session, actor, last.id, page=1, per_page=50) if last else None,
-        "last": last,
-        "job": latest_job(session, actor, salesforce_writeback_subject(connection.id)),
-    }

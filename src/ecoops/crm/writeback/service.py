@@ -14,6 +14,7 @@ from ecoops import audit
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.audit import utcnow
+from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.writeback.models import WritebackField, WritebackItem, WritebackRun
 from ecoops.crm.writeback.targets import TARGETS, Target
 from ecoops.pagination import Page, paginate
@@ -47,6 +48,7 @@ def set_field(
     crm_field: str,
     enabled: bool,
     check: Check,
+    suggest: Callable[[Target], str],
 ) -> WritebackField:
     """Name the CRM field for `target` and turn it on or off; a field turned on is checked by the CRM
     first (it exists, it can be written, its type holds the value)."""
@@ -54,11 +56,11 @@ def set_field(
     spec = TARGETS.get(target)
     if spec is None:
         raise NotFound(f"no write-back target {target!r}")
-    name = crm_field.strip()
+    name, example = crm_field.strip(), suggest(spec)
     if name and not FIELD_NAME.fullmatch(name):
-        raise InvalidInput(f"crm_field: {name!r} is not a field's API name (e.g. {spec.example})")
+        raise InvalidInput(f"crm_field: {name!r} is not a field's API name (e.g. {example})")
     if enabled and not name:
-        raise InvalidInput(f"crm_field: name the field {spec.label} goes to (e.g. {spec.example})")
+        raise InvalidInput(f"crm_field: name the field {spec.label} goes to (e.g. {example})")
     row = session.scalar(
         select(WritebackField).where(
             WritebackField.connection_id == connection_id, WritebackField.target == target
@@ -97,9 +99,14 @@ def runs(
     return paginate(session, statement, page=page, per_page=per_page)
 
 
-def run_of(session: Session, actor: Actor, run_id: int) -> WritebackRun:
+def run_of(session: Session, actor: Actor, run_id: int, provider: str) -> WritebackRun:
+    """A run of `provider`'s connection (another CRM's run is not found under this one's page)."""
     require(actor, Permission.MANAGE_CRM_CONNECTIONS)
-    run = session.get(WritebackRun, run_id)
+    run = session.scalar(
+        select(WritebackRun)
+        .join(CrmConnection, CrmConnection.id == WritebackRun.connection_id)
+        .where(WritebackRun.id == run_id, CrmConnection.provider == provider)
+    )
     if run is None:
         raise NotFound(f"no write-back run {run_id}")
     return run

@@ -1,7 +1,9 @@
 """What ecoops can write to the CRM: one target per value, on accounts or opportunities.
 
-Each target names the CRM object it goes on and the field types that can hold its text (a value is
-text: names joined by "; ", a class, an id). The CRM field is the admin's choice (writeback.md).
+Each target names the record it goes on and whether a pick-list may hold it (a value is text: names
+joined by "; ", a class, an id; a class or a status is also one of a few words). The CRM field is the
+admin's choice; each CRM says which of its field types fit (crm/<provider>/writeback.py) and suggests
+a name from the target's `stem`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ACCOUNT, OPPORTUNITY = "account", "opportunity"
-TEXT_TYPES = ("string", "textarea")
-# A class or a status can also go to a picklist (its values must then be the picklist's: docs).
-WORD_TYPES = (*TEXT_TYPES, "picklist")
+TEXT, WORD = False, True  # a WORD (a class, a status) may also go to a pick-list whose values are those
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,8 @@ class Target:
     record: str  # ACCOUNT | OPPORTUNITY
     label: str
     explain: str
-    types: tuple[str, ...]
-    example: str  # a custom field name to suggest
+    choice: bool  # TEXT | WORD
+    stem: str  # the suggested field's name, in words: "partner_class" → Ecoops_Partner_Class__c
 
 
 TARGETS: dict[str, Target] = {
@@ -32,56 +32,56 @@ TARGETS: dict[str, Target] = {
             ACCOUNT,
             "Overlapping partners",
             "the partners whose current account list has this account (mapping), by name",
-            TEXT_TYPES,
-            "Ecoops_Partners__c",
+            TEXT,
+            "partners",
         ),
         Target(
             "account_populations",
             ACCOUNT,
             "Their populations",
             "each overlapping partner with the population it has this account in (Partner: Customers)",
-            TEXT_TYPES,
-            "Ecoops_Partner_Populations__c",
+            TEXT,
+            "partner_populations",
         ),
         Target(
             "account_contact",
             ACCOUNT,
             "Best partner contact",
             "an active contact of an overlapping partner: a sales contact first, then who signed in last",
-            TEXT_TYPES,
-            "Ecoops_Partner_Contact__c",
+            TEXT,
+            "partner_contact",
         ),
         Target(
             "opportunity_class",
             OPPORTUNITY,
             "Partner class",
             "Partner-sourced, Partner-influenced or Direct, as attribution classifies the deal today",
-            WORD_TYPES,
-            "Ecoops_Partner_Class__c",
+            WORD,
+            "partner_class",
         ),
         Target(
             "opportunity_partners",
             OPPORTUNITY,
             "Crediting partners",
             "the partners the class credits: the source partner, or each influencing partner",
-            TEXT_TYPES,
-            "Ecoops_Crediting_Partners__c",
+            TEXT,
+            "crediting_partners",
         ),
         Target(
             "opportunity_referral",
             OPPORTUNITY,
             "Referral / registration id",
             "the id of the latest referral or deal registration linked to the deal",
-            TEXT_TYPES,
-            "Ecoops_Referral_Id__c",
+            TEXT,
+            "referral_id",
         ),
         Target(
             "opportunity_referral_status",
             OPPORTUNITY,
             "Referral / registration status",
             "that referral's status (submitted, approved, rejected, …)",
-            WORD_TYPES,
-            "Ecoops_Referral_Status__c",
+            WORD,
+            "referral_status",
         ),
     )
 }

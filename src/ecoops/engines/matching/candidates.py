@@ -44,17 +44,22 @@ _HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so powers of it never vanish 
 _LENGTH_SALT = np.uint64(0xD6E8FEB86659FD93)
 
 # Keys of names on few records join on the key; keys of a name on many (`big`) join on key and country.
+# Two equal cores share every key (the whole core's and each one-shorter one's): the whole core's match
+# alone is kept for them, so a pair of twins is one row, not up to 17 (`_edit_keys`'s `core` and `whole`).
 _ONE_EDIT_SQL = """
 SELECT o.row AS our_row, t.row AS their_row
-FROM (SELECT key, row FROM ours WHERE NOT big) AS o JOIN (SELECT key, row FROM theirs WHERE NOT big) AS t
-  USING (key)
+FROM (SELECT key, core, whole, row FROM ours WHERE NOT big) AS o
+  JOIN (SELECT key, core, row FROM theirs WHERE NOT big) AS t USING (key)
+WHERE o.whole OR o.core <> t.core
 UNION ALL
 SELECT o.row, t.row
-FROM (SELECT key, country, row FROM ours WHERE big) AS o JOIN theirs AS t USING (key, country)
+FROM (SELECT key, core, whole, country, row FROM ours WHERE big) AS o JOIN theirs AS t USING (key, country)
+WHERE o.whole OR o.core <> t.core
 UNION ALL
 SELECT o.row, t.row
-FROM (SELECT key, country, row FROM ours WHERE NOT big) AS o
-  JOIN (SELECT key, country, row FROM theirs WHERE big) AS t USING (key, country)
+FROM (SELECT key, core, whole, country, row FROM ours WHERE NOT big) AS o
+  JOIN (SELECT key, core, country, row FROM theirs WHERE big) AS t USING (key, country)
+WHERE o.whole OR o.core <> t.core
 """
 
 
@@ -87,6 +92,7 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
     # Filled in place, slice by slice: lists of parts to concatenate would hold every key twice.
     total = int(usable.sum()) + int(lengths[usable & (lengths >= _MIN_EDIT_BYTES)].sum())
     keys, owners, filled = np.empty(total, np.uint64), np.empty(total, np.int64), 0
+    cores, wholes = np.empty(total, np.uint64), np.zeros(total, bool)  # each key's core's hash; whole or not
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
         for start in range(0, len(rows), _SLICE_ROWS):
             part = slice(start, start + _SLICE_ROWS)
@@ -105,11 +111,22 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
                 power = np.take(powers, np.maximum(length - 1 - i, 0))
                 shorter[i] = ((prefix[i] - prefix[i + 1]) * power + whole) ^ salt
             edited = (np.arange(_KEY_BYTES)[:, None] < length) & (usable_here & (length >= _MIN_EDIT_BYTES))
-            for key, owner in (
-                (whole[usable_here] ^ length[usable_here].astype(np.uint64) * _LENGTH_SALT, row[usable_here]),
-                (shorter[edited], np.broadcast_to(row, shorter.shape)[edited]),
+            for key, owner, core, is_whole in (
+                (
+                    whole[usable_here] ^ length[usable_here].astype(np.uint64) * _LENGTH_SALT,
+                    row[usable_here],
+                    whole[usable_here],
+                    True,
+                ),
+                (
+                    shorter[edited],
+                    np.broadcast_to(row, shorter.shape)[edited],
+                    np.broadcast_to(whole, shorter.shape)[edited],
+                    False,
+                ),
             ):
-                keys[filled : filled + len(key)], owners[filled : filled + len(key)] = key, owner
+                at = slice(filled, filled + len(key))
+                keys[at], owners[at], cores[at], wholes[at] = key, owner, core, is_whole
                 filled += len(key)
     # Which rows are of a big name, and their countries, for the join (see `_ONE_EDIT_SQL`).
     big_rows = np.zeros(int(rows.max()) + 1 if len(rows) else 0, dtype=bool)
@@ -117,7 +134,9 @@ def _edit_keys(accounts: pa.Table) -> pa.Table:
     country_of_row = np.full(len(big_rows), -1, dtype=np.int32)
     country_of_row[rows] = _country_numbers(accounts.column("country"))
     big_keys, countries = np.take(big_rows, owners), np.take(country_of_row, owners)
-    return pa.table({"key": keys, "row": owners, "big": big_keys, "country": countries})
+    return pa.table(
+        {"key": keys, "core": cores, "whole": wholes, "row": owners, "big": big_keys, "country": countries}
+    )
 
 
 def _country_numbers(countries: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -18,9 +18,11 @@ from ecoops.engines.matching.relations import in_background, on_both_sides, quer
 from ecoops.engines.matching.scoring import (
     EvidenceBound,
     NameComparer,
+    evidence_adjustments,
     match_score,
     pair_features,
 )
+from ecoops.engines.matching.weights import FIXED, Weights, estimate
 
 # Stages, in order: (1) same registrable domain; (2) name candidates (one-edit twins and sorted
 # neighbours), scored and kept above a precision-first threshold, each record keeping at most its one
@@ -42,6 +44,13 @@ class MatchSettings:
     threshold: float = 0.86
     window: int = 3  # partner neighbours taken before and after each record in name order
     max_records_per_key: int = 25  # a domain on more records than this on one side is no key
+    # The evidence weights: "fixed" (weights.FIXED_ADJUSTMENTS), or "em": Fellegi-Sunter m/u estimated from
+    # the two lists' own candidate and domain pairs, starting from (and drawn towards) the fixed ones.
+    weights: str = "fixed"
+
+    def __post_init__(self) -> None:
+        if self.weights not in ("fixed", "em"):
+            raise ValueError(f'weights must be "fixed" or "em", not {self.weights!r}')
 
 
 @dataclass(frozen=True)
@@ -69,9 +78,12 @@ class MatchResult:
     unkeyed_theirs: pa.Table
     candidate_pairs: int
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    weights: Weights = FIXED
 
 
 _SCORING_SLICE = 1 << 20  # candidate pairs scored at a time
+_EM_SAMPLE = 200_000  # candidate and domain pairs, drawn at random, from which "em" weights are estimated
 
 _PAIR_SCHEMA = pa.schema([("our_row", pa.int64()), ("their_row", pa.int64())])
 
@@ -191,7 +203,9 @@ SELECT our_id, their_id, method, score, relation,
                      country_agreement,
                      CASE WHEN country_from_domain <> ''
                        THEN printf(' (%s)', country_from_domain) ELSE '' END,
-                     domain_agreement) END
+                     domain_agreement)
+              || printf('; weights ({source}): domain %+.2f, country %+.2f, structure %+.2f',
+                        domain_weight, country_weight, structure_weight) END
        || CASE WHEN method IN ('name_country', 'fuzzy_name') AND (
                  replace(our_name_key, ' ', '') IN (SELECT name_core FROM crowded WHERE side = 'ours')
                  OR replace(their_name_key, ' ', '') IN (SELECT name_core FROM crowded WHERE side = 'theirs'))
@@ -204,16 +218,19 @@ ORDER BY our_id, their_id, method
 
 
 class _Stages:
-    """Wall-clock seconds per stage, for the benchmark and for logs."""
+    """Wall-clock and CPU seconds (the process's, every thread) per stage, for the benchmark and for logs:
+    on a busy machine a stage's wall time beyond its CPU time is time spent waiting for a core."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+        self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu
 
 
 def _override_rows(overrides: pa.Table | None, ours: pa.Table, theirs: pa.Table) -> pa.Table:
@@ -229,12 +246,18 @@ def _without(pairs: pa.Table, excluded: pa.Table) -> pa.Table:
     return query(sql, pairs=pairs, excluded=excluded)
 
 
+# What name candidate generation reads of a record (candidates.py): filtering only these, not every
+# column of the keyed table, saves copying a million rows' domains, keys and lists.
+_POOL_COLUMNS = ["row", "id", "name_core", "country"]
+
+
 def _rows_outside(accounts: pa.Table, *row_sets: pa.ChunkedArray) -> pa.Table:
+    """The `_POOL_COLUMNS` of the records in none of `row_sets`."""
     # `row` is 0..n-1 in order (keyed_accounts), so a mask by position replaces a hash lookup.
     keep = np.ones(accounts.num_rows, dtype=bool)
     for rows in row_sets:
         keep[rows.to_numpy()] = False
-    return accounts.filter(pa.array(keep))
+    return accounts.select(_POOL_COLUMNS).filter(pa.array(keep))
 
 
 def _parent_links(links: pa.Table | None) -> pa.Table:
@@ -276,6 +299,7 @@ def _name_pairs(
     names: NameComparer,
     bound: EvidenceBound,
     settings: MatchSettings,
+    weights: Weights,
 ) -> pa.Table:
     """Scored, thresholded and resolved name candidates, labelled `name_country` or `fuzzy_name`."""
     # The evidence first: the most it can add says how alike each pair's names must be to pass, so the
@@ -287,14 +311,14 @@ def _name_pairs(
     for start in range(0, len(all_ours), _SCORING_SLICE):
         our_rows = all_ours[start : start + _SCORING_SLICE]
         their_rows = all_theirs[start : start + _SCORING_SLICE]
-        most = bound.most(our_rows, their_rows)
+        most = bound.most(our_rows, their_rows, weights)
         similarity = names.similarity(our_rows, their_rows, floor=settings.threshold - most)
         close = np.flatnonzero(similarity + most >= settings.threshold - 1e-9)
         kept.append((our_rows[close], their_rows[close], similarity[close]))
     close_ours, close_theirs, close_similarity = (np.concatenate(part) for part in zip(*kept, strict=True))
     close_pairs = pa.table({"our_row": close_ours, "their_row": close_theirs})
     features = pair_features(close_pairs, ours, theirs, close_similarity)
-    scored = features.append_column("score", match_score(features))
+    scored = features.append_column("score", match_score(features, weights))
     scored = scored.filter(pc.greater_equal(scored.column("score"), settings.threshold))
     scored = query(_COUNTRYLESS_SQL, scored=scored)
     resolved = query(_RESOLVE_SQL, scored=scored)
@@ -316,6 +340,29 @@ def _name_pairs(
             **_domain_keys(resolved),
         }
     )
+
+
+def _estimated_weights(
+    candidates: pa.Table, domain_pairs: pa.Table, ours: pa.Table, theirs: pa.Table, names: NameComparer
+) -> Weights:
+    """EM weights (weights.estimate) from a random sample of the pairs the stages look at: the name
+    candidates and the domain pairs. Pairs whose names' numbers differ are left out: that rule decides
+    them, whatever the weights."""
+    pairs = pa.concat_tables(
+        [candidates.select(["our_row", "their_row"]), domain_pairs.select(["our_row", "their_row"])]
+    )
+    if pairs.num_rows > _EM_SAMPLE:
+        chosen = np.random.default_rng(0).choice(pairs.num_rows, _EM_SAMPLE, replace=False)
+        pairs = pairs.take(np.sort(chosen))
+    pairs = pa.table({c: pc.cast(pairs.column(c), pa.int64()) for c in ("our_row", "their_row")})
+    features = pair_features(pairs, ours, theirs, names.similarity(*_rows(pairs)))
+    features = features.filter(pc.not_equal(features.column("number_agreement"), "different"))
+    similarity = features.column("name_similarity").to_numpy(zero_copy_only=False)
+    agreements = {
+        c: features.column(f"{c}_agreement").to_numpy(zero_copy_only=False)
+        for c in ("domain", "country", "structure")
+    }
+    return estimate(np.asarray(similarity, dtype=np.float64), agreements)
 
 
 def match_accounts(
@@ -361,14 +408,23 @@ def match_accounts(
         candidates = _without(_without(candidates, rejected), hierarchy.select(["our_row", "their_row"]))
     with stages.stage("score"):
         names = comparer.result()
-        name_pairs = _name_pairs(candidates, our_keys, their_keys, names, bound.result(), settings)
+        weights = (
+            _estimated_weights(candidates, domain_pairs, our_keys, their_keys, names)
+            if settings.weights == "em"
+            else FIXED
+        )
+        name_pairs = _name_pairs(candidates, our_keys, their_keys, names, bound.result(), settings, weights)
     with stages.stage("explain"):
         hierarchy_pairs = _labelled(_without(hierarchy, rejected), "hierarchy")
         engine_pairs = pa.concat_tables([_labelled(domain_pairs, "domain"), name_pairs, hierarchy_pairs])
         pairs = pa.concat_tables([_labelled(confirmed, "manual"), _without(engine_pairs, confirmed)])
         features = pair_features(pairs, our_keys, their_keys, names.similarity(*_rows(pairs)))
+        for comparison, adjustment in evidence_adjustments(features, weights).items():
+            features = features.append_column(f"{comparison}_weight", pa.array(adjustment))
         populations = "".join(f", {c}" for c in features.column_names if c.endswith("_population"))
-        sql = _OUTPUT_SQL.format(populations=populations, cap=cap, name_cap=MAX_RECORDS_PER_NAME)
+        sql = _OUTPUT_SQL.format(
+            populations=populations, cap=cap, name_cap=MAX_RECORDS_PER_NAME, source=weights.source
+        )
         output = query(sql, pairs=features, crowded=crowded)
     return MatchResult(
         pairs=output,
@@ -376,4 +432,6 @@ def match_accounts(
         unkeyed_theirs=unkeyed(their_keys),
         candidate_pairs=candidates.num_rows,
         stage_seconds=stages.seconds,
+        stage_cpu_seconds=stages.cpu_seconds,
+        weights=weights,
     )

@@ -13,33 +13,11 @@ from rapidfuzz.distance import OSA, Indel, Levenshtein
 from ecoops.engines.matching.legal_forms import STRUCTURE_WORDS
 from ecoops.engines.matching.names import ROMAN_NUMERALS
 from ecoops.engines.matching.relations import project, query
+from ecoops.engines.matching.weights import FIXED, Weights
 
-# The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain and country
-# evidence, by the fixed amounts below; it is clipped to 0-1. The amounts are set so that one typo in a
-# mid-length name in the same country still passes the default threshold, while the same name in two
-# countries, or siblings that differ by a word, do not.
-
-DOMAIN_ADJUSTMENT: dict[str, float] = {
-    "same": 0.10,  # one registrable domain
-    "alias": 0.10,  # one domain once the workspace's aliases are applied
-    "same_label": 0.05,  # one brand on two suffixes: acme.com and acme.de
-    # One label inside the other with a word around it (acme.com, getacme.com, acme-us.com,
-    # acmegroup.com) does not contradict the names, but it is no evidence either: labels are made from
-    # names, so "kraasle" and "kraasleveb" differ as names do. One or two letters more ("brimuis.com",
-    # "rimuis.us") is not how a company varies its own domain: that is two names a typo apart, each
-    # registered by its own company, so it counts as "different".
-    "label_contains": 0.0,
-    "missing": 0.0,  # either side has none (or only a free-mail one)
-    "different": -0.15,  # enough that one name in one country with two unrelated domains stays out
-}
-COUNTRY_ADJUSTMENT: dict[str, float] = {"same": 0.0, "legal_form": 0.0, "missing": -0.03, "different": -0.20}
-# Structure words ("group", "holding") are not part of the compared keys ("DuPont" and "DuPont Group" are
-# one name), but a subsidiary is often its parent's name plus one. Where one side has such a word and
-# the other has not (or another), the name alone is not enough: the pair loses as much as a different
-# domain costs, so it passes only with a domain that backs it (the same domain matches earlier; the same
-# label on another suffix, +0.05, brings it back over the threshold), and a domain label contained in the
-# other's counts as a different domain ("acme.com" / "acme-holding.com" is a holding's own site).
-STRUCTURE_ADJUSTMENT: dict[str, float] = {"same": 0.0, "differs": -0.15}
+# The score starts from the name similarity (0-1, see `NameComparer`) and is moved by the domain, country
+# and structure-word evidence, by the adjustments of a `Weights` (weights.py: fixed, or estimated from the
+# two lists); it is clipped to 0-1.
 # Numbers in names must agree ("Acme 3" / "Acme 7", "Fund II" / "Fund III", "Studio 54" / "Studio"):
 # a pair whose numbers differ is never a name match, whatever else agrees.
 
@@ -405,20 +383,21 @@ class EvidenceBound:
     ) -> tuple[np.ndarray, np.ndarray]:
         return np.take(self._codes[0][column], our_rows), np.take(self._codes[1][column], their_rows)
 
-    def most(self, our_rows: np.ndarray, their_rows: np.ndarray) -> np.ndarray:
+    def most(self, our_rows: np.ndarray, their_rows: np.ndarray, weights: Weights = FIXED) -> np.ndarray:
         """Per pair, the adjustment `match_score` will add at most (see `evidence_adjustment`)."""
+        adjustment, most = weights.adjustment, weights.most
         our_domain, their_domain = self._pairs("domain", our_rows, their_rows)
         our_label, their_label = self._pairs("domain_label", our_rows, their_rows)
         domain = np.where(
             (our_domain == 0) | (their_domain == 0),
-            DOMAIN_ADJUSTMENT["missing"],
+            adjustment("domain", "missing"),
             np.where(
                 our_domain == their_domain,
-                max(DOMAIN_ADJUSTMENT["same"], DOMAIN_ADJUSTMENT["alias"]),
+                most("domain", "same", "alias"),
                 np.where(
                     our_label == their_label,
-                    DOMAIN_ADJUSTMENT["same_label"],
-                    max(DOMAIN_ADJUSTMENT["label_contains"], DOMAIN_ADJUSTMENT["different"]),
+                    adjustment("domain", "same_label"),
+                    most("domain", "label_contains", "different"),
                 ),
             ),
         )
@@ -430,16 +409,20 @@ class EvidenceBound:
             (our_country == 0) | (their_country == 0),
             np.where(
                 form_clue & (our_country != their_country),
-                max(COUNTRY_ADJUSTMENT["missing"], COUNTRY_ADJUSTMENT["legal_form"]),
-                COUNTRY_ADJUSTMENT["missing"],
+                most("country", "missing", "legal_form", "different"),
+                most("country", "missing", "different"),
             ),
             np.where(
-                our_country == their_country, COUNTRY_ADJUSTMENT["same"], COUNTRY_ADJUSTMENT["different"]
+                our_country == their_country,
+                adjustment("country", "same"),
+                adjustment("country", "different"),
             ),
         )
         our_structure, their_structure = self._pairs("structure", our_rows, their_rows)
         structure = np.where(
-            our_structure == their_structure, STRUCTURE_ADJUSTMENT["same"], STRUCTURE_ADJUSTMENT["differs"]
+            our_structure == their_structure,
+            adjustment("structure", "same"),
+            adjustment("structure", "differs"),
         )
         our_numbers, their_numbers = self._pairs("numbers", our_rows, their_rows)
         evidence = domain + country + structure
@@ -447,25 +430,28 @@ class EvidenceBound:
         return total
 
 
-def _adjustment(agreements: pa.ChunkedArray | pa.Array, table: dict[str, float]) -> np.ndarray:
-    codes = pc.index_in(agreements, value_set=pa.array(list(table))).to_numpy(zero_copy_only=False)
-    adjustments: np.ndarray = np.asarray(list(table.values()), dtype=np.float64)[codes]
+def evidence_adjustments(features: pa.Table, weights: Weights = FIXED) -> dict[str, np.ndarray]:
+    """Per comparison (domain, country, structure), what its level adds to (or takes from) each pair's name
+    similarity."""
+    adjustments = {}
+    for comparison, table in weights.adjustments.items():
+        codes = pc.index_in(
+            features.column(f"{comparison}_agreement"), value_set=pa.array(list(table))
+        ).to_numpy(zero_copy_only=False)
+        adjustments[comparison] = np.asarray(list(table.values()), dtype=np.float64)[codes]
     return adjustments
 
 
-def evidence_adjustment(features: pa.Table) -> np.ndarray:
-    """What the domain and country evidence adds to (or takes from) each pair's name similarity."""
-    domain = _adjustment(features.column("domain_agreement"), DOMAIN_ADJUSTMENT)
-    country = _adjustment(features.column("country_agreement"), COUNTRY_ADJUSTMENT)
-    structure = _adjustment(features.column("structure_agreement"), STRUCTURE_ADJUSTMENT)
-    total: np.ndarray = domain + country + structure
+def evidence_adjustment(features: pa.Table, weights: Weights = FIXED) -> np.ndarray:
+    """What the domain, country and structure evidence together adds to each pair's name similarity."""
+    total: np.ndarray = sum(evidence_adjustments(features, weights).values())  # type: ignore[assignment]
     return total
 
 
-def match_score(features: pa.Table) -> pa.Array:
+def match_score(features: pa.Table, weights: Weights = FIXED) -> pa.Array:
     """The confidence (0-1) of each pair in `pair_features` output; 0 where a name is missing or the
     names' numbers differ."""
     similarity = np.nan_to_num(features.column("name_similarity").to_numpy(zero_copy_only=False), nan=0.0)
-    score = similarity + evidence_adjustment(features)
+    score = similarity + evidence_adjustment(features, weights)
     numbers_differ = pc.equal(features.column("number_agreement"), "different").to_numpy(zero_copy_only=False)
     return pa.array(np.where(numbers_differ, 0.0, np.clip(np.round(score, 4), 0.0, 1.0)))
