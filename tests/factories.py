@@ -91,6 +91,14 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 303, response.text
 
 
+def sign_in_admin(client: TestClient, session: Session) -> User:
+    """A new admin, flushed, signed in on `client`."""
+    admin = make_user(session, Role.ADMIN)
+    session.flush()
+    sign_in(client, admin.email)
+    return admin
+
+
 def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"

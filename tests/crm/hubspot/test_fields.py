@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection, FieldMapping, SyncRun
@@ -22,7 +21,7 @@ from ecoops.crm.models import Contact
 from tests.crm.field_mapping import industries, post_mapping
 from tests.crm.hubspot.conftest import ADMIN, connect
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
-from tests.factories import make_user, sign_in
+from tests.factories import sign_in_admin
 
 SEGMENT = "industry_segment"
 
@@ -40,9 +39,7 @@ def portal(client: TestClient, session: Session, settings: Settings, fake: FakeH
     for n, company in enumerate(companies):
         fake.put("companies", {"industry": "BANKING", SEGMENT: f"Segment {n}"}, record_id=company)
     connect(session, settings, fake)
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     return companies
 
 

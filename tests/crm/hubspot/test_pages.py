@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent, utcnow
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection, StageMapping, SyncRun
@@ -24,15 +23,13 @@ from ecoops.crm.connections.service import queue_scheduled_syncs
 from ecoops.jobs import queue
 from ecoops.jobs.models import Job
 from tests.crm.hubspot_server import HUB_ID, FakeHubSpot, seed_portal
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import csrf_from, sign_in_admin
 
 PAGE = "/crm/hubspot"
 
 
 def _admin(client: TestClient, session: Session) -> str:
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     return csrf_from(client.get(PAGE).text)
 
 

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.writeback.models import WritebackRun
@@ -20,7 +19,7 @@ from ecoops.jobs import queue
 from tests.crm.hubspot.conftest import connect
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
 from tests.crm.salesforce.test_writeback import _overlap
-from tests.factories import csrf_from, make_partner, make_user, sign_in
+from tests.factories import csrf_from, make_partner, sign_in_admin
 
 PAGE = "/crm/hubspot"
 FIELD = f"{PAGE}/writeback/fields/account_partners"
@@ -36,9 +35,7 @@ def test_turn_a_property_on_dry_run_then_write_back_by_the_worker(
 ) -> None:
     seed_portal(fake, companies=2, deals=2)
     connect(session, settings, fake)
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     token = csrf_from(client.get(PAGE).text)
 
     def post(path: str, **form: str) -> str:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.connections.models import FieldMapping, SyncRun
@@ -21,7 +20,7 @@ from ecoops.crm.salesforce.sync import SalesforceSync
 from tests.crm.field_mapping import industries, post_mapping
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
-from tests.factories import make_user, sign_in
+from tests.factories import sign_in_admin
 
 SEGMENT = "Industry_Segment__c"
 
@@ -46,9 +45,7 @@ def org(
     for n, account in enumerate(accounts):
         fake.put("Account", {"Id": account, "Industry": "Banking", SEGMENT: f"Segment {n}"})
     connect(session, settings, fake, key_pair[0])
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     return accounts
 
 

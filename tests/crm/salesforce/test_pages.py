@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent, utcnow
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection, StageMapping, SyncRun
@@ -23,7 +22,7 @@ from ecoops.crm.connections.service import queue_scheduled_syncs
 from ecoops.jobs import queue
 from ecoops.jobs.models import Job
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
-from tests.factories import csrf_from, make_user, sign_in
+from tests.factories import csrf_from, sign_in_admin
 
 
 def _connect_in_the_browser(client: TestClient, fake: FakeSalesforce) -> None:
@@ -50,9 +49,7 @@ def test_connect_in_the_browser_sync_by_the_worker_and_see_the_account(
     fake: FakeSalesforce,
 ) -> None:
     seed_org(fake, accounts=2, opportunities=3)
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     assert "Salesforce is not connected" in client.get("/crm/salesforce").text
     _connect_in_the_browser(client, fake)
     connection = session.scalar(select(CrmConnection))
@@ -99,9 +96,7 @@ def test_connect_in_the_browser_sync_by_the_worker_and_see_the_account(
 def test_a_callback_with_a_wrong_state_connects_nothing(
     client: TestClient, session: Session, fake: FakeSalesforce
 ) -> None:
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     token = csrf_from(client.get("/crm/salesforce").text)
     form = {"login_url": fake.url, "client_id": fake.client_id, "client_secret": fake.client_secret}
     client.post("/crm/salesforce/connect", data=form | {"csrf_token": token})
@@ -116,9 +111,7 @@ def test_a_callback_with_a_wrong_state_connects_nothing(
 
 
 def test_a_bad_login_url_or_key_is_named(client: TestClient, session: Session, fake: FakeSalesforce) -> None:
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     token = csrf_from(client.get("/crm/salesforce").text)
     form = {"login_url": "http://login.example", "client_id": "k", "client_secret": "s", "csrf_token": token}
     client.post("/crm/salesforce/connect", data=form)
@@ -177,9 +170,7 @@ def test_schedule_and_disconnect_from_the_page(
         private_key="sealed",
     )
     session.add(connection)
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     token = csrf_from(client.get("/crm/salesforce").text)
     client.post("/crm/salesforce/schedule", data={"sync_every_minutes": "15", "csrf_token": token})
     assert "The worker syncs every 15 minutes." in client.get("/crm/salesforce").text

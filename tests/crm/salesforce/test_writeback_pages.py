@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecoops.actors import Role
 from ecoops.audit import AuditEvent
 from ecoops.config import Settings
 from ecoops.crm.writeback.models import WritebackRun
@@ -19,7 +18,7 @@ from ecoops.jobs import queue
 from tests.crm.salesforce.conftest import connect
 from tests.crm.salesforce.test_writeback import _overlap
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
-from tests.factories import csrf_from, make_partner, make_user, sign_in
+from tests.factories import csrf_from, make_partner, sign_in_admin
 
 FIELD = "/crm/salesforce/writeback/fields/account_partners"
 
@@ -35,9 +34,7 @@ def test_turn_a_field_on_dry_run_then_write_back_by_the_worker(
 ) -> None:
     seed_org(fake, accounts=2, opportunities=2)
     connect(session, settings, fake, key_pair[0])
-    admin = make_user(session, Role.ADMIN)
-    session.flush()
-    sign_in(client, admin.email)
+    sign_in_admin(client, session)
     token = csrf_from(client.get("/crm/salesforce").text)
     assert client.post(f"{PAGE_SYNC}", data={"csrf_token": token}).status_code == 303
     assert queue.work_once(sessions, settings) == "done"
