@@ -18,8 +18,8 @@ from ecoops.automation.worker import Worker
 from ecoops.config import Settings
 from ecoops.db import session_factory
 from tests.browser.conftest import Site, serve, sign_in
-from tests.crm.salesforce.test_writeback import _overlap
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
+from tests.crm.writeback_setup import overlap
 from tests.factories import make_partner
 
 pytestmark = pytest.mark.browser
@@ -105,7 +105,7 @@ def test_connect_sync_and_see_the_synced_account(
         # A partner lists the synced account: its page shows the mapped value and the overlap.
         account = next(iter(fake.records["Account"]))
         with Session(site.engine) as session:
-            _overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
+            overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
             session.commit()
         page.goto("/accounts?q=Account+0")
         page.get_by_role("link", name="Account 0", exact=True).click()

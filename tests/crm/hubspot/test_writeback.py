@@ -20,12 +20,12 @@ from ecoops.crm.hubspot.sync import HubSpotSync
 from ecoops.crm.hubspot.writeback import HUBSPOT
 from ecoops.crm.models import Opportunity
 from ecoops.crm.writeback import provider
-from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
+from ecoops.crm.writeback.models import LedgerEntry, WritebackItem
 from ecoops.referrals.models import Referral
 from tests.crm.hubspot.conftest import ADMIN, connect, connect_oauth
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
-from tests.crm.salesforce.test_writeback import _overlap
 from tests.crm.writeback_cli import cli_database, run_cli
+from tests.crm.writeback_setup import overlap, turn_on, write
 from tests.factories import make_partner, make_partner_user
 
 COMPANY_PROPERTIES = {"account_partners": "ecoops_partners", "account_populations": "ecoops_populations"}
@@ -59,16 +59,6 @@ def _portal(
     return list(fake.records["companies"]), list(fake.records["deals"])
 
 
-def _turn_on(session: Session, settings: Settings, properties: dict[str, str]) -> None:
-    for target, name in properties.items():
-        provider.set_field(session, ADMIN, settings, HUBSPOT, target=target, crm_field=name, enabled=True)
-    session.commit()
-
-
-def _write(sessions: sessionmaker[Session], settings: Settings, *, dry_run: bool = False) -> WritebackRun:
-    return provider.run_writeback(sessions, settings, ADMIN, HUBSPOT, trigger="cli", dry_run=dry_run)
-
-
 def _value(fake: FakeHubSpot, object_name: str, record_id: str, name: str) -> str | None:
     value: str | None = fake.records[object_name][record_id]["properties"].get(name)
     return value
@@ -95,9 +85,9 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     companies, deals = _portal(fake, session, sessions, settings)
     nimbus, beta = make_partner(session, name="Nimbus"), make_partner(session, name="Beta Cloud")
     make_partner_user(session, beta, name="Bea Seller", email="bea@beta.example", contact_role="sales")
-    _overlap(session, nimbus, companies[0], "Customers")
-    _overlap(session, beta, companies[0], "Prospects")
-    _overlap(session, beta, companies[1], "Customers")
+    overlap(session, nimbus, companies[0], "Customers")
+    overlap(session, beta, companies[0], "Prospects")
+    overlap(session, beta, companies[1], "Customers")
     created = session.scalar(select(Opportunity.created_on).where(Opportunity.crm_id == deals[1]))
     assert created is not None
     session.add(
@@ -105,9 +95,9 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     )
     referral = _referral(session, beta.id, deals[1], "approved")
     session.commit()
-    _turn_on(session, settings, COMPANY_PROPERTIES | DEAL_PROPERTIES)
+    turn_on(HUBSPOT, session, settings, COMPANY_PROPERTIES | DEAL_PROPERTIES)
 
-    run = _write(sessions, settings)
+    run = write(HUBSPOT, sessions, settings)
     assert _value(fake, "companies", companies[0], "ecoops_partners") == "Beta Cloud; Nimbus"
     assert (
         _value(fake, "companies", companies[0], "ecoops_populations")
@@ -130,7 +120,7 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 11
 
     before = len(fake.requests)
-    again = _write(sessions, settings)
+    again = write(HUBSPOT, sessions, settings)
     assert (again.written, again.unchanged, again.conflicts, again.calls) == (0, 22, 0, 0)
     assert len(fake.requests) == before and fake.update_calls == [2, 4]  # not even a read
 
@@ -141,18 +131,18 @@ def test_a_persons_change_is_a_conflict_and_stays(
 ) -> None:
     companies, _deals = _portal(fake, session, sessions, settings)
     nimbus, beta = make_partner(session, name="Nimbus"), make_partner(session, name="Beta Cloud")
-    _overlap(session, nimbus, companies[0], "Customers")
-    _overlap(session, nimbus, companies[1], "Customers")
+    overlap(session, nimbus, companies[0], "Customers")
+    overlap(session, nimbus, companies[1], "Customers")
     session.commit()
-    _turn_on(session, settings, {"account_partners": "ecoops_partners"})
-    assert _write(sessions, settings).written == 2
+    turn_on(HUBSPOT, session, settings, {"account_partners": "ecoops_partners"})
+    assert write(HUBSPOT, sessions, settings).written == 2
 
     fake.put("companies", {"ecoops_partners": "Nimbus (per Dana, call first)"}, record_id=companies[0])
     fake.put("companies", {"ecoops_partners": "typed by a person"}, record_id=companies[2])
     for company in companies:
-        _overlap(session, beta, company, "Customers")
+        overlap(session, beta, company, "Customers")
     session.commit()
-    run = _write(sessions, settings)
+    run = write(HUBSPOT, sessions, settings)
     assert _value(fake, "companies", companies[0], "ecoops_partners") == "Nimbus (per Dana, call first)"
     assert _value(fake, "companies", companies[2], "ecoops_partners") == "typed by a person"
     assert _value(fake, "companies", companies[1], "ecoops_partners") == "Beta Cloud; Nimbus"
@@ -167,7 +157,7 @@ def test_a_persons_change_is_a_conflict_and_stays(
     # The person sets the value ecoops wants: settled with no write; that conflict is gone.
     fake.put("companies", {"ecoops_partners": "Beta Cloud; Nimbus"}, record_id=companies[0])
     calls = list(fake.update_calls)
-    settled = _write(sessions, settings)
+    settled = write(HUBSPOT, sessions, settings)
     assert (settled.written, settled.conflicts) == (0, 1) and fake.update_calls == calls
 
 
@@ -177,9 +167,9 @@ def test_a_refused_record_and_one_archived_meanwhile_fail_alone(
     companies, _deals = _portal(fake, session, sessions, settings)
     nimbus = make_partner(session, name="Nimbus")
     for company in companies:
-        _overlap(session, nimbus, company, "Customers")
+        overlap(session, nimbus, company, "Customers")
     session.commit()
-    _turn_on(session, settings, {"account_partners": "ecoops_partners"})
+    turn_on(HUBSPOT, session, settings, {"account_partners": "ecoops_partners"})
     fake.reject(companies[1], "Partner properties are locked on key accounts")
 
     def archive_the_third(_ids: list[str]) -> None:  # between our read and our write
@@ -187,7 +177,7 @@ def test_a_refused_record_and_one_archived_meanwhile_fail_alone(
             fake.archive("companies", companies[2])
 
     fake.on_update = archive_the_third
-    run = _write(sessions, settings)
+    run = write(HUBSPOT, sessions, settings)
     assert (run.written, run.failed, run.conflicts) == (1, 2, 0)
     assert _value(fake, "companies", companies[0], "ecoops_partners") == "Nimbus"
     assert _value(fake, "companies", companies[1], "ecoops_partners") is None
@@ -201,7 +191,7 @@ def test_a_refused_record_and_one_archived_meanwhile_fail_alone(
     assert fake.update_calls == [1, 1]
 
     fake.rejects.clear()
-    retried = _write(sessions, settings)
+    retried = write(HUBSPOT, sessions, settings)
     assert (retried.written, retried.failed) == (1, 1)
     assert _value(fake, "companies", companies[1], "ecoops_partners") == "Nimbus"
     gone = session.scalar(
@@ -218,14 +208,14 @@ def test_a_dry_run_lists_changes_and_writes_nothing(
 ) -> None:
     companies, _deals = _portal(fake, session, sessions, settings)
     nimbus = make_partner(session, name="Nimbus")
-    _overlap(session, nimbus, companies[0], "Customers")
-    _overlap(session, nimbus, companies[1], "Customers")
+    overlap(session, nimbus, companies[0], "Customers")
+    overlap(session, nimbus, companies[1], "Customers")
     session.commit()
     fake.put("companies", {"ecoops_partners": "someone's note"}, record_id=companies[1])
-    _turn_on(session, settings, {"account_partners": "ecoops_partners"})
+    turn_on(HUBSPOT, session, settings, {"account_partners": "ecoops_partners"})
     before = {k: dict(v["properties"]) for k, v in fake.records["companies"].items()}
 
-    run = _write(sessions, settings, dry_run=True)
+    run = write(HUBSPOT, sessions, settings, dry_run=True)
     assert (run.dry_run, run.written, run.conflicts, run.calls) == (True, 1, 1, 0)
     items = session.scalars(select(WritebackItem).where(WritebackItem.run_id == run.id))
     assert sorted((i.outcome, i.record_id, i.old, i.new) for i in items) == [
@@ -297,14 +287,14 @@ def test_batches_of_100_through_429_the_window_and_an_expired_token(
     for deal in deals:
         _referral(session, partner.id, deal, "submitted")
     session.commit()
-    _turn_on(session, settings, {"opportunity_referral_status": "ecoops_referral_status"})
+    turn_on(HUBSPOT, session, settings, {"opportunity_referral_status": "ecoops_referral_status"})
     fake.expire_tokens()
     limited = {"status": "error", "policyName": "TEN_SECONDLY_ROLLING", "errorType": "RATE_LIMIT"}
     fake.fail_next(429, limited, retry_after="0")
     fake.window_ms, fake.window_max, fake.window = 100, 3, []  # a rolling window the run runs into
     grants = len(fake.grants)
 
-    run = _write(sessions, settings)
+    run = write(HUBSPOT, sessions, settings)
     assert (run.written, run.failed, run.calls) == (250, 0, 3)
     assert fake.update_calls == [100, 100, 50]
     assert all(
@@ -318,9 +308,9 @@ def test_the_command_line_dry_run_then_write(tmp_path: Path, settings: Settings,
     url, engine, own = cli_database(tmp_path)
     with own() as cli_session:
         companies, _deals = _portal(fake, cli_session, own, settings)
-        _overlap(cli_session, make_partner(cli_session, name="Nimbus"), companies[0], "Customers")
+        overlap(cli_session, make_partner(cli_session, name="Nimbus"), companies[0], "Customers")
         cli_session.commit()
-        _turn_on(cli_session, settings, {"account_partners": "ecoops_partners"})
+        turn_on(HUBSPOT, cli_session, settings, {"account_partners": "ecoops_partners"})
     status, said = run_cli("hubspot-writeback", url, settings, "--dry-run")
     assert status == 0 and "1 values would be written" in said, said
     assert _value(fake, "companies", companies[0], "ecoops_partners") is None

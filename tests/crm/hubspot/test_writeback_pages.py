@@ -18,7 +18,7 @@ from ecoops.crm.writeback.models import WritebackRun
 from ecoops.jobs import queue
 from tests.crm.hubspot.conftest import connect
 from tests.crm.hubspot_server import FakeHubSpot, seed_portal
-from tests.crm.salesforce.test_writeback import _overlap
+from tests.crm.writeback_setup import overlap
 from tests.factories import csrf_from, make_partner, sign_in_admin
 
 PAGE = "/crm/hubspot"
@@ -46,7 +46,7 @@ def test_turn_a_property_on_dry_run_then_write_back_by_the_worker(
     post(f"{PAGE}/sync")
     assert queue.work_once(sessions, settings) == "done"
     company = next(iter(fake.records["companies"]))
-    _overlap(session, make_partner(session, name="Nimbus"), company, "Customers")
+    overlap(session, make_partner(session, name="Nimbus"), company, "Customers")
     session.commit()
 
     page = post(FIELD, crm_field="ecoops_partners", enabled="true")
@@ -82,7 +82,7 @@ def test_turn_a_property_on_dry_run_then_write_back_by_the_worker(
     # A person edits the property; a new partner makes ecoops want to write: the write-back after the
     # next sync reports the conflict on the page and keeps the person's value.
     fake.put("companies", {"ecoops_partners": "ask Dana"}, record_id=company)
-    _overlap(session, make_partner(session, name="Beta Cloud"), company, "Customers")
+    overlap(session, make_partner(session, name="Beta Cloud"), company, "Customers")
     session.commit()
     post(f"{PAGE}/sync")
     assert queue.work_once(sessions, settings) == "done"

@@ -17,14 +17,14 @@ from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
 from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.sync import SalesforceSync
+from ecoops.crm.salesforce.writeback import SALESFORCE
 from ecoops.crm.writeback import provider
 from ecoops.crm.writeback.models import LedgerEntry, WritebackItem, WritebackRun
-from ecoops.mapping.models import Match, PartnerAccount, PartnerUpload
-from ecoops.partners.models import Partner
 from ecoops.referrals.models import Referral
 from tests.crm.salesforce.conftest import ADMIN, connect
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
 from tests.crm.writeback_cli import cli_database, run_cli
+from tests.crm.writeback_setup import overlap, turn_on, write
 from tests.factories import make_partner, make_partner_user
 
 ACCOUNT_FIELDS = {
@@ -62,31 +62,6 @@ def _org(
     return list(fake.records["Account"]), list(fake.records["Opportunity"])
 
 
-def _overlap(session: Session, partner: Partner, account_id: str, population: str) -> None:
-    upload = session.scalar(
-        select(PartnerUpload).where(PartnerUpload.partner_id == partner.id, PartnerUpload.is_current)
-    )
-    if upload is None:
-        upload = PartnerUpload(partner_id=partner.id, filename="list.csv", sha256="0" * 64, is_current=True)
-        session.add(upload)
-        session.flush()
-    their = f"T-{account_id}"
-    session.add(PartnerAccount(upload_id=upload.id, line=1, their_id=their, population=population))
-    session.add(
-        Match(partner_id=partner.id, our_crm_id=account_id, their_id=their, method="domain", score=1.0)
-    )
-
-
-def _turn_on(session: Session, settings: Settings, fields: dict[str, str]) -> None:
-    for target, crm_field in fields.items():
-        writeback.set_field(session, ADMIN, settings, target=target, crm_field=crm_field, enabled=True)
-    session.commit()
-
-
-def _write(sessions: sessionmaker[Session], settings: Settings, *, dry_run: bool = False) -> WritebackRun:
-    return writeback.run_writeback(sessions, settings, ADMIN, trigger="cli", dry_run=dry_run)
-
-
 def _items(session: Session, run: WritebackRun) -> list[tuple[str, str, str, str, str]]:
     rows = session.scalars(
         select(WritebackItem).where(WritebackItem.run_id == run.id).order_by(WritebackItem.id)
@@ -106,9 +81,9 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     acme, beta = make_partner(session, name="Acme Partners"), make_partner(session, name="Beta Cloud")
     make_partner_user(session, beta, name="Bea Seller", email="bea@beta.example", contact_role="sales")
     make_partner_user(session, beta, name="Ben Tech", email="ben@beta.example", contact_role="technical")
-    _overlap(session, acme, accounts[0], "Customers")
-    _overlap(session, beta, accounts[0], "Prospects")
-    _overlap(session, beta, accounts[1], "Customers")
+    overlap(session, acme, accounts[0], "Customers")
+    overlap(session, beta, accounts[0], "Prospects")
+    overlap(session, beta, accounts[1], "Customers")
     created = date(2026, 1, 5)  # the seeded deals' CreatedDate
     before_close = date(2026, 1, 2)  # deal 2 closed on 3 January (its stage history): touched before
     session.add(
@@ -131,9 +106,9 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     )
     session.add(referral)
     session.commit()
-    _turn_on(session, settings, ACCOUNT_FIELDS | OPPORTUNITY_FIELDS)
+    turn_on(SALESFORCE, session, settings, ACCOUNT_FIELDS | OPPORTUNITY_FIELDS)
 
-    run = _write(sessions, settings)
+    run = write(SALESFORCE, sessions, settings)
     got = fake.records["Account"]
     assert got[accounts[0]]["Ecoops_Partners__c"] == "Acme Partners; Beta Cloud"
     assert (
@@ -165,7 +140,7 @@ def test_values_arrive_and_a_second_run_calls_nothing(
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 14
 
     before = len(fake.requests)
-    again = _write(sessions, settings)
+    again = write(SALESFORCE, sessions, settings)
     assert (again.written, again.unchanged, again.conflicts, again.calls) == (0, 25, 0, 0)
     assert len(fake.requests) == before and fake.collection_calls == [2, 4]  # not even a read
 
@@ -180,19 +155,19 @@ def test_a_persons_change_is_a_conflict_and_stays(
 ) -> None:
     accounts, _deals = _org(fake, session, sessions, settings, key_pair[0])
     acme, beta = make_partner(session, name="Acme Partners"), make_partner(session, name="Beta Cloud")
-    _overlap(session, acme, accounts[0], "Customers")
-    _overlap(session, acme, accounts[1], "Customers")
+    overlap(session, acme, accounts[0], "Customers")
+    overlap(session, acme, accounts[1], "Customers")
     session.commit()
-    _turn_on(session, settings, {"account_partners": "Ecoops_Partners__c"})
-    assert _write(sessions, settings).written == 2
+    turn_on(SALESFORCE, session, settings, {"account_partners": "Ecoops_Partners__c"})
+    assert write(SALESFORCE, sessions, settings).written == 2
 
     fake.put("Account", {"Id": accounts[0], "Ecoops_Partners__c": "Acme (per Dana, call first)"})
     fake.put("Account", {"Id": accounts[2], "Ecoops_Partners__c": "typed by a person"})
-    _overlap(session, beta, accounts[0], "Customers")
-    _overlap(session, beta, accounts[1], "Customers")
-    _overlap(session, beta, accounts[2], "Customers")
+    overlap(session, beta, accounts[0], "Customers")
+    overlap(session, beta, accounts[1], "Customers")
+    overlap(session, beta, accounts[2], "Customers")
     session.commit()
-    run = _write(sessions, settings)
+    run = write(SALESFORCE, sessions, settings)
     got = fake.records["Account"]
     assert got[accounts[0]]["Ecoops_Partners__c"] == "Acme (per Dana, call first)"  # kept
     assert got[accounts[2]]["Ecoops_Partners__c"] == "typed by a person"  # never ours: kept
@@ -214,7 +189,7 @@ def test_a_persons_change_is_a_conflict_and_stays(
     # The person sets the value ecoops wants: settled, no write; the conflict is gone.
     fake.put("Account", {"Id": accounts[0], "Ecoops_Partners__c": "Acme Partners; Beta Cloud"})
     calls = list(fake.collection_calls)
-    settled = _write(sessions, settings)
+    settled = write(SALESFORCE, sessions, settings)
     assert (settled.written, settled.conflicts) == (0, 1) and fake.collection_calls == calls
 
 
@@ -228,13 +203,13 @@ def test_a_refused_record_fails_alone_and_is_tried_again(
     accounts, _deals = _org(fake, session, sessions, settings, key_pair[0])
     acme = make_partner(session, name="Acme Partners")
     for account in accounts:
-        _overlap(session, acme, account, "Customers")
+        overlap(session, acme, account, "Customers")
     session.commit()
-    _turn_on(session, settings, {"account_partners": "Ecoops_Partners__c"})
+    turn_on(SALESFORCE, session, settings, {"account_partners": "Ecoops_Partners__c"})
     fake.reject(accounts[1], "Partner fields are locked on key accounts")
     fake.delete("Account", accounts[2])
 
-    run = _write(sessions, settings)
+    run = write(SALESFORCE, sessions, settings)
     assert (run.written, run.failed) == (1, 2)
     assert fake.records["Account"][accounts[0]]["Ecoops_Partners__c"] == "Acme Partners"
     assert "Ecoops_Partners__c" not in fake.records["Account"][accounts[1]]
@@ -244,7 +219,7 @@ def test_a_refused_record_fails_alone_and_is_tried_again(
         accounts[2]: "the CRM no longer has this record",
     }
     fake.rejects.clear()
-    retried = _write(sessions, settings)
+    retried = write(SALESFORCE, sessions, settings)
     assert (retried.written, retried.failed) == (1, 1)
     assert fake.records["Account"][accounts[1]]["Ecoops_Partners__c"] == "Acme Partners"
 
@@ -259,14 +234,14 @@ def test_a_dry_run_lists_changes_and_writes_nothing(
 ) -> None:
     accounts, _deals = _org(fake, session, sessions, settings, key_pair[0])
     acme = make_partner(session, name="Acme Partners")
-    _overlap(session, acme, accounts[0], "Customers")
-    _overlap(session, acme, accounts[1], "Customers")
+    overlap(session, acme, accounts[0], "Customers")
+    overlap(session, acme, accounts[1], "Customers")
     session.commit()
     fake.put("Account", {"Id": accounts[1], "Ecoops_Partners__c": "someone's note"})
-    _turn_on(session, settings, {"account_partners": "Ecoops_Partners__c"})
+    turn_on(SALESFORCE, session, settings, {"account_partners": "Ecoops_Partners__c"})
     before = {k: dict(v) for k, v in fake.records["Account"].items()}
 
-    run = _write(sessions, settings, dry_run=True)
+    run = write(SALESFORCE, sessions, settings, dry_run=True)
     assert (run.dry_run, run.written, run.conflicts, run.calls) == (True, 1, 1, 0)
     assert sorted(_items(session, run)) == [
         ("change", accounts[0], "Ecoops_Partners__c", "", "Acme Partners"),
@@ -342,10 +317,10 @@ def test_batches_of_200_through_429_and_an_expired_token(
             )
         )
     session.commit()
-    _turn_on(session, settings, {"opportunity_referral_status": "Ecoops_Referral_Status__c"})
+    turn_on(SALESFORCE, session, settings, {"opportunity_referral_status": "Ecoops_Referral_Status__c"})
     fake.expire_tokens()
     fake.fail_next(429, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}], retry_after="0")
-    run = _write(sessions, settings)
+    run = write(SALESFORCE, sessions, settings)
     assert (run.written, run.failed, run.calls) == (450, 0, 3)
     assert fake.collection_calls == [200, 200, 50]
     assert all(r["Ecoops_Referral_Status__c"] == "submitted" for r in fake.records["Opportunity"].values())
@@ -362,15 +337,15 @@ def test_the_command_line_dry_run_then_write(
     url, engine, own = cli_database(tmp_path)
     with own() as cli_session:
         accounts, _deals = _org(fake, cli_session, own, settings, key_pair[0])
-        _overlap(cli_session, make_partner(cli_session, name="Acme Partners"), accounts[0], "Customers")
+        overlap(cli_session, make_partner(cli_session, name="Acme Partners"), accounts[0], "Customers")
         cli_session.commit()
-        _turn_on(cli_session, settings, {"account_partners": "Ecoops_Partners__c"})
+        turn_on(SALESFORCE, cli_session, settings, {"account_partners": "Ecoops_Partners__c"})
     status, said = run_cli("salesforce-writeback", url, settings, "--dry-run")
     assert status == 0 and "1 values would be written" in said, said
     assert "Ecoops_Partners__c" not in fake.records["Account"][accounts[0]]
     fake.put("Account", {"Id": accounts[1], "Ecoops_Partners__c": "a person's"})
     with own() as more:
-        _overlap(more, make_partner(more, name="Beta Cloud"), accounts[1], "Prospects")
+        overlap(more, make_partner(more, name="Beta Cloud"), accounts[1], "Prospects")
         more.commit()
     status, said = run_cli("salesforce-writeback", url, settings)
     assert status == 1, said  # a conflict: told by the exit status
@@ -389,12 +364,12 @@ def test_a_value_longer_than_the_field_is_cut_to_its_length(
     accounts, _deals = _org(fake, session, sessions, settings, key_pair[0])
     fake.add_field("Account", "Short_Partners__c", length=12)
     for name in ("Acme Partners", "Beta Cloud"):  # "Acme Partners; Beta Cloud": 25 characters
-        _overlap(session, make_partner(session, name=name), accounts[0], "Customers")
-    _overlap(session, make_partner(session, name="Gamma Labs12"), accounts[1], "Customers")  # exactly 12
+        overlap(session, make_partner(session, name=name), accounts[0], "Customers")
+    overlap(session, make_partner(session, name="Gamma Labs12"), accounts[1], "Customers")  # exactly 12
     session.commit()
-    _turn_on(session, settings, {"account_partners": "Short_Partners__c"})
-    run = _write(sessions, settings)
+    turn_on(SALESFORCE, session, settings, {"account_partners": "Short_Partners__c"})
+    run = write(SALESFORCE, sessions, settings)
     assert (run.written, run.failed) == (2, 0)  # the server refuses STRING_TOO_LONG: none was sent
     assert fake.records["Account"][accounts[0]]["Short_Partners__c"] == "Acme Partne…"
     assert fake.records["Account"][accounts[1]]["Short_Partners__c"] == "Gamma Labs12"
-    assert _write(sessions, settings).calls == 0  # the cut value is what the ledger holds
+    assert write(SALESFORCE, sessions, settings).calls == 0  # the cut value is what the ledger holds

@@ -16,8 +16,8 @@ from ecoops.config import Settings
 from ecoops.crm.writeback.models import WritebackRun
 from ecoops.jobs import queue
 from tests.crm.salesforce.conftest import connect
-from tests.crm.salesforce.test_writeback import _overlap
 from tests.crm.salesforce_server import FakeSalesforce, seed_org
+from tests.crm.writeback_setup import overlap
 from tests.factories import csrf_from, make_partner, sign_in_admin
 
 FIELD = "/crm/salesforce/writeback/fields/account_partners"
@@ -39,7 +39,7 @@ def test_turn_a_field_on_dry_run_then_write_back_by_the_worker(
     assert client.post(f"{PAGE_SYNC}", data={"csrf_token": token}).status_code == 303
     assert queue.work_once(sessions, settings) == "done"
     account = next(iter(fake.records["Account"]))
-    _overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
+    overlap(session, make_partner(session, name="Acme Partners"), account, "Customers")
     session.commit()
 
     def post(path: str, **form: str) -> str:
@@ -68,7 +68,7 @@ def test_turn_a_field_on_dry_run_then_write_back_by_the_worker(
     # A person edits the field; a new partner makes ecoops want to write: the next sync's
     # write-back reports the conflict on the page and keeps the person's value.
     fake.put("Account", {"Id": account, "Ecoops_Partners__c": "ask Dana"})
-    _overlap(session, make_partner(session, name="Beta Cloud"), account, "Customers")
+    overlap(session, make_partner(session, name="Beta Cloud"), account, "Customers")
     session.commit()
     post(PAGE_SYNC)
     assert queue.work_once(sessions, settings) == "done"
