@@ -30,10 +30,9 @@ def bulk(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def org(session: Session, bulk: Settings, fake: FakeSalesforce, key_pair: tuple[str, str]) -> FakeSalesforce:
+def connected(session: Session, bulk: Settings, fake: FakeSalesforce, key_pair: tuple[str, str]) -> None:
     """The local Salesforce, connected (its records are seeded by each test)."""
     connect(session, bulk, fake, key_pair[0])
-    return fake
 
 
 def _sync(sessions: sessionmaker[Session], settings: Settings) -> SyncRun:
@@ -49,13 +48,13 @@ def _jobs(fake: FakeSalesforce) -> list[tuple[str, str]]:
 
 
 @pytest.mark.all_backends
+@pytest.mark.usefixtures("connected")
 def test_a_large_first_load_by_bulk_jobs_then_an_incremental_queryall(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    org: FakeSalesforce,
+    fake: FakeSalesforce,
 ) -> None:
-    fake = org
     seed_org(fake, accounts=3, opportunities=10)
     gone_before = list(fake.records["Opportunity"])[9]
     fake.delete("Opportunity", gone_before)  # in the recycle bin before the first load: never read
@@ -91,13 +90,13 @@ def test_a_large_first_load_by_bulk_jobs_then_an_incremental_queryall(
 
 
 @pytest.mark.all_backends
+@pytest.mark.usefixtures("connected")
 def test_a_failed_job_fails_the_run_and_keeps_the_checkpoint(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    org: FakeSalesforce,
+    fake: FakeSalesforce,
 ) -> None:
-    fake = org
     seed_org(fake, accounts=6, opportunities=6)
     fake.fail_jobs = "InvalidBatch : Failed to process query: FUNCTIONALITY_NOT_ENABLED"
     with pytest.raises(SalesforceJobFailed, match="FUNCTIONALITY_NOT_ENABLED"):
@@ -111,13 +110,13 @@ def test_a_failed_job_fails_the_run_and_keeps_the_checkpoint(
 
 
 @pytest.mark.all_backends
+@pytest.mark.usefixtures("connected")
 def test_a_429_on_the_results_and_a_token_expired_mid_job(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    org: FakeSalesforce,
+    fake: FakeSalesforce,
 ) -> None:
-    fake = org
     seed_org(fake, accounts=10, opportunities=10)
     fake.fail_next(
         429, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "slow"}], retry_after="0", on="/results"
@@ -140,13 +139,13 @@ def test_a_429_on_the_results_and_a_token_expired_mid_job(
 
 
 @pytest.mark.all_backends
+@pytest.mark.usefixtures("connected")
 def test_a_first_load_stopped_mid_job_is_taken_up_by_queryall(
     session: Session,
     sessions: sessionmaker[Session],
     bulk: Settings,
-    org: FakeSalesforce,
+    fake: FakeSalesforce,
 ) -> None:
-    fake = org
     """A first load stopped after some chunks has stored records without a checkpoint stamp; one of them
     deleted since must still go, so the next job is queryAll (a `query` would never show it)."""
     seed_org(fake, accounts=2, opportunities=10)
