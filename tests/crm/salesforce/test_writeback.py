@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.accounts.service import InvalidInput
 from ecoops.attribution.models import PartnerTouch
 from ecoops.config import Settings
-from ecoops.crm.salesforce import writeback
 from ecoops.crm.salesforce.sync import SalesforceSync
 from ecoops.crm.salesforce.writeback import SALESFORCE
 from ecoops.crm.writeback import provider
@@ -265,7 +264,9 @@ def test_fields_are_checked_against_describe(
 
     def refused(target: str, crm_field: str) -> str:
         with pytest.raises(InvalidInput) as caught:
-            writeback.set_field(session, ADMIN, settings, target=target, crm_field=crm_field, enabled=True)
+            provider.set_field(
+                session, ADMIN, settings, SALESFORCE, target=target, crm_field=crm_field, enabled=True
+            )
         return str(caught.value)
 
     assert "Account has no field Ecoops_Missing__c: create it in Salesforce" in refused(
@@ -281,10 +282,11 @@ def test_fields_are_checked_against_describe(
     # a picklist holds a class or a status, not a list of names
     assert "is a Picklist field" in refused("account_partners", "Partner_Pick__c")
     assert "not a field's API name" in refused("account_partners", "Bad Name'")
-    row = writeback.set_field(
+    row = provider.set_field(
         session,
         ADMIN,
         settings,
+        SALESFORCE,
         target="opportunity_class",
         crm_field="Ecoops_Partner_Class__c",
         enabled=True,
@@ -292,7 +294,7 @@ def test_fields_are_checked_against_describe(
     assert (row.enabled, row.field_length) == (True, 255)
     with pytest.raises(InvalidInput, match="turn write-back on for a field first"):
         session.rollback()
-        provider.queue_writeback(session, ADMIN, writeback.SALESFORCE, dry_run=False)
+        provider.queue_writeback(session, ADMIN, SALESFORCE, dry_run=False)
 
 
 def test_batches_of_200_through_429_and_an_expired_token(

@@ -11,17 +11,13 @@ import re
 from typing import Any
 
 from simple_salesforce.exceptions import SalesforceError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.accounts.service import InvalidInput
-from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.crm.connections.models import CrmConnection
 from ecoops.crm.salesforce.client import SalesforceApi, SalesforceAuthError, SalesforceUnavailable
 from ecoops.crm.salesforce.sync import credentials_of
 from ecoops.crm.writeback import provider
-from ecoops.crm.writeback.models import WritebackField, WritebackRun
-from ecoops.crm.writeback.run import Progress
 from ecoops.crm.writeback.targets import ACCOUNT, OPPORTUNITY, Target
 
 BATCH = 200  # the sObject Collections API's most records per call
@@ -129,25 +125,3 @@ SALESFORCE = provider.Provider(
     suggest=suggest,
     unavailable=(SalesforceUnavailable, SalesforceAuthError),
 )
-
-
-def set_field(
-    session: Session, actor: Actor, settings: Settings, *, target: str, crm_field: str, enabled: bool
-) -> WritebackField:
-    return provider.set_field(
-        session, actor, settings, SALESFORCE, target=target, crm_field=crm_field, enabled=enabled
-    )
-
-
-def run_writeback(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    actor: Actor,
-    *,
-    trigger: str,
-    dry_run: bool,
-    progress: Progress | None = None,
-) -> WritebackRun:
-    return provider.run_writeback(
-        sessions, settings, actor, SALESFORCE, trigger=trigger, dry_run=dry_run, progress=progress
-    )
