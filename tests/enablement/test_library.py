@@ -4,6 +4,7 @@ neither or both), attaching to a referral and opening from it, which moves the u
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -117,6 +118,8 @@ def test_a_seller_opens_content_from_a_referral_and_the_figure_moves(
     referral = w.referrals[0]
     page = client.get(f"/referrals/{referral.id}")
     assert "Referral playbook" in page.text and "No content attached." in page.text
+    offered = re.findall(r'<option value="(\d+)"', page.text)  # the attach list: all partners' and Alpha's
+    assert sorted(map(int, offered)) == sorted([w.for_all.id, w.alpha_file.id])
     token = csrf_from(page.text)
     attached = client.post(
         f"/referrals/{referral.id}/content", data={"csrf_token": token, "content_id": w.alpha_file.id}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
@@ -39,9 +39,11 @@ def referral_panel(session: Session, actor: Actor, referral: Referral) -> Panel:
     motion = Motion.REFERRAL if referral.direction == Direction.INBOUND else Motion.CO_SELL
     found = playbooks.list_playbooks(session, actor, motion.value)
     library: list[ContentItem] = []
-    if content.may_attach(actor):
-        readable = content.readable_content(actor).order_by(ContentItem.title)
-        library = list(session.scalars(readable))
+    if content.may_attach(actor):  # what the referral's partner may see: for every partner, or its own
+        fitting = or_(ContentItem.partner_id.is_(None), ContentItem.partner_id == referral.partner_id)
+        library = list(
+            session.scalars(content.readable_content(actor).where(fitting).order_by(ContentItem.title))
+        )
     return Panel(
         attached=content.attached_to(session, actor, Subject.REFERRAL, [str(referral.id)]),
         playbooks=found,
