@@ -70,23 +70,61 @@ def test_structure_words_leave_the_key(name, key, structure):
     assert (keyed["name_key"], keyed["structure"]) == (key, structure)
 
 
-def test_a_structure_word_on_one_side_needs_a_domain_to_back_it():
+def test_a_structure_word_on_one_side_only_is_weak_evidence():
     ours = accounts(
         {"id": "o1", "name": "DuPont", "website": "dupont.com", "country": "US"},
         {"id": "o2", "name": "Vistra Corp", "country": "US"},
+        {"id": "o3", "name": "Kenvue", "country": "US"},
     )
     theirs = accounts(
-        # The brand on another suffix backs the name: 1 - 0.15 + 0.05 = 0.90.
+        # The brand on another suffix backs the name: 1 - 0.10 + 0.05 = 0.95.
         {"id": "t1", "name": "DuPont Group", "website": "dupont.de", "country": "US"},
-        # No domain to back it: 1 - 0.15 = 0.85, under the threshold.
+        # The same name in one country, no domain either way: 1 - 0.10 = 0.90, over the threshold.
         {"id": "t2", "name": "Vistra Corp Holding", "country": "US"},
+        # A typo as well (a transposition: 89% alike, enough alone) and nothing to back it: 0.79.
+        {"id": "t3", "name": "Knevue Group", "country": "US"},
     )
     result = match_accounts(ours, theirs)
-    assert pairs(result.pairs) == {("o1", "t1", "fuzzy_name")}
+    assert pairs(result.pairs) == {("o1", "t1", "fuzzy_name"), ("o2", "t2", "fuzzy_name")}
+    rows = {row["our_id"]: row for row in result.pairs.to_pylist()}
+    assert rows["o1"]["score"] == pytest.approx(0.95)
+    assert rows["o2"]["score"] == pytest.approx(0.90)
+    assert "a structure word on one side only (none ~ group)" in rows["o1"]["explanation"]
+    assert "domain same_label" in rows["o1"]["explanation"]
+    assert "a structure word on one side only (none ~ holding)" in rows["o2"]["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "why"),
+    [
+        # The worded record's own site says it is the holding: the bare name is the company, 1 - 0.15.
+        (
+            {"id": "o1", "name": "Upwork", "country": "US"},
+            {"id": "t1", "name": "Upwork Holding", "website": "upwork-holding.com", "country": "US"},
+            "(none ~ holding, and a site names a group or holding)",
+        ),
+        # ... on either side, and with a site on the worded side only.
+        (
+            {"id": "o1", "name": "Sampo Holding", "website": "sampoholding.fi", "country": "FI"},
+            {"id": "t1", "name": "Sampo", "country": "FI"},
+            "(holding ~ none, and a site names a group or holding)",
+        ),
+        # A group and a holding: two structures, two companies.
+        (
+            {"id": "o1", "name": "Alzchem Group", "country": "DE"},
+            {"id": "t1", "name": "Alzchem Holding", "country": "DE"},
+            "(group ~ holding)",
+        ),
+    ],
+)
+def test_a_structure_word_is_strong_evidence_where_a_site_or_the_other_side_names_a_structure(
+    ours, theirs, why
+):
+    result = match_accounts(accounts(ours), accounts(theirs), settings=MatchSettings(threshold=0.0))
     (row,) = result.pairs.to_pylist()
-    assert row["score"] == pytest.approx(0.90)
-    assert "structure words differ (none ~ group)" in row["explanation"]
-    assert "domain same_label" in row["explanation"]
+    assert row["score"] == pytest.approx(0.85)  # under the default threshold
+    assert f"structure words differ {why}" in row["explanation"]
+    assert match_accounts(accounts(ours), accounts(theirs)).pairs.num_rows == 0
 
 
 def test_a_subsidiary_on_its_own_site_is_not_the_parent():
@@ -178,7 +216,7 @@ def test_a_swap_of_two_letters_in_a_short_name_with_a_legal_form_is_one_edit():
         {"id": "t3", "name": "GOE CORP.", "country": "US"},
     )
     result = match_accounts(ours, theirs)
-    # "Rakuten Group" has a structure word the partner's record lacks: 0.9048 - 0.15 = 0.75, out.
+    # "Rakuten Group" has a structure word the partner's record lacks: 0.9048 - 0.10 = 0.80, out.
     assert pairs(result.pairs) == set()
     ours = accounts({"id": "o1", "name": "Rakuten, Inc.", "country": "JP"})
     (row,) = match_accounts(ours, theirs).pairs.to_pylist()

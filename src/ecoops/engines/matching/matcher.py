@@ -197,9 +197,15 @@ SELECT our_id, their_id, method, score, relation,
                      CAST(round(name_similarity * 100) AS INTEGER), our_name_key, their_name_key,
                      CASE WHEN number_agreement = 'same'
                        THEN printf('; numbers %s agree', our_numbers) ELSE '' END,
-                     CASE WHEN structure_agreement = 'differs'
-                       THEN printf('; structure words differ (%s ~ %s)', coalesce(our_structure, 'none'),
-                                   coalesce(their_structure, 'none')) ELSE '' END,
+                     CASE structure_agreement
+                       WHEN 'same' THEN ''
+                       WHEN 'added' THEN printf('; a structure word on one side only (%s ~ %s)',
+                                                coalesce(our_structure, 'none'),
+                                                coalesce(their_structure, 'none'))
+                       ELSE printf('; structure words differ (%s ~ %s%s)', coalesce(our_structure, 'none'),
+                                   coalesce(their_structure, 'none'),
+                                   CASE WHEN our_structure IS NULL OR their_structure IS NULL
+                                     THEN ', and a site names a group or holding' ELSE '' END) END,
                      country_agreement,
                      CASE WHEN country_from_domain <> ''
                        THEN printf(' (%s)', country_from_domain) ELSE '' END,

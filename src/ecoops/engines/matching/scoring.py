@@ -61,8 +61,12 @@ SELECT our_row, their_row, o_id AS our_id, t_id AS their_id,
             WHEN t_country IS NULL AND o_country IS NOT NULL AND {t_form_names}
               THEN printf('theirs "%s" is a legal form of %s', t_legal_forms, o_country)
        END AS country_from_domain,
-       CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same' ELSE 'differs' END
-         AS structure_agreement,
+       CASE WHEN o_structure IS NOT DISTINCT FROM t_structure THEN 'same'
+            -- A word on one side only, and neither record's site names a group or a holding.
+            WHEN (o_structure IS NULL OR t_structure IS NULL) AND NOT regexp_matches(
+                   concat_ws(' ', o_domain_label, t_domain_label), '{structure_words}')
+              THEN 'added'
+            ELSE 'differs' END AS structure_agreement,
        o_structure AS our_structure, t_structure AS their_structure,
        CASE WHEN o_numbers IS DISTINCT FROM t_numbers THEN 'different'
             WHEN o_numbers IS NULL THEN 'none' ELSE 'same' END AS number_agreement,
@@ -422,7 +426,7 @@ class EvidenceBound:
         structure = np.where(
             our_structure == their_structure,
             adjustment("structure", "same"),
-            adjustment("structure", "differs"),
+            most("structure", "added", "differs"),
         )
         our_numbers, their_numbers = self._pairs("numbers", our_rows, their_rows)
         evidence = domain + country + structure

@@ -26,12 +26,14 @@ FIXED_ADJUSTMENTS: dict[str, dict[str, float]] = {
     },
     "country": {"same": 0.0, "legal_form": 0.0, "missing": -0.03, "different": -0.20},
     # Structure words ("group", "holding") are not part of the compared keys ("DuPont" and "DuPont Group"
-    # are one name), but a subsidiary is often its parent's name plus one. Where one side has such a word
-    # and the other has not (or another), the name alone is not enough: the pair loses as much as a
-    # different domain costs, so it passes only with a domain that backs it (the same domain matches
-    # earlier; the same label on another suffix, +0.05, brings it back over the threshold), and a domain
-    # label contained in the other's counts as a different domain ("acme.com" / "acme-holding.com").
-    "structure": {"same": 0.0, "differs": -0.15},
+    # are one name), and one side's word alone is weak evidence: a CRM adds "Group" to a company's own
+    # record as often as a list holds its holding ("added": the same name in one country passes, a name
+    # with a typo as well needs a domain or more to back it).
+    # What makes it strong is a record's own site saying it is the group or holding (acme-holding.com,
+    # acmegroup.com), or the two sides naming different structures (a group and a holding): "differs",
+    # as much as a different domain costs, so the pair passes only with a domain that backs it (the same
+    # domain matches earlier; the same label on another suffix, +0.05, brings it back over the threshold).
+    "structure": {"same": 0.0, "added": -0.10, "differs": -0.15},
 }
 # The level of each comparison that moves nothing: the adjustments are measured from it.
 NEUTRAL = {"domain": "missing", "country": "same", "structure": "same"}
