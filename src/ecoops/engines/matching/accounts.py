@@ -124,8 +124,9 @@ def keyed_accounts(table: pa.Table, *, side: str, domain_aliases: pa.Table | Non
     country = country_codes(table.column(COUNTRY_COLUMN)) if COUNTRY_COLUMN in table.column_names else nulls
     # A record with no country takes the one its own domain's country-code suffix names ("ihi.fr": FR),
     # and says so (`country_source`); ".com" and the suffixes used anywhere for their look say nothing.
-    from_domain = pc.and_(pc.is_null(country), pc.is_valid(countries_of_domains(domain_raw)))
-    country = pc.coalesce(country, countries_of_domains(domain_raw))
+    of_domain = countries_of_domains(domain_raw)
+    from_domain = pc.and_(pc.is_null(country), pc.is_valid(of_domain))
+    country = pc.coalesce(country, of_domain)
     country_source = pc.if_else(from_domain, "domain", pc.if_else(pc.is_valid(country), "field", None))
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "row": pa.array(np.arange(n, dtype=np.int64)),
