@@ -216,3 +216,24 @@ def test_the_read_tables_are_the_tables_the_feed_reads() -> None:
         OpportunityStageChange.__tablename__,
         PartnerTouch.__tablename__,
     } <= READ_TABLES
+
+
+def test_the_filter_choices_are_read_once_while_unchanged_and_follow_every_change(session: Session) -> None:
+    manager = make_user(session, name="Olivia Chen")
+    acme = make_partner(session, name="Acme", owner_id=manager.id)
+    first = service.filter_options(session, SYSTEM)
+    assert (acme.id, "Acme") in first.partners
+    assert service.filter_options(session, SYSTEM).partners is first.partners  # from the cache
+    borealis = make_partner(session, name="Borealis", partner_type="reseller")  # moves the data version
+    after = service.filter_options(session, SYSTEM)
+    assert [p for p in after.partners if p[1] in ("Acme", "Borealis")] == [
+        (acme.id, "Acme"),
+        (borealis.id, "Borealis"),
+    ]
+    assert "reseller" in after.types
+    # Renaming a user does not move the data version: the managers' names are read each time.
+    version = data_version(session)
+    manager.name = "Olivia Brown"
+    session.flush()
+    assert data_version(session) == version
+    assert service.filter_options(session, SYSTEM).owners == [(manager.id, "Olivia Brown")]

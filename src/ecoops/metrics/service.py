@@ -484,26 +484,34 @@ class FilterOptions:
 
 
 def filter_options(session: Session, actor: Actor) -> FilterOptions:
-    """The choices of the dashboards' filter form."""
+    """The choices of the dashboards' filter form.
+
+    Partners, programs, tiers and types come from the cache while the data version stands (they are read
+    tables: a change moves it); the partner managers' names are read each time, since renaming a user
+    does not move it.
+    """
     require(actor, Permission.READ_METRICS)
-    return FilterOptions(
-        partners=[
-            (i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))
-        ],
-        programs=[
-            (i, n) for i, n in session.execute(select(Program.id, Program.name).order_by(Program.name))
-        ],
-        tiers=[
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    partners, programs, tiers, types = cache.CHOICES.get_or_compute(
+        (data_version(session), database), lambda: _choices(session)
+    )
+    owners = session.execute(
+        select(User.id, User.name).where(User.id.in_(select(Partner.owner_id))).order_by(User.name)
+    )
+    return FilterOptions(partners, programs, tiers, types, owners=[(i, n) for i, n in owners])
+
+
+def _choices(
+    session: Session,
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[tuple[int, str]], list[str]]:
+    return (
+        [(i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))],
+        [(i, n) for i, n in session.execute(select(Program.id, Program.name).order_by(Program.name))],
+        [
             (i, f"{p} · {t}")
             for i, p, t in session.execute(
                 select(Tier.id, Program.name, Tier.name).join(Program).order_by(Program.name, Tier.rank)
             )
         ],
-        types=list(session.scalars(select(Partner.partner_type).distinct().order_by(Partner.partner_type))),
-        owners=[
-            (i, n)
-            for i, n in session.execute(
-                select(User.id, User.name).where(User.id.in_(select(Partner.owner_id))).order_by(User.name)
-            )
-        ],
+        list(session.scalars(select(Partner.partner_type).distinct().order_by(Partner.partner_type))),
     )
