@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 from ecoops.config import Settings
 from ecoops.web.app import create_app
 from ecoops.web.db_slots import RESERVED, DatabaseSlots, request_slots
+from tests.asgi import run_asgi
 
 
 def test_no_more_requests_than_slots_run_at_once_and_every_one_is_answered() -> None:
@@ -31,7 +32,7 @@ def test_no_more_requests_than_slots_run_at_once_and_every_one_is_answered() -> 
             answers = await asyncio.gather(*(client.get(f"/page/{n}") for n in range(12)))
         return [answer.status_code for answer in answers]
 
-    assert asyncio.run(burst()) == [200] * 12
+    assert run_asgi(burst) == [200] * 12
     assert most == 3
 
     # Static files hold no connection: not counted.
@@ -41,7 +42,7 @@ def test_no_more_requests_than_slots_run_at_once_and_every_one_is_answered() -> 
             await asyncio.gather(*(client.get(f"/static/{n}.css") for n in range(4)))
 
     most = 0
-    asyncio.run(static())
+    run_asgi(static)
     assert most == 4
 
 
