@@ -98,4 +98,4 @@ INPUTS: LRU[Any] = LRU(2)
 FIGURES: LRU[Any] = LRU(256)
 RECORDS: LRU[Any] = LRU(16)
 # The filter form's partners, programs, tiers and types: read on every dashboard page, 500 partners' names.
-CHOICES: LRU[Any] = LRU(4)
+CHOICES: LRU[Any] = LRU(4)  # metrics.service.FilterOptions, its managers left out

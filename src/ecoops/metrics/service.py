@@ -7,7 +7,7 @@ for the same (as-of date, period, filters) and check READ_METRICS the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -342,6 +342,12 @@ def _context(session: Session, actor: Actor, config: Settings, *, fresh: bool = 
     return cached_inputs(session, config, fresh=fresh)
 
 
+def _version_key(session: Session) -> tuple[Any, str]:
+    """What a cache key starts with: the data version, and the database's address (two instances served by
+    one process, the tests' two ecoops servers, may stand at the same version numbers)."""
+    return data_version(session), session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
 def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> _Context:
     """The fed records and the rules in force, from the cache while the records are unchanged (no access
     check: for the system's own work, e.g. values written back to the CRM).
@@ -352,10 +358,7 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
     whole workspace again, and people wait in line for it; the warming thread reads the new ones
     meanwhile (it asks `fresh`).
     """
-    # The database's address too: two instances served by one process (the tests' two ecoops servers)
-    # may stand at the same version numbers.
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    key = (data_version(session), database, config.currency, str(config.tz))
+    key = (*_version_key(session), config.currency, str(config.tz))
     if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
         recent = cache.INPUTS.newest(lambda other: other[1:] == key[1:])  # type: ignore[index]
         if recent is not None:
@@ -491,27 +494,28 @@ def filter_options(session: Session, actor: Actor) -> FilterOptions:
     does not move it.
     """
     require(actor, Permission.READ_METRICS)
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    partners, programs, tiers, types = cache.CHOICES.get_or_compute(
-        (data_version(session), database), lambda: _choices(session)
-    )
+    cached: FilterOptions = cache.CHOICES.get_or_compute(_version_key(session), lambda: _choices(session))
     owners = session.execute(
         select(User.id, User.name).where(User.id.in_(select(Partner.owner_id))).order_by(User.name)
     )
-    return FilterOptions(partners, programs, tiers, types, owners=[(i, n) for i, n in owners])
+    return replace(cached, owners=[(i, n) for i, n in owners])
 
 
-def _choices(
-    session: Session,
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[tuple[int, str]], list[str]]:
-    return (
-        [(i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))],
-        [(i, n) for i, n in session.execute(select(Program.id, Program.name).order_by(Program.name))],
-        [
+def _choices(session: Session) -> FilterOptions:
+    """The cached part of the filter form's choices (no managers)."""
+    return FilterOptions(
+        partners=[
+            (i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))
+        ],
+        programs=[
+            (i, n) for i, n in session.execute(select(Program.id, Program.name).order_by(Program.name))
+        ],
+        tiers=[
             (i, f"{p} · {t}")
             for i, p, t in session.execute(
                 select(Tier.id, Program.name, Tier.name).join(Program).order_by(Program.name, Tier.rank)
             )
         ],
-        list(session.scalars(select(Partner.partner_type).distinct().order_by(Partner.partner_type))),
+        types=list(session.scalars(select(Partner.partner_type).distinct().order_by(Partner.partner_type))),
+        owners=[],
     )
