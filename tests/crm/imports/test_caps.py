@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ecoops.config import Settings
+from ecoops.crm.imports import staging
 from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.imports.reader import CsvRows, ReadLimits, examine
 from ecoops.crm.models import Account, ImportRun
 from tests.crm.imports.files import run, write_csv
+from tests.crm.imports.test_upsert import OPPORTUNITIES
 
 DEFAULTS = Settings()
 
@@ -115,3 +117,25 @@ def test_one_id_on_many_lines_names_a_few_of_the_others(session, tmp_path):
         (3, "the id 001A0000001aaaaAAA is also on line 2, 4, 5, 6, 7 and 19,994 more"),
     ]
     assert outcome.problems[-1].message.endswith("line 2, 3, 4, 5, 6 and 19,994 more")
+
+
+def test_an_import_gives_the_connection_its_page_caches_back(session, connection, tmp_path, monkeypatch):
+    """The importing connection gets large SQLite caches for the load only: a pooled connection in a
+    long-lived worker would otherwise keep hundreds of MiB after its import."""
+    sizes = ("PRAGMA main.cache_size", "PRAGMA temp.cache_size")
+    connection.exec_driver_sql("PRAGMA temp.cache_size = -3000")
+    before = [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes]
+    seen: list[list[int]] = []
+    original = staging.RecordStage.finish_loading
+
+    def spy(self):
+        seen.append([connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes])
+        original(self)
+
+    monkeypatch.setattr(staging.RecordStage, "finish_loading", spy)
+    run(session, write_csv(tmp_path, OPPORTUNITIES))
+    assert seen == [[-staging.SQLITE_CACHE_KIB] * 2]
+    assert [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes] == before == [
+        before[0],
+        -3000,
+    ]

@@ -35,7 +35,7 @@ from ecoops.crm.imports.records import Problem, Record, RecordBuilder, other_lin
 from ecoops.crm.models import TEXT, ImportRejection
 
 BATCH = 10_000
-SQLITE_CACHE_KIB = 128 * 1024  # page cache of the connection that imports
+SQLITE_CACHE_KIB = 128 * 1024  # page cache of the importing connection, for stored and for temporary tables
 POSTGRES_WORK_MEM = "128MB"
 REBUILD_MIN_ROWS = 10_000  # new records from which a load into a table no larger rebuilds its indexes
 MAX_VALUE_KEPT = 1000  # characters of a refused cell kept for the report
@@ -139,10 +139,13 @@ class RecordStage:
     """The file's parsed records beside the stored table, compared and upserted by its key."""
 
     def __init__(self, connection: Connection, builder: RecordBuilder, problems: ProblemLog) -> None:
+        self.cache_sizes: list[tuple[str, int]] = []  # SQLite's, as they were, to give back in `drop`
         if connection.dialect.name == "sqlite":
             # SQLite's default 2 MB page cache thrashes on a large upsert into an indexed table.
-            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            connection.exec_driver_sql(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
+            for schema in ("main", "temp"):
+                was = int(connection.exec_driver_sql(f"PRAGMA {schema}.cache_size").scalar_one())
+                self.cache_sizes.append((schema, was))
+                connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = -{SQLITE_CACHE_KIB}")
         else:  # room for the hash joins of the counts and the upsert, for this transaction only
             connection.exec_driver_sql(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
         self.connection = connection
@@ -287,4 +290,7 @@ class RecordStage:
         self.connection.execute(statement)
 
     def drop(self) -> None:
+        """Drop the stage and give the pooled connection its own caches back (SQLite frees the pages)."""
         self._bulk.drop()
+        for schema, size in self.cache_sizes:
+            self.connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = {size}")
