@@ -6,6 +6,9 @@ same thing in a conflict check as in an account map.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -15,10 +18,49 @@ from sqlalchemy.orm import Session
 
 from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching.countries import country_code
-from ecoops.engines.matching.domains import registrable_domain, registrable_domains
-from ecoops.engines.matching.names import name_keys, normalise_name
+from ecoops.engines.matching.domains import registrable_domains
+from ecoops.engines.matching.names import name_keys
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Direction, Kind, Referral, Status
+
+KEYS_REMEMBERED = 100_000  # names (and domains) whose keys each process keeps, the last used
+
+
+class RememberedKeys:
+    """Keys of values (names or domains) computed once per process and kept, the last used first.
+
+    The normalisation is a DuckDB query whose planning costs 8-15 ms however few the values, so a
+    referral's conflict check computing its company's keys and its candidate accounts' paid about
+    90 ms; the candidates (our accounts) recur from one check to the next. The keys depend on the
+    value alone. Thread-safe: web requests share it.
+    """
+
+    def __init__(self, compute: Callable[[list[str]], list[str | None]], size: int = KEYS_REMEMBERED) -> None:
+        self.compute = compute
+        self.size = size
+        self._known: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, values: list[str]) -> list[str | None]:
+        distinct = dict.fromkeys(values)
+        with self._lock:
+            found = {v: self._known[v] for v in distinct if v in self._known}
+            for value in found:
+                self._known.move_to_end(value)
+        missing = [v for v in distinct if v not in found]
+        if missing:  # computed outside the lock: DuckDB lets two requests compute at once
+            found |= dict(zip(missing, self.compute(missing), strict=True))
+            with self._lock:
+                self._known.update((v, found[v]) for v in missing)
+                while len(self._known) > self.size:
+                    self._known.popitem(last=False)
+        return [found[v] for v in values]
+
+
+_NAME_KEYS = RememberedKeys(
+    lambda names: name_keys(pa.array(names, pa.string())).column("name_key").to_pylist()
+)
+_DOMAINS = RememberedKeys(lambda values: registrable_domains(pa.array(values, pa.string())).to_pylist())
 
 
 @dataclass(frozen=True)
@@ -30,8 +72,8 @@ class CompanyKeys:
 
 def company_keys(company: str, domain: str, country: str) -> CompanyKeys:
     return CompanyKeys(
-        domain_key=registrable_domain(domain) or "" if domain.strip() else "",
-        name_key=normalise_name(company) or "",
+        domain_key=_DOMAINS([domain])[0] or "" if domain.strip() else "",
+        name_key=_NAME_KEYS([company])[0] or "",
         country=country_code(country) or "" if country.strip() else "",
     )
 
@@ -60,9 +102,10 @@ def matching_accounts(session: Session, keys: CompanyKeys) -> list[Account]:
     if not clauses:
         return []
     candidates = list(session.scalars(select(Account).where(or_(*clauses)).order_by(Account.id).limit(500)))
-    # The keys of all candidates in one pass each: the normalisation costs a query per call.
-    domains = registrable_domains(pa.array([a.domain for a in candidates], pa.string())).to_pylist()
-    names = name_keys(pa.array([a.name for a in candidates], pa.string())).column("name_key").to_pylist()
+    # The keys of all candidates in one pass each (the normalisation costs a query per call), and
+    # only of those not seen lately.
+    domains = _DOMAINS([a.domain for a in candidates])
+    names = _NAME_KEYS([a.name for a in candidates])
     matches = []
     for account, domain, name in zip(candidates, domains, names, strict=True):
         same_domain = bool(keys.domain_key) and domain == keys.domain_key

@@ -135,7 +135,11 @@ def test_an_import_gives_the_connection_its_page_caches_back(session, connection
     monkeypatch.setattr(staging.RecordStage, "finish_loading", spy)
     run(session, write_csv(tmp_path, OPPORTUNITIES))
     assert seen == [[-staging.SQLITE_CACHE_KIB] * 2]
-    assert [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes] == before == [
-        before[0],
-        -3000,
-    ]
+    assert (
+        [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes]
+        == before
+        == [
+            before[0],
+            -3000,
+        ]
+    )
