@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,44 @@ def test_while_warming_readers_get_recent_figures_marked_lagging_until_the_warme
     scenario.deals[2].amount = Decimal(3500)
     session.flush()
     assert _revenue(service.report(session, SYSTEM, warming, QUERY, ["revenue"]))["influenced"] == 3500.0
+
+
+def _read_ago(seconds: float) -> None:
+    """Make the newest inputs in the cache read `seconds` ago."""
+    key, (feed, rules, _read_at) = cache.INPUTS.newest(lambda _key: True)
+    cache.INPUTS.put(key, (feed, rules, datetime.now(UTC) - timedelta(seconds=seconds)))
+
+
+def test_readers_stand_on_records_up_to_twice_the_interval_old_or_while_any_newer_are_read(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warmer comes back an interval after finishing, and by the time a reader asks, the version it
+    reads has often moved on: neither gap may send every reader to read the whole workspace itself."""
+    interval = 60.0
+    warming = settings.model_copy(update={"warm_dashboards_seconds": interval})
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()
+    scenario = seed(session)
+    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+
+    def reader_after_a_change(amount: int) -> service.Report:
+        scenario.deals[2].amount = Decimal(amount)
+        session.flush()
+        return service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+
+    _read_ago(1.5 * interval)  # past one interval, within two
+    assert reader_after_a_change(2500).lagging
+
+    _read_ago(2.5 * interval)  # past two: read anew
+    anew = reader_after_a_change(2600)
+    assert not anew.lagging and _revenue(anew)["influenced"] == 2600.0
+
+    _read_ago(2.5 * interval)
+    newest_key, _inputs = cache.INPUTS.newest(lambda _key: True)
+    newer = (("another version",), *newest_key[1:])
+    with cache.INPUTS.computing(newer):  # the warmer reading a version newer still
+        during = reader_after_a_change(2700)
+    assert during.lagging and _revenue(during)["influenced"] == 2600.0
+    with cache.INPUTS.computing((("another version",), "another database", "USD", "UTC")):
+        assert not reader_after_a_change(2800).lagging  # another database's read stands for nothing
+    assert first.read_at < anew.read_at

@@ -69,9 +69,10 @@ class LRU(Generic[V]):
             found = self.get(key)  # computed by the thread this one waited for
             return self.put(key, compute()) if found is None else found
 
-    def is_computing(self, key: Hashable) -> bool:
+    def is_computing(self, matches: Callable[[Hashable], bool]) -> bool:
+        """Whether an entry whose key `matches` is being computed."""
         with self._lock:
-            return key in self._flights
+            return any(matches(key) for key in self._flights)
 
     def newest(self, matches: Callable[[Hashable], bool]) -> tuple[Hashable, V] | None:
         """The most recently used entry whose key `matches`."""

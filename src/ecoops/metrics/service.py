@@ -353,18 +353,24 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
     check: for the system's own work, e.g. values written back to the CRM).
 
     Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records read less than
-    `warm_dashboards_seconds` ago, or while the newer ones are being read, stand for records that have
-    changed since (marked `lagging`). Under a stream of writes every request would otherwise read the
-    whole workspace again, and people wait in line for it; the warming thread reads the new ones
-    meanwhile (it asks `fresh`).
+    twice `warm_dashboards_seconds` ago, or while newer ones are being read, stand for records that
+    have changed since (marked `lagging`). Under a stream of writes every request would otherwise read
+    the whole workspace again, and people wait in line for it; the warming thread reads the new ones
+    meanwhile (it asks `fresh`). Twice: it comes back `warm_dashboards_seconds` after finishing, and its
+    figures take their time after the read; any newer read: by the time a reader asks, the version the
+    warmer is reading has often moved on again.
     """
     key = (*_version_key(session), config.currency, str(config.tz))
     if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
-        recent = cache.INPUTS.newest(lambda other: other[1:] == key[1:])  # type: ignore[index]
+
+        def same_database(other: Any) -> bool:
+            return bool(other[1:] == key[1:])
+
+        recent = cache.INPUTS.newest(same_database)
         if recent is not None:
             feed, rules, read_at = recent[1]
             age = (datetime.now(UTC) - read_at).total_seconds()
-            if age < config.warm_dashboards_seconds or cache.INPUTS.is_computing(key):
+            if age < 2 * config.warm_dashboards_seconds or cache.INPUTS.is_computing(same_database):
                 return _Context(recent[0], feed, rules, read_at, lagging=True)  # type: ignore[arg-type]
     feed, rules, read_at = cache.INPUTS.get_or_compute(
         key,
