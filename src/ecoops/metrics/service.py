@@ -348,17 +348,22 @@ def _version_key(session: Session) -> tuple[Any, str]:
     return data_version(session), session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
+# How many warming intervals old the records a reader stands on may be. The warmer's cycle is its
+# interval after it finishes plus its own reading and computing, which on a loaded machine take as long
+# again; any newer read under way counts too, since by the time a reader asks, the version the warmer
+# reads has often moved on. Beyond it (a stuck warmer) readers read for themselves.
+LAG_INTERVALS = 3
+
+
 def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> _Context:
     """The fed records and the rules in force, from the cache while the records are unchanged (no access
     check: for the system's own work, e.g. values written back to the CRM).
 
     Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records read less than
-    twice `warm_dashboards_seconds` ago, or while newer ones are being read, stand for records that
-    have changed since (marked `lagging`). Under a stream of writes every request would otherwise read
-    the whole workspace again, and people wait in line for it; the warming thread reads the new ones
-    meanwhile (it asks `fresh`). Twice: it comes back `warm_dashboards_seconds` after finishing, and its
-    figures take their time after the read; any newer read: by the time a reader asks, the version the
-    warmer is reading has often moved on again.
+    `LAG_INTERVALS` times `warm_dashboards_seconds` ago, or while newer ones are being read, stand for
+    records that have changed since (marked `lagging`). Under a stream of writes every request would
+    otherwise read the whole workspace again, and people wait in line for it; the warming thread reads
+    the new ones meanwhile (it asks `fresh`).
     """
     key = (*_version_key(session), config.currency, str(config.tz))
     if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
@@ -370,7 +375,9 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
         if recent is not None:
             feed, rules, read_at = recent[1]
             age = (datetime.now(UTC) - read_at).total_seconds()
-            if age < 2 * config.warm_dashboards_seconds or cache.INPUTS.is_computing(same_database):
+            if age < LAG_INTERVALS * config.warm_dashboards_seconds or cache.INPUTS.is_computing(
+                same_database
+            ):
                 return _Context(recent[0], feed, rules, read_at, lagging=True)  # type: ignore[arg-type]
     feed, rules, read_at = cache.INPUTS.get_or_compute(
         key,
