@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from ecoops.actors import SYSTEM
@@ -9,6 +10,8 @@ from ecoops.crm.imports import service
 from ecoops.crm.imports.values import DateOrder
 from ecoops.crm.models import Opportunity
 from tests.crm.imports.files import WORKSPACE, run, write_csv
+
+pytestmark = pytest.mark.usefixtures("either_reading")
 
 
 def _inspect(path, **request):
