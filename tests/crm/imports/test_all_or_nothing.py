@@ -8,7 +8,7 @@ from ecoops.crm.models import ImportRejection, ImportRun, Opportunity
 from tests.crm.imports.files import run, snapshot, write_csv
 from tests.factories import make_account, make_opportunity
 
-pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("either_reading")]
+pytestmark = pytest.mark.all_backends
 
 GOOD_AND_BAD = """Id,AccountId,Name,StageName,Amount,CloseDate
 006A0000001aaaaAAA,001A0000001aaaaAAA,New deal,Prospecting,100,2025-06-30

@@ -11,8 +11,6 @@ from ecoops.crm.imports.records import BUILDERS
 from ecoops.crm.imports.values import DateOrder
 from tests.crm.imports.files import WORKSPACE
 
-pytestmark = pytest.mark.usefixtures("either_reading")
-
 OPPORTUNITY_HEADER = [
     "Id",
     "AccountId",

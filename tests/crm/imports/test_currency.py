@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ecoops.crm.models import Opportunity
 from tests.crm.imports.files import run, write_csv
 
-pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("either_reading")]
+pytestmark = pytest.mark.all_backends
 
 
 def _money(session):

@@ -2,7 +2,6 @@
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from ecoops.actors import SYSTEM
@@ -10,8 +9,6 @@ from ecoops.crm.imports import service
 from ecoops.crm.imports.values import DateOrder
 from ecoops.crm.models import Opportunity
 from tests.crm.imports.files import WORKSPACE, run, write_csv
-
-pytestmark = pytest.mark.usefixtures("either_reading")
 
 
 def _inspect(path, **request):

@@ -3,7 +3,6 @@
 import csv
 import io
 
-import pytest
 from sqlalchemy import select
 
 from ecoops.actors import SYSTEM
@@ -11,8 +10,6 @@ from ecoops.crm.imports import service
 from ecoops.crm.imports.report import neutralise, write_report
 from ecoops.crm.models import Account
 from tests.crm.imports.files import TODAY, WORKSPACE, run, write_csv
-
-pytestmark = pytest.mark.usefixtures("either_reading")
 
 # Quoted line breaks before the bad rows: line numbers are the file's own, as an editor shows them.
 WITH_LINE_BREAKS = """Id,Name,Website,NumberOfEmployees

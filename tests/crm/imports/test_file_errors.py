@@ -7,8 +7,6 @@ from ecoops.crm.imports.formats import ImportFileError
 from ecoops.crm.models import ImportRun
 from tests.crm.imports.files import run, write_csv
 
-pytestmark = pytest.mark.usefixtures("either_reading")
-
 
 @pytest.mark.parametrize(
     ("text", "message"),

@@ -10,8 +10,6 @@ from ecoops.actors import Role
 from ecoops.crm.models import Account, ImportRun
 from tests.factories import csrf_from, make_user, sign_in
 
-pytestmark = pytest.mark.usefixtures("either_reading")
-
 
 def _review(client, body: bytes, name: str):
     token = csrf_from(client.get("/imports").text)

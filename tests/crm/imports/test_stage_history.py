@@ -10,7 +10,7 @@ from ecoops.crm.imports.fields import Kind
 from ecoops.crm.models import OpportunityStageChange
 from tests.crm.imports.files import run, write_csv
 
-pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("either_reading")]
+pytestmark = pytest.mark.all_backends
 
 # OpportunityHistory writes a row for every amount or close-date edit, in the same stage.
 OPPORTUNITY_HISTORY = """Id,OpportunityId,CreatedDate,StageName,Amount,CloseDate

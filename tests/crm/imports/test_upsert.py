@@ -10,7 +10,7 @@ from ecoops.crm.models import Account, Contact, Opportunity
 from tests.crm.imports.files import run, write_csv
 from tests.factories import make_account
 
-pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("either_reading")]
+pytestmark = pytest.mark.all_backends
 
 ACCOUNTS = (
     "Id,Name,Website,BillingCountry,Industry,Type,Owner.Name,NumberOfEmployees,CreatedDate\n"

@@ -6,10 +6,8 @@ records as tuples in the order of `columns` (the stored table's columns), ready 
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
@@ -179,40 +177,6 @@ class Batch:
     records: list[Record]
     problems: list[Problem]
     empty_rows: int = 0  # rows that hold no record (e.g. field history about another field)
-
-
-ROW_BATCH = 5000  # rows read and checked together, column by column
-
-
-def batches(builder: RecordBuilder, lines: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, Batch]]:
-    """The rows in batches of `ROW_BATCH` (whole columns at a time where the cells allow), each with the
-    number of rows it was made of."""
-    numbers: list[int] = []
-    rows: list[list[str]] = []
-    for line, cells in lines:
-        numbers.append(line)
-        rows.append(cells)
-        if len(rows) >= ROW_BATCH:
-            yield len(rows), builder.build_batch(numbers, rows)
-            numbers, rows = [], []
-    yield len(rows), builder.build_batch(numbers, rows)
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while rows stream: a quarter of the reading's CPU went to it.
-
-    Reading allocates millions of lists and tuples, each of which counts towards the collector's
-    next pass, yet they hold no cycles and reference counting frees every batch; so memory stays
-    bounded without it. Process-wide for the duration (Python has no other switch), restored after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _remembered(name: str, read: CellReader) -> CellReader:

@@ -7,9 +7,10 @@ and keeps the refused ones in the report. A dry run goes the same way and writes
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,18 +27,8 @@ from ecoops.crm.imports.fields import Kind
 from ecoops.crm.imports.formats import ImportFileError, Mapping, explicit_mapping, recognise
 from ecoops.crm.imports.outcome_events import emit_outcome_events
 from ecoops.crm.imports.partner_list import PartnerCounts, PartnerListImport, PartnerRows
-from ecoops.crm.imports.read_ahead import READ_AHEAD_MIN_BYTES, ReadAhead
 from ecoops.crm.imports.reader import CsvRows, FileFacts, examine
-from ecoops.crm.imports.records import (
-    BUILDERS,
-    Batch,
-    Problem,
-    RecordBuilder,
-    RowRejected,
-    Workspace,
-    batches,
-    cyclic_gc_paused,
-)
+from ecoops.crm.imports.records import BUILDERS, Problem, RecordBuilder, RowRejected, Workspace
 from ecoops.crm.imports.report import write_report
 from ecoops.crm.imports.staging import ProblemLog, RecordStage
 from ecoops.crm.imports.touch_list import TouchListImport, TouchRows
@@ -50,6 +41,7 @@ COMMITTED, REJECTED, DRY_RUN = "committed", "rejected", "dry_run"
 PREVIEW_ROWS = 10
 DATE_SAMPLE_ROWS = 10_000  # rows read up front to tell a file's day-first from month-first dates
 PROBLEMS_SHOWN = 100
+ROW_BATCH = 5000  # rows read and checked together, column by column
 DATE_FIELDS = ("created_on", "close_date", "changed_on", "stage_since")
 
 Progress = Callable[[int], None]  # told the bytes read so far
@@ -217,18 +209,12 @@ def run_import(
     started = utcnow()
     session.flush()
     problems = ProblemLog(session.connection())
-    facts = inspection.facts
-    with ExitStack() as stack:
-        lines: Iterable[tuple[int, list[str]]] | ReadAhead
-        if inspection.mapping.kind in BUILDERS and facts.size >= READ_AHEAD_MIN_BYTES:
-            lines = ReadAhead(facts, inspection.headers, progress)
-        else:
-            lines = _reported(stack.enter_context(CsvRows(facts)), progress)
+    with CsvRows(inspection.facts) as rows:
         outcome = import_rows(
             session,
             actor,
-            inspection.headers,
-            lines,
+            rows.header,
+            _reported(rows, progress),
             mapping=inspection.mapping,
             date_order=inspection.date_order,
             request=request,
@@ -252,7 +238,7 @@ def import_rows(
     session: Session,
     actor: Actor,
     header: list[str],
-    lines: Iterable[tuple[int, list[str]]] | ReadAhead,
+    lines: Iterable[tuple[int, list[str]]],
     *,
     mapping: Mapping,
     date_order: DateOrder,
@@ -264,35 +250,31 @@ def import_rows(
     """Check, compare and write one source's rows as one unit (all or nothing), in the caller's transaction.
 
     The rows are `(line, cells)` under `header`, from a file (`run_import`) or an API page
-    (crm/salesforce/sync.py), or a large file's batches of records read in a second process
-    (`ReadAhead`, for the kinds of `BUILDERS`). Refused rows go to `problems`; recording a run is the
-    caller's.
+    (crm/salesforce/sync.py). Refused rows go to `problems`; recording a run is the caller's.
     """
     require(actor, Permission.IMPORT_DATA)
     connection = session.connection()
     outcome = ImportOutcome(status=DRY_RUN, kind=mapping.kind, source_format=mapping.source_format)
     tally = _Tally()
     builder = _builder(mapping, header, workspace, date_order)
-    if isinstance(builder, PartnerRows | TouchRows) and isinstance(lines, ReadAhead):
-        raise TypeError(f"{mapping.kind} files are read in this process")  # run_import never asks
-    if isinstance(builder, PartnerRows) and not isinstance(lines, ReadAhead):
+    counted = _tallied(lines, tally)
+    if isinstance(builder, PartnerRows):
         partner_import = PartnerListImport(session, actor, builder, problems, today)
-        counts, changes = partner_import.plan(partner_import.read(_tallied(lines, tally)))
+        counts, changes = partner_import.plan(partner_import.read(counted))
         outcome.rejected = problems.rejected_rows()
         if _writes(outcome, request):
             partner_import.write(changes)
         _take_partner_counts(outcome, counts)
-    elif isinstance(builder, TouchRows) and not isinstance(lines, ReadAhead):
+    elif isinstance(builder, TouchRows):
         touch_import = TouchListImport(session, actor, builder, problems, today)
-        plan = touch_import.plan(_tallied(lines, tally))
+        plan = touch_import.plan(counted)
         outcome.rejected = problems.rejected_rows()
         if _writes(outcome, request):
             touch_import.write(plan)
         outcome.new, outcome.unchanged = plan.new, plan.existing
     else:
-        reads = lines.batches(builder) if isinstance(lines, ReadAhead) else batches(builder, lines)
         stage = RecordStage(connection, builder, problems)
-        _stage_records(stage, problems, reads, tally)
+        _stage_records(builder, stage, problems, counted, tally)
         _settle_records(builder, stage, outcome, tally)
         outcome.rejected = problems.rejected_rows()
         if _writes(outcome, request) and (outcome.new or outcome.updated):
@@ -314,16 +296,49 @@ def _writes(outcome: ImportOutcome, request: ImportRequest) -> bool:
 
 
 def _stage_records(
-    stage: RecordStage, problems: ProblemLog, reads: Iterable[tuple[int, Batch]], tally: _Tally
+    builder: RecordBuilder,
+    stage: RecordStage,
+    problems: ProblemLog,
+    lines: Iterable[tuple[int, list[str]]],
+    tally: _Tally,
 ) -> None:
-    """Each batch's records into the stage, its refused rows' problems into `problems`."""
+    """Read the rows in batches (whole columns at a time where the cells allow) into the stage."""
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        batch = builder.build_batch(numbers, rows)
+        stage.add_many(batch.records)
+        problems.add(batch.problems)
+        tally.empty += batch.empty_rows
+        numbers.clear()
+        rows.clear()
+
     with cyclic_gc_paused():
-        for rows, batch in reads:
-            tally.rows += rows
-            stage.add_many(batch.records)
-            problems.add(batch.problems)
-            tally.empty += batch.empty_rows
+        for line, cells in lines:
+            numbers.append(line)
+            rows.append(cells)
+            if len(rows) >= ROW_BATCH:
+                flush()
+        flush()
     stage.finish_loading()
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while rows stream: a quarter of the reading's CPU went to it.
+
+    Reading allocates millions of lists and tuples, each of which counts towards the collector's
+    next pass, yet they hold no cycles and reference counting frees every batch; so memory stays
+    bounded without it. Process-wide for the duration (Python has no other switch), restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _settle_records(
