@@ -1,7 +1,7 @@
 """The conflict check's remembered keys: the same keys as computing them afresh, computed once per
 value, the least recently used forgotten first, and right when many requests ask at once."""
 
-import threading
+from functools import partial
 
 import pyarrow as pa
 
@@ -9,6 +9,7 @@ from ecoops.engines.matching.domains import registrable_domain
 from ecoops.engines.matching.names import normalise_name
 from ecoops.referrals import companies
 from ecoops.referrals.companies import RememberedKeys, company_keys
+from tests.at_once import at_once
 
 NAMES = ["The Acme Company, Inc.", "ACME INC", "Globex GmbH", "Initech 2", "Initech 3", "", "   "]
 
@@ -62,20 +63,14 @@ def test_the_least_recently_used_are_forgotten_first():
 def test_many_requests_at_once_get_their_own_keys_while_values_are_forgotten():
     keys = RememberedKeys(lambda values: [f"key of {v}" for v in values], size=5)
     failures: list[str] = []
-    start = threading.Barrier(8)
 
     def ask(n: int) -> None:
-        start.wait()
         for round_ in range(300):
             values = [f"v{(n * 7 + round_ + i) % 13}" for i in range(4)]
             if keys(values) != [f"key of {v}" for v in values]:
                 failures.append(f"{n}/{round_}")
 
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[partial(ask, n) for n in range(8)])
     assert failures == []
     assert len(keys._known) <= 5
 

@@ -375,9 +375,8 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
         if recent is not None:
             feed, rules, read_at = recent[1]
             age = (datetime.now(UTC) - read_at).total_seconds()
-            if age < LAG_INTERVALS * config.warm_dashboards_seconds or cache.INPUTS.is_computing(
-                same_database
-            ):
+            limit = LAG_INTERVALS * config.warm_dashboards_seconds
+            if age < limit or cache.INPUTS.is_computing(same_database):
                 return _Context(recent[0], feed, rules, read_at, lagging=True)  # type: ignore[arg-type]
     feed, rules, read_at = cache.INPUTS.get_or_compute(
         key,

@@ -6,8 +6,6 @@ same thing in a conflict check as in an account map.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -20,6 +18,7 @@ from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching.countries import country_code
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.names import name_keys
+from ecoops.metrics.cache import LRU
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Direction, Kind, Referral, Status
 
@@ -32,28 +31,20 @@ class RememberedKeys:
     The normalisation is a DuckDB query whose planning costs 8-15 ms however few the values, so a
     referral's conflict check computing its company's keys and its candidate accounts' paid about
     90 ms; the candidates (our accounts) recur from one check to the next. The keys depend on the
-    value alone. Thread-safe: web requests share it.
+    value alone. Thread-safe (the dashboards' LRU): web requests share it.
     """
 
     def __init__(self, compute: Callable[[list[str]], list[str | None]], size: int = KEYS_REMEMBERED) -> None:
         self.compute = compute
-        self.size = size
-        self._known: OrderedDict[str, str | None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._known: LRU[tuple[str | None]] = LRU(size)  # each key in a 1-tuple: a null key is kept too
 
     def __call__(self, values: list[str]) -> list[str | None]:
         distinct = dict.fromkeys(values)
-        with self._lock:
-            found = {v: self._known[v] for v in distinct if v in self._known}
-            for value in found:
-                self._known.move_to_end(value)
+        found = {v: kept[0] for v in distinct if (kept := self._known.get(v)) is not None}
         missing = [v for v in distinct if v not in found]
-        if missing:  # computed outside the lock: DuckDB lets two requests compute at once
-            found |= dict(zip(missing, self.compute(missing), strict=True))
-            with self._lock:
-                self._known.update((v, found[v]) for v in missing)
-                while len(self._known) > self.size:
-                    self._known.popitem(last=False)
+        if missing:  # computed outside the LRU's lock: DuckDB lets two requests compute at once
+            for value, key in zip(missing, self.compute(missing), strict=True):
+                found[value] = self._known.put(value, (key,))[0]
         return [found[v] for v in values]
 
 
