@@ -3,12 +3,14 @@
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 
 from ecoops.accounts.service import partner_user_actor, user_actor
 from ecoops.actors import SYSTEM, Role
 from ecoops.partners import service as partners
 from ecoops.partners.tier_terms import TierTerms, set_tier_terms
 from ecoops.permissions import NotFound
+from ecoops.portal.service import portal_home
 from tests.factories import make_partner, make_partner_user, make_user, sign_in
 
 
@@ -72,3 +74,36 @@ def test_another_partners_record_is_not_found_for_a_partner_user(session):
         partners.get_partner(session, actor, other.id)
     found = partners.search_partners(session, actor, partners.PartnerFilters())
     assert [p.id for p in found.items] == [own.id]
+
+
+def _tables_read(connection, work) -> str:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    return "\n".join(statements)
+
+
+def test_the_home_leaves_the_partners_history_unread_where_the_partner_page_reads_it(connection, session):
+    # The home is every partner user's first page: its partner's stage and change history, read and not
+    # shown, was a twentieth of a loaded web process.
+    manager = make_user(session, Role.PARTNER_MANAGER)
+    program = partners.create_program(session, SYSTEM, name="Resell", tiers=["Silver"])
+    own = make_partner(session, owner_id=manager.id, tiers=[program.tiers[0]])
+    partners.change_stage(session, SYSTEM, own, to="producing", on=date(2025, 3, 1), today=date(2025, 3, 2))
+    actor = partner_user_actor(make_partner_user(session, own))
+    session.flush()
+    session.expire_all()
+
+    home_sql = _tables_read(connection, lambda: portal_home(session, actor))
+    assert "partner_stage_changes" not in home_sql and "partner_changes" not in home_sql
+    assert "memberships" in home_sql and "tiers" in home_sql
+    session.expire_all()
+    page_sql = _tables_read(connection, lambda: partners.get_partner(session, SYSTEM, own.id))
+    assert "partner_stage_changes" in page_sql and "partner_changes" in page_sql

@@ -81,19 +81,20 @@ def search_partners(
     return paginate(session, statement, page=page, per_page=per_page)
 
 
-def get_partner(session: Session, actor: Actor, partner_id: int) -> Partner:
-    """The partner, or NotFound when it does not exist or the actor may not see it."""
-    partner = session.scalar(
-        readable_partners(actor)
-        .where(Partner.id == partner_id)
-        .options(
-            selectinload(Partner.domains),
-            selectinload(Partner.stage_changes),
-            selectinload(Partner.changes),
-            selectinload(Partner.memberships).selectinload(Membership.program),
-            selectinload(Partner.memberships).selectinload(Membership.tier),
-        )
-    )
+def get_partner(session: Session, actor: Actor, partner_id: int, *, history: bool = True) -> Partner:
+    """The partner, or NotFound when it does not exist or the actor may not see it.
+
+    `history=False` leaves its stage and change history unread: the portal's home, on every partner
+    user's visit, shows neither.
+    """
+    options = [
+        selectinload(Partner.domains),
+        selectinload(Partner.memberships).selectinload(Membership.program),
+        selectinload(Partner.memberships).selectinload(Membership.tier),
+    ]
+    if history:
+        options += [selectinload(Partner.stage_changes), selectinload(Partner.changes)]
+    partner = session.scalar(readable_partners(actor).where(Partner.id == partner_id).options(*options))
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
     return partner

@@ -36,7 +36,7 @@ def portal_home(session: Session, actor: Actor) -> PortalHome:
     """The partner user's own partner and who manages it for us."""
     require_partner_user(actor)
     assert actor.partner_id is not None
-    partner = get_partner(session, actor, actor.partner_id)
+    partner = get_partner(session, actor, actor.partner_id, history=False)
     manager = session.get(User, partner.owner_id) if partner.owner_id else None
     is_admin = bool(session.scalar(select(PartnerUser.is_partner_admin).where(PartnerUser.id == actor.id)))
     colleagues = session.scalars(
