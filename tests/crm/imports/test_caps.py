@@ -119,9 +119,12 @@ def test_one_id_on_many_lines_names_a_few_of_the_others(session, tmp_path):
     assert outcome.problems[-1].message.endswith("line 2, 3, 4, 5, 6 and 19,994 more")
 
 
-def test_an_import_gives_the_connection_its_page_caches_back(session, connection, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fails", [False, True], ids=["committed", "failed"])
+def test_an_import_gives_the_connection_its_page_caches_back(
+    session, connection, tmp_path, monkeypatch, fails
+):
     """The importing connection gets large SQLite caches for the load only: a pooled connection in a
-    long-lived worker would otherwise keep hundreds of MiB after its import."""
+    long-lived worker would otherwise keep hundreds of MiB after its import, failed or not."""
     sizes = ("PRAGMA main.cache_size", "PRAGMA temp.cache_size")
     connection.exec_driver_sql("PRAGMA temp.cache_size = -3000")
     before = [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes]
@@ -130,16 +133,16 @@ def test_an_import_gives_the_connection_its_page_caches_back(session, connection
 
     def spy(self):
         seen.append([connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes])
+        if fails:
+            raise RuntimeError("the disk is full")
         original(self)
 
     monkeypatch.setattr(staging.RecordStage, "finish_loading", spy)
-    run(session, write_csv(tmp_path, OPPORTUNITIES))
+    if fails:
+        with pytest.raises(RuntimeError, match="the disk is full"):
+            run(session, write_csv(tmp_path, OPPORTUNITIES))
+    else:
+        run(session, write_csv(tmp_path, OPPORTUNITIES))
     assert seen == [[-staging.SQLITE_CACHE_KIB] * 2]
-    assert (
-        [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes]
-        == before
-        == [
-            before[0],
-            -3000,
-        ]
-    )
+    after = [connection.exec_driver_sql(pragma).scalar_one() for pragma in sizes]
+    assert after == before == [before[0], -3000]

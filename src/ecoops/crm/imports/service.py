@@ -273,15 +273,15 @@ def import_rows(
             touch_import.write(plan)
         outcome.new, outcome.unchanged = plan.new, plan.existing
     else:
-        stage = RecordStage(connection, builder, problems)
-        _stage_records(builder, stage, problems, counted, tally)
-        _settle_records(builder, stage, outcome, tally)
-        outcome.rejected = problems.rejected_rows()
-        if _writes(outcome, request) and (outcome.new or outcome.updated):
-            if builder.table is Opportunity.__table__ and outcome.updated:
-                emit_outcome_events(session, stage.stage)
-            stage.write(outcome.new)
-        stage.drop()
+        with RecordStage(connection, builder, problems) as stage:
+            _stage_records(builder, stage, problems, counted, tally)
+            _settle_records(builder, stage, outcome, tally)
+            outcome.rejected = problems.rejected_rows()
+            if _writes(outcome, request) and (outcome.new or outcome.updated):
+                if builder.table is Opportunity.__table__ and outcome.updated:
+                    emit_outcome_events(session, stage.stage)
+                stage.write(outcome.new)
+            stage.drop()
     outcome.rows = tally.rows
     outcome.status = DRY_RUN if request.dry_run else (REJECTED if _refused(outcome, request) else COMMITTED)
     return outcome

@@ -139,7 +139,7 @@ class RecordStage:
     """The file's parsed records beside the stored table, compared and upserted by its key."""
 
     def __init__(self, connection: Connection, builder: RecordBuilder, problems: ProblemLog) -> None:
-        self.cache_sizes: list[tuple[str, int]] = []  # SQLite's, as they were, to give back in `drop`
+        self.cache_sizes: list[tuple[str, int]] = []  # SQLite's, as they were, given back on exit
         if connection.dialect.name == "sqlite":
             # SQLite's default 2 MB page cache thrashes on a large upsert into an indexed table.
             for schema in ("main", "temp"):
@@ -290,7 +290,13 @@ class RecordStage:
         self.connection.execute(statement)
 
     def drop(self) -> None:
-        """Drop the stage and give the pooled connection its own caches back (SQLite frees the pages)."""
         self._bulk.drop()
+
+    def __enter__(self) -> RecordStage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Give the pooled connection its own caches back (SQLite frees the pages), the import failed or
+        not: a cache size is no part of the transaction a failure rolls back."""
         for schema, size in self.cache_sizes:
             self.connection.exec_driver_sql(f"PRAGMA {schema}.cache_size = {size}")
