@@ -19,7 +19,8 @@ from ecoops.config import Settings
 from ecoops.crm.models import Opportunity
 from ecoops.data_version import READ_TABLES, UNRELATED_ACTIONS, data_version, generation
 from ecoops.db import READ_ONLY, session_factory, transaction
-from ecoops.metrics import cache, service
+from ecoops.lru import LRU
+from ecoops.metrics import service
 from ecoops.metrics.feed import load_inputs
 from ecoops.partners.models import Partner
 from tests.factories import make_partner, make_user
@@ -160,7 +161,7 @@ def test_commits_at_once_each_move_the_version_once(committed_engine: Engine) ->
 
 
 def test_the_cache_is_bounded() -> None:
-    lru: cache.LRU[int] = cache.LRU(2)
+    lru: LRU[int] = LRU(2)
     for n in range(5):
         lru.put(n, n)
     assert len(lru) == 2 and lru.get(0) is None and lru.get(4) == 4
@@ -170,7 +171,7 @@ def test_the_cache_is_bounded() -> None:
 
 
 def test_a_missing_entry_is_computed_once_however_many_ask_at_once() -> None:
-    lru: cache.LRU[int] = cache.LRU(4)
+    lru: LRU[int] = LRU(4)
     calls: list[int] = []
 
     def slow() -> int:

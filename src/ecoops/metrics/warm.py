@@ -5,7 +5,7 @@ What a reader gets without touching the filters (as of today, the trailing year,
 computed for the data version in force (cache.py); every other query reuses the inputs it loaded.
 The thread asks for the data version every `warm_dashboards_seconds` (one statement): an unchanged
 version costs nothing more, a new one one computation, which requests arriving meanwhile wait for
-rather than start again (LRU.computing). Each process keeps its own cache, so each warms its own.
+rather than start again (ecoops.lru.LRU.computing). Each process keeps its own cache, so each warms its own.
 """
 
 from __future__ import annotations

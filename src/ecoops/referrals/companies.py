@@ -18,7 +18,7 @@ from ecoops.crm.models import Account, Opportunity
 from ecoops.engines.matching.countries import country_code
 from ecoops.engines.matching.domains import registrable_domains
 from ecoops.engines.matching.names import name_keys
-from ecoops.metrics.cache import LRU
+from ecoops.lru import LRU
 from ecoops.partners.models import Partner
 from ecoops.referrals.models import Direction, Kind, Referral, Status
 
@@ -31,7 +31,7 @@ class RememberedKeys:
     The normalisation is a DuckDB query whose planning costs 8-15 ms however few the values, so a
     referral's conflict check computing its company's keys and its candidate accounts' paid about
     90 ms; the candidates (our accounts) recur from one check to the next. The keys depend on the
-    value alone. Thread-safe (the dashboards' LRU): web requests share it.
+    value alone. Thread-safe (`ecoops.lru`): web requests share it.
     """
 
     def __init__(self, compute: Callable[[list[str]], list[str | None]], size: int = KEYS_REMEMBERED) -> None:
