@@ -21,6 +21,7 @@ request reads (ecoops.data_version) is timed apart, as is one whole computation 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pyarrow as pa
@@ -44,6 +46,7 @@ sys.path[:0] = [str(ROOT / "bench" / "metrics"), str(ROOT)]
 
 import metrics_data  # noqa: E402
 from sqlalchemy import JSON, Column, ColumnDefault, DateTime, Engine, Table, func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 from tests.pg_server import free_port  # noqa: E402
 
 from ecoops.accounts import service as accounts  # noqa: E402
@@ -319,6 +322,29 @@ def _mode(url: str, warm: str, folder: Path, requests: int) -> dict[str, Any]:
         server.wait(timeout=30)
 
 
+def _reading(session: Session, settings: Settings) -> str:
+    """How long the feed takes to read the stored records, rows/s; on PostgreSQL beside the baseline
+    in the same run: the same statements' rows through the driver as Python tuples (feed._fetched)."""
+    from ecoops.metrics import feed
+
+    def timed() -> tuple[float, int]:
+        began = time.perf_counter()
+        inputs = feed.load_inputs(session, settings.tz).inputs
+        rows = sum(getattr(inputs, field.name).num_rows for field in dataclasses.fields(inputs))
+        return time.perf_counter() - began, rows
+
+    seconds, rows = timed()
+    shown = f"{seconds:.2f} s, {rows / seconds:,.0f} rows/s"
+    if session.get_bind().dialect.name != "postgresql":
+        return shown
+    with mock.patch.object(feed, "_copied", feed._fetched):
+        through_driver, _ = timed()
+    return (
+        f"{shown} by COPY; {through_driver:.2f} s, {rows / through_driver:,.0f} rows/s through the driver"
+        f" (baseline), {through_driver / seconds:.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -371,12 +397,14 @@ def main() -> None:
         began = time.perf_counter()
         service.report(session, SYSTEM, settings, service.build_query(settings.today()))
         computed = time.perf_counter() - began
+        reading = _reading(session, settings)
     engine.dispose()
     print(
         f"data version (read by every request): median {statistics.median(versions):.1f} ms,"
         f" max {max(versions):.1f} ms"
     )
     print(f"one computation of every figure in this process (feed + snapshot + figures): {computed:.1f} s")
+    print(f"reading the records alone (metrics.feed.load_inputs): {reading}")
 
     results = {warm: _mode(url, warm, folder, args.requests) for warm in ("off", "on")}
     print()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
 
+from ecoops.crm.models import OpportunityStageChange
 from ecoops.engines.metrics import Period, eql_pre_pipeline, partner_revenue, pipeline_by_class, take_snapshot
 from ecoops.mapping.models import OverlapPeriod
 from ecoops.metrics.feed import load_inputs
-from tests.factories import make_account
+from tests.factories import make_account, make_opportunity
 from tests.metrics.scenario import AS_OF, Q1, seed
 
 pytestmark = pytest.mark.all_backends
@@ -106,3 +108,67 @@ def test_overlaps_are_fed_with_our_populations_of_today(session: Session) -> Non
         pre_pipeline = eql_pre_pipeline(snapshot).figures.to_pylist()
     # A4 at its open amount (500); A9 at the mean won deal of 12 months: (1,000 + 2,000 + 3,000) / 3.
     assert pre_pipeline == [{"accounts": 2, "valued_at_average": 1, "value": 2500.0}]
+
+
+def test_values_a_csv_could_garble_come_through_as_stored(session: Session) -> None:
+    """On PostgreSQL the records come as CSV from COPY (feed._copied): separators, quotes, line breaks,
+    words other readers take for null, empty strings and nulls must each come back as stored."""
+    ugly = make_opportunity(
+        session,
+        crm_id='006,"quoted"',
+        account_crm_id="NA",
+        stage="Closed\nWon",
+        owner="NULL",
+        amount=Decimal("1234.56"),
+        is_closed=True,
+        is_won=True,
+    )
+    plain = make_opportunity(session, account_crm_id="", stage="", owner="", amount=None, close_date=None)
+    # Stage history without flags: told by the opportunity (its current stage) or by the stage's name.
+    for stage, on in (
+        ("Closed\nWon", date(2025, 4, 1)),
+        ("Closed Lost", date(2025, 3, 2)),
+        ("N/A", date(2025, 3, 1)),
+    ):
+        session.add(OpportunityStageChange(opportunity_crm_id=ugly.crm_id, stage=stage, changed_on=on))
+    session.add(
+        OpportunityStageChange(opportunity_crm_id=plain.crm_id, stage="", changed_on=date(2025, 3, 1))
+    )
+    session.flush()
+
+    inputs = load_inputs(session, ZoneInfo("UTC")).inputs
+    opportunities = {row["opportunity_id"]: row for row in inputs.opportunities.to_pylist()}
+    assert opportunities[ugly.id] == {
+        "opportunity_id": ugly.id,
+        "crm_id": '006,"quoted"',
+        "account_crm_id": "NA",
+        "amount": 1234.56,
+        "created_on": date(2025, 3, 1),
+        "close_date": date(2025, 6, 30),
+        "is_closed": True,
+        "is_won": True,
+        "stage": "Closed\nWon",
+        "owner": "NULL",
+    }
+    assert opportunities[plain.id] | {"opportunity_id": 0, "crm_id": ""} == {
+        "opportunity_id": 0,
+        "crm_id": "",
+        "account_crm_id": None,
+        "amount": None,
+        "created_on": date(2025, 3, 1),
+        "close_date": None,
+        "is_closed": False,
+        "is_won": False,
+        "stage": "",
+        "owner": None,
+    }
+    told = sorted(
+        (row["opportunity_id"], row["changed_on"], row["stage"], row["is_closed"], row["is_won"])
+        for row in inputs.opportunity_stage_changes.to_pylist()
+    )
+    assert told == [
+        (ugly.id, date(2025, 3, 1), "N/A", False, False),  # by its name: open
+        (ugly.id, date(2025, 3, 2), "Closed Lost", True, False),  # by its name
+        (ugly.id, date(2025, 4, 1), "Closed\nWon", True, True),  # the opportunity's current stage
+        (plain.id, date(2025, 3, 1), "", False, False),  # the current stage of an open opportunity
+    ]
