@@ -111,8 +111,9 @@ def test_overlaps_are_fed_with_our_populations_of_today(session: Session) -> Non
 
 
 def test_values_a_csv_could_garble_come_through_as_stored(session: Session) -> None:
-    """On PostgreSQL the records come as CSV from COPY (feed._copied): separators, quotes, line breaks,
-    words other readers take for null, empty strings and nulls must each come back as stored."""
+    """The records come as CSV from COPY on PostgreSQL and as SQLite stores them (dates as text, booleans
+    as numbers) elsewhere: separators, quotes, line breaks, words other readers take for null, empty
+    strings and nulls must each come back as stored."""
     ugly = make_opportunity(
         session,
         crm_id='006,"quoted"',
