@@ -6,12 +6,15 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from ecoops.crm.models import OpportunityStageChange
 from ecoops.engines.metrics import Period, eql_pre_pipeline, partner_revenue, pipeline_by_class, take_snapshot
 from ecoops.mapping.models import OverlapPeriod
+from ecoops.metrics import feed
 from ecoops.metrics.feed import load_inputs
 from tests.factories import make_account, make_opportunity
 from tests.metrics.scenario import AS_OF, Q1, seed
@@ -173,3 +176,11 @@ def test_values_a_csv_could_garble_come_through_as_stored(session: Session) -> N
         (ugly.id, date(2025, 4, 1), "Closed\nWon", True, True),  # the opportunity's current stage
         (plain.id, date(2025, 3, 1), "", False, False),  # the current stage of an open opportunity
     ]
+
+
+def test_a_percent_sign_in_a_statement_reaches_the_database_once(session: Session) -> None:
+    # Statements are sent with their values in the text: a `%` doubled for psycopg's placeholders
+    # would reach PostgreSQL's COPY as two.
+    statement = select(literal("50%"), literal(7) % literal(3))
+    table = feed._table(session, statement, pa.schema([("share", pa.string()), ("rest", pa.int64())]))
+    assert table.to_pylist() == [{"share": "50%", "rest": 1}]
