@@ -184,3 +184,20 @@ def test_a_percent_sign_in_a_statement_reaches_the_database_once(session: Sessio
     statement = select(literal("50%"), literal(7) % literal(3))
     table = feed._table(session, statement, pa.schema([("share", pa.string()), ("rest", pa.int64())]))
     assert table.to_pylist() == [{"share": "50%", "rest": 1}]
+
+
+def test_stage_history_is_fed_only_for_the_opportunities_fed(session: Session) -> None:
+    fed = make_opportunity(session)
+    unplaced = make_opportunity(session, created_on=None)  # cannot be placed in time: left out
+    for crm_id in (fed.crm_id, unplaced.crm_id, "006-never-imported"):
+        session.add(
+            OpportunityStageChange(
+                opportunity_crm_id=crm_id, stage="Prospecting", changed_on=date(2025, 3, 1)
+            )
+        )
+    session.flush()
+
+    history = load_inputs(session, ZoneInfo("UTC")).inputs.opportunity_stage_changes
+    assert [(row["opportunity_id"], row["opportunity_crm_id"]) for row in history.to_pylist()] == [
+        (fed.id, fed.crm_id)
+    ]
