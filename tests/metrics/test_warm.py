@@ -185,3 +185,66 @@ def test_readers_stand_on_records_a_few_intervals_old_or_while_any_newer_are_rea
     with cache.INPUTS.computing((("another version",), "another database", "USD", "UTC")):
         assert not reader_after_a_change(2800).lagging  # another database's read stands for nothing
     assert first.read_at < anew.read_at
+
+
+def test_while_the_warmer_computes_new_figures_readers_take_the_last_ones_unless_too_old(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a write the warmer reads the records, then computes the figures on them, which takes as
+    long again; readers in that window took the new records and waited for the whole computation."""
+    interval = 60.0
+    warming = settings.model_copy(update={"warm_dashboards_seconds": interval})
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()
+    scenario = seed(session)
+    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+
+    def warmer_reads(amount: int) -> tuple[Any, ...]:
+        """A write, and the warmer reading the records it made; their cache key."""
+        scenario.deals[2].amount = Decimal(amount)
+        session.flush()
+        return service.cached_inputs(session, warming, fresh=True).key
+
+    def reader_while_computed(key: tuple[Any, ...], names: list[str], release_after: float) -> service.Report:
+        """A reader while another thread computes the figures on `key`'s records for `release_after` s."""
+        held, release = threading.Event(), threading.Event()
+
+        def warmer() -> None:
+            with cache.FIGURES.computing((key, QUERY)):
+                held.set()
+                release.wait(release_after)
+
+        computing = threading.Thread(target=warmer)
+        computing.start()
+        held.wait()
+        try:
+            return service.report(session, SYSTEM, warming, QUERY, names)
+        finally:
+            release.set()
+            computing.join()
+
+    # The last figures, read a moment ago: taken at once (the warmer would hold the reader for 30 s).
+    newer = warmer_reads(2500)
+    started = time.monotonic()
+    during = reader_while_computed(newer, ["revenue"], release_after=30)
+    assert time.monotonic() - started < 10
+    assert during.lagging and during.read_at == first.read_at
+    assert _revenue(during)["influenced"] == _revenue(first)["influenced"] != 2500.0
+
+    # Read longer ago than the limit: the reader waits for the new figures (here computing them itself).
+    key, (feed, rules, _read_at) = cache.INPUTS.newest(lambda key: key != newer)
+    long_ago = datetime.now(UTC) - timedelta(seconds=(service.LAG_INTERVALS + 0.5) * interval)
+    cache.INPUTS.put(key, (feed, rules, long_ago))
+    cache.INPUTS.get(newer)  # the newer records stay the most recently used
+    waited = reader_while_computed(newer, ["revenue"], release_after=0.3)
+    assert not waited.lagging and _revenue(waited)["influenced"] == 2500.0
+
+    # A figure not computed on the last records: the reader waits for all of them on the new ones.
+    partial = reader_while_computed(warmer_reads(2600), ["revenue", "pipeline"], release_after=0.3)
+    assert not partial.lagging and _revenue(partial)["influenced"] == 2600.0
+
+    # Nobody computing the figures on records read anew: the reader computes them, though the last ones
+    # are young and complete.
+    warmer_reads(2700)
+    alone = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    assert not alone.lagging and _revenue(alone)["influenced"] == 2700.0

@@ -355,6 +355,16 @@ def _version_key(session: Session) -> tuple[Any, str]:
 LAG_INTERVALS = 3
 
 
+def _same_database(key: tuple[Any, ...]) -> Callable[[Any], bool]:
+    """Whether another inputs key is of the same database (currency and time zone too) as `key`."""
+    return lambda other: bool(other[1:] == key[1:])
+
+
+def _young(read_at: datetime, config: Settings) -> bool:
+    """Whether records read at `read_at` may still stand for newer ones (see `cached_inputs`)."""
+    return (datetime.now(UTC) - read_at).total_seconds() < LAG_INTERVALS * config.warm_dashboards_seconds
+
+
 def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> _Context:
     """The fed records and the rules in force, from the cache while the records are unchanged (no access
     check: for the system's own work, e.g. values written back to the CRM).
@@ -367,16 +377,11 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
     """
     key = (*_version_key(session), config.currency, str(config.tz))
     if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
-
-        def same_database(other: Any) -> bool:
-            return bool(other[1:] == key[1:])
-
+        same_database = _same_database(key)
         recent = cache.INPUTS.newest(same_database)
         if recent is not None:
             feed, rules, read_at = recent[1]
-            age = (datetime.now(UTC) - read_at).total_seconds()
-            limit = LAG_INTERVALS * config.warm_dashboards_seconds
-            if age < limit or cache.INPUTS.is_computing(same_database):
+            if _young(read_at, config) or cache.INPUTS.is_computing(same_database):
                 return _Context(recent[0], feed, rules, read_at, lagging=True)  # type: ignore[arg-type]
     feed, rules, read_at = cache.INPUTS.get_or_compute(
         key,
@@ -387,6 +392,26 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
         ),
     )
     return _Context(key, feed, rules, read_at)
+
+
+def _while_computed(
+    context: _Context, config: Settings, query: MetricsQuery, figures: dict[str, pa.Table | None]
+) -> tuple[_Context, dict[str, pa.Table | None]]:
+    """While another thread computes `query`'s figures on `context`'s records (the warmer, after a write),
+    the same figures on the other records of the same database still cached, if all there and read less
+    than `LAG_INTERVALS` intervals ago (marked `lagging`): readers would otherwise wait for that whole
+    computation after every write. Else `context` and `figures` as they were."""
+    if not cache.FIGURES.is_computing(lambda key: key == (context.key, query)):
+        return context, figures
+    same_database = _same_database(context.key)
+    found = cache.INPUTS.newest(lambda key: key != context.key and same_database(key))
+    if found is None or not _young(found[1][2], config):
+        return context, figures
+    key, (feed, rules, read_at) = found
+    standing = {n: cache.FIGURES.get((key, query, n)) for n in figures}
+    if any(table is None for table in standing.values()):
+        return context, figures
+    return _Context(key, feed, rules, read_at, lagging=True), standing  # type: ignore[arg-type]
 
 
 def report(
@@ -406,6 +431,8 @@ def report(
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
     context = _context(session, actor, config, fresh=fresh)
     figures: dict[str, pa.Table | None] = {n: cache.FIGURES.get((context.key, query, n)) for n in wanted}
+    if any(table is None for table in figures.values()) and not fresh and cache.WARMING.is_set():
+        context, figures = _while_computed(context, config, query, figures)
     if any(table is None for table in figures.values()):
         with cache.FIGURES.computing((context.key, query)):
             # What a request this one waited for computed meanwhile is taken, the rest computed here.
