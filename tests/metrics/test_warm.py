@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
+from ecoops.goals import service as goals
+from ecoops.goals.service import GoalInput
 from ecoops.metrics import cache, service, warm
 from ecoops.web.app import create_app
 from tests.factories import make_user, sign_in
@@ -75,6 +77,11 @@ def test_the_app_warms_in_the_background_and_keeps_going_after_a_failure(
     with Session(engine) as session:
         seed(session)
         email = make_user(session, Role.PARTNER_MANAGER).email
+        # A goal in force today: the overview's plan vs actual computes its period's figures.
+        this_month = settings.today().replace(day=1)
+        goals.create_goal(
+            session, SYSTEM, GoalInput("sourced_revenue", "workspace", "month", this_month, "9")
+        )
         session.commit()
     calls: list[str] = []
     warmed = threading.Event()
@@ -94,8 +101,10 @@ def test_the_app_warms_in_the_background_and_keeps_going_after_a_failure(
             assert warmed.wait(timeout=30), calls
             taken = _count_snapshots(monkeypatch)
             sign_in(client, email)
-            assert client.get("/dashboards/overview").status_code == 200
-            assert taken == []  # the page read the warmed figures
+            page = client.get("/dashboards/overview")
+            assert page.status_code == 200 and 'id="plan-vs-actual"' in page.text
+            assert "No goals for these filters" not in page.text
+            assert taken == []  # the page read the warmed figures, its goal's too
         count = len(calls)
         time.sleep(0.2)
         assert len(calls) == count  # stopped with the app

@@ -1,8 +1,9 @@
 """Dashboards kept warm: a thread of each web process computes the default dashboards whenever the
 records change, so that the people opening them read a finished snapshot instead of waiting for one.
 
-What a reader gets without touching the filters (as of today, the trailing year, every partner) is
-computed for the data version in force (cache.py); every other query reuses the inputs it loaded.
+What a reader gets without touching the filters (as of today, the trailing year, every partner, and the
+overview's workspace goals in force) is computed for the data version in force (cache.py); every other
+query reuses the inputs it loaded.
 The thread asks for the data version every `warm_dashboards_seconds` (one statement): an unchanged
 version costs nothing more, a new one one computation, which requests arriving meanwhile wait for
 rather than start again (ecoops.lru.LRU.computing). Each process keeps its own cache, so each warms its own.
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
 from ecoops.data_version import data_version
+from ecoops.goals import plan
 from ecoops.metrics import cache, service
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,10 @@ def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]
     change); the data version they were computed for."""
     with sessions() as session:
         version = data_version(session)
-        service.report(session, SYSTEM, settings, service.build_query(settings.today()), fresh=True)
+        query = service.build_query(settings.today())
+        service.report(session, SYSTEM, settings, query, fresh=True)
+        # The overview's plan vs actual: the workspace's goals in force, each its period's own query.
+        plan.lines(session, SYSTEM, settings, plan.scope_keys(query.filters), query.as_of)
         return version
 
 
