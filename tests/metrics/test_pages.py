@@ -109,3 +109,39 @@ def test_csv_of_a_table_and_of_records_neutralises_formulas(session: Session, cl
     assert '\'=HYPERLINK("x")' in cards
     records = client.get(f"/dashboards/figures/revenue/records.csv?{QS}&cohort=sourced")
     assert sorted(float(r["amount"]) for r in csv.DictReader(io.StringIO(records.text))) == [1000.0, 3000.0]
+
+
+def test_a_long_figure_table_is_shown_a_page_at_a_time_and_the_pages_hold_every_row(
+    session: Session, client: TestClient, settings
+) -> None:
+    # A scorecard of a thousand partners was rendered whole on every visit: most of a request's time.
+    settings.page_size = 2
+    seed(session)
+    for n in range(3):
+        make_partner(session, name=f"Extra Partner {n}")
+    _signed_in(session, client)
+    every = [
+        r["partner"]
+        for r in csv.DictReader(io.StringIO(client.get(f"/dashboards/figures/scorecard.csv?{QS}").text))
+    ]
+    assert len(every) > 2 * settings.page_size
+
+    pages = -(-len(every) // settings.page_size)
+    bodies = []
+    for number in range(1, pages + 1):
+        html = client.get(f"/dashboards/scorecard?{QS}&page={number}").text
+        body = html.split('id="figure-scorecard"', 1)[1].split("</table>", 1)[0]
+        assert body.count("<tr><td") <= settings.page_size
+        assert f"page {number} of {pages}" in html
+        bodies.append(body)
+    assert sorted(every) == sorted(name for name in every for body in bodies if f">{name}<" in body)
+    assert "Next" not in html  # the last page
+    assert "page=2" in client.get(f"/dashboards/scorecard?{QS}").text  # the pager's next page
+    tabs = (
+        client.get(f"/dashboards/scorecard?{QS}&page=2")
+        .text.split('class="tabs"', 1)[1]
+        .split("</nav>", 1)[0]
+    )
+    assert (
+        "/dashboards/overview?" in tabs and "page=" not in tabs
+    )  # another dashboard starts on its first page

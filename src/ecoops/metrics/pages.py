@@ -129,6 +129,7 @@ def dashboard_page(
     request: Request,
     dashboard: str,
     table: str = Query("", max_length=60),  # one of the dashboard's detailed tables; empty: its front
+    page: PageNumber = 1,  # long tables (a scorecard of a thousand partners) are shown a page at a time
     query: service.MetricsQuery = Depends(metrics_query),
     actor: Actor = Depends(reader),
     session: Session = Depends(db),
@@ -157,10 +158,11 @@ def dashboard_page(
         titles={n: f.title for n, f in service.FIGURES.items()},
         cohorts={n: f.cohort for n, f in service.FIGURES.items()},
         report=report,
+        pages={figure: _page_of(report.figures[figure], page, settings.page_size) for figure in shown},
         charts=[] if table else _charts(report.figures),
         options=service.filter_options(session, actor),
         query=query,
-        qs=_query_string(request, table=""),  # the filters, for links to other dashboards, tabs and figures
+        qs=_query_string(request, table="", page=""),  # the filters, for links to dashboards, tabs, figures
         show=display,
         goals=goals,
         goal_metrics=METRIC_LABELS,
