@@ -5,8 +5,9 @@ What a reader gets without touching the filters (as of today, the trailing year,
 overview's workspace goals in force) is computed for the data version in force (cache.py); every other
 query reuses the inputs it loaded.
 The thread asks for the data version every `warm_dashboards_seconds` (one statement): an unchanged
-version costs nothing more, a new one one computation, which requests arriving meanwhile wait for
-rather than start again (ecoops.lru.LRU.computing). Each process keeps its own cache, so each warms its own.
+version costs nothing more, a new one one computation; requests arriving meanwhile take the last
+figures computed (service._while_computed) or wait for it rather than start again. Each process keeps
+its own cache, so each warms its own.
 """
 
 from __future__ import annotations
