@@ -22,7 +22,7 @@ from ecoops.goals.service import GoalInput
 from ecoops.metrics import cache, service, warm
 from ecoops.web.app import create_app
 from tests.factories import make_user, sign_in
-from tests.metrics.scenario import AS_OF, seed
+from tests.metrics.scenario import AS_OF, Scenario, seed
 from tests.metrics.test_service import QUERY
 
 
@@ -123,14 +123,22 @@ def _revenue(report: service.Report) -> dict[str, float | None]:
     return {r["classification"]: r["revenue"] for r in report.figures["revenue"].to_pylist()}
 
 
+def _warming(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch, interval: float
+) -> tuple[Settings, Scenario, service.Report]:
+    """A process keeping the dashboards warm every `interval` s (WARMING set, as warm_lifespan does while
+    its thread runs), the scenario seeded, and a first reader's revenue: the settings, scenario, report."""
+    warming = settings.model_copy(update={"warm_dashboards_seconds": interval})
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()
+    scenario = seed(session)
+    return warming, scenario, service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+
+
 def test_while_warming_readers_get_recent_figures_marked_lagging_until_the_warmer_has_read_anew(
     session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warming = settings.model_copy(update={"warm_dashboards_seconds": 60})
-    monkeypatch.setattr(cache, "WARMING", threading.Event())
-    cache.WARMING.set()  # as warm_lifespan does while its thread runs
-    scenario = seed(session)
-    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    warming, scenario, first = _warming(session, settings, monkeypatch, 60)
     assert not first.lagging and _revenue(first)["influenced"] == 2000.0
 
     scenario.deals[2].amount = Decimal(2500)
@@ -167,11 +175,7 @@ def test_readers_stand_on_records_a_few_intervals_old_or_while_any_newer_are_rea
     """The warmer comes back an interval after finishing, and by the time a reader asks, the version it
     reads has often moved on: neither gap may send every reader to read the whole workspace itself."""
     interval = 60.0
-    warming = settings.model_copy(update={"warm_dashboards_seconds": interval})
-    monkeypatch.setattr(cache, "WARMING", threading.Event())
-    cache.WARMING.set()
-    scenario = seed(session)
-    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    warming, scenario, first = _warming(session, settings, monkeypatch, interval)
 
     def reader_after_a_change(amount: int) -> service.Report:
         scenario.deals[2].amount = Decimal(amount)
@@ -202,11 +206,7 @@ def test_while_the_warmer_computes_new_figures_readers_take_the_last_ones_unless
     """After a write the warmer reads the records, then computes the figures on them, which takes as
     long again; readers in that window took the new records and waited for the whole computation."""
     interval = 60.0
-    warming = settings.model_copy(update={"warm_dashboards_seconds": interval})
-    monkeypatch.setattr(cache, "WARMING", threading.Event())
-    cache.WARMING.set()
-    scenario = seed(session)
-    first = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
+    warming, scenario, first = _warming(session, settings, monkeypatch, interval)
 
     def warmer_reads(amount: int) -> tuple[Any, ...]:
         """A write, and the warmer reading the records it made; their cache key."""
