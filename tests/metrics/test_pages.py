@@ -145,3 +145,14 @@ def test_a_long_figure_table_is_shown_a_page_at_a_time_and_the_pages_hold_every_
     assert (
         "/dashboards/overview?" in tabs and "page=" not in tabs
     )  # another dashboard starts on its first page
+
+
+def test_every_dashboard_of_an_empty_workspace_answers_with_no_data(
+    session: Session, client: TestClient
+) -> None:
+    # A new workspace's first visit: the scorecard of no partners is a table without columns.
+    _signed_in(session, client)
+    for name in ("overview", "scorecard", "life-cycle", "eql-funnel", "forecast"):
+        page = client.get(f"/dashboards/{name}")
+        assert page.status_code == 200, (name, page.text[-500:])
+        assert "no data" in page.text

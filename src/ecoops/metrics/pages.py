@@ -97,7 +97,7 @@ def _charts(figures: dict[str, pa.Table]) -> list[dict[str, Any]]:
         funnel = figures["eql_funnel"].to_pylist()[0]
         counts = _series("count", [funnel["eqls"], funnel["sqls"], funnel["won_opportunities"]])
         charts.append(_bars("eql_funnel", "EQL → SQL → won", ["EQLs", "SQLs", "won"], counts))
-    if "scorecard" in figures:
+    if "scorecard" in figures and figures["scorecard"].num_rows:
         top = figures["scorecard"].slice(0, 15).to_pylist()
         sourced = _series("sourced model", [r["sourced_revenue"] for r in top])
         linear = _series("linear model", [r["linear_revenue"] for r in top])
