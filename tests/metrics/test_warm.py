@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecoops.actors import SYSTEM, Role
 from ecoops.config import Settings
 from ecoops.db import make_engine, migrate
+from ecoops.engines.metrics import NO_FILTERS
+from ecoops.goals import plan
 from ecoops.goals import service as goals
 from ecoops.goals.service import GoalInput
 from ecoops.metrics import cache, service, warm
@@ -110,6 +112,43 @@ def test_the_app_warms_in_the_background_and_keeps_going_after_a_failure(
         assert len(calls) == count  # stopped with the app
     finally:
         engine.dispose()
+
+
+@pytest.mark.all_backends
+def test_the_warmer_computes_the_goals_on_new_records_while_a_reader_computes_other_figures_on_them(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers take the last figures while anything is computed on their records; the warmer must not, or
+    the overview's goals would never be computed on the new records."""
+    scenario = seed(session)
+    monkeypatch.setattr(Settings, "today", lambda _self: AS_OF)
+    goal = GoalInput("sourced_revenue", "workspace", "month", AS_OF.replace(day=1), "9")
+    goals.create_goal(session, SYSTEM, goal)
+    session.flush()
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()
+    warm.warm(sessions, settings)
+    scenario.deals[2].amount = Decimal(2500)
+    session.flush()
+    new = service.cached_inputs(session, settings, fresh=True).key
+    held, release = threading.Event(), threading.Event()
+
+    def reader() -> None:  # a reader's own query, computed on the new records while the warmer runs
+        with cache.FIGURES.computing((new, "a reader's query")):
+            held.set()
+            release.wait(30)
+
+    computing = threading.Thread(target=reader)
+    computing.start()
+    held.wait()
+    try:
+        warm.warm(sessions, settings)
+    finally:
+        release.set()
+        computing.join()
+    taken = _count_snapshots(monkeypatch)
+    (line,) = plan.lines(session, SYSTEM, settings, plan.scope_keys(NO_FILTERS), AS_OF)
+    assert taken == [] and line.progress.goal.metric == "sourced_revenue"
 
 
 def test_test_apps_do_not_warm_unless_asked(settings: Settings) -> None:
@@ -214,12 +253,15 @@ def test_while_the_warmer_computes_new_figures_readers_take_the_last_ones_unless
         session.flush()
         return service.cached_inputs(session, warming, fresh=True).key
 
-    def reader_while_computed(key: tuple[Any, ...], names: list[str], release_after: float) -> service.Report:
-        """A reader while another thread computes the figures on `key`'s records for `release_after` s."""
+    def reader_while_computed(
+        key: tuple[Any, ...], names: list[str], release_after: float, computed: service.MetricsQuery = QUERY
+    ) -> service.Report:
+        """A reader of QUERY while another thread computes `computed`'s figures on `key`'s records for
+        `release_after` s."""
         held, release = threading.Event(), threading.Event()
 
         def warmer() -> None:
-            with cache.FIGURES.computing((key, QUERY)):
+            with cache.FIGURES.computing((key, computed)):
                 held.set()
                 release.wait(release_after)
 
@@ -257,3 +299,15 @@ def test_while_the_warmer_computes_new_figures_readers_take_the_last_ones_unless
     warmer_reads(2700)
     alone = service.report(session, SYSTEM, warming, QUERY, ["revenue"])
     assert not alone.lagging and _revenue(alone)["influenced"] == 2700.0
+
+    # Another query computed on the new records (the warmer on the default query while the reader asks
+    # for a goal's) counts too; a computation on other records does not.
+    newest = warmer_reads(2800)
+    other_query = service.MetricsQuery(AS_OF - timedelta(days=1), QUERY.period)
+    assert other_query != QUERY
+    beside = reader_while_computed(newest, ["revenue"], release_after=30, computed=other_query)
+    assert beside.lagging and beside.read_at == alone.read_at
+    assert _revenue(beside)["influenced"] == 2700.0
+    older, _ = cache.INPUTS.newest(lambda key: key != newest)
+    elsewhere = reader_while_computed(older, ["revenue"], release_after=30)
+    assert not elsewhere.lagging and _revenue(elsewhere)["influenced"] == 2800.0

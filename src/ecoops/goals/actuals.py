@@ -102,10 +102,16 @@ def _read(goal: Goal, table: pa.Table) -> float:
 
 
 def progress(
-    session: Session, actor: Actor, config: Settings, goals: Iterable[Goal], today: date
+    session: Session,
+    actor: Actor,
+    config: Settings,
+    goals: Iterable[Goal],
+    today: date,
+    *,
+    fresh: bool = False,
 ) -> list[Progress]:
     """Each goal's progress as of `today`, in the order given; goals of the same scope and period share
-    one metrics query (and its cache)."""
+    one metrics query (and its cache). `fresh`: on the records as they are now (service.report)."""
     goals = list(goals)
     wanted: dict[service.MetricsQuery, set[str]] = defaultdict(set)
     query_of: dict[int, service.MetricsQuery] = {}
@@ -120,7 +126,7 @@ def progress(
         query_of[id(goal)] = query
         wanted[query].add(FIGURE_OF[Metric(goal.metric)])
     figures = {
-        query: service.report(session, actor, config, query, sorted(names)).figures
+        query: service.report(session, actor, config, query, sorted(names), fresh=fresh).figures
         for query, names in wanted.items()
     }
     found = []

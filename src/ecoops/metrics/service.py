@@ -397,11 +397,16 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
 def _while_computed(
     context: _Context, config: Settings, query: MetricsQuery, figures: dict[str, pa.Table | None]
 ) -> tuple[_Context, dict[str, pa.Table | None]]:
-    """While another thread computes `query`'s figures on `context`'s records (the warmer, after a write),
-    the same figures on the other records of the same database still cached, if all there and read less
-    than `LAG_INTERVALS` intervals ago (marked `lagging`): readers would otherwise wait for that whole
-    computation after every write. Else `context` and `figures` as they were."""
-    if not cache.FIGURES.is_computing(lambda key: key == (context.key, query)):
+    """While another thread computes figures on `context`'s records (the warmer, after a write, works
+    through the default query and then the overview's goals, each its own query), `query`'s figures on the
+    other records of the same database still cached, if all there and read less than `LAG_INTERVALS`
+    intervals ago (marked `lagging`): readers would otherwise wait for that computation, or compute their
+    own beside it, after every write. Else `context` and `figures` as they were."""
+
+    def on_these_records(key: Any) -> bool:  # FIGURES computes per (inputs key, query)
+        return bool(key[0] == context.key)
+
+    if not cache.FIGURES.is_computing(on_these_records):
         return context, figures
     same_database = _same_database(context.key)
     found = cache.INPUTS.newest(lambda key: key != context.key and same_database(key))

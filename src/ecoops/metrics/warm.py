@@ -37,8 +37,9 @@ def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]
         version = data_version(session)
         query = service.build_query(settings.today())
         service.report(session, SYSTEM, settings, query, fresh=True)
-        # The overview's plan vs actual: the workspace's goals in force, each its period's own query.
-        plan.lines(session, SYSTEM, settings, plan.scope_keys(query.filters), query.as_of)
+        # The overview's plan vs actual: the workspace's goals in force, each its period's own query (fresh:
+        # readers' computations on the same records meanwhile must not hand the warmer the last figures).
+        plan.lines(session, SYSTEM, settings, plan.scope_keys(query.filters), query.as_of, fresh=True)
         return version
 
 
