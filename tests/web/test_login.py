@@ -1,7 +1,11 @@
 """Signing in: argon2id passwords, fresh sessions, CSRF on the form, throttling, safe redirects."""
 
+import argon2
+from argon2 import PasswordHasher
+
+from ecoops.accounts.models import User
 from ecoops.actors import Role
-from tests.factories import csrf_from, make_partner, make_partner_user, make_user, sign_in
+from tests.factories import PASSWORD, csrf_from, make_partner, make_partner_user, make_user, sign_in
 
 
 def test_sign_in_and_out(client, session):
@@ -13,6 +17,31 @@ def test_sign_in_and_out(client, session):
     token = csrf_from(client.get("/partners").text)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/partners").status_code == 303
+
+
+def test_passwords_are_hashed_at_owasps_argon2id_minimum_and_older_hashes_rehashed_at_sign_in(
+    client, session
+):
+    user = make_user(session, Role.VIEWER)
+    owasp = argon2.Parameters(
+        type=argon2.Type.ID,
+        version=19,
+        salt_len=16,
+        hash_len=32,
+        time_cost=2,
+        memory_cost=19 * 1024,
+        parallelism=1,
+    )
+    assert argon2.extract_parameters(user.password_hash) == owasp
+    # A hash made with argon2-cffi's default (RFC 9106) parameters, as stored before.
+    user.password_hash = PasswordHasher().hash(PASSWORD)
+    session.commit()
+    assert argon2.extract_parameters(user.password_hash).memory_cost == 64 * 1024
+    sign_in(client, user.email)
+    session.expire_all()
+    stored = session.get(User, user.id).password_hash
+    assert argon2.extract_parameters(stored) == owasp
+    assert PasswordHasher().verify(stored, PASSWORD)  # the same password, hashed anew
 
 
 def test_wrong_password_and_throttle(client, session):

@@ -19,7 +19,11 @@ from ecoops.pagination import Page, paginate
 from ecoops.partners.models import Partner
 from ecoops.permissions import Forbidden, NotFound, Permission, allowed, require
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane; Password Storage Cheat Sheet), not
+# argon2-cffi's default RFC 9106 profile (64 MiB, 3 passes, 4 lanes): that one costs about 140 ms of CPU
+# on 4 threads per sign-in, and on a small server a stream of sign-ins takes a quarter of its CPU from
+# everyone else (docs/load.md). Stored hashes of other parameters are rehashed at the next sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the e-mail is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 10
