@@ -151,6 +151,44 @@ def test_the_warmer_computes_the_goals_on_new_records_while_a_reader_computes_ot
     assert taken == [] and line.progress.goal.metric == "sourced_revenue"
 
 
+@pytest.mark.all_backends
+def test_the_warmer_reads_the_records_once_per_round_though_they_change_between_its_queries(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a stream of writes the version moves between the default query and the goals: reading anew for
+    the goals cost a second read per round and left the goals on records the default query was never on."""
+    scenario = seed(session)
+    monkeypatch.setattr(Settings, "today", lambda _self: AS_OF)
+    goal = GoalInput("sourced_revenue", "workspace", "month", AS_OF.replace(day=1), "9")
+    goals.create_goal(session, SYSTEM, goal)
+    session.flush()
+    monkeypatch.setattr(cache, "WARMING", threading.Event())
+    cache.WARMING.set()
+    reads: list[object] = []
+    real_load, real_report = service.load_inputs, service.report
+
+    def load(*args: Any) -> Any:
+        reads.append(args)
+        return real_load(*args)
+
+    def report_then_write(*args: Any, **kwargs: Any) -> service.Report:
+        report = real_report(*args, **kwargs)
+        scenario.deals[2].amount += 1  # a write lands after every report
+        session.flush()
+        return report
+
+    monkeypatch.setattr(service, "load_inputs", load)
+    monkeypatch.setattr(service, "report", report_then_write)
+    version = warm.warm(sessions, settings)
+    assert len(reads) == 1
+    key = cache.INPUTS.newest(lambda _key: True)[0]
+    assert key[0] == version
+    default = service.build_query(AS_OF)
+    assert cache.FIGURES.newest(lambda k: k[:2] == (key, default)) is not None
+    # The goals' figures are on the records the default query read.
+    assert cache.FIGURES.newest(lambda k: k[0] == key and k[1] != default) is not None
+
+
 def test_test_apps_do_not_warm_unless_asked(settings: Settings) -> None:
     assert not warm.wanted(settings)
     assert warm.wanted(settings.model_copy(update={"warm_dashboards": "on"}))
@@ -227,6 +265,12 @@ def test_readers_stand_on_records_a_few_intervals_old_or_while_any_newer_are_rea
     _read_ago((service.LAG_INTERVALS + 0.5) * interval)  # past the limit: read anew
     anew = reader_after_a_change(2600)
     assert not anew.lagging and _revenue(anew)["influenced"] == 2600.0
+
+    # Read long ago but still the current records when a reader came a moment ago: they stand for the next
+    # change (after a quiet while, the first change must not send readers to read for themselves).
+    _read_ago((service.LAG_INTERVALS + 0.5) * interval)
+    assert not service.report(session, SYSTEM, warming, QUERY, ["revenue"]).lagging  # unchanged
+    assert reader_after_a_change(2650).lagging
 
     _read_ago((service.LAG_INTERVALS + 0.5) * interval)
     newest_key, _inputs = cache.INPUTS.newest(lambda _key: True)

@@ -102,16 +102,10 @@ def _read(goal: Goal, table: pa.Table) -> float:
 
 
 def progress(
-    session: Session,
-    actor: Actor,
-    config: Settings,
-    goals: Iterable[Goal],
-    today: date,
-    *,
-    fresh: bool = False,
+    session: Session, actor: Actor, config: Settings, goals: Iterable[Goal], today: date
 ) -> list[Progress]:
     """Each goal's progress as of `today`, in the order given; goals of the same scope and period share
-    one metrics query (and its cache). `fresh`: on the records as they are now (service.report)."""
+    one metrics query (and its cache)."""
     goals = list(goals)
     wanted: dict[service.MetricsQuery, set[str]] = defaultdict(set)
     query_of: dict[int, service.MetricsQuery] = {}
@@ -126,7 +120,7 @@ def progress(
         query_of[id(goal)] = query
         wanted[query].add(FIGURE_OF[Metric(goal.metric)])
     figures = {
-        query: service.report(session, actor, config, query, sorted(names), fresh=fresh).figures
+        query: service.report(session, actor, config, query, sorted(names)).figures
         for query, names in wanted.items()
     }
     found = []

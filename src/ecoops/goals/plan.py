@@ -47,17 +47,14 @@ def scope_keys(filters: Filters) -> list[str]:
     ]
 
 
-def lines(
-    session: Session, actor: Actor, config: Settings, keys: list[str], on: date, *, fresh: bool = False
-) -> list[GoalLine]:
-    """The goals of `keys` whose period holds `on`, with their progress as of `on` (`fresh`: on the
-    records as they are now, as the warmer asks)."""
+def lines(session: Session, actor: Actor, config: Settings, keys: list[str], on: date) -> list[GoalLine]:
+    """The goals of `keys` whose period holds `on`, with their progress as of `on`."""
     if not keys:
         return []
     goals = service.list_goals(session, actor, on=on, scope_keys=keys, per_page=PANEL_SIZE).items
     return [
         GoalLine(p, service.describe_scope(session, p.goal))
-        for p in progress(session, actor, config, goals, on, fresh=fresh)
+        for p in progress(session, actor, config, goals, on)
     ]
 
 

@@ -6,7 +6,9 @@ for the same (as-of date, period, filters) and check READ_METRICS the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -333,13 +335,30 @@ class _Context:
     key: tuple[Any, ...]
     feed: Feed
     rules: MetricsSettings
-    read_at: datetime  # when the records were read
+    read_at: datetime  # when the records were last known to be the current ones
     lagging: bool = False  # the records have changed since: newer figures are being computed
+
+
+# The records every report in this thread stands on, while `pinned_records` holds them.
+_PINNED: ContextVar[_Context | None] = ContextVar("ecoops_pinned_records", default=None)
 
 
 def _context(session: Session, actor: Actor, config: Settings, *, fresh: bool = False) -> _Context:
     require(actor, Permission.READ_METRICS)
-    return cached_inputs(session, config, fresh=fresh)
+    return _PINNED.get() or cached_inputs(session, config, fresh=fresh)
+
+
+@contextmanager
+def pinned_records(session: Session, config: Settings) -> Iterator[_Context]:
+    """The records as they are now, read once (`fresh`), on which every report inside computes what it
+    misses, taking no other records' figures: the warmer's default query and goals, each its own report,
+    all on one read, however often the records change meanwhile."""
+    context = cached_inputs(session, config, fresh=True)
+    token = _PINNED.set(context)
+    try:
+        yield context
+    finally:
+        _PINNED.reset(token)
 
 
 def _version_key(session: Session) -> tuple[Any, str]:
@@ -361,7 +380,7 @@ def _same_database(key: tuple[Any, ...]) -> Callable[[Any], bool]:
 
 
 def _young(read_at: datetime, config: Settings) -> bool:
-    """Whether records read at `read_at` may still stand for newer ones (see `cached_inputs`)."""
+    """Whether records last known current at `read_at` may still stand for newer ones (`cached_inputs`)."""
     return (datetime.now(UTC) - read_at).total_seconds() < LAG_INTERVALS * config.warm_dashboards_seconds
 
 
@@ -369,14 +388,21 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
     """The fed records and the rules in force, from the cache while the records are unchanged (no access
     check: for the system's own work, e.g. values written back to the CRM).
 
-    Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records read less than
-    `LAG_INTERVALS` times `warm_dashboards_seconds` ago, or while newer ones are being read, stand for
+    Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records last known to be
+    current less than `LAG_INTERVALS` times `warm_dashboards_seconds` ago, or while newer ones are being
+    read, stand for
     records that have changed since (marked `lagging`). Under a stream of writes every request would
     otherwise read the whole workspace again, and people wait in line for it; the warming thread reads
     the new ones meanwhile (it asks `fresh`).
     """
     key = (*_version_key(session), config.currency, str(config.tz))
-    if not fresh and cache.WARMING.is_set() and cache.INPUTS.get(key) is None:
+    known = cache.INPUTS.get(key)
+    if known is not None:
+        # Still the records as they are: they stand for now. After a quiet while, the first change must not
+        # find them too old to stand for the new ones (`_young`).
+        feed, rules, read_at = cache.INPUTS.put(key, (*known[:2], datetime.now(UTC)))
+        return _Context(key, feed, rules, read_at)
+    if not fresh and cache.WARMING.is_set():
         same_database = _same_database(key)
         recent = cache.INPUTS.newest(same_database)
         if recent is not None:
@@ -436,7 +462,8 @@ def report(
         raise ValueError(f"unknown figure(s) {', '.join(unknown)}; one of {', '.join(FIGURES)}")
     context = _context(session, actor, config, fresh=fresh)
     figures: dict[str, pa.Table | None] = {n: cache.FIGURES.get((context.key, query, n)) for n in wanted}
-    if any(table is None for table in figures.values()) and not fresh and cache.WARMING.is_set():
+    stand_in = not fresh and _PINNED.get() is None and cache.WARMING.is_set()
+    if any(table is None for table in figures.values()) and stand_in:
         context, figures = _while_computed(context, config, query, figures)
     if any(table is None for table in figures.values()):
         with cache.FIGURES.computing((context.key, query)):

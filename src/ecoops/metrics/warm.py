@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecoops.actors import SYSTEM
 from ecoops.config import Settings
-from ecoops.data_version import data_version
 from ecoops.goals import plan
 from ecoops.metrics import cache, service
 
@@ -33,13 +32,12 @@ log = logging.getLogger(__name__)
 def warm(sessions: sessionmaker[Session], settings: Settings) -> tuple[int, ...]:
     """Compute every figure of the default query for the records as they are now (cached: once per
     change); the data version they were computed for."""
-    with sessions() as session:
-        version = data_version(session)
+    with sessions() as session, service.pinned_records(session, settings) as records:
         query = service.build_query(settings.today())
-        service.report(session, SYSTEM, settings, query, fresh=True)
-        # The overview's plan vs actual: the workspace's goals in force, each its period's own query (fresh:
-        # readers' computations on the same records meanwhile must not hand the warmer the last figures).
-        plan.lines(session, SYSTEM, settings, plan.scope_keys(query.filters), query.as_of, fresh=True)
+        service.report(session, SYSTEM, settings, query)
+        # The overview's plan vs actual: the workspace's goals in force, each its period's own query.
+        plan.lines(session, SYSTEM, settings, plan.scope_keys(query.filters), query.as_of)
+        version: tuple[int, ...] = records.key[0]
         return version
 
 
