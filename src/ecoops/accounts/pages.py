@@ -25,7 +25,7 @@ from ecoops.web.templating import flash, render
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
-def token_user(actor: Actor = Depends(page_actor)) -> Actor:
+async def token_user(actor: Actor = Depends(page_actor)) -> Actor:
     """Internal users whose role uses the API, and partner users (their tokens reach the partner API)."""
     if not service.may_hold_tokens(actor):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.label} may not hold API tokens")

@@ -18,7 +18,7 @@ from ecoops.attribution.review import Decision
 from ecoops.config import Settings
 from ecoops.crm import service as crm
 from ecoops.crm.models import Account
-from ecoops.partners.models import Partner
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.portal.deps import partner_user
 from ecoops.web.deps import app_settings, db, page_actor, page_permission
@@ -68,7 +68,7 @@ def _account_form(
         status_code=status_code,
         account=account,
         opportunities=crm.account_opportunities(session, actor, account),
-        partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
+        partners=partner_choices(session),
         activities=list(Activity),
         values=values,
         error=error,

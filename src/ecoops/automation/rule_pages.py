@@ -22,6 +22,7 @@ from ecoops.automation.templates import DEFAULTS, build_message, check_template
 from ecoops.config import Settings
 from ecoops.events.models import EventKind
 from ecoops.partners.models import Partner, PartnerType, Program
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.referrals.models import Direction, Kind
 from ecoops.web.deps import app_settings, db, page_permission
@@ -96,7 +97,7 @@ def _editor(
         error=error,
         triggers=list(EventKind),
         defaults={k.value: v for k, v in DEFAULTS.items()},
-        partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
+        partners=partner_choices(session),
         programs=session.scalars(select(Program).order_by(Program.name)).all(),
         partner_types=list(PartnerType),
         directions=list(Direction),

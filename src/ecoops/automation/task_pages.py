@@ -16,7 +16,7 @@ from ecoops.web.templating import flash, render
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
-def internal_user(actor: Actor = Depends(page_actor)) -> Actor:
+async def internal_user(actor: Actor = Depends(page_actor)) -> Actor:
     if actor.kind != ActorKind.USER:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "tasks are for our own users")
     return actor

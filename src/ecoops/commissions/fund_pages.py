@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.commissions import funds
-from ecoops.commissions.pages import finance, partner_choices
+from ecoops.commissions.pages import finance
 from ecoops.commissions.plans import money
 from ecoops.config import Settings
+from ecoops.partners.service import partner_choices
 from ecoops.web.deps import app_settings, db
 from ecoops.web.fields import MAX_ID, Id
 from ecoops.web.security import csrf_protect

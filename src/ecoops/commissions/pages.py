@@ -14,8 +14,9 @@ from ecoops.actors import Actor
 from ecoops.commissions import accruals, ledger, payments, plans, statement_pdf, statements
 from ecoops.commissions.models import BOUNTY_BASES, PERCENT_BASES, AccrualRun, PlanKind, Status
 from ecoops.config import Settings
-from ecoops.partners.models import Partner, Program, Tier
+from ecoops.partners.models import Program, Tier
 from ecoops.partners.programs import FieldError
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.web.deps import app_settings, db, page_permission
 from ecoops.web.fields import MAX_ID, Id, IsoDate, PageNumber
@@ -42,10 +43,6 @@ def pdf_download(content: bytes, filename: str) -> Response:
         media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def partner_choices(session: Session) -> list[tuple[int, str]]:
-    return [(i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
 
 
 @router.get("/commissions")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
@@ -15,6 +14,7 @@ from ecoops.enablement import content, uses
 from ecoops.enablement.models import ContentKind, ContentStage, Motion, Subject, UseAction
 from ecoops.partners.models import Partner
 from ecoops.partners.programs import FieldError
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.web.changes import change_and_return
 from ecoops.web.deps import app_settings, db, page_actor, page_permission, writes_when_read
@@ -39,10 +39,6 @@ def partner_choice(value: str) -> int | None:
     if not value.isdigit() or len(value) > 10:
         raise FieldError("partner_id", f"pick a partner or all partners, not {value!r}")
     return int(value)
-
-
-def partners(session: Session) -> list[tuple[int, str]]:
-    return [(i, n) for i, n in session.execute(select(Partner.id, Partner.name).order_by(Partner.name))]
 
 
 @router.get("/enablement")
@@ -74,8 +70,8 @@ def library(
         start=start,
         end=end,
         products=content.products(session, actor),
-        partners=partners(session),
-        names=dict(partners(session)),
+        partners=partner_choices(session),
+        names=dict(partner_choices(session)),
         motions=list(Motion),
         stages=list(ContentStage),
         kinds=list(ContentKind),

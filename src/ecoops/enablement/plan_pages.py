@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from ecoops.actors import Actor
 from ecoops.enablement import plans
 from ecoops.enablement.models import PlanStatus
-from ecoops.enablement.pages import partners
 from ecoops.partners.programs import FieldError
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission, allowed
 from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
@@ -44,8 +44,8 @@ def plan_list(
         request,
         "enablement/plans.html",
         plans=plans.list_plans(session, actor, partner_id),
-        partners=partners(session),
-        names=dict(partners(session)),
+        partners=partner_choices(session),
+        names=dict(partner_choices(session)),
         partner_id=partner_id,
     )
 
@@ -84,7 +84,7 @@ def plan_page(
         request,
         "enablement/plan.html",
         plan=plan,
-        partner_name=dict(partners(session)).get(plan.partner_id, ""),
+        partner_name=dict(partner_choices(session)).get(plan.partner_id, ""),
         accounts=plans.plan_accounts(session, actor, plan),
         actions=plans.plan_actions(session, plan),
         candidates=plans.candidates(session, actor, plan) if editable else [],

@@ -11,9 +11,10 @@ from ecoops.actors import Actor
 from ecoops.enablement import playbooks
 from ecoops.enablement.content import readable_content
 from ecoops.enablement.models import ContentItem
-from ecoops.enablement.pages import partner_choice, partners
+from ecoops.enablement.pages import partner_choice
 from ecoops.enablement.panels import step_contents
 from ecoops.partners.programs import FieldError
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.web.changes import change_and_return
 from ecoops.web.deps import db, page_permission
@@ -36,7 +37,7 @@ def playbook_list(
         "enablement/playbooks.html",
         playbooks=found,
         motions=playbooks.PLAYBOOK_MOTIONS,
-        names=dict(partners(session)),
+        names=dict(partner_choices(session)),
     )
 
 
@@ -73,8 +74,8 @@ def playbook_page(
         playbook=playbook,
         contents=step_contents(session, actor, [playbook]),
         library=session.scalars(readable_content(actor).order_by(ContentItem.title)).all(),
-        partners=partners(session),
-        names=dict(partners(session)),
+        partners=partner_choices(session),
+        names=dict(partner_choices(session)),
         sides=playbooks.STEP_SIDES,
     )
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ecoops import audit
@@ -51,6 +52,13 @@ def readable_partners(actor: Actor) -> Select[Partner]:
         return statement.where(Partner.id == actor.partner_id)
     require(actor, Permission.READ_PROGRAM)
     return statement
+
+
+def partner_choices(session: Session) -> Sequence[Row[int, str]]:
+    """Every partner's id and name by name, for a drop-down on a staff page: rows (unpacked, or `.id` and
+    `.name` in templates), not models, since a program may have thousands and pages list them on every
+    visit."""
+    return session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all()
 
 
 def search_partners(

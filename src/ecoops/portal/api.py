@@ -23,7 +23,7 @@ from ecoops.web.fields import Id
 router = APIRouter(prefix="/portal", tags=["partner API"])
 
 
-def partner_caller(actor: Actor = Depends(api_actor)) -> Actor:
+async def partner_caller(actor: Actor = Depends(api_actor)) -> Actor:
     require_partner_user(actor)
     return actor
 

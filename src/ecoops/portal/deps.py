@@ -9,6 +9,6 @@ from ecoops.portal.service import require_partner_user
 from ecoops.web.deps import page_actor
 
 
-def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
+async def partner_user(actor: Actor = Depends(page_actor)) -> Actor:
     require_partner_user(actor)
     return actor

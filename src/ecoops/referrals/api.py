@@ -22,7 +22,7 @@ reader = api_permission(Permission.READ_PROGRAM)
 reviewer = api_permission(Permission.EDIT_PROGRAM)
 
 
-def referrer(actor: Actor = Depends(api_actor)) -> Actor:
+async def referrer(actor: Actor = Depends(api_actor)) -> Actor:
     require_referrer(actor)
     return actor
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
 from ecoops.partners.models import Partner
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.referrals import cosell_pages, links
 from ecoops.referrals.forms import referral_form
@@ -34,14 +34,14 @@ def link_list(
     session: Session = Depends(db),
     settings: Settings = Depends(app_settings),
 ) -> Response:
-    partners = session.scalars(select(Partner).order_by(Partner.name)).all()
+    partners = partner_choices(session)
     return render(
         request,
         "referrals/links.html",
         links=links.list_links(session, actor),
         url=lambda link: f"{request.base_url}r/{links.link_token(link, settings)}",
         usable=links.is_usable,
-        names={p.id: p.name for p in partners},
+        names=dict(partners),
         partners=partners,
     )
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput, user_names
@@ -16,6 +15,7 @@ from ecoops.crm.models import Account, Opportunity
 from ecoops.crm.service import by_crm_id
 from ecoops.enablement.panels import referral_panel
 from ecoops.partners.models import Partner
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission, allowed
 from ecoops.referrals import outbound, queries, review
 from ecoops.referrals.access import get_referral, require_referrer
@@ -34,7 +34,7 @@ reader = page_permission(Permission.READ_PROGRAM)
 reviewer = page_permission(Permission.EDIT_PROGRAM)
 
 
-def referrer(actor: Actor = Depends(page_actor)) -> Actor:
+async def referrer(actor: Actor = Depends(page_actor)) -> Actor:
     require_referrer(actor)
     return actor
 
@@ -61,7 +61,7 @@ def inbox(
         page=result,
         filters=filters,
         names=queries.partner_names(session, result.items),
-        partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
+        partners=partner_choices(session),
         overdue=queries.is_overdue,
         exchange=queries.give_and_get(session, actor, partner_id) if partner_id is not None else None,
         directions=list(Direction),
@@ -142,7 +142,7 @@ def _outbound_form(
         "referrals/outbound.html",
         status_code=status_code,
         form=data,
-        partners=session.scalars(select(Partner).order_by(Partner.name)).all(),
+        partners=partner_choices(session),
         suggestions=suggest_partners(session, company=data.company, domain=data.domain, country=data.country)
         if data.country or data.company or data.domain
         else [],

@@ -7,13 +7,12 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.accounts.service import InvalidInput
 from ecoops.actors import Actor
 from ecoops.config import Settings
-from ecoops.partners.models import Partner
+from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission
 from ecoops.portal.service import require_partner_user
 from ecoops.reports import packs
@@ -47,7 +46,7 @@ def reports_page(
         sends=packs.sends(session, actor),
         audiences=list(Audience),
         cadences=list(Cadence),
-        partners=session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all(),
+        partners=partner_choices(session),
         next_periods={c.value: packs.last_complete(c, today) for c in Cadence},
         quarter=quarter_of(today),
     )
