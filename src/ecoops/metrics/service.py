@@ -390,10 +390,9 @@ def cached_inputs(session: Session, config: Settings, *, fresh: bool = True) -> 
 
     Not `fresh`, in a process that keeps the dashboards warm (metrics/warm.py): records last known to be
     current less than `LAG_INTERVALS` times `warm_dashboards_seconds` ago, or while newer ones are being
-    read, stand for
-    records that have changed since (marked `lagging`). Under a stream of writes every request would
-    otherwise read the whole workspace again, and people wait in line for it; the warming thread reads
-    the new ones meanwhile (it asks `fresh`).
+    read, stand for records that have changed since (marked `lagging`). Under a stream of writes every
+    request would otherwise read the whole workspace again, and people wait in line for it; the warming
+    thread reads the new ones meanwhile (`pinned_records` asks `fresh`).
     """
     key = (*_version_key(session), config.currency, str(config.tz))
     known = cache.INPUTS.get(key)
