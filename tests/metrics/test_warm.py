@@ -114,12 +114,8 @@ def test_the_app_warms_in_the_background_and_keeps_going_after_a_failure(
         engine.dispose()
 
 
-@pytest.mark.all_backends
-def test_the_warmer_computes_the_goals_on_new_records_while_a_reader_computes_other_figures_on_them(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Readers take the last figures while anything is computed on their records; the warmer must not, or
-    the overview's goals would never be computed on the new records."""
+def _warming_with_a_goal(session: Session, monkeypatch: pytest.MonkeyPatch) -> Scenario:
+    """The scenario as of today, a workspace goal in force this month, and the process warming."""
     scenario = seed(session)
     monkeypatch.setattr(Settings, "today", lambda _self: AS_OF)
     goal = GoalInput("sourced_revenue", "workspace", "month", AS_OF.replace(day=1), "9")
@@ -127,6 +123,16 @@ def test_the_warmer_computes_the_goals_on_new_records_while_a_reader_computes_ot
     session.flush()
     monkeypatch.setattr(cache, "WARMING", threading.Event())
     cache.WARMING.set()
+    return scenario
+
+
+@pytest.mark.all_backends
+def test_the_warmer_computes_the_goals_on_new_records_while_a_reader_computes_other_figures_on_them(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers take the last figures while anything is computed on their records; the warmer must not, or
+    the overview's goals would never be computed on the new records."""
+    scenario = _warming_with_a_goal(session, monkeypatch)
     warm.warm(sessions, settings)
     scenario.deals[2].amount = Decimal(2500)
     session.flush()
@@ -157,13 +163,7 @@ def test_the_warmer_reads_the_records_once_per_round_though_they_change_between_
 ) -> None:
     """Under a stream of writes the version moves between the default query and the goals: reading anew for
     the goals cost a second read per round and left the goals on records the default query was never on."""
-    scenario = seed(session)
-    monkeypatch.setattr(Settings, "today", lambda _self: AS_OF)
-    goal = GoalInput("sourced_revenue", "workspace", "month", AS_OF.replace(day=1), "9")
-    goals.create_goal(session, SYSTEM, goal)
-    session.flush()
-    monkeypatch.setattr(cache, "WARMING", threading.Event())
-    cache.WARMING.set()
+    scenario = _warming_with_a_goal(session, monkeypatch)
     reads: list[object] = []
     real_load, real_report = service.load_inputs, service.report
 
