@@ -76,8 +76,8 @@ def ledger_page(
         page=found,
         filters=filters,
         statuses=[s.value for s in Status],
-        partners=partner_choices(session),
-        names=dict(partner_choices(session)),
+        partners=(partners := partner_choices(session)),
+        names=dict(partners),
         totals=ledger.totals_by_status(session, actor),
         runs=runs,
         today=settings.today(),
@@ -160,8 +160,8 @@ def _plans_page(
             (t.id, f"{t.program.name} · {t.name}")
             for t in session.scalars(select(Tier).order_by(Tier.program_id, Tier.rank))
         ],
-        partners=partner_choices(session),
-        names=dict(partner_choices(session)),
+        partners=(partners := partner_choices(session)),
+        names=dict(partners),
         kinds=[k.value for k in PlanKind],
         bases=sorted({b.value for b in (*PERCENT_BASES, *BOUNTY_BASES)}),
         form=form or plans.PlanInput(name="", program_id=0, valid_from=settings.today().replace(day=1)),

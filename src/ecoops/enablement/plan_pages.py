@@ -7,11 +7,13 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecoops.actors import Actor
 from ecoops.enablement import plans
 from ecoops.enablement.models import PlanStatus
+from ecoops.partners.models import Partner
 from ecoops.partners.programs import FieldError
 from ecoops.partners.service import partner_choices
 from ecoops.permissions import Permission, allowed
@@ -44,8 +46,8 @@ def plan_list(
         request,
         "enablement/plans.html",
         plans=plans.list_plans(session, actor, partner_id),
-        partners=partner_choices(session),
-        names=dict(partner_choices(session)),
+        partners=(partners := partner_choices(session)),
+        names=dict(partners),
         partner_id=partner_id,
     )
 
@@ -84,7 +86,7 @@ def plan_page(
         request,
         "enablement/plan.html",
         plan=plan,
-        partner_name=dict(partner_choices(session)).get(plan.partner_id, ""),
+        partner_name=session.scalar(select(Partner.name).where(Partner.id == plan.partner_id)) or "",
         accounts=plans.plan_accounts(session, actor, plan),
         actions=plans.plan_actions(session, plan),
         candidates=plans.candidates(session, actor, plan) if editable else [],

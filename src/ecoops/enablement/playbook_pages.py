@@ -74,8 +74,8 @@ def playbook_page(
         playbook=playbook,
         contents=step_contents(session, actor, [playbook]),
         library=session.scalars(readable_content(actor).order_by(ContentItem.title)).all(),
-        partners=partner_choices(session),
-        names=dict(partner_choices(session)),
+        partners=(partners := partner_choices(session)),
+        names=dict(partners),
         sides=playbooks.STEP_SIDES,
     )
 
